@@ -1,0 +1,201 @@
+"""Command line: `intentdesk import|train|evaluate|classify|screenshot`, and the GUI with no arguments.
+
+Heavy libraries (torch, transformers) are imported inside the commands, so `--help` and the
+GUI start fast. Errors caused by the user's input print one line and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+def _print_err(*parts: object) -> None:
+    if sys.stderr is not None:
+        print(*parts, file=sys.stderr, flush=True)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from intentdesk.core.dataset import DatasetStore
+    from intentdesk.core.importers import import_into
+
+    existed = (Path(args.data) / "metadata.csv").is_file()
+    store = DatasetStore.open(Path(args.data), create=True)
+    try:
+        report = import_into(store, args.source, hub_config=args.hub_config, split=args.split,
+                             label_column=args.label_column, label=args.label)
+    except BaseException:
+        if not existed and not store.clips:  # do not leave an empty dataset behind a failed import
+            import shutil
+
+            shutil.rmtree(args.data, ignore_errors=True)
+        raise
+    for message in report.skipped:
+        _print_err(f"skipped {message}")
+    print(json.dumps({"data": str(store.root), "added": len(report.added), "skipped": len(report.skipped),
+                      "clips": len(store), "labels": store.label_counts()}))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from intentdesk.core.events import EpochEvent, StageEvent, StepEvent, TrainStarted
+    from intentdesk.core.training import TrainSettings, train
+
+    settings = TrainSettings(base_model=args.base, mode=args.mode, epochs=args.epochs, max_seconds=args.max_seconds,
+                             seed=args.seed, learning_rate=args.learning_rate, batch_size=args.batch_size,
+                             eval_share=args.eval_share)
+    cancel = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    last_stage = [""]
+
+    def report(event) -> None:
+        if isinstance(event, StageEvent) and event.stage != last_stage[0]:
+            if not event.stage.startswith("Computing") or event.stage.endswith(" 0/" + event.stage.split("/")[-1]):
+                _print_err(f"[{event.stage}]")
+            last_stage[0] = event.stage
+        elif isinstance(event, TrainStarted):
+            _print_err(f"training {event.mode} on {event.device}: {event.train_clips} train / {event.eval_clips} "
+                       f"eval clips, {len(event.labels)} labels, {event.total_steps} steps")
+        elif isinstance(event, StepEvent) and (event.step % 20 == 0 or event.step == event.total_steps):
+            _print_err(f"step {event.step}/{event.total_steps} loss {event.loss:.4f} lr {event.learning_rate:.2e} "
+                       f"eta {event.eta_s:.0f}s")
+        elif isinstance(event, EpochEvent):
+            _print_err(f"epoch {event.epoch}: eval loss {event.eval_loss:.4f} accuracy {event.accuracy:.4f} "
+                       f"macro-F1 {event.macro_f1:.4f}{' (best)' if event.is_best else ''} [{event.elapsed_s:.0f}s]")
+
+    try:
+        result = train(args.data, args.out, settings, report, cancel)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    metrics = result.metrics
+    print(json.dumps({
+        "output_dir": str(result.output_dir) if result.output_dir else None, "cancelled": result.cancelled,
+        "mode": args.mode, "best_epoch": result.best_epoch, "seconds": round(result.seconds, 1),
+        "accuracy": metrics.get("accuracy"), "macro_f1": metrics.get("f1", {}).get("macro"),
+        "eval_loss": metrics.get("eval_loss"), "train_clips": metrics.get("train_clips"),
+        "eval_clips": metrics.get("eval_clips"),
+    }))
+    return 0 if result.output_dir else 1
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from intentdesk.core.evaluation import evaluate_model
+
+    metrics = evaluate_model(args.model, args.data, split=args.split)
+    if args.json:
+        print(json.dumps(metrics))
+    else:
+        print(f"accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['f1']['macro']:.4f}  "
+              f"weighted-F1 {metrics['f1']['weighted']:.4f}  ({metrics['count']} clips, split {args.split})")
+        for label, row in metrics["per_class"].items():
+            print(f"  {label:24s} P {row['precision']:.3f} R {row['recall']:.3f} F1 {row['f1']:.3f} n={row['support']}")
+    return 0
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from intentdesk.core.inference import Classifier
+
+    classifier = Classifier(args.model)
+    results = classifier.classify_files(args.files, top_k=args.top_k)
+    failed = [r for r in results if r.error]
+    if args.json:
+        print(json.dumps([r.as_dict() for r in results]))
+    else:
+        for r in results:
+            if r.error:
+                continue
+            ranking = ", ".join(f"{p.label} {p.score:.3f}" for p in r.ranking or [])
+            print(f"{r.file}: {ranking}  [{r.latency_ms:.0f} ms]")
+    for r in failed:
+        _print_err(r.error)
+    return EXIT_BAD_INPUT if failed and len(failed) == len(results) else 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from intentdesk.gui.app import run_app
+
+    return run_app(dataset=getattr(args, "dataset", None), model=getattr(args, "model", None))
+
+
+def cmd_screenshot(args: argparse.Namespace) -> int:
+    from intentdesk.gui.app import screenshot
+
+    screenshot(args.tab, Path(args.out), dataset=args.dataset, model=args.model)
+    print(args.out)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="intentdesk", description="Speech intent classification.")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("import", help="import clips into a dataset folder (created if needed)")
+    p.add_argument("source", help="a folder of label folders, an audiofolder, a file, or a hub dataset id")
+    p.add_argument("data", help="the dataset folder")
+    p.add_argument("--hub-config", help="hub dataset configuration, e.g. en-US for PolyAI/minds14")
+    p.add_argument("--split", help="hub dataset split (default train)")
+    p.add_argument("--label-column", help="the column holding the intent (default: label/intent_class/...)")
+    p.add_argument("--label", help="label for a single file, or for every file of a plain folder")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("train", help="fine-tune a model on a dataset")
+    p.add_argument("data")
+    p.add_argument("--base", default="facebook/wav2vec2-base", help="hub id or local model folder")
+    p.add_argument("--out", required=True, help="where to save the model folder")
+    p.add_argument("--mode", choices=["full", "quick"], default="full")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--max-seconds", type=float, default=8.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--learning-rate", type=float)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--eval-share", type=float, default=0.2)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="score a model folder on a dataset")
+    p.add_argument("model")
+    p.add_argument("data")
+    p.add_argument("--split", choices=["eval", "all"], default="eval")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("classify", help="ranked intents for audio files")
+    p.add_argument("model")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--top-k", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("screenshot", help="render a tab of the window to a PNG")
+    p.add_argument("--tab", choices=["label", "train", "classify"], default="label")
+    p.add_argument("out")
+    p.add_argument("--dataset")
+    p.add_argument("--model")
+    p.set_defaults(func=cmd_screenshot)
+
+    p = sub.add_parser("gui", help="open the desktop app (the default)")
+    p.add_argument("--dataset")
+    p.add_argument("--model")
+    p.set_defaults(func=cmd_gui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        return cmd_gui(args)
+    from intentdesk.core.errors import IntentDeskError
+
+    try:
+        return args.func(args)
+    except IntentDeskError as error:
+        _print_err(f"error: {error}")
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        _print_err("interrupted")
+        return 130

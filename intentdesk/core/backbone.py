@@ -1,0 +1,168 @@
+"""Loading speech backbones and adapting them to short intent clips.
+
+Works with any Hugging Face audio-classification checkpoint: Wav2Vec2, HuBERT, WavLM and
+Data2Vec take raw `input_values`; Whisper and AST take spectrogram `input_features`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+from pathlib import Path
+
+import torch
+
+from intentdesk.core.errors import ModelError
+from intentdesk.core.hub import hub_error_message
+
+DEFAULT_BASE_MODEL = "facebook/wav2vec2-base"
+WHISPER_FRAMES_PER_SECOND = 50  # encoder positions per second of audio (10 ms hop, stride-2 conv)
+
+
+def quiet_transformers() -> None:
+    """transformers 5 prints a load report table for every head it initialises: noise for users."""
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    logging.getLogger("transformers").setLevel(logging.ERROR)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def describe_source(base: str) -> str:
+    return f"folder {base}" if Path(base).expanduser().exists() else f"model {base!r}"
+
+
+def _check_local(base: str) -> None:
+    """A path that is meant as a folder must be a model folder; a hub id is left to the hub."""
+    path = Path(base).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise ModelError(f"{base}: not a Hugging Face model folder (no config.json); "
+                             "choose a folder saved with save_pretrained")
+    elif base.startswith((".", "/", "~")) or base.count("/") > 1 or "\\" in base:
+        raise ModelError(f"{base}: model folder not found")
+
+
+def load_config(base: str):
+    from transformers import AutoConfig
+
+    quiet_transformers()
+    _check_local(base)
+    try:
+        return AutoConfig.from_pretrained(base)
+    except Exception as error:
+        raise ModelError(hub_error_message(describe_source(base), error)) from error
+
+
+def load_feature_extractor(base: str):
+    from transformers import AutoFeatureExtractor
+
+    quiet_transformers()
+    _check_local(base)
+    try:
+        return AutoFeatureExtractor.from_pretrained(base)
+    except Exception as error:
+        raise ModelError(hub_error_message(f"the feature extractor of {describe_source(base)}", error)) from error
+
+
+def load_classifier_model(base: str, labels: list[str] | None = None, **config_overrides):
+    """An `AutoModelForAudioClassification`, with a fresh head when `labels` are given."""
+    from transformers import AutoModelForAudioClassification
+
+    config = load_config(base)
+    if labels is not None:
+        config.num_labels = len(labels)
+        config.id2label = dict(enumerate(labels))
+        config.label2id = {label: i for i, label in enumerate(labels)}
+    for key, value in config_overrides.items():
+        setattr(config, key, value)
+    try:
+        model = AutoModelForAudioClassification.from_pretrained(base, config=config)
+    except ValueError as error:
+        raise ModelError(f"{base}: this architecture ({config.model_type}) cannot classify audio "
+                         f"({str(error).splitlines()[0][:160]})") from error
+    except Exception as error:
+        raise ModelError(hub_error_message(describe_source(base), error)) from error
+    return model
+
+
+def is_whisper(model_or_config) -> bool:
+    config = getattr(model_or_config, "config", model_or_config)
+    return getattr(config, "model_type", "") == "whisper"
+
+
+def fit_whisper_window(model, feature_extractor, seconds: float) -> None:
+    """Shrink Whisper's fixed 30 s input window to `seconds` (rounded up to whole seconds).
+
+    Whisper pads every clip to 30 s; for 2-8 s intents that is 4-15x wasted compute and the
+    mean-pooled head is diluted by silence. Truncating the learned position table and telling
+    the feature extractor the new chunk length keeps the saved folder self-consistent, so
+    `pipeline("audio-classification")` pads to the same shorter window.
+    """
+    whole = max(1, math.ceil(seconds))
+    positions = whole * WHISPER_FRAMES_PER_SECOND
+    encoder = model.get_encoder() if hasattr(model, "get_encoder") else model.encoder
+    if positions >= encoder.embed_positions.num_embeddings:
+        return
+    old = encoder.embed_positions
+    new = torch.nn.Embedding(positions, old.embedding_dim)
+    new.weight.data.copy_(old.weight.data[:positions])
+    new.requires_grad_(False)
+    encoder.embed_positions = new
+    encoder.max_source_positions = positions
+    for config in {id(c): c for c in (model.config, encoder.config)}.values():
+        config.max_source_positions = positions
+    rate = feature_extractor.sampling_rate
+    feature_extractor.chunk_length = whole
+    feature_extractor.n_samples = whole * rate
+    feature_extractor.nb_max_frames = feature_extractor.n_samples // feature_extractor.hop_length
+
+
+def window_seconds(feature_extractor) -> float | None:
+    """The fixed input window of a spectrogram model, or None when clips keep their length."""
+    samples = getattr(feature_extractor, "n_samples", None)
+    return samples / feature_extractor.sampling_rate if samples else None
+
+
+def freeze_front_end(model) -> bool:
+    """Freeze the convolutional feature encoder (it learned generic acoustics; fine-tuning it on a
+    few hundred clips only adds noise and cost). Returns whether there was one."""
+    if hasattr(model, "freeze_feature_encoder"):
+        model.freeze_feature_encoder()
+        return True
+    if is_whisper(model):
+        encoder = model.get_encoder() if hasattr(model, "get_encoder") else model.encoder
+        for module in (encoder.conv1, encoder.conv2):
+            module.requires_grad_(False)
+        return True
+    return False
+
+
+def pick_device(preference: str = "auto") -> torch.device:
+    if preference != "auto":
+        return torch.device(preference)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def cpu_has_fast_bf16() -> bool:
+    """AVX512-BF16 or AMX: bf16 matmuls then run several times faster than fp32 on the CPU."""
+    with contextlib.suppress(Exception):
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return False
+
+
+def autocast_for(device: torch.device, enabled: bool = True):
+    """bf16 autocast where the hardware does it natively, otherwise a no-op context."""
+    if not enabled:
+        return contextlib.nullcontext()
+    if device.type == "cpu" and cpu_has_fast_bf16():
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()

@@ -1,0 +1,35 @@
+"""User-facing errors: each one says what is wrong, where, and what to do about it."""
+
+from __future__ import annotations
+
+
+class IntentDeskError(Exception):
+    """Base class for problems caused by the user's input rather than by a bug.
+
+    The CLI prints these as one line and exits with code 2; the GUI shows them in a dialog.
+    """
+
+
+class AudioError(IntentDeskError):
+    """An audio file or buffer that cannot be used (unreadable, empty, too short, silent...)."""
+
+    def __init__(self, source: str, problem: str, hint: str = "") -> None:
+        self.source = source
+        self.problem = problem
+        self.hint = hint
+        message = f"{source}: {problem}"
+        if hint:
+            message += f" ({hint})"
+        super().__init__(message)
+
+
+class DatasetError(IntentDeskError):
+    """A dataset folder or an import source that cannot be used as asked."""
+
+
+class ModelError(IntentDeskError):
+    """A model folder or hub id that cannot be loaded, or a model that cannot do what is asked."""
+
+
+class TrainingError(IntentDeskError):
+    """Settings or data that make training impossible (one class, too few clips, ...)."""

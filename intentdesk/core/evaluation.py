@@ -1,0 +1,54 @@
+"""Scoring a trained model folder on a dataset (its eval split, or every clip)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from intentdesk.core.dataset import DatasetStore
+from intentdesk.core.errors import ModelError, TrainingError
+from intentdesk.core.events import EventCallback, StageEvent, ignore
+from intentdesk.core.inference import Classifier
+from intentdesk.core.inputs import length_buckets, load_waves
+from intentdesk.core.metrics import classification_metrics
+from intentdesk.core.split import split_clips
+
+
+def evaluate_model(model_dir: Path | str, data_dir: Path | str, split: str = "eval", batch_size: int = 8,
+                   on_event: EventCallback = ignore, classifier: Classifier | None = None) -> dict:
+    """Metrics of the model on the dataset. `split="eval"` reproduces the training run's split
+    (same eval share and seed, read from training_settings.json); `"all"` uses every clip."""
+    if split not in ("eval", "all"):
+        raise TrainingError(f"unknown split {split!r}: use eval or all")
+    classifier = classifier or Classifier(model_dir)
+    store = DatasetStore.open(Path(data_dir))
+    clips = store.clips
+    if split == "eval":
+        settings_file = Path(model_dir) / "training_settings.json"
+        settings = json.loads(settings_file.read_text()) if settings_file.is_file() else {}
+        _, clips = split_clips(clips, settings.get("eval_share", 0.2), settings.get("seed", 0))
+    if not clips:
+        raise TrainingError(f"{data_dir}: no clips to evaluate")
+    unknown = sorted({c.label for c in clips} - set(classifier.labels))
+    if unknown:
+        raise ModelError(f"the dataset has labels the model does not know: {', '.join(unknown)} "
+                         f"(model labels: {', '.join(classifier.labels)})")
+    on_event(StageEvent("Loading audio", 0.0))
+    waves, errors = load_waves([store.path_of(c) for c in clips], classifier.rate, None,
+                               [c.file_name for c in clips])
+    if errors:
+        raise TrainingError(f"{len(errors)} clip(s) cannot be read: " + "; ".join(errors[:5]))
+    if classifier.builder.input_name == "input_values" and not classifier.builder.uses_attention_mask:
+        batch_size = 1
+    probabilities = np.zeros((len(clips), len(classifier.labels)), np.float32)
+    batches = length_buckets([len(w) for w in waves], batch_size)
+    for n, batch in enumerate(batches):
+        on_event(StageEvent("Classifying", n / len(batches)))
+        probabilities[batch] = classifier.scores([waves[i] for i in batch])
+    index = {label: i for i, label in enumerate(classifier.labels)}
+    y_true = [index[c.label] for c in clips]
+    metrics = classification_metrics(y_true, probabilities.argmax(-1), classifier.labels)
+    metrics["split"] = split
+    return metrics

@@ -1,0 +1,145 @@
+"""Ranked intents for audio: load a model folder once, classify arrays, files or batches.
+
+Results match `transformers.pipeline("audio-classification", model=DIR)`: the same feature
+extractor call, the same forward pass, softmax over the logits, labels from `id2label`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from intentdesk.core import audio, backbone
+from intentdesk.core.errors import AudioError, ModelError
+from intentdesk.core.inputs import InputBuilder, length_buckets
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str
+    score: float
+
+    def as_dict(self) -> dict:
+        return {"label": self.label, "score": self.score}
+
+
+@dataclass
+class FileResult:
+    file: str
+    ranking: list[Prediction] | None
+    latency_ms: float
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        if self.error is not None:
+            return {"file": self.file, "error": self.error}
+        return {"file": self.file, "ranking": [p.as_dict() for p in self.ranking or []],
+                "latency_ms": round(self.latency_ms, 3)}
+
+
+def check_model_folder(folder: Path) -> Path:
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise ModelError(f"{folder}: model folder not found")
+    if not (folder / "config.json").is_file():
+        raise ModelError(f"{folder}: not a model folder (no config.json); choose a folder made by training")
+    return folder
+
+
+class Classifier:
+    """A loaded audio-classification model. Thread-safe: one forward pass at a time."""
+
+    def __init__(self, model_dir: Path | str, device: str = "auto", max_seconds: float | None = None) -> None:
+        from transformers import AutoModelForAudioClassification
+
+        self.model_dir = check_model_folder(Path(model_dir))
+        backbone.quiet_transformers()
+        self.feature_extractor = backbone.load_feature_extractor(str(self.model_dir))
+        try:
+            self.model = AutoModelForAudioClassification.from_pretrained(self.model_dir)
+        except Exception as error:
+            raise ModelError(f"{self.model_dir}: cannot load the model ({str(error).splitlines()[0][:200]})") from error
+        self.device = backbone.pick_device(device)
+        self.model.to(self.device).eval()
+        self.builder = InputBuilder(self.feature_extractor)
+        config = self.model.config
+        self.labels = [config.id2label[i] for i in range(config.num_labels)]
+        self.limits = audio.AudioLimits(max_seconds=max_seconds)
+        self._lock = threading.Lock()
+
+    @property
+    def rate(self) -> int:
+        return self.builder.rate
+
+    def info(self) -> dict:
+        """What the GUI shows about a model: labels, base model and stored eval metrics."""
+        metrics_file = self.model_dir / "metrics.json"
+        metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
+        extra = getattr(self.model.config, "intentdesk", None) or {}
+        return {"labels": self.labels, "base_model": extra.get("base_model", self.model.config.model_type),
+                "mode": extra.get("mode"), "accuracy": metrics.get("accuracy"),
+                "macro_f1": metrics.get("f1", {}).get("macro")}
+
+    # ------------------------------------------------------------------ core call
+    def scores(self, waves: Sequence[np.ndarray]) -> np.ndarray:
+        """Softmax probabilities, one row per wave (waves at `self.rate`, mono float32)."""
+        with self._lock, torch.inference_mode():
+            inputs = self.builder.build(list(waves))
+            logits = self.model(**{k: v.to(self.device) for k, v in inputs.items()}).logits
+            return logits.float().softmax(-1).cpu().numpy()
+
+    def rank(self, probabilities: np.ndarray, top_k: int | None = None) -> list[Prediction]:
+        order = np.argsort(-probabilities, kind="stable")[: top_k or len(self.labels)]
+        return [Prediction(self.labels[i], float(probabilities[i])) for i in order]
+
+    # ------------------------------------------------------------------ conveniences
+    def load(self, source: Path | bytes, name: str | None = None) -> np.ndarray:
+        wave, _ = audio.load_audio(source, self.rate, name=name, limits=self.limits)
+        return wave
+
+    def classify_array(self, samples: np.ndarray, rate: int, top_k: int | None = None) -> list[Prediction]:
+        wave = audio.check_array(samples, rate, limits=self.limits)
+        wave = audio.resample(wave, rate, self.rate)
+        return self.rank(self.scores([wave])[0], top_k)
+
+    def classify_file(self, path: Path | str, top_k: int | None = None) -> FileResult:
+        """One file; a bad file gives a result with `error` set instead of raising."""
+        try:
+            wave = self.load(Path(path), str(path))
+        except AudioError as error:
+            return FileResult(str(path), None, 0.0, str(error))
+        started = time.perf_counter()
+        probabilities = self.scores([wave])[0]
+        latency = (time.perf_counter() - started) * 1000
+        return FileResult(str(path), self.rank(probabilities, top_k), latency)
+
+    def classify_files(self, paths: Sequence[Path | str], top_k: int | None = None,
+                       batch_size: int = 1) -> list[FileResult]:
+        """Many files. With `batch_size > 1`, clips of similar length share one forward pass."""
+        if self.builder.input_name == "input_values" and not self.builder.uses_attention_mask:
+            batch_size = 1  # without an attention mask, padding would change the scores
+        if batch_size <= 1:
+            return [self.classify_file(p, top_k) for p in paths]
+        results: dict[int, FileResult] = {}
+        waves: dict[int, np.ndarray] = {}
+        for i, path in enumerate(paths):
+            try:
+                waves[i] = self.load(Path(path), str(path))
+            except AudioError as error:
+                results[i] = FileResult(str(path), None, 0.0, str(error))
+        ok = sorted(waves)
+        for batch in length_buckets([len(waves[i]) for i in ok], batch_size):
+            members = [ok[j] for j in batch]
+            started = time.perf_counter()
+            probabilities = self.scores([waves[i] for i in members])
+            per_clip = (time.perf_counter() - started) * 1000 / len(members)
+            for i, row in zip(members, probabilities):
+                results[i] = FileResult(str(paths[i]), self.rank(row, top_k), per_clip)
+        return [results[i] for i in range(len(paths))]

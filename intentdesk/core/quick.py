@@ -1,0 +1,203 @@
+"""Quick mode: the backbone is frozen below its last layer(s); only the top is trained.
+
+The frozen part runs once per clip and its output (the input of the top layer) is cached on
+disk, keyed by the clip's decoded content and the backbone's fingerprint; every epoch after
+that only runs the top layer and the head, so an epoch takes seconds and a second run with the
+same clips and backbone skips the backbone entirely.
+
+Why the top layer and not only a head on pooled features: the classification heads of
+Hugging Face audio models are linear (projector -> mean pool -> classifier), so a head alone is
+a linear probe, which tops out well below what one trainable transformer layer reaches on
+unseen voices. The trained layer is the model's own, so the saved folder is a standard
+checkpoint that `pipeline("audio-classification")` runs unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from intentdesk.core import backbone
+from intentdesk.core.errors import ModelError
+from intentdesk.core.events import EventCallback, StageEvent
+from intentdesk.core.inputs import InputBuilder, length_buckets
+from intentdesk.core.training import PreparedData, TrainSettings, split_head_params
+
+WAV2VEC2_FAMILY = {"wav2vec2", "hubert", "data2vec-audio"}
+
+
+def cache_root() -> Path:
+    """Per-user cache folder (INTENTDESK_CACHE overrides it, e.g. for tests)."""
+    override = os.environ.get("INTENTDESK_CACHE")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("IntentDesk", appauthor=False))
+
+
+def _encoder(model):
+    if backbone.is_whisper(model):
+        return model.encoder
+    return getattr(model, model.base_model_prefix).encoder
+
+
+def check_quick_support(model) -> None:
+    kind = model.config.model_type
+    if not (backbone.is_whisper(model) or kind in WAV2VEC2_FAMILY):
+        raise ModelError(f"Quick mode supports Whisper, Wav2Vec2, HuBERT and Data2Vec-Audio backbones, "
+                         f"not {kind}; use Full mode for this model")
+    if getattr(model.config, "use_weighted_layer_sum", False):
+        raise ModelError("Quick mode needs a model without use_weighted_layer_sum; use Full mode")
+
+
+class _Captured(Exception):
+    def __init__(self, hidden: torch.Tensor) -> None:
+        self.hidden = hidden
+
+
+class TopLayers(torch.nn.Module):
+    """The model's own top encoder layers and head, run on cached layer inputs.
+
+    Holds references to the model's modules (not copies): training this trains the model.
+    """
+
+    def __init__(self, model, count: int) -> None:
+        super().__init__()
+        self.whisper = backbone.is_whisper(model)
+        encoder = _encoder(model)
+        self.layers = torch.nn.ModuleList(list(encoder.layers)[-count:])
+        final_norm = self.whisper or getattr(model.config, "do_stable_layer_norm", False)
+        self.final_norm = encoder.layer_norm if final_norm else torch.nn.Identity()
+        self.projector = model.projector
+        self.classifier = model.classifier
+        self.config = model.config
+
+    def forward(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        attention = None
+        if not self.whisper and not bool(mask.all()):
+            from transformers.masking_utils import create_bidirectional_mask
+
+            attention = create_bidirectional_mask(config=self.config, inputs_embeds=hidden, attention_mask=mask)
+        for layer in self.layers:
+            out = layer(hidden, attention_mask=attention)
+            hidden = out[0] if isinstance(out, tuple) else out
+        projected = self.projector(self.final_norm(hidden))
+        weights = mask.to(projected.dtype).unsqueeze(-1)
+        pooled = (projected * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+        return self.classifier(pooled)
+
+
+def layer_inputs(model, layer_index: int, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Run the model only up to encoder layer `layer_index` and return that layer's input."""
+    def hook(_module, args, kwargs):
+        raise _Captured(args[0] if args else kwargs["hidden_states"])
+
+    handle = _encoder(model).layers[layer_index].register_forward_pre_hook(hook, with_kwargs=True)
+    try:
+        model(**inputs)
+    except _Captured as captured:
+        return captured.hidden
+    finally:
+        handle.remove()
+    raise ModelError("the backbone never reached its encoder layers")
+
+
+class QuickTask:
+    """Trains `TopLayers` on cached inputs; see the module docstring."""
+
+    def __init__(self, module: TopLayers, train_cache: list[torch.Tensor], eval_cache: list[torch.Tensor],
+                 device: torch.device) -> None:
+        self.module = module
+        self._cache = {True: train_cache, False: eval_cache}
+        self.device = device
+
+    @classmethod
+    def build(cls, model, builder: InputBuilder, data: PreparedData, settings: TrainSettings,
+              device: torch.device, on_event: EventCallback, cancel: threading.Event,
+              fingerprint: str) -> QuickTask:
+        check_quick_support(model)
+        count = max(1, min(settings.quick_layers, len(_encoder(model).layers)))
+        for param in model.parameters():
+            param.requires_grad_(False)
+        module = TopLayers(model, count)
+        for param in module.parameters():
+            param.requires_grad_(True)
+        layer_index = len(_encoder(model).layers) - count
+        folder = cache_root() / "quick" / fingerprint
+        folder.mkdir(parents=True, exist_ok=True)
+        waves = data.train_waves + data.eval_waves
+        cached = _cached_layer_inputs(model, builder, waves, layer_index, folder, settings, device, on_event, cancel)
+        n = len(data.train_waves)
+        return cls(module, cached[:n], cached[n:], device)
+
+    def param_groups(self, settings: TrainSettings) -> list[dict]:
+        return split_head_params(self.module, settings)
+
+    def train_batches(self, rng, batch_size):
+        return length_buckets([len(x) for x in self._cache[True]], batch_size, rng)
+
+    def eval_batches(self, batch_size):
+        return length_buckets([len(x) for x in self._cache[False]], batch_size)
+
+    def logits(self, indices, training):
+        rows = [self._cache[training][i] for i in indices]
+        longest = max(len(r) for r in rows)
+        hidden = torch.zeros(len(rows), longest, rows[0].shape[-1])
+        mask = torch.zeros(len(rows), longest, dtype=torch.bool)
+        for j, row in enumerate(rows):
+            hidden[j, : len(row)] = row.float()
+            mask[j, : len(row)] = True
+        return self.module(hidden.to(self.device), mask.to(self.device))
+
+
+def _content_key(wave: np.ndarray) -> str:
+    return hashlib.sha1(np.ascontiguousarray(wave, dtype=np.float32).tobytes()).hexdigest()
+
+
+def _cached_layer_inputs(model, builder: InputBuilder, waves: list[np.ndarray], layer_index: int, folder: Path,
+                         settings: TrainSettings, device: torch.device, on_event: EventCallback,
+                         cancel: threading.Event) -> list[torch.Tensor]:
+    """Layer inputs for every wave: from the disk cache, computing (and storing) what is missing.
+
+    Clips that need no padding (fixed-window models) run in batches; the others one by one, so
+    each clip's features are exactly what single-clip inference computes.
+    """
+    keys = [_content_key(w) for w in waves]
+    result: list[torch.Tensor | None] = [None] * len(waves)
+    todo = []
+    for i, key in enumerate(keys):
+        path = folder / f"{key}.npy"
+        if path.is_file():
+            try:
+                result[i] = torch.from_numpy(np.load(path))
+                continue
+            except (OSError, ValueError):
+                pass  # a damaged cache entry is recomputed
+        todo.append(i)
+    batch = 16 if builder.fixed_window else 1
+    model.eval()
+    for start in range(0, len(todo), batch):
+        if cancel.is_set():
+            break
+        chunk = todo[start:start + batch]
+        on_event(StageEvent(f"Computing backbone features {start}/{len(todo)}", start / max(1, len(todo))))
+        inputs = {k: v.to(device) for k, v in builder.build([waves[i] for i in chunk]).items()}
+        with torch.inference_mode(), backbone.autocast_for(device, settings.bf16):
+            hidden = layer_inputs(model, layer_index, inputs).to("cpu", torch.float16)
+        for i, row in zip(chunk, hidden):
+            array = row.numpy()
+            tmp = folder / f".{keys[i]}.{os.getpid()}.npy"
+            np.save(tmp, array)
+            os.replace(tmp, folder / f"{keys[i]}.npy")
+            result[i] = torch.from_numpy(array)
+    if cancel.is_set() and any(r is None for r in result):
+        # Training cannot start without all features; the loop sees cancel and returns at once.
+        return [r if r is not None else torch.zeros(1, 1, dtype=torch.float16) for r in result]
+    on_event(StageEvent("Backbone features ready", 1.0))
+    return result  # type: ignore[return-value]

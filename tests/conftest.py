@@ -1,0 +1,98 @@
+"""Shared fixtures: tiny random models and small learnable datasets, made on the spot, offline."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+RATE = 16000
+TONES = {"high": 1400.0, "low": 300.0, "mid": 700.0}
+
+
+def tone(freq: float, seconds: float = 0.6, rate: int = RATE, seed: int = 0) -> np.ndarray:
+    """A tone with a little noise and a random level: learnable, but not a constant input."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * rate)) / rate
+    level = rng.uniform(0.3, 0.8)
+    wave = level * np.sin(2 * np.pi * freq * (1 + rng.uniform(-0.03, 0.03)) * t)
+    return (wave + rng.normal(0, 0.02, t.shape)).astype(np.float32)
+
+
+def write_tone_folder(root: Path, per_label: int = 8, rate: int = RATE, labels=TONES) -> Path:
+    """root/<label>/<n>.wav: the layout of `intentdesk import FOLDER`."""
+    for label, freq in labels.items():
+        (root / label).mkdir(parents=True, exist_ok=True)
+        for n in range(per_label):
+            seconds = 0.4 + 0.05 * (n % 5)
+            sf.write(root / label / f"{label}{n}.wav", tone(freq, seconds, rate, seed=n + int(freq)), rate)
+    return root
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("INTENTDESK_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="session")
+def tiny_wav2vec2(tmp_path_factory) -> Path:
+    """A randomly initialised, very small Wav2Vec2 saved as a Hugging Face folder."""
+    import torch
+    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
+
+    torch.manual_seed(0)
+    config = Wav2Vec2Config(
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+        conv_dim=(32, 32, 32), conv_stride=(5, 4, 4), conv_kernel=(10, 8, 4), num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2, classifier_proj_size=16, feat_extract_norm="layer",
+        do_stable_layer_norm=False, mask_time_prob=0.0, layerdrop=0.0,
+        hidden_dropout=0.0, attention_dropout=0.0, activation_dropout=0.0, feat_proj_dropout=0.0,
+    )
+    folder = tmp_path_factory.mktemp("tiny-wav2vec2")
+    Wav2Vec2Model(config).save_pretrained(folder)
+    Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=RATE, padding_value=0.0, do_normalize=True,
+                             return_attention_mask=True).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_whisper(tmp_path_factory) -> Path:
+    """A randomly initialised, very small Whisper encoder-decoder saved as a Hugging Face folder."""
+    import torch
+    from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration
+
+    torch.manual_seed(0)
+    config = WhisperConfig(
+        vocab_size=64, num_mel_bins=16, d_model=32, encoder_layers=2, decoder_layers=1,
+        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64,
+        max_source_positions=1500, max_target_positions=32, classifier_proj_size=16,
+        pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1,
+    )
+    folder = tmp_path_factory.mktemp("tiny-whisper")
+    WhisperForConditionalGeneration(config).save_pretrained(folder)
+    WhisperFeatureExtractor(feature_size=16).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def tone_folder(tmp_path) -> Path:
+    return write_tone_folder(tmp_path / "tones")
+
+
+@pytest.fixture
+def tone_dataset(tmp_path, tone_folder):
+    from intentdesk.core.dataset import DatasetStore
+    from intentdesk.core.importers import import_into
+
+    store = DatasetStore.create(tmp_path / "data")
+    import_into(store, str(tone_folder))
+    return store
