@@ -26,3 +26,27 @@ def hub_error_message(what: str, error: BaseException) -> str:
         return f"cannot download {what}: {OFFLINE_HINT}"
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return f"cannot load {what}: {first[:200]}"
+
+
+def is_cached(repo_id: str) -> bool:
+    """Whether a hub model's config is already in the local Hugging Face cache."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
+    except Exception:
+        return False
+
+
+def hub_reachable(timeout: float = 1.5) -> bool:
+    """A quick TCP check, so the GUI can say "offline" before a long download attempt fails."""
+    if hub_is_offline():
+        return False
+    import socket
+
+    host = os.environ.get("HF_ENDPOINT", "https://huggingface.co").split("://")[-1].split("/")[0]
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False

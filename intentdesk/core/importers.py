@@ -81,6 +81,7 @@ def import_hub(store: DatasetStore, name: str, *, config: str | None = None, spl
     """
     import datasets
 
+    datasets.disable_progress_bars()
     load = loader or datasets.load_dataset
     try:
         data = load(name, config, split=split or "train")

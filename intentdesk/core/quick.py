@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from intentdesk.core import backbone
+from intentdesk.core import audio, backbone
 from intentdesk.core.errors import ModelError
 from intentdesk.core.events import EventCallback, StageEvent
 from intentdesk.core.inputs import InputBuilder, length_buckets
@@ -109,12 +109,18 @@ def layer_inputs(model, layer_index: int, inputs: dict[str, torch.Tensor]) -> to
 
 
 class QuickTask:
-    """Trains `TopLayers` on cached inputs; see the module docstring."""
+    """Trains `TopLayers` on cached inputs; see the module docstring.
 
-    def __init__(self, module: TopLayers, train_cache: list[torch.Tensor], eval_cache: list[torch.Tensor],
-                 device: torch.device) -> None:
+    Each training clip has variants (the original and speed-perturbed copies); every epoch
+    picks one variant per clip, so augmentation costs cache time once, not time per epoch.
+    """
+
+    def __init__(self, module: TopLayers, train_variants: list[list[torch.Tensor]],
+                 eval_cache: list[torch.Tensor], device: torch.device) -> None:
         self.module = module
-        self._cache = {True: train_cache, False: eval_cache}
+        self._variants = train_variants
+        self._eval = eval_cache
+        self._choice = np.zeros(len(train_variants), dtype=int)
         self.device = device
 
     @classmethod
@@ -131,22 +137,33 @@ class QuickTask:
         layer_index = len(_encoder(model).layers) - count
         folder = cache_root() / "quick" / fingerprint
         folder.mkdir(parents=True, exist_ok=True)
-        waves = data.train_waves + data.eval_waves
+        factors = [f for f in settings.speed_perturbation if f != 1.0]
+        window = builder.fixed_window
+        waves = list(data.eval_waves) + list(data.train_waves)
+        for factor in factors:
+            for wave in data.train_waves:
+                changed = audio.change_speed(wave, builder.rate, factor)
+                waves.append(changed[: int(window * builder.rate)] if window else changed)
         cached = _cached_layer_inputs(model, builder, waves, layer_index, folder, settings, device, on_event, cancel)
-        n = len(data.train_waves)
-        return cls(module, cached[:n], cached[n:], device)
+        n_eval, n_train = len(data.eval_waves), len(data.train_waves)
+        variants = [[cached[n_eval + v * n_train + i] for v in range(len(factors) + 1)] for i in range(n_train)]
+        return cls(module, variants, cached[:n_eval], device)
 
     def param_groups(self, settings: TrainSettings) -> list[dict]:
         return split_head_params(self.module, settings)
 
     def train_batches(self, rng, batch_size):
-        return length_buckets([len(x) for x in self._cache[True]], batch_size, rng)
+        self._choice = rng.integers(0, len(self._variants[0]), size=len(self._variants))
+        return length_buckets([len(self._train_row(i)) for i in range(len(self._variants))], batch_size, rng)
 
     def eval_batches(self, batch_size):
-        return length_buckets([len(x) for x in self._cache[False]], batch_size)
+        return length_buckets([len(x) for x in self._eval], batch_size)
+
+    def _train_row(self, index: int) -> torch.Tensor:
+        return self._variants[index][self._choice[index]]
 
     def logits(self, indices, training):
-        rows = [self._cache[training][i] for i in indices]
+        rows = [self._train_row(i) if training else self._eval[i] for i in indices]
         longest = max(len(r) for r in rows)
         hidden = torch.zeros(len(rows), longest, rows[0].shape[-1])
         mask = torch.zeros(len(rows), longest, dtype=torch.bool)

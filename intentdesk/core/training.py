@@ -67,6 +67,7 @@ class TrainSettings:
     weight_decay: float = 0.01
     label_smoothing: float = 0.1
     quick_layers: int = 1
+    speed_perturbation: tuple[float, ...] = (0.9, 1.1)
     device: str = "auto"
     bf16: bool = True
 
@@ -317,9 +318,12 @@ def train(data_dir: Path | str, output_dir: Path | str, settings: TrainSettings 
     torch.manual_seed(settings.seed)
     store = DatasetStore.open(Path(data_dir))
     device = backbone.pick_device(settings.device)
-    on_event(StageEvent("Loading base model", 0.0))
+    problems = training_blockers(store)  # checked before any progress output: bad input fails first
+    if problems:
+        raise TrainingError("cannot train: " + "; ".join(problems))
     feature_extractor = backbone.load_feature_extractor(settings.base_model)
     data = prepare_data(store, settings, int(feature_extractor.sampling_rate), on_event)
+    on_event(StageEvent("Loading base model", None))
     model = backbone.load_classifier_model(settings.base_model, data.labels)
     if backbone.is_whisper(model):
         backbone.fit_whisper_window(model, feature_extractor, settings.max_seconds)
@@ -388,3 +392,39 @@ def model_fingerprint(base: str, settings: TrainSettings) -> str:
         files = sorted(f for f in path.iterdir() if f.is_file())
         parts += [f"{f.name}:{f.stat().st_size}:{int(f.stat().st_mtime)}" for f in files]
     return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
+
+
+def unreadable_clips(store: DatasetStore) -> list[str]:
+    """Clips whose file cannot even be opened as audio (header check: fast enough before a run)."""
+    import soundfile
+
+    from intentdesk.core import audio
+
+    bad = []
+    for clip in store.clips:
+        path = store.path_of(clip)
+        try:
+            info = soundfile.info(str(path))
+            if info.frames == 0:
+                bad.append(f"{clip.file_name} (empty)")
+        except Exception:
+            try:
+                audio.load_audio(path, limits=audio.AudioLimits(max_seconds=None))
+            except IntentDeskError:
+                bad.append(clip.file_name)
+    return bad
+
+
+def base_model_blocker(base: str) -> str | None:
+    """Why `base` cannot be loaded now (missing folder, or a hub id with the hub out of reach)."""
+    from intentdesk.core import hub
+
+    path = Path(base).expanduser()
+    if path.exists() or base.startswith((".", "/", "~")):
+        if not (path / "config.json").is_file():
+            return f"the base model folder {base} is missing or is not a Hugging Face model folder"
+        return None
+    if hub.is_cached(base) or hub.hub_reachable():
+        return None
+    return (f"the base model {base} is not downloaded and {hub.OFFLINE_HINT}"
+            " (or choose a local model folder)")

@@ -1,0 +1,181 @@
+"""The main window: three tabs (Label, Train, Classify), menus, status bar, remembered state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMessageBox, QTabWidget
+
+from intentdesk import __version__
+from intentdesk.core.dataset import DatasetStore
+from intentdesk.core.errors import IntentDeskError
+from intentdesk.core.microphone import StreamFactory, input_devices
+from intentdesk.gui.label_tab import LabelTab
+from intentdesk.resources import resource
+
+MAX_RECENT = 8
+TAB_NAMES = ("label", "train", "classify")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings, stream_factory: StreamFactory | None = None,
+                 list_devices=input_devices) -> None:
+        super().__init__()
+        self.settings = settings
+        self.store: DatasetStore | None = None
+        icon = resource("icon.png")
+        if icon.is_file():
+            self.setWindowIcon(QIcon(str(icon)))
+        self.tabs = QTabWidget()
+        self.label_tab = LabelTab(list_devices, stream_factory)
+        from intentdesk.gui.classify_tab import ClassifyTab
+        from intentdesk.gui.train_tab import TrainTab
+
+        self.train_tab = TrainTab(settings)
+        self.classify_tab = ClassifyTab(settings, list_devices, stream_factory)
+        self.tabs.addTab(self.label_tab, "Label")
+        self.tabs.addTab(self.train_tab, "Train")
+        self.tabs.addTab(self.classify_tab, "Classify")
+        self.setCentralWidget(self.tabs)
+        for tab in (self.label_tab, self.train_tab, self.classify_tab):
+            tab.status.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.label_tab.dataset_changed.connect(self.train_tab.dataset_changed)
+        self.train_tab.use_model.connect(self._use_model_in_classify)
+        self._build_menus()
+        self.statusBar().showMessage("Ready")
+        geometry = settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1200, 780)
+        self._update_title()
+
+    # ------------------------------------------------------------------ menus
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._add(file_menu, "&New dataset…", self.new_dataset, QKeySequence.New)
+        self._add(file_menu, "&Open dataset…", self.choose_dataset, QKeySequence.Open)
+        self._add(file_menu, "&Import…", self.import_dialog, "Ctrl+I")
+        self.recent_menu = file_menu.addMenu("Recent datasets")
+        self._fill_recent()
+        file_menu.addSeparator()
+        self._add(file_menu, "&Quit", self.close, QKeySequence.Quit)
+        help_menu = self.menuBar().addMenu("&Help")
+        self._add(help_menu, "&About IntentDesk", self.about)
+
+    def _add(self, menu, text, slot, keys=None) -> QAction:
+        action = QAction(text, self)
+        if keys is not None:
+            action.setShortcut(QKeySequence(keys))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def recent_datasets(self) -> list[str]:
+        value = self.settings.value("recent/datasets", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_datasets()
+        for path in recent:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _checked=False, p=path: self.open_dataset(Path(p)))
+        self.recent_menu.setEnabled(bool(recent))
+
+    # ------------------------------------------------------------------ datasets
+    def open_dataset(self, path: Path, create: bool = False) -> bool:
+        try:
+            store = DatasetStore.create(path) if create else DatasetStore.open(path)
+        except IntentDeskError as error:
+            self.label_tab.message.show_message(str(error), "error")
+            return False
+        self.store = store
+        self.label_tab.set_store(store)
+        self.train_tab.set_store(store)
+        self.classify_tab.set_dataset(store)
+        path_text = str(store.root.resolve())
+        recent = [path_text] + [p for p in self.recent_datasets() if p != path_text]
+        self.settings.setValue("recent/datasets", recent[:MAX_RECENT])
+        self.settings.setValue("last/dataset", path_text)
+        self._fill_recent()
+        self._update_title()
+        self.statusBar().showMessage(f"Opened {path_text} ({len(store)} clips)", 6000)
+        return True
+
+    def new_dataset(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose an empty folder for the new dataset")
+        if folder:
+            self.open_dataset(Path(folder), create=True)
+
+    def choose_dataset(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a dataset folder (with metadata.csv)")
+        if folder:
+            self.open_dataset(Path(folder))
+
+    def import_dialog(self) -> None:
+        if self.store is None:
+            self.label_tab.message.show_message("Open or create a dataset first (File menu).", "warning")
+            return
+        kinds = ["A folder of label-named folders, or another dataset folder", "A Hugging Face hub dataset"]
+        kind, ok = QInputDialog.getItem(self, "Import", "Import from:", kinds, 0, False)
+        if not ok:
+            return
+        if kind == kinds[0]:
+            folder = QFileDialog.getExistingDirectory(self, "Folder to import")
+            if folder:
+                self.import_source(folder)
+            return
+        name, ok = QInputDialog.getText(self, "Import from the hub", "Dataset id and configuration:",
+                                        text="PolyAI/minds14 en-US")
+        if ok and name.strip():
+            parts = name.split()
+            self.import_source(parts[0], config=parts[1] if len(parts) > 1 else None)
+
+    def import_source(self, source: str, config: str | None = None) -> None:
+        from intentdesk.core.importers import import_into
+
+        store = self.store
+        self.tabs.setCurrentWidget(self.label_tab)
+        self.label_tab.run_import(lambda _emit, _cancel: import_into(store, source, hub_config=config))
+
+    def _use_model_in_classify(self, folder: str) -> None:
+        self.classify_tab.open_model(Path(folder))
+        self.tabs.setCurrentWidget(self.classify_tab)
+
+    def _update_title(self) -> None:
+        name = f" — {self.store.root.name}" if self.store else ""
+        self.setWindowTitle(f"IntentDesk{name}")
+
+    # ------------------------------------------------------------------ misc
+    def about(self) -> None:
+        QMessageBox.about(self, "About IntentDesk", about_text())
+
+    def show_tab(self, name: str) -> None:
+        self.tabs.setCurrentIndex(TAB_NAMES.index(name))
+
+    def closeEvent(self, event) -> None:
+        if not self.train_tab.confirm_close(self):
+            event.ignore()
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.label_tab.shutdown()
+        self.classify_tab.shutdown()
+        event.accept()
+
+
+def about_text() -> str:
+    """Versions without importing torch at start-up: read from package metadata."""
+    from importlib import metadata
+
+    def version(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return (f"<b>IntentDesk {__version__}</b><br>Speech intent classification.<br><br>"
+            f"torch {version('torch')}<br>transformers {version('transformers')}<br>"
+            f"PySide6 {version('PySide6-Essentials') if version('PySide6') == 'not installed' else version('PySide6')}")

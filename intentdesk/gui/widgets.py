@@ -1,0 +1,92 @@
+"""Small reusable widgets: waveform plot, level meter, inline message bar."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+pg.setConfigOptions(antialias=True, background="w", foreground="#333")
+
+
+class WaveformView(pg.PlotWidget):
+    """The samples of one clip against time; decimated for long clips so drawing stays instant."""
+
+    def __init__(self, parent=None, height: int = 120) -> None:
+        super().__init__(parent)
+        self.setMinimumHeight(height)
+        self.setMaximumHeight(int(height * 1.6))
+        self.setMouseEnabled(x=False, y=False)
+        self.hideButtons()
+        self.setLabel("bottom", "seconds")
+        self.getPlotItem().hideAxis("left")
+        self.setYRange(-1, 1)
+        self._curve = self.plot(pen=pg.mkPen("#3b6fd8", width=1))
+
+    def set_wave(self, samples: np.ndarray | None, rate: int = 16000) -> None:
+        if samples is None or len(samples) == 0:
+            self._curve.setData([], [])
+            return
+        step = max(1, len(samples) // 4000)
+        shown = samples[::step]
+        self._curve.setData(np.arange(len(shown)) * step / rate, shown)
+        peak = float(np.max(np.abs(samples))) or 1.0
+        self.setYRange(-peak, peak)
+        self.setXRange(0, len(samples) / rate, padding=0)
+
+    def point_count(self) -> int:
+        x, _ = self._curve.getData()
+        return 0 if x is None else len(x)
+
+
+class LevelMeter(QProgressBar):
+    """Input level in dBFS from -60 (empty) to 0 (full)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setRange(-60, 0)
+        self.setTextVisible(False)
+        self.setFixedHeight(14)
+        self.setToolTip("Microphone input level")
+        self.set_level(-100)
+
+    def set_level(self, db: float) -> None:
+        self.setValue(int(max(-60, min(0, db))))
+
+
+class MessageBar(QWidget):
+    """An inline, dismissable message (errors, warnings, confirmations) instead of modal popups,
+    so the user can read it while going on working, and tests can read it too."""
+
+    STYLES = {"error": "#fde2e1", "warning": "#fff4d6", "info": "#e3f1ff"}
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        close = QPushButton("✕")
+        close.setFlat(True)
+        close.setFixedWidth(28)
+        close.clicked.connect(self.hide)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.kind = ""
+        self._timer = QTimer(self, singleShot=True, timeout=self.hide)
+        self.hide()
+
+    def show_message(self, text: str, kind: str = "info", timeout_ms: int = 0) -> None:
+        self.kind = kind
+        self.label.setText(text)
+        self.setStyleSheet(f"background: {self.STYLES.get(kind, '#eee')}; border-radius: 4px;")
+        self.show()
+        if timeout_ms:
+            self._timer.start(timeout_ms)
+        else:
+            self._timer.stop()
+
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""

@@ -1,0 +1,110 @@
+"""The classifier agrees with transformers' pipeline; the CLI chain import -> train -> evaluate -> classify."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from intentdesk.core import audio
+from intentdesk.core.inference import Classifier
+from intentdesk.core.training import TrainSettings, train
+from tests.conftest import write_tone_folder
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_wav2vec2):
+    from intentdesk.core.dataset import DatasetStore
+    from intentdesk.core.importers import import_into
+
+    root = tmp_path_factory.mktemp("trained")
+    store = DatasetStore.create(root / "data")
+    import_into(store, str(write_tone_folder(root / "src", per_label=6)))
+    settings = TrainSettings(base_model=str(tiny_wav2vec2), epochs=3, learning_rate=3e-3, batch_size=4)
+    return train(store.root, root / "model", settings).output_dir, store
+
+
+def test_ranking_equals_transformers_pipeline(trained):
+    from transformers import pipeline
+
+    model_dir, store = trained
+    classifier = Classifier(model_dir)
+    hf = pipeline("audio-classification", model=str(model_dir), device="cpu")
+    for clip in store.clips[:6]:
+        path = store.path_of(clip)
+        ours = classifier.classify_file(path).ranking
+        wave, _ = audio.load_audio(path, 16000)
+        theirs = hf(wave, top_k=len(classifier.labels))
+        assert [p.label for p in ours] == [p["label"] for p in theirs]
+        assert np.allclose([p.score for p in ours], [p["score"] for p in theirs], atol=1e-5)
+
+
+def test_batch_of_files_reports_bad_ones(trained, tmp_path):
+    model_dir, store = trained
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"nope")
+    paths = [store.path_of(c) for c in store.clips[:3]] + [bad]
+    results = Classifier(model_dir).classify_files(paths, top_k=2, batch_size=4)
+    assert [r.error is None for r in results] == [True, True, True, False]
+    assert "bad.wav" in results[3].error
+    assert all(len(r.ranking) == 2 for r in results[:3])
+
+
+def run_cli(*args, check=True):
+    proc = subprocess.run([sys.executable, "-m", "intentdesk", *map(str, args)], capture_output=True, text=True,
+                          timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
+    return proc
+
+
+def test_cli_import_train_evaluate_classify(tmp_path, tiny_wav2vec2):
+    src = write_tone_folder(tmp_path / "src", per_label=8)
+    data, model = tmp_path / "data", tmp_path / "model"
+    imported = json.loads(run_cli("import", src, data).stdout)
+    assert imported["added"] == 24 and imported["labels"] == {"high": 8, "low": 8, "mid": 8}
+    proc = run_cli("train", data, "--base", tiny_wav2vec2, "--out", model, "--mode", "full", "--epochs", "8",
+                   "--learning-rate", "3e-3", "--batch-size", "4")
+    summary = json.loads(proc.stdout)
+    assert summary["output_dir"] == str(model.resolve()) and summary["accuracy"] >= 0.9
+    assert "epoch 8" in proc.stderr and "Loading weights" not in proc.stderr
+    metrics = json.loads(run_cli("evaluate", model, data, "--split", "all", "--json").stdout)
+    assert {"accuracy", "precision", "recall", "f1", "per_class", "confusion_matrix", "labels"} <= set(metrics)
+    assert set(metrics["precision"]) == {"micro", "macro", "weighted"}
+    assert metrics["accuracy"] >= 0.9
+    files = [src / "low" / "low0.wav", src / "high" / "high1.wav"]
+    results = json.loads(run_cli("classify", model, *files, "--top-k", "2", "--json").stdout)
+    assert [r["ranking"][0]["label"] for r in results] == ["low", "high"]
+    assert all(len(r["ranking"]) == 2 and r["latency_ms"] > 0 for r in results)
+
+
+def test_cli_bad_input_exit_code_2_and_one_line(tmp_path, tone_dataset):
+    before = (tone_dataset.root / "metadata.csv").read_bytes()
+    proc = run_cli("train", tone_dataset.root, "--base", tmp_path / "missing", "--out", tmp_path / "m", check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "model folder not found" in proc.stderr
+    proc = run_cli("classify", tmp_path / "nomodel", tmp_path / "x.wav", check=False)
+    assert proc.returncode == 2 and "model folder not found" in proc.stderr
+    proc = run_cli("import", tmp_path / "nothing-here", tone_dataset.root, check=False)
+    assert proc.returncode == 2 and "no such folder" in proc.stderr
+    assert (tone_dataset.root / "metadata.csv").read_bytes() == before
+
+
+def test_cli_classify_corrupt_file(tmp_path, trained):
+    model_dir, _ = trained
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFFxxxx")
+    proc = run_cli("classify", model_dir, bad, "--json", check=False)
+    assert proc.returncode == 2 and "bad.wav" in proc.stderr
+
+
+def test_cli_one_class_dataset(tmp_path, tiny_wav2vec2):
+    src = tmp_path / "src" / "only"
+    src.mkdir(parents=True)
+    for n in range(3):
+        sf.write(src / f"{n}.wav", np.sin(np.arange(8000) * 0.05 * (n + 1)).astype(np.float32) * 0.5, 16000)
+    run_cli("import", tmp_path / "src", tmp_path / "data")
+    proc = run_cli("train", tmp_path / "data", "--base", tiny_wav2vec2, "--out", tmp_path / "m", check=False)
+    assert proc.returncode == 2 and "at least 2 are needed" in proc.stderr

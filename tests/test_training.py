@@ -1,0 +1,142 @@
+"""End to end on tiny random backbones: the model must really learn a learnable toy task."""
+
+import json
+import threading
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from intentdesk.core.dataset import DatasetStore
+from intentdesk.core.errors import ModelError, TrainingError
+from intentdesk.core.evaluation import evaluate_model
+from intentdesk.core.events import EpochEvent, StepEvent, TrainFinished, TrainStarted
+from intentdesk.core.inference import Classifier
+from intentdesk.core.training import TrainSettings, train
+from tests.conftest import tone, write_tone_folder
+
+
+@pytest.fixture
+def learnable(tmp_path):
+    from intentdesk.core.importers import import_into
+
+    store = DatasetStore.create(tmp_path / "data")
+    import_into(store, str(write_tone_folder(tmp_path / "src", per_label=10)))
+    return store
+
+
+def test_full_mode_learns_tones(learnable, tiny_wav2vec2, tmp_path):
+    events = []
+    settings = TrainSettings(base_model=str(tiny_wav2vec2), mode="full", epochs=6, learning_rate=3e-3,
+                             head_learning_rate=3e-3, batch_size=4, label_smoothing=0.0)
+    result = train(learnable.root, tmp_path / "model", settings, events.append)
+    assert result.metrics["accuracy"] >= 0.9, result.history
+    assert isinstance(events[0], object) and any(isinstance(e, TrainStarted) for e in events)
+    steps = [e for e in events if isinstance(e, StepEvent)]
+    epochs = [e for e in events if isinstance(e, EpochEvent)]
+    assert steps and len(epochs) == 6 and isinstance(events[-1], TrainFinished)
+    assert steps[-1].step == steps[-1].total_steps
+    assert np.mean([e.loss for e in steps[-5:]]) < np.mean([e.loss for e in steps[:5]])
+    out = result.output_dir
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["f1"]) == {"micro", "macro", "weighted"}
+    assert len(metrics["confusion_matrix"]) == 3 and len(metrics["history"]) == 6
+    settings_saved = json.loads((out / "training_settings.json").read_text())
+    assert settings_saved["mode"] == "full" and settings_saved["epochs"] == 6
+    config = json.loads((out / "config.json").read_text())
+    assert sorted(config["id2label"].values()) == ["high", "low", "mid"]
+    # The saved folder scores the same on its eval split when reloaded from disk.
+    again = evaluate_model(out, learnable.root, split="eval")
+    assert again["accuracy"] == pytest.approx(metrics["accuracy"], abs=0.1)
+
+
+def test_quick_mode_learns_and_caches(learnable, tiny_wav2vec2, tmp_path):
+    settings = TrainSettings(base_model=str(tiny_wav2vec2), mode="quick", epochs=12, learning_rate=3e-3,
+                             head_learning_rate=1e-2, batch_size=4, label_smoothing=0.0, bf16=False)
+    first = train(learnable.root, tmp_path / "quick", settings)
+    assert first.metrics["accuracy"] >= 0.9, first.history
+    stages = []
+    second = train(learnable.root, tmp_path / "quick2", settings, lambda e: stages.append(getattr(e, "stage", "")))
+    assert not any(s.startswith("Computing backbone features") for s in stages), "cache should be warm"
+    assert second.metrics["accuracy"] == pytest.approx(first.metrics["accuracy"])
+    # The quick model is an ordinary checkpoint: the full forward pass agrees with training's view.
+    reloaded = evaluate_model(second.output_dir, learnable.root, split="eval")
+    assert reloaded["accuracy"] >= 0.9
+
+
+def test_quick_mode_on_whisper_shortens_window(learnable, tiny_whisper, tmp_path):
+    settings = TrainSettings(base_model=str(tiny_whisper), mode="quick", epochs=2, max_seconds=2, bf16=False)
+    result = train(learnable.root, tmp_path / "w", settings)
+    config = json.loads((result.output_dir / "config.json").read_text())
+    extractor = json.loads((result.output_dir / "preprocessor_config.json").read_text())
+    assert config["max_source_positions"] == 100
+    assert extractor["chunk_length"] == 2 and extractor["n_samples"] == 32000
+    classifier = Classifier(result.output_dir)
+    ranking = classifier.classify_array(tone(300, 0.5), 16000)
+    assert sorted(p.label for p in ranking) == ["high", "low", "mid"]
+
+
+def test_cancel_keeps_best_model_so_far(learnable, tiny_wav2vec2, tmp_path):
+    cancel = threading.Event()
+
+    def on_event(event):
+        if isinstance(event, EpochEvent) and event.epoch == 1:
+            cancel.set()
+
+    settings = TrainSettings(base_model=str(tiny_wav2vec2), epochs=50, batch_size=4)
+    result = train(learnable.root, tmp_path / "m", settings, on_event, cancel)
+    assert result.cancelled and result.best_epoch == 1
+    assert (result.output_dir / "config.json").is_file()
+    assert json.loads((result.output_dir / "metrics.json").read_text())["cancelled"] is True
+
+
+def test_cancel_before_first_epoch_saves_nothing(learnable, tiny_wav2vec2, tmp_path):
+    cancel = threading.Event()
+    cancel.set()
+    result = train(learnable.root, tmp_path / "m", TrainSettings(base_model=str(tiny_wav2vec2)), cancel=cancel)
+    assert result.cancelled and result.output_dir is None
+    assert not (tmp_path / "m").exists()
+
+
+def test_one_class_is_refused(tmp_path, tiny_wav2vec2):
+    store = DatasetStore.create(tmp_path / "d")
+    for n in range(3):
+        store.add_array(tone(300, 0.4, seed=n), 16000, "only")
+    with pytest.raises(TrainingError, match="at least 2 are needed"):
+        train(store.root, tmp_path / "m", TrainSettings(base_model=str(tiny_wav2vec2)))
+    assert not (tmp_path / "m").exists()
+
+
+def test_label_with_one_clip_is_refused(tmp_path, tiny_wav2vec2):
+    store = DatasetStore.create(tmp_path / "d")
+    for n in range(3):
+        store.add_array(tone(300, 0.4, seed=n), 16000, "a")
+    store.add_array(tone(900, 0.4), 16000, "b")
+    with pytest.raises(TrainingError, match=r"b \(1\)"):
+        train(store.root, tmp_path / "m", TrainSettings(base_model=str(tiny_wav2vec2)))
+
+
+def test_unreadable_clip_is_named(learnable, tiny_wav2vec2, tmp_path):
+    victim = learnable.clips[0]
+    learnable.path_of(victim).write_bytes(b"corrupted")
+    with pytest.raises(TrainingError, match=victim.name):
+        train(learnable.root, tmp_path / "m", TrainSettings(base_model=str(tiny_wav2vec2)))
+
+
+def test_missing_model_folder(learnable, tmp_path):
+    with pytest.raises(ModelError, match="model folder not found"):
+        train(learnable.root, tmp_path / "m", TrainSettings(base_model=str(tmp_path / "no-such-model")))
+
+
+def test_offline_hub_model_says_so(learnable, tmp_path):
+    with pytest.raises(ModelError, match="hub cannot be reached"):
+        train(learnable.root, tmp_path / "m", TrainSettings(base_model="facebook/wav2vec2-base"))
+
+
+def test_whole_clips_are_kept_up_to_max_seconds(tmp_path, tiny_wav2vec2):
+    from intentdesk.core.inputs import load_waves
+
+    path = tmp_path / "long.wav"
+    sf.write(path, tone(300, 10.0), 16000)
+    [wave], errors = load_waves([path], 16000, 8.0)
+    assert not errors and len(wave) == 8 * 16000
