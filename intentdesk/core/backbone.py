@@ -17,7 +17,6 @@ import torch
 from intentdesk.core.errors import ModelError
 from intentdesk.core.hub import hub_error_message
 
-DEFAULT_BASE_MODEL = "facebook/wav2vec2-base"
 WHISPER_FRAMES_PER_SECOND = 50  # encoder positions per second of audio (10 ms hop, stride-2 conv)
 
 

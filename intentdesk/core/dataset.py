@@ -113,6 +113,10 @@ class DatasetStore:
     def __len__(self) -> int:
         return len(self._clips)
 
+    def __bool__(self) -> bool:
+        """An empty dataset is still an open dataset (without this, `if store:` would say no)."""
+        return True
+
     def path_of(self, clip: Clip) -> Path:
         return self.root / clip.file_name
 

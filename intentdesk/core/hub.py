@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+DEFAULT_BASE_MODEL = "facebook/wav2vec2-base"
+
 OFFLINE_HINT = ("the Hugging Face hub cannot be reached from this computer; "
                 "download it on a connected machine and choose the local folder instead")
 

@@ -10,7 +10,6 @@ import json
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,29 +18,7 @@ import torch
 from intentdesk.core import audio, backbone
 from intentdesk.core.errors import AudioError, ModelError
 from intentdesk.core.inputs import InputBuilder, length_buckets
-
-
-@dataclass(frozen=True)
-class Prediction:
-    label: str
-    score: float
-
-    def as_dict(self) -> dict:
-        return {"label": self.label, "score": self.score}
-
-
-@dataclass
-class FileResult:
-    file: str
-    ranking: list[Prediction] | None
-    latency_ms: float
-    error: str | None = None
-
-    def as_dict(self) -> dict:
-        if self.error is not None:
-            return {"file": self.file, "error": self.error}
-        return {"file": self.file, "ranking": [p.as_dict() for p in self.ranking or []],
-                "latency_ms": round(self.latency_ms, 3)}
+from intentdesk.core.results import FileResult, Prediction
 
 
 def check_model_folder(folder: Path) -> Path:

@@ -151,11 +151,12 @@ class ReplayStream:
     """A stand-in for `sounddevice.InputStream` that plays a WAV file into the callback.
 
     Used by the tests (and `--fake-mic`) to drive recording and live mode without hardware.
-    After the file it keeps feeding silence, like a quiet room.
+    With `loop` it starts over at the end (a speaker who keeps talking); otherwise it goes on
+    feeding silence, like a quiet room.
     """
 
     def __init__(self, path: Path, *, samplerate: int, blocksize: int, callback, speed: float = 1.0,
-                 **_ignored) -> None:
+                 loop: bool = True, **_ignored) -> None:
         from intentdesk.core import audio
 
         self.wave, _ = audio.load_audio(Path(path), samplerate, limits=audio.AudioLimits(max_seconds=None))
@@ -163,6 +164,7 @@ class ReplayStream:
         self.rate = samplerate
         self.callback = callback
         self.speed = speed
+        self.loop = loop
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -177,6 +179,8 @@ class ReplayStream:
             if len(block) < self.blocksize:
                 block = np.concatenate([block, np.zeros(self.blocksize - len(block), np.float32)])
             position += self.blocksize
+            if self.loop and position >= len(self.wave):
+                position = 0
             self.callback(block.reshape(-1, 1), self.blocksize, None, None)
             time.sleep(self.blocksize / self.rate / self.speed)
 
@@ -189,9 +193,9 @@ class ReplayStream:
         self._stop.set()
 
 
-def replay_factory(path: Path, speed: float = 1.0) -> StreamFactory:
+def replay_factory(path: Path, speed: float = 1.0, loop: bool = True) -> StreamFactory:
     def factory(**kwargs):
-        return ReplayStream(path, speed=speed, **kwargs)
+        return ReplayStream(path, speed=speed, loop=loop, **kwargs)
 
     return factory
 

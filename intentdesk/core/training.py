@@ -34,11 +34,12 @@ from intentdesk.core.events import (
     TrainStarted,
     ignore,
 )
+from intentdesk.core.hub import DEFAULT_BASE_MODEL
 from intentdesk.core.inputs import InputBuilder, length_buckets, load_waves
 from intentdesk.core.metrics import classification_metrics
+from intentdesk.core.readiness import training_blockers
 from intentdesk.core.split import split_clips
 
-MIN_CLIPS_PER_LABEL = 2
 MODE_DEFAULTS = {
     # Learning rates are for the backbone; the fresh head learns at head_learning_rate.
     "full": {"epochs": 10, "learning_rate": 5e-5, "batch_size": 8},
@@ -54,7 +55,7 @@ class TrainSettings:
     enough optimizer steps (epochs x clips / batch), warmup, a faster-learning head.
     """
 
-    base_model: str = backbone.DEFAULT_BASE_MODEL
+    base_model: str = DEFAULT_BASE_MODEL
     mode: str = "full"
     epochs: int | None = None
     learning_rate: float | None = None
@@ -112,27 +113,8 @@ class PreparedData:
     eval_names: list[str] = field(default_factory=list)
 
 
-def training_blockers(store: DatasetStore) -> list[str]:
-    """Reasons why a dataset cannot be trained on, each a sentence for the user (empty: go)."""
-    counts = store.label_counts()
-    problems = []
-    if len(counts) < 2:
-        problems.append(f"the dataset has {len(counts)} label(s); at least 2 are needed to learn to tell them apart")
-    few = [f"{label} ({n})" for label, n in counts.items() if n < MIN_CLIPS_PER_LABEL]
-    if few:
-        problems.append(f"each label needs at least {MIN_CLIPS_PER_LABEL} clips (one to train, one to check): "
-                        + ", ".join(few))
-    missing = store.missing_files()
-    if missing:
-        problems.append(f"{len(missing)} clip file(s) are missing: " + ", ".join(missing[:5]))
-    return problems
-
-
 def prepare_data(store: DatasetStore, settings: TrainSettings, rate: int,
                  on_event: EventCallback = ignore) -> PreparedData:
-    problems = training_blockers(store)
-    if problems:
-        raise TrainingError("cannot train: " + "; ".join(problems))
     labels = store.labels()
     train, evaluation = split_clips(store.clips, settings.eval_share, settings.seed)
     on_event(StageEvent("Loading audio", 0.0))
@@ -393,38 +375,3 @@ def model_fingerprint(base: str, settings: TrainSettings) -> str:
         parts += [f"{f.name}:{f.stat().st_size}:{int(f.stat().st_mtime)}" for f in files]
     return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
 
-
-def unreadable_clips(store: DatasetStore) -> list[str]:
-    """Clips whose file cannot even be opened as audio (header check: fast enough before a run)."""
-    import soundfile
-
-    from intentdesk.core import audio
-
-    bad = []
-    for clip in store.clips:
-        path = store.path_of(clip)
-        try:
-            info = soundfile.info(str(path))
-            if info.frames == 0:
-                bad.append(f"{clip.file_name} (empty)")
-        except Exception:
-            try:
-                audio.load_audio(path, limits=audio.AudioLimits(max_seconds=None))
-            except IntentDeskError:
-                bad.append(clip.file_name)
-    return bad
-
-
-def base_model_blocker(base: str) -> str | None:
-    """Why `base` cannot be loaded now (missing folder, or a hub id with the hub out of reach)."""
-    from intentdesk.core import hub
-
-    path = Path(base).expanduser()
-    if path.exists() or base.startswith((".", "/", "~")):
-        if not (path / "config.json").is_file():
-            return f"the base model folder {base} is missing or is not a Hugging Face model folder"
-        return None
-    if hub.is_cached(base) or hub.hub_reachable():
-        return None
-    return (f"the base model {base} is not downloaded and {hub.OFFLINE_HINT}"
-            " (or choose a local model folder)")

@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 from intentdesk.core import audio
 from intentdesk.core.dataset import DatasetStore
 from intentdesk.core.errors import IntentDeskError
-from intentdesk.core.inference import FileResult, Prediction
 from intentdesk.core.microphone import MicrophoneError, Recorder, StreamFactory
+from intentdesk.core.results import FileResult, Prediction
 from intentdesk.core.runs import list_runs
 from intentdesk.core.vad import UtteranceSegmenter, trim_silence
 from intentdesk.gui.jobs import Job
@@ -195,7 +195,7 @@ class ClassifyTab(QWidget):
     def set_dataset(self, store: DatasetStore | None) -> None:
         self.dataset = store
         self.model_combo.clear()
-        for run in list_runs(store.root if store else None):
+        for run in list_runs(store.root if store is not None else None):
             self.model_combo.addItem(run.summary(), str(run.path))
         last = self.settings.value("last/model")
         if self.classifier is None:

@@ -23,7 +23,7 @@ class ClipTableModel(QAbstractTableModel):
     def set_store(self, store: DatasetStore | None) -> None:
         self.beginResetModel()
         self._store = store
-        self._clips = store.clips if store else []
+        self._clips = store.clips if store is not None else []
         self.endResetModel()
 
     def refresh(self) -> None:

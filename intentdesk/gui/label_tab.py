@@ -215,7 +215,7 @@ class LabelTab(QWidget):
 
     def refresh(self) -> None:
         self.model.refresh()
-        counts = self.store.label_counts() if self.store else {}
+        counts = self.store.label_counts() if self.store is not None else {}
         labels = list(counts)
         typed = self.label_combo.currentText()
         self.label_combo.blockSignals(True)
@@ -242,7 +242,7 @@ class LabelTab(QWidget):
         self.warning_label.setText("⚠ " + "; ".join(warnings) if warnings else "")
         self.key_hint.setText("Keys: " + "  ".join(f"{i + 1}={label}" for i, label in enumerate(labels[:9]))
                               if labels else "Type a label for the take and press Enter.")
-        self.undo_button.setEnabled(bool(self.store and self.store.can_undo()))
+        self.undo_button.setEnabled(self.store is not None and self.store.can_undo())
         has_store = self.store is not None
         for widget in (self.record_button, self.table, self.relabel_button, self.delete_button):
             widget.setEnabled(has_store and (widget is not self.record_button or self.recorder is not None))
@@ -376,7 +376,7 @@ class LabelTab(QWidget):
             widget.setEnabled(has_take)
 
     def pick_label(self, number: int) -> None:
-        labels = self.store.labels() if self.store else []
+        labels = self.store.labels() if self.store is not None else []
         if number <= len(labels):
             self.label_combo.setCurrentText(labels[number - 1])
 
@@ -446,7 +446,7 @@ class LabelTab(QWidget):
 
     def ask_label(self, title: str, text: str) -> str | None:
         """Modal label prompt (tests replace this method)."""
-        labels = self.store.labels() if self.store else []
+        labels = self.store.labels() if self.store is not None else []
         value, ok = QInputDialog.getItem(self, title, text, labels, 0, True)
         return value.strip() if ok and value.strip() else None
 

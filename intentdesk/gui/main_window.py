@@ -146,7 +146,7 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.classify_tab)
 
     def _update_title(self) -> None:
-        name = f" — {self.store.root.name}" if self.store else ""
+        name = f" — {self.store.root.name}" if self.store is not None else ""
         self.setWindowTitle(f"IntentDesk{name}")
 
     # ------------------------------------------------------------------ misc

@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from intentdesk.core.backbone import DEFAULT_BASE_MODEL
 from intentdesk.core.dataset import DatasetStore
 from intentdesk.core.events import EpochEvent, StageEvent, StepEvent, TrainFinished, TrainStarted
+from intentdesk.core.hub import DEFAULT_BASE_MODEL
 from intentdesk.core.runs import list_runs, new_run_dir, read_run
 from intentdesk.gui.jobs import Job
 from intentdesk.gui.plots import ConfusionMatrixView, TrainingCurves
@@ -217,7 +217,7 @@ class TrainTab(QWidget):
 
     def update_blockers(self, check_files: bool = True) -> list[str]:
         """Explain what stops training; the Start button is enabled only when nothing does."""
-        from intentdesk.core.training import base_model_blocker, training_blockers, unreadable_clips
+        from intentdesk.core.readiness import base_model_blocker, training_blockers, unreadable_clips
 
         problems: list[str] = []
         if self.store is None:
@@ -362,7 +362,7 @@ class TrainTab(QWidget):
 
     def refresh_runs(self) -> None:
         self.runs_list.clear()
-        for run in list_runs(self.store.root if self.store else None):
+        for run in list_runs(self.store.root if self.store is not None else None):
             item = QListWidgetItem(run.summary())
             item.setData(Qt.UserRole, str(run.path))
             self.runs_list.addItem(item)

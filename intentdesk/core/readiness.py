@@ -1,0 +1,60 @@
+"""Can this dataset and base model be trained on right now? Cheap checks, no torch import,
+so the GUI can explain what blocks training before anything heavy is loaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from intentdesk.core import audio, hub
+from intentdesk.core.dataset import DatasetStore
+from intentdesk.core.errors import IntentDeskError
+
+MIN_CLIPS_PER_LABEL = 2
+
+
+def training_blockers(store: DatasetStore) -> list[str]:
+    """Reasons why a dataset cannot be trained on, each a sentence for the user (empty: go)."""
+    counts = store.label_counts()
+    problems = []
+    if len(counts) < 2:
+        problems.append(f"the dataset has {len(counts)} label(s); at least 2 are needed to learn to tell them apart")
+    few = [f"{label} ({n})" for label, n in counts.items() if n < MIN_CLIPS_PER_LABEL]
+    if few:
+        problems.append(f"each label needs at least {MIN_CLIPS_PER_LABEL} clips (one to train, one to check): "
+                        + ", ".join(few))
+    missing = store.missing_files()
+    if missing:
+        problems.append(f"{len(missing)} clip file(s) are missing: " + ", ".join(missing[:5]))
+    return problems
+
+
+def unreadable_clips(store: DatasetStore) -> list[str]:
+    """Clips whose file cannot even be opened as audio (header check: fast enough before a run)."""
+    import soundfile
+
+    bad = []
+    for clip in store.clips:
+        path = store.path_of(clip)
+        try:
+            info = soundfile.info(str(path))
+            if info.frames == 0:
+                bad.append(f"{clip.file_name} (empty)")
+        except Exception:
+            try:
+                audio.load_audio(path, limits=audio.AudioLimits(max_seconds=None))
+            except IntentDeskError:
+                bad.append(clip.file_name)
+    return bad
+
+
+def base_model_blocker(base: str) -> str | None:
+    """Why `base` cannot be loaded now (missing folder, or a hub id with the hub out of reach)."""
+    path = Path(base).expanduser()
+    if path.exists() or base.startswith((".", "/", "~")):
+        if not (path / "config.json").is_file():
+            return f"the base model folder {base} is missing or is not a Hugging Face model folder"
+        return None
+    if hub.is_cached(base) or hub.hub_reachable():
+        return None
+    return (f"the base model {base} is not downloaded and {hub.OFFLINE_HINT}"
+            " (or choose a local model folder)")
