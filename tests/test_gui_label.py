@@ -108,7 +108,7 @@ def test_dropped_corrupt_file_is_reported_and_changes_nothing(qtbot, window, tmp
     before = (window.store.root / "metadata.csv").read_bytes()
     monkeypatch.setattr(tab, "ask_label", lambda *a: "balance")
     drop(tab, [bad])
-    qtbot.waitUntil(lambda: tab.message.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: tab.message.is_shown(), timeout=5000)
     assert tab.message.kind == "error" and "corrupt.wav" in tab.message.text()
     assert (window.store.root / "metadata.csv").read_bytes() == before
 
@@ -120,7 +120,7 @@ def test_dropped_folder_takes_labels_from_subfolders(qtbot, window, tmp_path):
         sf.write(src / label / "a.wav", tone(500, 0.5), RATE)
     (src / "no" / "broken.wav").write_bytes(b"xx")
     drop(window.label_tab, [src])
-    qtbot.waitUntil(lambda: window.label_tab.message.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: window.label_tab.message.is_shown(), timeout=5000)
     assert window.store.label_counts() == {"no": 1, "yes": 1}
     assert "broken.wav" in window.label_tab.message.text()
 

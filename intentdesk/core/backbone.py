@@ -26,6 +26,10 @@ def quiet_transformers() -> None:
 
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
+    with contextlib.suppress(Exception):  # "Writing model shards" bars come from huggingface_hub
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
     logging.getLogger("transformers").setLevel(logging.ERROR)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 

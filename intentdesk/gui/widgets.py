@@ -88,5 +88,9 @@ class MessageBar(QWidget):
         else:
             self._timer.stop()
 
+    def is_shown(self) -> bool:
+        """Shown on its page (true even while another tab is in front)."""
+        return not self.isHidden()
+
     def text(self) -> str:
-        return self.label.text() if self.isVisible() else ""
+        return self.label.text() if self.is_shown() else ""

@@ -1,0 +1,122 @@
+"""Train tab: a tiny model on a small learnable dataset, driven through the widgets."""
+
+import time
+
+import pytest
+from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
+
+from intentdesk.core.dataset import DatasetStore
+from intentdesk.core.importers import import_into
+from intentdesk.gui.main_window import MainWindow
+from tests.conftest import tone, write_tone_folder
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    win = MainWindow(settings, list_devices=lambda: [])
+    qtbot.addWidget(win)
+    store = DatasetStore.create(tmp_path / "data")
+    import_into(store, str(write_tone_folder(tmp_path / "src", per_label=8)))
+    win.open_dataset(store.root)
+    yield win
+    win.train_tab.confirm_close(win)
+    win.classify_tab.shutdown()
+
+
+def configure(tab, base, epochs=4, full=True):
+    tab.base_combo.setCurrentText(str(base))
+    (tab.full_radio if full else tab.quick_radio).setChecked(True)
+    tab.epochs.setValue(epochs)
+    tab.learning_rate.setValue(3e-3)
+    tab.batch_size.setValue(4)
+    tab.advanced.setChecked(True)
+    tab.head_lr.setValue(3e-3)
+    tab.label_smoothing.setValue(0.0)
+
+
+def test_training_run_end_to_end(qtbot, window, tiny_wav2vec2):
+    tab = window.train_tab
+    configure(tab, tiny_wav2vec2, epochs=5)
+    steps, epochs = [], []
+    tab.job = None
+    assert tab.start()
+    tab.job.progress.connect(lambda e: (steps if type(e).__name__ == "StepEvent" else epochs).append(e))
+    # Responsiveness: a 10 ms timer must never wait more than 100 ms while training runs.
+    gaps, clock = [], QElapsedTimer()
+    clock.start()
+
+    def tick():
+        gaps.append(clock.restart())
+
+    timer = QTimer(interval=10, timeout=tick)
+    timer.start()
+    with qtbot.waitSignal(tab.finished, timeout=120000) as finished:
+        pass
+    timer.stop()
+    result = finished.args[0]
+    assert len(tab.curves.steps) == tab.progress.maximum() and tab.curves.steps
+    assert len(tab.curves.epochs) == 5
+    assert result.output_dir.is_dir() and (result.output_dir / "metrics.json").is_file()
+    assert result.output_dir.parent == window.store.root / "models"
+    assert result.metrics["accuracy"] >= 0.9
+    assert "Accuracy" in tab.summary.text() and tab.per_class.rowCount() == 3
+    assert tab.confusion.matrix.shape == (3, 3)
+    assert tab.curves.best_lines[0].isVisible()
+    assert tab.runs_list.count() == 1
+    assert max(gaps[2:]) < 100, f"event loop stalled {max(gaps)} ms"
+    # Use in Classify hands the model over.
+    with qtbot.waitSignal(window.classify_tab.model_ready, timeout=30000):
+        tab._use_selected()
+    assert window.tabs.currentWidget() is window.classify_tab
+
+
+def test_cancel_mid_run_keeps_best_model(qtbot, window, tiny_wav2vec2):
+    tab = window.train_tab
+    configure(tab, tiny_wav2vec2, epochs=200)
+    assert tab.start()
+    qtbot.waitUntil(lambda: len(tab.curves.epochs) >= 1, timeout=60000)
+    started = time.monotonic()
+    tab.cancel()
+    with qtbot.waitSignal(tab.finished, timeout=30000) as finished:
+        pass
+    assert time.monotonic() - started < 5
+    assert finished.args[0].cancelled and (finished.args[0].output_dir / "config.json").is_file()
+
+
+def test_blocked_start_explains_why(qtbot, tmp_path, tiny_wav2vec2):
+    win = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), list_devices=lambda: [])
+    qtbot.addWidget(win)
+    store = DatasetStore.create(tmp_path / "one")
+    store.add_array(tone(300, 0.5), 16000, "only")
+    win.open_dataset(store.root)
+    tab = win.train_tab
+    tab.base_combo.setCurrentText(str(tmp_path / "missing-model"))
+    assert not tab.start()
+    text = tab.blockers.text()
+    assert "at least 2 are needed" in text and "missing-model" in text
+    tab.base_combo.setCurrentText("facebook/wav2vec2-base")
+    tab.update_blockers()
+    assert "hub cannot be reached" in tab.blockers.text()
+
+
+def test_unreadable_clip_is_named_before_start(qtbot, window, tiny_wav2vec2):
+    victim = window.store.clips[0]
+    window.store.path_of(victim).write_bytes(b"garbage")
+    tab = window.train_tab
+    configure(tab, tiny_wav2vec2)
+    assert not tab.start()
+    assert victim.file_name in tab.blockers.text()
+
+
+def test_close_while_training_cancels_cleanly(qtbot, window, tiny_wav2vec2, monkeypatch):
+    tab = window.train_tab
+    configure(tab, tiny_wav2vec2, epochs=200)
+    assert tab.start()
+    qtbot.waitUntil(lambda: len(tab.curves.steps) > 0, timeout=60000)
+    monkeypatch.setattr(tab, "ask_close", lambda parent: False)
+    window.close()
+    assert tab.is_running(), "answering no keeps the window and the run"
+    monkeypatch.setattr(tab, "ask_close", lambda parent: True)
+    window.close()
+    assert not tab.is_running() and tab.job.isFinished()
