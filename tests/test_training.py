@@ -76,6 +76,13 @@ def test_quick_mode_on_whisper_shortens_window(learnable, tiny_whisper, tmp_path
     assert sorted(p.label for p in ranking) == ["high", "low", "mid"]
 
 
+def test_full_mode_on_whisper_with_bf16(learnable, tiny_whisper, tmp_path):
+    """Spectrogram features are computed in float32 even when the model runs under bf16 autocast."""
+    settings = TrainSettings(base_model=str(tiny_whisper), mode="full", epochs=1, max_seconds=1, bf16=True)
+    result = train(learnable.root, tmp_path / "w", settings)
+    assert (result.output_dir / "model.safetensors").is_file()
+
+
 def test_cancel_keeps_best_model_so_far(learnable, tiny_wav2vec2, tmp_path):
     cancel = threading.Event()
 

@@ -36,7 +36,7 @@ from intentdesk.core.results import FileResult, Prediction
 from intentdesk.core.runs import list_runs
 from intentdesk.core.vad import UtteranceSegmenter, trim_silence
 from intentdesk.gui.jobs import Job
-from intentdesk.gui.widgets import MessageBar, WaveformView
+from intentdesk.gui.widgets import MessageBar, WaveformView, accept_file_drags, dropped_paths, side_by_side
 
 RATE = 16000
 DEFAULT_THRESHOLD = 0.5
@@ -174,16 +174,11 @@ class ClassifyTab(QWidget):
         QVBoxLayout(live_box).addWidget(self.live_list)
         right.addWidget(table_box)
         right.addWidget(live_box)
-        splitter = QSplitter(Qt.Horizontal)
-        splitter.addWidget(single)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
         layout.addWidget(model_box)
         layout.addLayout(actions)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(side_by_side(single, right, (3, 2)), 1)
         self._set_enabled(False)
 
     def _set_enabled(self, has_model: bool) -> None:
@@ -245,14 +240,11 @@ class ClassifyTab(QWidget):
 
     # ------------------------------------------------------------------ files
     def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
+        accept_file_drags(event)
 
     def dropEvent(self, event) -> None:
-        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
-        event.acceptProposedAction()
         files: list[Path] = []
-        for path in paths:
+        for path in dropped_paths(event):
             files += sorted(f for f in path.rglob("*") if f.is_file() and audio.is_audio_file(f)) \
                 if path.is_dir() else [path]
         self.classify_files(files)

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QPushButton,
-    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -33,7 +32,14 @@ from intentdesk.core.microphone import InputDevice, MicrophoneError, Recorder, S
 from intentdesk.core.vad import trim_silence
 from intentdesk.gui.clip_table import ClipTableModel, LabelFilter
 from intentdesk.gui.jobs import Job
-from intentdesk.gui.widgets import LevelMeter, MessageBar, WaveformView
+from intentdesk.gui.widgets import (
+    LevelMeter,
+    MessageBar,
+    WaveformView,
+    accept_file_drags,
+    dropped_paths,
+    side_by_side,
+)
 
 FEW_CLIPS = 5
 IMBALANCE_RATIO = 3.0
@@ -184,14 +190,9 @@ class LabelTab(QWidget):
         hint.setStyleSheet("color: #666;")
         clips.addWidget(hint)
 
-        splitter = QSplitter(Qt.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(clips_box)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(side_by_side(left, clips_box), 1)
 
     def _connect_shortcuts(self) -> None:
         def shortcut(keys, slot):
@@ -489,13 +490,10 @@ class LabelTab(QWidget):
 
     # ------------------------------------------------------------------ drag and drop / import
     def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
+        accept_file_drags(event)
 
     def dropEvent(self, event) -> None:
-        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
-        event.acceptProposedAction()
-        self.add_paths(paths)
+        self.add_paths(dropped_paths(event))
 
     def add_paths(self, paths: list[Path]) -> None:
         """Folders bring their labels (sub-folder names); loose files get one label asked for."""

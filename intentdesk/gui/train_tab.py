@@ -38,9 +38,10 @@ from intentdesk.core.dataset import DatasetStore
 from intentdesk.core.events import EpochEvent, StageEvent, StepEvent, TrainFinished, TrainStarted
 from intentdesk.core.hub import DEFAULT_BASE_MODEL
 from intentdesk.core.runs import list_runs, new_run_dir, read_run
+from intentdesk.core.settings import MODE_DEFAULTS, TrainSettings
 from intentdesk.gui.jobs import Job
 from intentdesk.gui.plots import ConfusionMatrixView, TrainingCurves
-from intentdesk.gui.widgets import MessageBar
+from intentdesk.gui.widgets import MessageBar, side_by_side
 
 
 def format_eta(seconds: float) -> str:
@@ -60,6 +61,7 @@ class TrainTab(QWidget):
         self.job: Job | None = None
         self.output_dir: Path | None = None
         self._build()
+        self._mode_changed()
         self.set_store(None)
 
     # ------------------------------------------------------------------ layout
@@ -93,35 +95,34 @@ class TrainTab(QWidget):
         mode_box.addWidget(self.full_radio)
         mode_row.addLayout(mode_box)
         form.addRow("Mode:", mode_row)
-        self.epochs = QSpinBox(minimum=1, maximum=200, value=8)
-        self.learning_rate = QDoubleSpinBox(decimals=6, minimum=1e-6, maximum=1e-1, singleStep=1e-5, value=2e-4)
-        self.batch_size = QSpinBox(minimum=1, maximum=128, value=16)
-        self.max_seconds = QDoubleSpinBox(minimum=1, maximum=30, value=8, suffix=" s")
-        self.eval_share = QDoubleSpinBox(minimum=0.05, maximum=0.5, singleStep=0.05, value=0.2)
-        self.seed = QSpinBox(minimum=0, maximum=1_000_000, value=0)
-        form.addRow("Epochs:", self.epochs)
-        form.addRow("Learning rate:", self.learning_rate)
-        form.addRow("Batch size:", self.batch_size)
-        form.addRow("Max clip length:", self.max_seconds)
-        form.addRow("Eval share:", self.eval_share)
-        form.addRow("Seed:", self.seed)
+        defaults = TrainSettings()
+        self.epochs = QSpinBox(minimum=1, maximum=500)
+        self.learning_rate = QDoubleSpinBox(decimals=6, minimum=1e-6, maximum=1e-1, singleStep=1e-5)
+        self.batch_size = QSpinBox(minimum=1, maximum=128)
+        self.max_seconds = QDoubleSpinBox(minimum=1, maximum=30, value=defaults.max_seconds, suffix=" s")
+        self.eval_share = QDoubleSpinBox(minimum=0.05, maximum=0.5, singleStep=0.05, value=defaults.eval_share)
+        self.seed = QSpinBox(minimum=0, maximum=1_000_000, value=defaults.seed)
+        for label, widget in (("Epochs:", self.epochs), ("Learning rate:", self.learning_rate),
+                              ("Batch size:", self.batch_size), ("Max clip length:", self.max_seconds),
+                              ("Eval share:", self.eval_share), ("Seed:", self.seed)):
+            form.addRow(label, widget)
         self.advanced = QGroupBox("Advanced")
         self.advanced.setCheckable(True)
         self.advanced.setChecked(False)
         advanced = QFormLayout(self.advanced)
-        self.head_lr = QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=1e-1, singleStep=1e-4, value=1e-3)
-        self.warmup = QDoubleSpinBox(minimum=0, maximum=0.5, singleStep=0.05, value=0.1)
-        self.weight_decay = QDoubleSpinBox(decimals=3, minimum=0, maximum=0.5, singleStep=0.01, value=0.01)
-        self.label_smoothing = QDoubleSpinBox(minimum=0, maximum=0.3, singleStep=0.05, value=0.1)
-        self.quick_layers = QSpinBox(minimum=1, maximum=4, value=1)
+        self.head_lr = QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=1e-1, singleStep=1e-4,
+                                      value=defaults.head_learning_rate)
+        self.warmup = QDoubleSpinBox(minimum=0, maximum=0.5, singleStep=0.05, value=defaults.warmup_ratio)
+        self.weight_decay = QDoubleSpinBox(decimals=3, minimum=0, maximum=0.5, singleStep=0.01,
+                                           value=defaults.weight_decay)
+        self.label_smoothing = QDoubleSpinBox(minimum=0, maximum=0.3, singleStep=0.05, value=defaults.label_smoothing)
+        self.quick_layers = QSpinBox(minimum=1, maximum=4, value=defaults.quick_layers)
         self.bf16 = QCheckBox("bf16 where the CPU/GPU supports it")
-        self.bf16.setChecked(True)
-        advanced.addRow("Head learning rate:", self.head_lr)
-        advanced.addRow("Warmup share:", self.warmup)
-        advanced.addRow("Weight decay:", self.weight_decay)
-        advanced.addRow("Label smoothing:", self.label_smoothing)
-        advanced.addRow("Quick: trained top layers:", self.quick_layers)
-        advanced.addRow("", self.bf16)
+        self.bf16.setChecked(defaults.bf16)
+        for label, widget in (("Head learning rate:", self.head_lr), ("Warmup share:", self.warmup),
+                              ("Weight decay:", self.weight_decay), ("Label smoothing:", self.label_smoothing),
+                              ("Quick: trained top layers:", self.quick_layers), ("", self.bf16)):
+            advanced.addRow(label, widget)
         self.blockers = QLabel()
         self.blockers.setWordWrap(True)
         self.blockers.setStyleSheet("color: #b02a2a;")
@@ -180,14 +181,9 @@ class TrainTab(QWidget):
         self.views.addTab(results, "Results")
         self.views.addTab(runs, "Runs")
 
-        splitter = QSplitter(Qt.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(self.views)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(side_by_side(left, self.views), 1)
 
     # ------------------------------------------------------------------ state
     def set_store(self, store: DatasetStore | None) -> None:
@@ -204,10 +200,10 @@ class TrainTab(QWidget):
         self.update_blockers(check_files=False)
 
     def _mode_changed(self) -> None:
-        quick = self.quick_radio.isChecked()
-        self.epochs.setValue(8 if quick else 10)
-        self.learning_rate.setValue(2e-4 if quick else 5e-5)
-        self.batch_size.setValue(16 if quick else 8)
+        defaults = MODE_DEFAULTS["quick" if self.quick_radio.isChecked() else "full"]
+        self.epochs.setValue(defaults["epochs"])
+        self.learning_rate.setValue(defaults["learning_rate"])
+        self.batch_size.setValue(defaults["batch_size"])
 
     def choose_base_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a Hugging Face model folder")
@@ -239,8 +235,6 @@ class TrainTab(QWidget):
         return problems
 
     def training_settings(self):
-        from intentdesk.core.training import TrainSettings
-
         return TrainSettings(
             base_model=self.base_combo.currentText().strip(), mode="quick" if self.quick_radio.isChecked() else "full",
             epochs=self.epochs.value(), learning_rate=self.learning_rate.value(), batch_size=self.batch_size.value(),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter, QWidget
 
 pg.setConfigOptions(antialias=True, background="w", foreground="#333")
 
@@ -94,3 +96,25 @@ class MessageBar(QWidget):
 
     def text(self) -> str:
         return self.label.text() if self.is_shown() else ""
+
+
+def side_by_side(left: QWidget, right: QWidget, ratio: tuple[int, int] = (2, 3)) -> QSplitter:
+    """The two-pane layout every tab uses: controls on the left, results on the right."""
+    splitter = QSplitter(Qt.Horizontal)
+    splitter.addWidget(left)
+    splitter.addWidget(right)
+    splitter.setStretchFactor(0, ratio[0])
+    splitter.setStretchFactor(1, ratio[1])
+    return splitter
+
+
+def accept_file_drags(event) -> None:
+    """dragEnterEvent body for tabs that take dropped files."""
+    if event.mimeData().hasUrls():
+        event.acceptProposedAction()
+
+
+def dropped_paths(event) -> list[Path]:
+    """The local files and folders of a drop event (URLs from elsewhere are ignored)."""
+    event.acceptProposedAction()
+    return [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
