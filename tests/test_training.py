@@ -28,7 +28,7 @@ def learnable(tmp_path):
 def test_full_mode_learns_tones(learnable, tiny_wav2vec2, tmp_path):
     events = []
     settings = TrainSettings(base_model=str(tiny_wav2vec2), mode="full", epochs=6, learning_rate=3e-3,
-                             head_learning_rate=3e-3, batch_size=4, label_smoothing=0.0)
+                             head_learning_rate=3e-3, batch_size=4, label_smoothing=0.0, warm_start_epochs=0)
     result = train(learnable.root, tmp_path / "model", settings, events.append)
     assert result.metrics["accuracy"] >= 0.9, result.history
     assert isinstance(events[0], object) and any(isinstance(e, TrainStarted) for e in events)
@@ -48,6 +48,22 @@ def test_full_mode_learns_tones(learnable, tiny_wav2vec2, tmp_path):
     # The saved folder scores the same on its eval split when reloaded from disk.
     again = evaluate_model(out, learnable.root, split="eval")
     assert again["accuracy"] == pytest.approx(metrics["accuracy"], abs=0.1)
+
+
+def test_full_mode_warm_starts_from_quick(learnable, tiny_wav2vec2, tmp_path):
+    """Full mode first trains the top layer on cached features, then the whole backbone; the
+    curves run on across both stages and the saved model is the best of either."""
+    events = []
+    settings = TrainSettings(base_model=str(tiny_wav2vec2), mode="full", epochs=3, warm_start_epochs=4,
+                             learning_rate=1e-3, head_learning_rate=1e-2, batch_size=4, label_smoothing=0.0)
+    result = train(learnable.root, tmp_path / "model", settings, events.append)
+    epochs = [e.epoch for e in events if isinstance(e, EpochEvent)]
+    assert epochs == [1, 2, 3, 4, 5, 6, 7]
+    assert [h["epoch"] for h in result.history] == epochs
+    assert sum(isinstance(e, TrainStarted) for e in events) == 2
+    best = max(result.history, key=lambda h: (h["accuracy"], h["macro_f1"], -h["eval_loss"]))
+    assert result.metrics["accuracy"] == pytest.approx(best["accuracy"], abs=1e-6)
+    assert result.metrics["accuracy"] >= 0.9
 
 
 def test_quick_mode_learns_and_caches(learnable, tiny_wav2vec2, tmp_path):
@@ -90,7 +106,7 @@ def test_cancel_keeps_best_model_so_far(learnable, tiny_wav2vec2, tmp_path):
         if isinstance(event, EpochEvent) and event.epoch == 1:
             cancel.set()
 
-    settings = TrainSettings(base_model=str(tiny_wav2vec2), epochs=50, batch_size=4)
+    settings = TrainSettings(base_model=str(tiny_wav2vec2), epochs=50, batch_size=4, warm_start_epochs=0)
     result = train(learnable.root, tmp_path / "m", settings, on_event, cancel)
     assert result.cancelled and result.best_epoch == 1
     assert (result.output_dir / "config.json").is_file()

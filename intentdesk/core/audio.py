@@ -77,12 +77,16 @@ def to_mono(samples: np.ndarray) -> np.ndarray:
 
 
 def resample(samples: np.ndarray, rate: int, target_rate: int) -> np.ndarray:
-    """High-quality resampling (soxr through librosa), e.g. 8 kHz phone audio to 16 kHz."""
+    """High-quality resampling with soxr, e.g. 8 kHz phone audio to 16 kHz.
+
+    soxr directly rather than through librosa: importing librosa initialises numba, which holds
+    the GIL for a quarter of a second and would freeze the GUI when it happens in a worker.
+    """
     if rate == target_rate:
         return samples.astype(np.float32, copy=False)
-    import librosa
+    import soxr
 
-    return librosa.resample(samples, orig_sr=rate, target_sr=target_rate, res_type="soxr_hq").astype(np.float32)
+    return soxr.resample(np.ascontiguousarray(samples, dtype=np.float32), rate, target_rate, quality="HQ")
 
 
 def check(samples: np.ndarray, rate: int, source: str, limits: AudioLimits = AudioLimits()) -> None:

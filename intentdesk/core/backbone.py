@@ -138,7 +138,7 @@ def freeze_front_end(model) -> bool:
         return True
     if is_whisper(model):
         encoder = model.get_encoder() if hasattr(model, "get_encoder") else model.encoder
-        for module in (encoder.conv1, encoder.conv2):
+        for module in (encoder.conv1, encoder.conv2, encoder.embed_positions):
             module.requires_grad_(False)
         return True
     return False

@@ -35,6 +35,7 @@ class TrainSettings:
     weight_decay: float = 0.01
     label_smoothing: float = 0.1
     quick_layers: int = 1
+    warm_start_epochs: int = 6
     speed_perturbation: tuple[float, ...] = (0.9, 1.1)
     device: str = "auto"
     bf16: bool = True

@@ -16,13 +16,14 @@ import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from dataclasses import replace as dataclass_replace
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import torch
 
-from intentdesk.core import backbone
+from intentdesk.core import audio, backbone
 from intentdesk.core.dataset import DatasetStore
 from intentdesk.core.errors import IntentDeskError, TrainingError
 from intentdesk.core.events import (
@@ -37,7 +38,7 @@ from intentdesk.core.events import (
 from intentdesk.core.inputs import InputBuilder, length_buckets, load_waves
 from intentdesk.core.metrics import classification_metrics
 from intentdesk.core.readiness import training_blockers
-from intentdesk.core.settings import TrainSettings
+from intentdesk.core.settings import MODE_DEFAULTS, TrainSettings
 from intentdesk.core.split import split_clips
 
 
@@ -97,18 +98,26 @@ class Task(Protocol):
 class FullTask:
     """Fine-tune the whole model on waveforms, front end frozen, length-bucketed batches."""
 
-    def __init__(self, model, builder: InputBuilder, data: PreparedData, device: torch.device) -> None:
+    def __init__(self, model, builder: InputBuilder, data: PreparedData, device: torch.device,
+                 speed_factors: tuple[float, ...] = ()) -> None:
         self.module = model
         self.builder = builder
         self.data = data
         self.device = device
+        self.speed_factors = (1.0, *[f for f in speed_factors if f != 1.0])
         self._waves = {True: data.train_waves, False: data.eval_waves}
 
     def param_groups(self, settings: TrainSettings) -> list[dict]:
         return split_head_params(self.module, settings)
 
     def train_batches(self, rng, batch_size):
-        return length_buckets([len(w) for w in self.data.train_waves], batch_size, rng)
+        """Each epoch, every training clip plays at a randomly chosen speed (speed perturbation)."""
+        if len(self.speed_factors) > 1:
+            choice = rng.integers(0, len(self.speed_factors), size=len(self.data.train_waves))
+            self._waves[True] = [w if self.speed_factors[c] == 1.0 else
+                                 audio.change_speed(w, self.builder.rate, self.speed_factors[c])
+                                 for w, c in zip(self.data.train_waves, choice)]
+        return length_buckets([len(w) for w in self._waves[True]], batch_size, rng)
 
     def eval_batches(self, batch_size):
         return length_buckets([len(w) for w in self.data.eval_waves], batch_size)
@@ -161,8 +170,14 @@ class FitResult:
 
 
 def fit(task: Task, data: PreparedData, settings: TrainSettings, device: torch.device,
-        on_event: EventCallback, cancel: threading.Event) -> FitResult:
-    """The epoch loop: AdamW + warmup/linear decay, per-epoch evaluation, best state kept in memory."""
+        on_event: EventCallback, cancel: threading.Event, first_epoch: int = 1,
+        starting_epoch: int | None = None) -> FitResult:
+    """The epoch loop: AdamW + warmup/linear decay, per-epoch evaluation, best state kept in memory.
+
+    `first_epoch` numbers epochs on from an earlier stage. With `starting_epoch` (the earlier
+    stage's best epoch) the starting weights are scored first, so this stage only replaces them
+    when it really does better.
+    """
     rng = np.random.default_rng(settings.seed)
     steps_per_epoch = len(task.train_batches(np.random.default_rng(settings.seed), settings.batch_size))
     total = steps_per_epoch * settings.epochs
@@ -173,10 +188,16 @@ def fit(task: Task, data: PreparedData, settings: TrainSettings, device: torch.d
     on_event(TrainStarted(total, settings.epochs, len(data.train_y), len(data.eval_y), data.labels,
                           str(device), settings.mode))
     best_state, best_key, best_epoch = None, None, None
+    if starting_epoch is not None:
+        scores = evaluate_task(task, data, settings, device, cancel)
+        if scores is not None:
+            best_key = (scores["accuracy"], scores["macro_f1"], -scores["eval_loss"])
+            best_epoch = starting_epoch
+            best_state = {k: v.detach().to("cpu", copy=True) for k, v in task.module.state_dict().items()}
     history: list[dict] = []
     step_losses: list[float] = []
     step, started = 0, time.monotonic()
-    for epoch in range(1, settings.epochs + 1):
+    for epoch in range(first_epoch, first_epoch + settings.epochs):
         task.module.train()
         epoch_losses = []
         for indices in task.train_batches(rng, settings.batch_size):
@@ -196,7 +217,8 @@ def fit(task: Task, data: PreparedData, settings: TrainSettings, device: torch.d
             epoch_losses.append(value)
             step_losses.append(value)
             elapsed = time.monotonic() - started
-            on_event(StepEvent(step, total, (step / steps_per_epoch), value, optimizer.param_groups[-1]["lr"],
+            on_event(StepEvent(step, total, first_epoch - 1 + step / steps_per_epoch, value,
+                               optimizer.param_groups[-1]["lr"],
                                elapsed, elapsed / step * (total - step)))
         scores = evaluate_task(task, data, settings, device, cancel)
         if scores is None:
@@ -265,13 +287,10 @@ def train(data_dir: Path | str, output_dir: Path | str, settings: TrainSettings 
     model.to(device)
     builder = InputBuilder(feature_extractor)
     if settings.mode == "quick":
-        from intentdesk.core.quick import QuickTask
-
-        task: Task = QuickTask.build(model, builder, data, settings, device, on_event, cancel,
-                                     fingerprint=model_fingerprint(settings.base_model, settings))
+        task: Task = _quick_task(model, builder, data, settings, device, on_event, cancel)
+        result = fit(task, data, settings, device, on_event, cancel)
     else:
-        task = FullTask(model, builder, data, device)
-    result = fit(task, data, settings, device, on_event, cancel)
+        task, result = _two_stage_full(model, builder, data, settings, device, on_event, cancel)
     if result.best_state is None:
         seconds = time.monotonic() - started
         on_event(TrainFinished(None, True, None, {}, seconds))
@@ -290,6 +309,53 @@ def train(data_dir: Path | str, output_dir: Path | str, settings: TrainSettings 
     seconds = time.monotonic() - started
     on_event(TrainFinished(str(out), result.cancelled, result.best_epoch, metrics, seconds))
     return TrainResult(out, result.cancelled, result.best_epoch, metrics, result.history, seconds)
+
+
+def _quick_task(model, builder, data, settings, device, on_event, cancel) -> Task:
+    from intentdesk.core.quick import QuickTask
+
+    return QuickTask.build(model, builder, data, settings, device, on_event, cancel,
+                           fingerprint=model_fingerprint(settings.base_model, settings))
+
+
+def _two_stage_full(model, builder, data, settings, device, on_event, cancel) -> tuple[Task, FitResult]:
+    """Full mode = warm start + fine-tuning ("LP-FT").
+
+    Fine-tuning a pretrained backbone under a freshly initialised head lets the head's early,
+    random gradients distort the pretrained features, which hurts most on voices the training
+    set does not have. So stage 1 trains the top layer and head on cached features (quick mode,
+    cheap), and stage 2 fine-tunes the whole backbone from there with a small learning rate.
+    Stage 2 starts by scoring the stage-1 model, so the saved model is never worse than it.
+    """
+    from intentdesk.core.quick import check_quick_support
+
+    first_epoch, history, step_losses, starting_epoch = 1, [], [], None
+    try:
+        check_quick_support(model)
+        warm = settings.warm_start_epochs > 0
+    except IntentDeskError:
+        warm = False
+    if warm:
+        on_event(StageEvent("Stage 1 of 2: top layer on cached features", None))
+        quick_settings = dataclass_replace(settings, mode="quick", epochs=settings.warm_start_epochs,
+                                           learning_rate=MODE_DEFAULTS["quick"]["learning_rate"],
+                                           batch_size=MODE_DEFAULTS["quick"]["batch_size"])
+        quick = _quick_task(model, builder, data, quick_settings, device, on_event, cancel)
+        stage1 = fit(quick, data, quick_settings, device, on_event, cancel)
+        if stage1.best_state is None or stage1.cancelled:
+            return quick, stage1
+        quick.module.load_state_dict(stage1.best_state)
+        first_epoch, history, step_losses = len(stage1.history) + 1, stage1.history, stage1.step_losses
+        starting_epoch = stage1.best_epoch
+        for param in model.parameters():
+            param.requires_grad_(True)
+        backbone.freeze_front_end(model)
+        on_event(StageEvent("Stage 2 of 2: fine-tuning the whole backbone", None))
+    task = FullTask(model, builder, data, device, settings.speed_perturbation)
+    result = fit(task, data, settings, device, on_event, cancel, first_epoch, starting_epoch)
+    result.history = history + result.history
+    result.step_losses = step_losses + result.step_losses
+    return task, result
 
 
 def save_model_folder(model, feature_extractor, output_dir: Path, metrics: dict, settings: TrainSettings) -> Path:

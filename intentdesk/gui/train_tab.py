@@ -117,11 +117,14 @@ class TrainTab(QWidget):
                                            value=defaults.weight_decay)
         self.label_smoothing = QDoubleSpinBox(minimum=0, maximum=0.3, singleStep=0.05, value=defaults.label_smoothing)
         self.quick_layers = QSpinBox(minimum=1, maximum=4, value=defaults.quick_layers)
+        self.warm_start = QSpinBox(minimum=0, maximum=50, value=defaults.warm_start_epochs)
+        self.warm_start.setToolTip("Full mode first trains the top layer this many epochs on cached features")
         self.bf16 = QCheckBox("bf16 where the CPU/GPU supports it")
         self.bf16.setChecked(defaults.bf16)
         for label, widget in (("Head learning rate:", self.head_lr), ("Warmup share:", self.warmup),
                               ("Weight decay:", self.weight_decay), ("Label smoothing:", self.label_smoothing),
-                              ("Quick: trained top layers:", self.quick_layers), ("", self.bf16)):
+                              ("Quick: trained top layers:", self.quick_layers),
+                              ("Full: warm-start epochs:", self.warm_start), ("", self.bf16)):
             advanced.addRow(label, widget)
         self.blockers = QLabel()
         self.blockers.setWordWrap(True)
@@ -241,7 +244,8 @@ class TrainTab(QWidget):
             max_seconds=self.max_seconds.value(), eval_share=self.eval_share.value(), seed=self.seed.value(),
             head_learning_rate=self.head_lr.value(), warmup_ratio=self.warmup.value(),
             weight_decay=self.weight_decay.value(), label_smoothing=self.label_smoothing.value(),
-            quick_layers=self.quick_layers.value(), bf16=self.bf16.isChecked(),
+            quick_layers=self.quick_layers.value(), warm_start_epochs=self.warm_start.value(),
+            bf16=self.bf16.isChecked(),
         )
 
     # ------------------------------------------------------------------ run
