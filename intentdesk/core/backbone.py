@@ -10,6 +10,7 @@ import contextlib
 import logging
 import math
 import os
+import threading
 from pathlib import Path
 
 import torch
@@ -18,6 +19,25 @@ from intentdesk.core.errors import ModelError
 from intentdesk.core.hub import hub_error_message
 
 WHISPER_FRAMES_PER_SECOND = 50  # encoder positions per second of audio (10 ms hop, stride-2 conv)
+
+
+_TRANSFORMERS_LOCK = threading.Lock()
+
+
+def transformers_api():
+    """The `transformers` module with the Auto classes resolved, imported under a lock.
+
+    Its lazy-module attribute loading is not thread-safe: the GUI can start a training run
+    and load a model for Classify at the same moment, and two threads resolving
+    `transformers.AutoModelForAudioClassification` at once can fail with an ImportError.
+    """
+    with _TRANSFORMERS_LOCK:
+        import transformers
+
+        for name in ("AutoConfig", "AutoFeatureExtractor", "AutoModelForAudioClassification"):
+            getattr(transformers, name)
+        quiet_transformers()
+        return transformers
 
 
 def quiet_transformers() -> None:
@@ -50,31 +70,26 @@ def _check_local(base: str) -> None:
 
 
 def load_config(base: str):
-    from transformers import AutoConfig
-
-    quiet_transformers()
+    api = transformers_api()
     _check_local(base)
     try:
-        return AutoConfig.from_pretrained(base)
+        return api.AutoConfig.from_pretrained(base)
     except Exception as error:
         raise ModelError(hub_error_message(describe_source(base), error)) from error
 
 
 def load_feature_extractor(base: str):
-    from transformers import AutoFeatureExtractor
-
-    quiet_transformers()
+    api = transformers_api()
     _check_local(base)
     try:
-        return AutoFeatureExtractor.from_pretrained(base)
+        return api.AutoFeatureExtractor.from_pretrained(base)
     except Exception as error:
         raise ModelError(hub_error_message(f"the feature extractor of {describe_source(base)}", error)) from error
 
 
 def load_classifier_model(base: str, labels: list[str] | None = None, **config_overrides):
     """An `AutoModelForAudioClassification`, with a fresh head when `labels` are given."""
-    from transformers import AutoModelForAudioClassification
-
+    api = transformers_api()
     config = load_config(base)
     if labels is not None:
         config.num_labels = len(labels)
@@ -83,7 +98,7 @@ def load_classifier_model(base: str, labels: list[str] | None = None, **config_o
     for key, value in config_overrides.items():
         setattr(config, key, value)
     try:
-        model = AutoModelForAudioClassification.from_pretrained(base, config=config)
+        model = api.AutoModelForAudioClassification.from_pretrained(base, config=config)
     except ValueError as error:
         raise ModelError(f"{base}: this architecture ({config.model_type}) cannot classify audio "
                          f"({str(error).splitlines()[0][:160]})") from error

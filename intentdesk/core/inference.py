@@ -34,13 +34,11 @@ class Classifier:
     """A loaded audio-classification model. Thread-safe: one forward pass at a time."""
 
     def __init__(self, model_dir: Path | str, device: str = "auto", max_seconds: float | None = None) -> None:
-        from transformers import AutoModelForAudioClassification
-
         self.model_dir = check_model_folder(Path(model_dir))
-        backbone.quiet_transformers()
+        api = backbone.transformers_api()
         self.feature_extractor = backbone.load_feature_extractor(str(self.model_dir))
         try:
-            self.model = AutoModelForAudioClassification.from_pretrained(self.model_dir)
+            self.model = api.AutoModelForAudioClassification.from_pretrained(self.model_dir)
         except Exception as error:
             raise ModelError(f"{self.model_dir}: cannot load the model ({str(error).splitlines()[0][:200]})") from error
         self.device = backbone.pick_device(device)

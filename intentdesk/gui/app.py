@@ -46,9 +46,13 @@ def run_app(dataset: str | None = None, model: str | None = None) -> int:
 
 def screenshot(tab: str, out: Path, dataset: str | None = None, model: str | None = None,
                size: tuple[int, int] = (1280, 800)) -> Path:
-    """Render the window with `tab` selected to a PNG, without a screen."""
+    """Render the window with `tab` selected to a PNG, without a screen.
+
+    With a model, the Classify tab also classifies the dataset's first clips, so the picture
+    shows what a user sees after dropping files.
+    """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtCore import QSettings
 
     app = make_application()
     settings = QSettings(str(Path(out).with_suffix(".ini")), QSettings.IniFormat)
@@ -56,21 +60,32 @@ def screenshot(tab: str, out: Path, dataset: str | None = None, model: str | Non
     window.resize(*size)
     window.show_tab(tab)
     window.show()
+    classify = window.classify_tab
     if model:
-        loop = QEventLoop()
-        window.classify_tab.model_ready.connect(loop.quit)
-        window.classify_tab.message.label.linkActivated.connect(loop.quit)
-        QTimer.singleShot(60000, loop.quit)
-        window.classify_tab.open_model(Path(model))
-        loop.exec()
-        if tab == "train" and window.train_tab.runs_list.count():
-            window.train_tab.runs_list.setCurrentRow(0)
-    elif tab == "train" and window.train_tab.runs_list.count():
+        target = Path(model).expanduser().resolve()
+        classify.open_model(target)
+        _wait(app, lambda: classify.model_dir == target or classify.message.kind == "error")
+        if tab == "classify" and window.store is not None and classify.model_dir == target:
+            done = []
+            classify.batch_done.connect(lambda: done.append(True))
+            sample = window.store.clips[:: max(1, len(window.store) // 6)][:6]
+            classify.classify_files([window.store.path_of(c) for c in sample])
+            _wait(app, lambda: bool(done))
+    if tab == "train" and window.train_tab.runs_list.count():
         window.train_tab.runs_list.setCurrentRow(0)
-    for _ in range(5):
-        app.processEvents()
+    _wait(app, lambda: False, 0.3)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(out))
     Path(out).with_suffix(".ini").unlink(missing_ok=True)
     window.close()
     return Path(out)
+
+
+def _wait(app, condition, seconds: float = 60.0) -> None:
+    """Run the event loop until `condition()` holds or `seconds` pass."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)

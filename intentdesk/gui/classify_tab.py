@@ -49,6 +49,7 @@ class RankingBars(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.grid = QGridLayout(self)
+        self.grid.setAlignment(Qt.AlignTop)
         self.headline = QLabel("Drop audio files here, open them, or record.")
         self.headline.setStyleSheet("font-size: 18px; font-weight: bold;")
         self.grid.addWidget(self.headline, 0, 0, 1, 3)
@@ -111,6 +112,8 @@ class ClassifyTab(QWidget):
         self._stream_factory = stream_factory
         self.recorder: Recorder | None = None
         self._jobs: list[Job] = []
+        self._loading: Job | None = None
+        self._queued_model: Path | None = None
         self._live_job: Job | None = None
         self._live_queue: queue.Queue | None = None
         self._listener = None
@@ -163,7 +166,8 @@ class ClassifyTab(QWidget):
 
         self.table = QTableWidget(0, len(TABLE_COLUMNS))
         self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().hide()
         self.table.itemSelectionChanged.connect(self._table_selected)
         self.live_list = QListWidget()
@@ -210,12 +214,26 @@ class ClassifyTab(QWidget):
             self.open_model(Path(folder))
 
     def open_model(self, folder: Path) -> None:
-        """Load a model in the background; it is kept until another one is chosen."""
+        """Load a model in the background; it is kept until another one is chosen.
+
+        One load at a time: asking for another model while one loads queues the newest request.
+        """
         from intentdesk.core.inference import Classifier
 
+        if self._loading is not None:
+            self._queued_model = folder
+            return
         self.model_info.setText(f"Loading {folder}…")
         self._set_enabled(False)
-        self._start(lambda _emit, _cancel: Classifier(folder), self._model_loaded, self._model_failed)
+        self._loading = self._start(lambda _emit, _cancel: Classifier(folder), self._model_loaded,
+                                    self._model_failed)
+        self._loading.finished.connect(self._load_ended)
+
+    def _load_ended(self) -> None:
+        self._loading = None
+        queued, self._queued_model = self._queued_model, None
+        if queued is not None:
+            self.open_model(queued)
 
     def _model_loaded(self, classifier) -> None:
         self.classifier = classifier

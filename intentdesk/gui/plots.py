@@ -113,7 +113,8 @@ class ConfusionMatrixView(pg.PlotWidget):
         self.setAspectLocked(True)
         self.invertY(True)
         self.image = pg.ImageItem()
-        self.image.setLookupTable(pg.colormap.get("CET-L6").getLookupTable(0.0, 1.0, 256))
+        white_to_blue = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (33, 82, 178)])
+        self.image.setLookupTable(white_to_blue.getLookupTable(0.0, 1.0, 256))
         self.addItem(self.image)
         self._texts: list[pg.TextItem] = []
         self.matrix = np.zeros((0, 0))
@@ -137,8 +138,8 @@ class ConfusionMatrixView(pg.PlotWidget):
                     text.setPos(j + 0.5, i + 0.5)
                     self.addItem(text)
                     self._texts.append(text)
-        ticks = [[(k + 0.5, label) for k, label in enumerate(labels)]]
-        self.getAxis("left").setTicks(ticks)
-        self.getAxis("bottom").setTicks(ticks)
-        self.getAxis("bottom").setStyle(tickTextOffset=2)
+        # Names on the left ("3 balance"), numbers below: long intent names never overlap.
+        self.getAxis("left").setTicks([[(k + 0.5, f"{k + 1} {label}") for k, label in enumerate(labels)]])
+        self.getAxis("bottom").setTicks([[(k + 0.5, str(k + 1)) for k in range(n)]])
+        self.getAxis("left").setWidth(max(60, 7 * max(len(label) for label in labels) + 24))
         self.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)

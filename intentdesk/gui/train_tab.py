@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QSpinBox,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -161,16 +160,13 @@ class TrainTab(QWidget):
         self.summary = QLabel("Results appear here when a run ends.")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.RichText)
-        self.per_class = QTableWidget(0, 4)
-        self.per_class.setHorizontalHeaderLabels(["Label", "Precision", "Recall", "F1 (n)"])
-        self.per_class.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.per_class = QTableWidget(0, 5)
+        self.per_class.setHorizontalHeaderLabels(["Label", "Precision", "Recall", "F1", "Clips"])
+        self.per_class.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.per_class.verticalHeader().hide()
         self.confusion = ConfusionMatrixView()
-        split = QSplitter(Qt.Horizontal)
-        split.addWidget(self.per_class)
-        split.addWidget(self.confusion)
         results_layout.addWidget(self.summary)
-        results_layout.addWidget(split, 1)
+        results_layout.addWidget(side_by_side(self.per_class, self.confusion, (1, 1)), 1)
         runs = QWidget()
         runs_layout = QVBoxLayout(runs)
         self.runs_list = QListWidget()
@@ -352,7 +348,7 @@ class TrainTab(QWidget):
         per_class = metrics.get("per_class", {})
         self.per_class.setRowCount(len(per_class))
         for i, (label, row) in enumerate(per_class.items()):
-            values = [label, f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f} ({row['support']})"]
+            values = [label, f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["support"])]
             for j, value in enumerate(values):
                 self.per_class.setItem(i, j, QTableWidgetItem(value))
         self.confusion.set_matrix(metrics.get("confusion_matrix", []), labels)
