@@ -120,7 +120,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
 def cmd_gui(args: argparse.Namespace) -> int:
     from intentdesk.gui.app import run_app
 
-    return run_app(dataset=getattr(args, "dataset", None), model=getattr(args, "model", None))
+    return run_app(dataset=getattr(args, "dataset", None), model=getattr(args, "model", None),
+                   fake_mic=getattr(args, "fake_mic", None))
 
 
 def cmd_screenshot(args: argparse.Namespace) -> int:
@@ -181,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("gui", help="open the desktop app (the default)")
     p.add_argument("--dataset")
     p.add_argument("--model")
+    p.add_argument("--fake-mic", metavar="WAV", help="replay this file as the microphone (demos, checks)")
     p.set_defaults(func=cmd_gui)
     return parser
 

@@ -71,6 +71,18 @@ def test_record_label_save_with_keyboard(qtbot, window):
     assert tab.label_combo.currentText() == "balance"
     qtbot.keyClick(tab.table, Qt.Key_Return)
     assert window.store.label_counts() == {"balance": 2}
+    # Right after a take the label field has focus: 1 still picks the first label...
+    record_take(qtbot, tab, seconds=2.0)
+    line = tab.label_combo.lineEdit()
+    line.selectAll()
+    qtbot.keyClick(line, Qt.Key_1)
+    assert line.text() == "balance"
+    # ...but once the user types, digits are part of the label.
+    line.setText("")
+    qtbot.keyClicks(line, "card2")
+    assert line.text() == "card2"
+    qtbot.keyClick(line, Qt.Key_Return)
+    assert window.store.label_counts() == {"balance": 2, "card2": 1}
     assert "fewer than 5" in tab.warning_label.text()
 
 

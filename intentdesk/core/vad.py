@@ -32,9 +32,10 @@ def level_db(block: np.ndarray) -> float:
 
 
 def speech_threshold(levels: np.ndarray, min_gap_db: float = 12.0) -> float:
-    """Halfway (in dB) between the quiet 10th percentile and the loud 95th, at least `min_gap_db`
-    above the floor: a frame louder than this counts as speech."""
-    floor, loud = np.percentile(levels, 10), np.percentile(levels, 95)
+    """Halfway (in dB) between the quiet 10th percentile and the loudest frame, at least
+    `min_gap_db` above the floor: a frame louder than this counts as speech. (The loudest frame,
+    not a high percentile: a short word in a long take fills only a few percent of the frames.)"""
+    floor, loud = np.percentile(levels, 10), np.max(levels)
     return max(floor + min_gap_db, (floor + loud) / 2)
 
 
@@ -45,8 +46,8 @@ def trim_silence(samples: np.ndarray, rate: int) -> np.ndarray:
     if len(levels) < 3:
         return samples
     loud = np.flatnonzero(levels > speech_threshold(levels))
-    if len(loud) == 0 or np.percentile(levels, 95) - np.percentile(levels, 10) < 6.0:
-        return samples
+    if len(loud) == 0 or np.max(levels) - np.percentile(levels, 10) < 12.0:
+        return samples  # no clear speech against the background: keep the raw take
     size = int(rate * FRAME_SECONDS)
     pad = int(rate * KEEP_PAD_SECONDS)
     start = max(0, loud[0] * size - pad)

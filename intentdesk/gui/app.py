@@ -22,13 +22,18 @@ def make_application(argv: list[str] | None = None):
     return app
 
 
-def build_window(dataset: str | None = None, model: str | None = None, settings=None):
+def build_window(dataset: str | None = None, model: str | None = None, settings=None, fake_mic: str | None = None):
     from PySide6.QtCore import QSettings
 
+    from intentdesk.core.microphone import InputDevice, replay_factory
     from intentdesk.gui.main_window import MainWindow
 
     settings = settings or QSettings()
-    window = MainWindow(settings)
+    if fake_mic:
+        window = MainWindow(settings, stream_factory=replay_factory(Path(fake_mic)),
+                            list_devices=lambda: [InputDevice(-1, f"Replay of {Path(fake_mic).name}")])
+    else:
+        window = MainWindow(settings)
     start_dataset = dataset or settings.value("last/dataset")
     if start_dataset and (Path(start_dataset) / "metadata.csv").is_file():
         window.open_dataset(Path(start_dataset))
@@ -37,9 +42,9 @@ def build_window(dataset: str | None = None, model: str | None = None, settings=
     return window
 
 
-def run_app(dataset: str | None = None, model: str | None = None) -> int:
+def run_app(dataset: str | None = None, model: str | None = None, fake_mic: str | None = None) -> int:
     app = make_application()
-    window = build_window(dataset, model)
+    window = build_window(dataset, model, fake_mic=fake_mic)
     window.show()
     return app.exec()
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -118,6 +118,7 @@ class LabelTab(QWidget):
         self.label_combo.setMinimumWidth(200)
         self.label_combo.lineEdit().setPlaceholderText("label, e.g. balance")
         self.label_combo.lineEdit().returnPressed.connect(self.save_take)
+        self.label_combo.lineEdit().installEventFilter(self)
         self.save_button = QPushButton("Save  (Enter)")
         self.save_button.clicked.connect(self.save_take)
         self.discard_button = QPushButton("Discard")
@@ -194,6 +195,20 @@ class LabelTab(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(side_by_side(left, clips_box), 1)
 
+    def eventFilter(self, watched, event) -> bool:
+        """Digits 1-9 in the label field pick a label while the field is empty or all selected
+        (right after a take), and type normally once the user is writing a label."""
+        if watched is self.label_combo.lineEdit() and event.type() == QEvent.KeyPress:
+            line = self.label_combo.lineEdit()
+            key = event.key()
+            untouched = not line.text() or line.selectedText() == line.text()
+            if Qt.Key_1 <= key <= Qt.Key_9 and untouched and self.store is not None \
+                    and key - Qt.Key_0 <= len(self.store.labels()):
+                self.pick_label(key - Qt.Key_0)
+                line.selectAll()
+                return True
+        return super().eventFilter(watched, event)
+
     def _connect_shortcuts(self) -> None:
         def shortcut(keys, slot):
             item = QShortcut(QKeySequence(keys), self, context=Qt.WidgetWithChildrenShortcut)
@@ -216,6 +231,7 @@ class LabelTab(QWidget):
 
     def refresh(self) -> None:
         self.model.refresh()
+        self.clip_wave.set_wave(None)  # the reset model has no selection any more
         counts = self.store.label_counts() if self.store is not None else {}
         labels = list(counts)
         typed = self.label_combo.currentText()
