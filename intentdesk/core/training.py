@@ -171,12 +171,13 @@ class FitResult:
 
 def fit(task: Task, data: PreparedData, settings: TrainSettings, device: torch.device,
         on_event: EventCallback, cancel: threading.Event, first_epoch: int = 1,
-        starting_epoch: int | None = None) -> FitResult:
+        starting_epoch: int | None = None, started: float | None = None) -> FitResult:
     """The epoch loop: AdamW + warmup/linear decay, per-epoch evaluation, best state kept in memory.
 
     `first_epoch` numbers epochs on from an earlier stage. With `starting_epoch` (the earlier
     stage's best epoch) the starting weights are scored first, so this stage only replaces them
-    when it really does better.
+    when it really does better. `started` (a `time.monotonic()` value) lets elapsed times run on
+    across stages.
     """
     rng = np.random.default_rng(settings.seed)
     steps_per_epoch = len(task.train_batches(np.random.default_rng(settings.seed), settings.batch_size))
@@ -196,7 +197,8 @@ def fit(task: Task, data: PreparedData, settings: TrainSettings, device: torch.d
             best_state = {k: v.detach().to("cpu", copy=True) for k, v in task.module.state_dict().items()}
     history: list[dict] = []
     step_losses: list[float] = []
-    step, started = 0, time.monotonic()
+    stage_start = time.monotonic()
+    step, started = 0, started or stage_start
     for epoch in range(first_epoch, first_epoch + settings.epochs):
         task.module.train()
         epoch_losses = []
@@ -216,10 +218,10 @@ def fit(task: Task, data: PreparedData, settings: TrainSettings, device: torch.d
             value = float(loss.detach())
             epoch_losses.append(value)
             step_losses.append(value)
-            elapsed = time.monotonic() - started
+            now = time.monotonic()
+            eta = (now - stage_start) / step * (total - step)
             on_event(StepEvent(step, total, first_epoch - 1 + step / steps_per_epoch, value,
-                               optimizer.param_groups[-1]["lr"],
-                               elapsed, elapsed / step * (total - step)))
+                               optimizer.param_groups[-1]["lr"], now - started, eta))
         scores = evaluate_task(task, data, settings, device, cancel)
         if scores is None:
             return FitResult(best_state, best_epoch, history, step_losses, True)
@@ -330,6 +332,7 @@ def _two_stage_full(model, builder, data, settings, device, on_event, cancel) ->
     from intentdesk.core.quick import check_quick_support
 
     first_epoch, history, step_losses, starting_epoch = 1, [], [], None
+    started = time.monotonic()
     try:
         check_quick_support(model)
         warm = settings.warm_start_epochs > 0
@@ -341,7 +344,7 @@ def _two_stage_full(model, builder, data, settings, device, on_event, cancel) ->
                                            learning_rate=MODE_DEFAULTS["quick"]["learning_rate"],
                                            batch_size=MODE_DEFAULTS["quick"]["batch_size"])
         quick = _quick_task(model, builder, data, quick_settings, device, on_event, cancel)
-        stage1 = fit(quick, data, quick_settings, device, on_event, cancel)
+        stage1 = fit(quick, data, quick_settings, device, on_event, cancel, started=started)
         if stage1.best_state is None or stage1.cancelled:
             return quick, stage1
         quick.module.load_state_dict(stage1.best_state)
@@ -352,7 +355,7 @@ def _two_stage_full(model, builder, data, settings, device, on_event, cancel) ->
         backbone.freeze_front_end(model)
         on_event(StageEvent("Stage 2 of 2: fine-tuning the whole backbone", None))
     task = FullTask(model, builder, data, device, settings.speed_perturbation)
-    result = fit(task, data, settings, device, on_event, cancel, first_epoch, starting_epoch)
+    result = fit(task, data, settings, device, on_event, cancel, first_epoch, starting_epoch, started)
     result.history = history + result.history
     result.step_losses = step_losses + result.step_losses
     return task, result
