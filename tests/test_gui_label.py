@@ -156,14 +156,21 @@ def test_window_title_recent_and_remembered_dataset(qtbot, window, tmp_path):
 
 
 def test_gui_starts_without_torch(tmp_path):
-    """Start-up must not pay for torch/transformers: they load when first needed."""
+    """Start-up must not pay for torch/transformers, even with a dataset that has trained models:
+    they load when a model or a training run is first needed."""
     import subprocess
     import sys
 
+    store = DatasetStore.create(tmp_path / "data")
+    store.add_array(tone(300, 0.5), RATE, "a")
+    run = tmp_path / "data" / "models" / "2026-01-01_000000_quick_x"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text("{}")
     code = ("import os, sys; os.environ['QT_QPA_PLATFORM']='offscreen';"
             "from PySide6.QtCore import QSettings; from intentdesk.gui.app import make_application;"
-            "from intentdesk.gui.main_window import MainWindow; app=make_application();"
-            f"w=MainWindow(QSettings({str(tmp_path / 's.ini')!r}, QSettings.IniFormat)); w.show(); app.processEvents();"
-            "print('torch' in sys.modules, 'transformers' in sys.modules)")
+            "from intentdesk.gui.main_window import MainWindow; from pathlib import Path; app=make_application();"
+            f"w=MainWindow(QSettings({str(tmp_path / 's.ini')!r}, QSettings.IniFormat));"
+            f"w.open_dataset(Path({str(tmp_path / 'data')!r})); w.show(); app.processEvents();"
+            "print(w.classify_tab.model_combo.count(), 'torch' in sys.modules, 'transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.stdout.split()[-2:] == ["False", "False"], out.stderr
+    assert out.stdout.split()[-3:] == ["1", "False", "False"], out.stderr

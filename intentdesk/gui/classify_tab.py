@@ -43,6 +43,13 @@ DEFAULT_THRESHOLD = 0.5
 TABLE_COLUMNS = ("File", "Top intent", "Score", "Second intent", "Time (ms)")
 
 
+def load_classifier(folder: Path):
+    """Runs in a worker: importing torch and transformers takes seconds, never on the GUI thread."""
+    from intentdesk.core.inference import Classifier
+
+    return Classifier(folder)
+
+
 class RankingBars(QWidget):
     """All labels as horizontal bars with percentages, best first; the top one highlighted."""
 
@@ -114,6 +121,7 @@ class ClassifyTab(QWidget):
         self._jobs: list[Job] = []
         self._loading: Job | None = None
         self._queued_model: Path | None = None
+        self._default_model: Path | None = None
         self._live_job: Job | None = None
         self._live_queue: queue.Queue | None = None
         self._listener = None
@@ -197,11 +205,20 @@ class ClassifyTab(QWidget):
         for run in list_runs(store.root if store is not None else None):
             self.model_combo.addItem(run.summary(), str(run.path))
         last = self.settings.value("last/model")
-        if self.classifier is None:
-            if self.model_combo.count():
-                self.open_model(Path(self.model_combo.itemData(0)))
-            elif last and Path(last).is_dir():
-                self.open_model(Path(last))
+        self._default_model = Path(self.model_combo.itemData(0)) if self.model_combo.count() else \
+            (Path(last) if last and Path(last).is_dir() else None)
+        if self.isVisible():
+            self._load_default_model()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._load_default_model()
+
+    def _load_default_model(self) -> None:
+        """The newest model is loaded when the tab is first looked at, not at start-up: the first
+        load imports torch and transformers, seconds of CPU the window should not wait for."""
+        if self.classifier is None and self._loading is None and self._default_model is not None:
+            self.open_model(self._default_model)
 
     def _model_chosen(self, index: int) -> None:
         folder = self.model_combo.itemData(index)
@@ -218,14 +235,12 @@ class ClassifyTab(QWidget):
 
         One load at a time: asking for another model while one loads queues the newest request.
         """
-        from intentdesk.core.inference import Classifier
-
         if self._loading is not None:
             self._queued_model = folder
             return
         self.model_info.setText(f"Loading {folder}…")
         self._set_enabled(False)
-        self._loading = self._start(lambda _emit, _cancel: Classifier(folder), self._model_loaded,
+        self._loading = self._start(lambda _emit, _cancel: load_classifier(folder), self._model_loaded,
                                     self._model_failed)
         self._loading.finished.connect(self._load_ended)
 

@@ -164,6 +164,9 @@ class LabelTab(QWidget):
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        # Size columns from the first rows only: measuring every row would read every clip's
+        # header (duration) and make opening a large dataset slow.
+        self.table.horizontalHeader().setResizeContentsPrecision(30)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.Stretch)
         self.table.verticalHeader().hide()

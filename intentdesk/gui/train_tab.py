@@ -43,6 +43,13 @@ from intentdesk.gui.plots import ConfusionMatrixView, TrainingCurves
 from intentdesk.gui.widgets import MessageBar, side_by_side
 
 
+def run_training(data_root: Path, out: Path, settings: TrainSettings, emit, cancel):
+    """Runs in the worker thread, imports included: torch takes seconds to import."""
+    from intentdesk.core.training import train
+
+    return train(data_root, out, settings, emit, cancel)
+
+
 def format_eta(seconds: float) -> str:
     seconds = max(0, int(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
@@ -250,8 +257,6 @@ class TrainTab(QWidget):
             return False
         if self.update_blockers(check_files=True):
             return False
-        from intentdesk.core.training import train
-
         settings = self.training_settings()
         self._remember_base(settings.base_model)
         self.output_dir = new_run_dir(self.store.root, settings.mode, settings.base_model)
@@ -261,7 +266,7 @@ class TrainTab(QWidget):
         self.progress.setValue(0)
         self.message.hide()
         self._log(f"Run {out.name}: {settings.mode} mode, base {settings.base_model}")
-        self.job = Job(lambda emit, cancel: train(data_root, out, settings, emit, cancel), self)
+        self.job = Job(lambda emit, cancel: run_training(data_root, out, settings, emit, cancel), self)
         self.job.progress.connect(self._on_event)
         self.job.succeeded.connect(self._on_finished)
         self.job.failed.connect(self._on_failed)
