@@ -127,7 +127,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 def cmd_screenshot(args: argparse.Namespace) -> int:
     from intentdesk.gui.app import screenshot
 
-    screenshot(args.tab, Path(args.out), dataset=args.dataset, model=args.model)
+    screenshot(args.tab, Path(args.out), dataset=args.dataset, model=args.model, fake_mic=args.fake_mic)
     print(args.out)
     return 0
 
@@ -177,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out")
     p.add_argument("--dataset")
     p.add_argument("--model")
+    p.add_argument("--fake-mic", metavar="WAV", help="replay this file as the microphone")
     p.set_defaults(func=cmd_screenshot)
 
     p = sub.add_parser("gui", help="open the desktop app (the default)")

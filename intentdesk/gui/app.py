@@ -50,7 +50,7 @@ def run_app(dataset: str | None = None, model: str | None = None, fake_mic: str 
 
 
 def screenshot(tab: str, out: Path, dataset: str | None = None, model: str | None = None,
-               size: tuple[int, int] = (1280, 800)) -> Path:
+               size: tuple[int, int] = (1280, 800), fake_mic: str | None = None) -> Path:
     """Render the window with `tab` selected to a PNG, without a screen.
 
     With a model, the Classify tab also classifies the dataset's first clips, so the picture
@@ -61,7 +61,7 @@ def screenshot(tab: str, out: Path, dataset: str | None = None, model: str | Non
 
     app = make_application()
     settings = QSettings(str(Path(out).with_suffix(".ini")), QSettings.IniFormat)
-    window = build_window(dataset, None, settings)
+    window = build_window(dataset, None, settings, fake_mic=fake_mic)
     window.resize(*size)
     window.show_tab(tab)
     window.show()

@@ -118,6 +118,8 @@ class LabelTab(QWidget):
         self.label_combo.setMinimumWidth(200)
         self.label_combo.lineEdit().setPlaceholderText("label, e.g. balance")
         self.label_combo.lineEdit().returnPressed.connect(self.save_take)
+        # Keys reach the line edit through the combo (which has the focus) or directly.
+        self.label_combo.installEventFilter(self)
         self.label_combo.lineEdit().installEventFilter(self)
         self.save_button = QPushButton("Save  (Enter)")
         self.save_button.clicked.connect(self.save_take)
@@ -201,7 +203,7 @@ class LabelTab(QWidget):
     def eventFilter(self, watched, event) -> bool:
         """Digits 1-9 in the label field pick a label while the field is empty or all selected
         (right after a take), and type normally once the user is writing a label."""
-        if watched is self.label_combo.lineEdit() and event.type() == QEvent.KeyPress:
+        if watched in (self.label_combo, self.label_combo.lineEdit()) and event.type() == QEvent.KeyPress:
             line = self.label_combo.lineEdit()
             key = event.key()
             untouched = not line.text() or line.selectedText() == line.text()

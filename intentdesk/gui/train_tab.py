@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -189,7 +190,13 @@ class TrainTab(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
-        layout.addWidget(side_by_side(left, self.views), 1)
+        scroll = QScrollArea()  # scrolls rather than squashing the form on small screens
+        scroll.setWidget(left)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        left.setMinimumHeight(left.sizeHint().height())
+        scroll.setMinimumWidth(left.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        layout.addWidget(side_by_side(scroll, self.views), 1)
 
     # ------------------------------------------------------------------ state
     def set_store(self, store: DatasetStore | None) -> None:
