@@ -9,7 +9,9 @@ from intentdesk.core.hub import DEFAULT_BASE_MODEL
 
 MODE_DEFAULTS = {
     # Learning rates are for the backbone; the fresh head learns at head_learning_rate.
-    "full": {"epochs": 10, "learning_rate": 5e-5, "batch_size": 8},
+    # Full mode starts from the quick-mode warm start, so a small backbone rate and few epochs
+    # suffice; 5e-5 x 10 epochs scored 0.939 on voices held out of training, 2e-5 x 6 scored 0.968.
+    "full": {"epochs": 6, "learning_rate": 2e-5, "batch_size": 8},
     "quick": {"epochs": 8, "learning_rate": 2e-4, "batch_size": 16},
 }
 
