@@ -106,10 +106,6 @@ class DatasetStore:
     def clips(self) -> list[Clip]:
         return list(self._clips)
 
-    @property
-    def columns(self) -> list[str]:
-        return list(self._columns)
-
     def __len__(self) -> int:
         return len(self._clips)
 
@@ -276,9 +272,6 @@ class DatasetStore:
         self._append(restored)
         shutil.rmtree(batch_dir, ignore_errors=True)
         return restored
-
-    def empty_trash(self) -> None:
-        shutil.rmtree(self.root / TRASH, ignore_errors=True)
 
     # ------------------------------------------------------------------ internals
     def _trash_batches(self) -> list[Path]:
