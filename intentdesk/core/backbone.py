@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from intentdesk.core.errors import ModelError
-from intentdesk.core.hub import hub_error_message
+from intentdesk.core.hub import check_local_model, hub_error_message
 
 WHISPER_FRAMES_PER_SECOND = 50  # encoder positions per second of audio (10 ms hop, stride-2 conv)
 
@@ -58,20 +58,9 @@ def describe_source(base: str) -> str:
     return f"folder {base}" if Path(base).expanduser().exists() else f"model {base!r}"
 
 
-def _check_local(base: str) -> None:
-    """A path that is meant as a folder must be a model folder; a hub id is left to the hub."""
-    path = Path(base).expanduser()
-    if path.exists():
-        if not (path / "config.json").is_file():
-            raise ModelError(f"{base}: not a Hugging Face model folder (no config.json); "
-                             "choose a folder saved with save_pretrained")
-    elif base.startswith((".", "/", "~")) or base.count("/") > 1 or "\\" in base:
-        raise ModelError(f"{base}: model folder not found")
-
-
 def load_config(base: str):
     api = transformers_api()
-    _check_local(base)
+    check_local_model(base)
     try:
         return api.AutoConfig.from_pretrained(base)
     except Exception as error:
@@ -80,7 +69,7 @@ def load_config(base: str):
 
 def load_feature_extractor(base: str):
     api = transformers_api()
-    _check_local(base)
+    check_local_model(base)
     try:
         return api.AutoFeatureExtractor.from_pretrained(base)
     except Exception as error:

@@ -40,7 +40,7 @@ def evaluate_model(model_dir: Path | str, data_dir: Path | str, split: str = "ev
                                [c.file_name for c in clips])
     if errors:
         raise TrainingError(f"{len(errors)} clip(s) cannot be read: " + "; ".join(errors[:5]))
-    if classifier.builder.input_name == "input_values" and not classifier.builder.uses_attention_mask:
+    if not classifier.builder.batches_exactly:
         batch_size = 1
     probabilities = np.zeros((len(clips), len(classifier.labels)), np.float32)
     batches = length_buckets([len(w) for w in waves], batch_size)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+from intentdesk.core.errors import ModelError
 
 DEFAULT_BASE_MODEL = "facebook/wav2vec2-base"
 
@@ -52,3 +55,17 @@ def hub_reachable(timeout: float = 1.5) -> bool:
             return True
     except OSError:
         return False
+
+
+def check_local_model(base: str) -> bool:
+    """True when `base` names a local model folder; a path that is meant as a folder but is not a
+    model folder raises `ModelError`; False means a hub id, left to the hub."""
+    path = Path(base).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise ModelError(f"{base}: not a Hugging Face model folder (no config.json); "
+                             "choose a folder saved with save_pretrained")
+        return True
+    if base.startswith((".", "/", "~")) or base.count("/") > 1 or "\\" in base:
+        raise ModelError(f"{base}: model folder not found")
+    return False

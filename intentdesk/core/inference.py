@@ -98,8 +98,8 @@ class Classifier:
     def classify_files(self, paths: Sequence[Path | str], top_k: int | None = None,
                        batch_size: int = 1) -> list[FileResult]:
         """Many files. With `batch_size > 1`, clips of similar length share one forward pass."""
-        if self.builder.input_name == "input_values" and not self.builder.uses_attention_mask:
-            batch_size = 1  # without an attention mask, padding would change the scores
+        if not self.builder.batches_exactly:
+            batch_size = 1
         if batch_size <= 1:
             return [self.classify_file(p, top_k) for p in paths]
         results: dict[int, FileResult] = {}

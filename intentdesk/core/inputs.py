@@ -40,6 +40,12 @@ class InputBuilder:
     def uses_attention_mask(self) -> bool:
         return bool(getattr(self.feature_extractor, "return_attention_mask", False))
 
+    @property
+    def batches_exactly(self) -> bool:
+        """Whether a padded batch scores each clip as it would alone: true for fixed-window and
+        attention-masked models; raw-waveform models without a mask see the zero padding."""
+        return self.input_name != "input_values" or self.uses_attention_mask
+
     def build(self, waves: Sequence[np.ndarray]) -> dict[str, torch.Tensor]:
         kwargs: dict = {"sampling_rate": self.rate, "return_tensors": "pt"}
         if self.input_name == "input_values":

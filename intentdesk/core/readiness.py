@@ -3,8 +3,6 @@ so the GUI can explain what blocks training before anything heavy is loaded."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from intentdesk.core import audio, hub
 from intentdesk.core.dataset import DatasetStore
 from intentdesk.core.errors import IntentDeskError
@@ -49,11 +47,11 @@ def unreadable_clips(store: DatasetStore) -> list[str]:
 
 def base_model_blocker(base: str) -> str | None:
     """Why `base` cannot be loaded now (missing folder, or a hub id with the hub out of reach)."""
-    path = Path(base).expanduser()
-    if path.exists() or base.startswith((".", "/", "~")):
-        if not (path / "config.json").is_file():
-            return f"the base model folder {base} is missing or is not a Hugging Face model folder"
-        return None
+    try:
+        if hub.check_local_model(base):
+            return None
+    except IntentDeskError as error:
+        return f"the base model {error}"
     if hub.is_cached(base) or hub.hub_reachable():
         return None
     return (f"the base model {base} is not downloaded and {hub.OFFLINE_HINT}"

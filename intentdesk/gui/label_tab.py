@@ -446,12 +446,15 @@ class LabelTab(QWidget):
         names = self.selected_file_names()
         if len(names) == 1 and self.store is not None:
             try:
-                wave, rate = audio.load_audio(self.store.root / names[0], limits=audio.AudioLimits(max_seconds=None))
+                wave, rate = self._load_clip(names[0])
             except IntentDeskError:
                 wave, rate = None, RATE
             self.clip_wave.set_wave(wave, rate)
         else:
             self.clip_wave.set_wave(None)
+
+    def _load_clip(self, file_name: str) -> tuple[np.ndarray, int]:
+        return audio.load_audio(self.store.root / file_name, limits=audio.AudioLimits(max_seconds=None))
 
     def _filter_changed(self) -> None:
         self.proxy.set_label(self.filter_combo.currentData() or "")
@@ -460,7 +463,7 @@ class LabelTab(QWidget):
         names = self.selected_file_names()
         if names and self.store is not None:
             try:
-                wave, rate = audio.load_audio(self.store.root / names[0], limits=audio.AudioLimits(max_seconds=None))
+                wave, rate = self._load_clip(names[0])
             except IntentDeskError as error:
                 self.message.show_message(str(error), "error")
                 return
