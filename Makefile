@@ -3,9 +3,11 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 
-.PHONY: setup run test lint
+.PHONY: setup venv run test lint dist smoke bench-deps
 
 setup: $(VENV)/.installed
+
+venv: setup
 
 $(VENV)/.installed: pyproject.toml scripts/system-deps.sh
 	./scripts/system-deps.sh
@@ -24,3 +26,14 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check intentdesk tests benchmarks
+
+# The packaged app (PyInstaller, build.spec) in dist/IntentDesk; `make smoke` also runs it.
+dist: setup
+	./scripts/build.sh
+
+smoke: setup
+	./scripts/smoke.sh
+
+# What the benchmarks need beyond the app (the Trainer baseline, the load-test client).
+bench-deps: setup
+	$(PY) -m pip install -q -e ".[test,bench]"

@@ -1,9 +1,14 @@
-"""Inference latency, batch 1, CPU: transformers' pipeline vs IntentDesk's Classifier (fp32 and
-bf16 autocast), same model (Wav2Vec2-base architecture, random weights), same clips, same run.
+"""Inference speed on the CPU: transformers' pipeline vs IntentDesk's Classifier, same run.
 
-    python benchmarks/bench_inference.py [--runs 7]
+    python benchmarks/bench_inference.py [--runs 15] [--clips 64]
 
-Prints a Markdown table (median ms per clip) for BENCHMARKS.md.
+Model: the Wav2Vec2-base architecture (random weights are fine for speed), 14 labels.
+1. Latency, batch 1, for 1 s, 3 s and 8 s clips: the pipeline, our Classifier in float32 and in
+   each fast format, and the format `precision="auto"` picks on this machine. Calls alternate
+   between the contenders round by round, so a slow phase of the machine hits all of them.
+2. Throughput for `--clips` clips of mixed length (1-8 s): one-by-one pipeline calls vs
+   `Classifier.scores_many` (length-bucketed batches where they are exact).
+Prints Markdown tables (medians in ms) for BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -32,44 +37,63 @@ def make_model(folder: Path) -> None:
     Wav2Vec2FeatureExtractor(return_attention_mask=False).save_pretrained(folder)
 
 
-def median_ms(call, runs: int) -> float:
-    call()  # warm-up
-    times = []
+def interleaved_medians(calls: dict[str, callable], runs: int) -> dict[str, float]:
+    for call in calls.values():
+        call()  # warm-up
+    times: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+        for name, call in calls.items():
+            started = time.perf_counter()
+            call()
+            times[name].append((time.perf_counter() - started) * 1000)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--clips", type=int, default=64)
     args = parser.parse_args()
     from transformers import pipeline
 
-    from intentdesk.core.backbone import autocast_for, cpu_has_fast_bf16
+    from intentdesk.core.backbone import cpu_has_fast_bf16
+    from intentdesk.core.fastpath import candidates
     from intentdesk.core.inference import Classifier
 
     with tempfile.TemporaryDirectory() as tmp:
         make_model(Path(tmp))
         hf = pipeline("audio-classification", model=tmp, device="cpu")
-        ours = Classifier(tmp, device="cpu")
+        ours = {"fp32": Classifier(tmp, device="cpu", precision="fp32")}
+        for name in candidates(torch.device("cpu")):
+            ours[name] = Classifier(tmp, device="cpu", precision=name)
+        auto = Classifier(tmp, device="cpu")
         rng = np.random.default_rng(0)
-        print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, fast bf16: {cpu_has_fast_bf16()}")
-        print("| clip | pipeline (ms) | Classifier fp32 (ms) | Classifier bf16 autocast (ms) | bf16 speed-up |")
-        print("|---|---|---|---|---|")
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, fast bf16: {cpu_has_fast_bf16()}, "
+              f"auto picks {auto.precision} (probe ms: "
+              + ", ".join(f"{k} {v:.0f}" for k, v in auto.choice.timings_ms.items()) + ")\n")
+        names = list(ours)
+        print("| clip | pipeline | " + " | ".join(f"ours {n}" for n in names) + " | auto vs pipeline |")
+        print("|---|---|" + "---|" * len(names) + "---|")
         for seconds in (1, 3, 8):
             wave = (rng.standard_normal(16000 * seconds) * 0.1).astype(np.float32)
-            base = median_ms(lambda w=wave: hf(w, top_k=14), args.runs)
-            fp32 = median_ms(lambda w=wave: ours.scores([w]), args.runs)
+            calls = {"pipeline": lambda w=wave: hf(w, top_k=14)}
+            calls.update({n: (lambda w=wave, c=c: c.scores([w])) for n, c in ours.items()})
+            ms = interleaved_medians(calls, args.runs)
+            speedup = ms["pipeline"] / ms[auto.precision]
+            print(f"| {seconds} s | {ms['pipeline']:.0f} | " + " | ".join(f"{ms[n]:.0f}" for n in names)
+                  + f" | {speedup:.2f}x |")
 
-            def bf16(w=wave):
-                with autocast_for(torch.device("cpu")):
-                    ours.scores([w])
-
-            fast = median_ms(bf16, args.runs)
-            print(f"| {seconds} s | {base:.0f} | {fp32:.0f} | {fast:.0f} | {base / fast:.2f}x |")
+        lengths = rng.integers(16000, 16000 * 8 + 1, size=args.clips)
+        waves = [(rng.standard_normal(n) * 0.1).astype(np.float32) for n in lengths]
+        started = time.perf_counter()
+        for wave in waves:
+            hf(wave, top_k=14)
+        base = args.clips / (time.perf_counter() - started)
+        started = time.perf_counter()
+        auto.scores_many(waves, batch_size=8)
+        fast = args.clips / (time.perf_counter() - started)
+        print(f"\n{args.clips} clips of 1-8 s (mean {lengths.mean() / 16000:.1f} s): pipeline one by one "
+              f"{base:.2f} clips/s, Classifier.scores_many ({auto.precision}) {fast:.2f} clips/s, {fast / base:.2f}x")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Command line: `intentdesk import|train|evaluate|classify|screenshot`, and the GUI with no arguments.
+"""Command line: `intentdesk import|train|evaluate|classify|serve|export-serve|screenshot`, and the GUI
+with no arguments.
 
 Heavy libraries (torch, transformers) are imported inside the commands, so `--help` and the
 GUI start fast. Errors caused by the user's input print one line and exit with code 2.
@@ -12,6 +13,9 @@ import signal
 import sys
 import threading
 from pathlib import Path
+
+from intentdesk.core.settings import PRECISIONS
+from intentdesk.paths import prepare_process
 
 EXIT_BAD_INPUT = 2
 
@@ -87,7 +91,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from intentdesk.core.evaluation import evaluate_model
 
-    metrics = evaluate_model(args.model, args.data, split=args.split)
+    metrics = evaluate_model(args.model, args.data, split=args.split, precision=args.precision)
     if args.json:
         print(json.dumps(metrics))
     else:
@@ -98,11 +102,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_precision_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+                        help="number format for inference: auto picks the fastest that agrees with fp32 here")
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     from intentdesk.core.inference import Classifier
 
-    classifier = Classifier(args.model)
-    results = classifier.classify_files(args.files, top_k=args.top_k)
+    classifier = Classifier(args.model, precision=args.precision)
+    results = classifier.classify_files(args.files, top_k=args.top_k, batch_size=8)
     failed = [r for r in results if r.error]
     if args.json:
         print(json.dumps([r.as_dict() for r in results]))
@@ -115,6 +124,25 @@ def cmd_classify(args: argparse.Namespace) -> int:
     for r in failed:
         _print_err(r.error)
     return EXIT_BAD_INPUT if failed and len(failed) == len(results) else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from intentdesk.service.app import ServiceOptions
+    from intentdesk.service.runner import serve
+
+    options = ServiceOptions(max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, api_key=args.api_key,
+                             max_body_bytes=int(args.max_body_mb * 1024 * 1024), max_seconds=args.max_seconds)
+    serve(args.model, args.host, args.port, options, precision=args.precision)
+    return 0
+
+
+def cmd_export_serve(args: argparse.Namespace) -> int:
+    from intentdesk.service.ray_export import export_ray_app
+
+    out = export_ray_app(args.model, args.out, max_batch=args.max_batch, min_replicas=args.min_replicas,
+                         max_replicas=args.max_replicas)
+    print(f"{out}: start it with  cd {out} && serve run serve_config.yaml")
+    return 0
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -133,7 +161,9 @@ def cmd_screenshot(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="intentdesk", description="Speech intent classification.")
+    parser = argparse.ArgumentParser(prog="intentdesk", description="Speech intent classification.",
+                                     epilog="--self-test: train and classify a tiny generated example, "
+                                            "print one line, exit 0 (checks an installation)")
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("import", help="import clips into a dataset folder (created if needed)")
@@ -163,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data")
     p.add_argument("--split", choices=["eval", "all"], default="eval")
     p.add_argument("--json", action="store_true")
+    add_precision_option(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("classify", help="ranked intents for audio files")
@@ -170,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+")
     p.add_argument("--top-k", type=int)
     p.add_argument("--json", action="store_true")
+    add_precision_option(p)
     p.set_defaults(func=cmd_classify)
 
     p = sub.add_parser("screenshot", help="render a tab of the window to a PNG")
@@ -180,6 +212,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fake-mic", metavar="WAV", help="replay this file as the microphone")
     p.set_defaults(func=cmd_screenshot)
 
+    p = sub.add_parser("serve", help="HTTP inference service for a model folder (POST /classify)")
+    p.add_argument("model")
+    p.add_argument("--host", default="127.0.0.1", help="other than loopback needs --api-key")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--max-batch", type=int, default=16, help="most clips in one model call")
+    p.add_argument("--max-wait-ms", type=float, default=5.0, help="longest wait for batch-mates")
+    p.add_argument("--api-key", help="required in the X-API-Key header of every request")
+    p.add_argument("--max-body-mb", type=float, default=10.0)
+    p.add_argument("--max-seconds", type=float, default=30.0, help="longest clip accepted")
+    add_precision_option(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("export-serve", help="write a Ray Serve application for a model folder")
+    p.add_argument("model")
+    p.add_argument("out")
+    p.add_argument("--max-batch", type=int, default=16)
+    p.add_argument("--min-replicas", type=int, default=1)
+    p.add_argument("--max-replicas", type=int, default=4)
+    p.set_defaults(func=cmd_export_serve)
+
     p = sub.add_parser("gui", help="open the desktop app (the default)")
     p.add_argument("--dataset")
     p.add_argument("--model")
@@ -188,7 +240,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def cmd_self_test() -> int:
+    """One line and exit 0 when the installation can train and classify; exit 1 otherwise."""
+    from intentdesk import selftest
+
+    try:
+        print(selftest.run(), flush=True)
+    except Exception as error:  # noqa: BLE001 - the whole point is to report any failure
+        import traceback
+
+        _print_err(traceback.format_exc())
+        print(f"IntentDesk self-test FAILED: {type(error).__name__}: {error}", flush=True)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    prepare_process()
+    argv = sys.argv[1:] if argv is None else argv
+    if "--self-test" in argv:
+        return cmd_self_test()
     args = build_parser().parse_args(argv)
     if args.command is None:
         return cmd_gui(args)

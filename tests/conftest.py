@@ -45,23 +45,10 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="session")
 def tiny_wav2vec2(tmp_path_factory) -> Path:
-    """A randomly initialised, very small Wav2Vec2 saved as a Hugging Face folder."""
-    import torch
-    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
+    """The self-test's tiny random Wav2Vec2 (intentdesk.selftest), made once per session."""
+    from intentdesk.selftest import tiny_wav2vec2 as make
 
-    torch.manual_seed(0)
-    config = Wav2Vec2Config(
-        hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-        conv_dim=(32, 32, 32), conv_stride=(5, 4, 4), conv_kernel=(10, 8, 4), num_conv_pos_embeddings=16,
-        num_conv_pos_embedding_groups=2, classifier_proj_size=16, feat_extract_norm="layer",
-        do_stable_layer_norm=False, mask_time_prob=0.0, layerdrop=0.0,
-        hidden_dropout=0.0, attention_dropout=0.0, activation_dropout=0.0, feat_proj_dropout=0.0,
-    )
-    folder = tmp_path_factory.mktemp("tiny-wav2vec2")
-    Wav2Vec2Model(config).save_pretrained(folder)
-    Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=RATE, padding_value=0.0, do_normalize=True,
-                             return_attention_mask=True).save_pretrained(folder)
-    return folder
+    return make(tmp_path_factory.mktemp("tiny-wav2vec2"))
 
 
 @pytest.fixture(scope="session")
@@ -80,6 +67,19 @@ def tiny_whisper(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("tiny-whisper")
     WhisperForConditionalGeneration(config).save_pretrained(folder)
     WhisperFeatureExtractor(feature_size=16).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def saved_classifier(tmp_path_factory, tiny_wav2vec2):
+    """A classification folder with its head saved, so every load gives the same model."""
+    import shutil
+
+    from transformers import AutoModelForAudioClassification
+
+    folder = tmp_path_factory.mktemp("classifier")
+    AutoModelForAudioClassification.from_pretrained(tiny_wav2vec2, num_labels=3).save_pretrained(folder)
+    shutil.copy(tiny_wav2vec2 / "preprocessor_config.json", folder)
     return folder
 
 

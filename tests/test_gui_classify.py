@@ -62,7 +62,7 @@ def test_dropped_files_rank_like_the_core_classifier(qtbot, window, tmp_path, mo
     tab = window.classify_tab
     with qtbot.waitSignal(tab.batch_done, timeout=30000):
         drop(tab, files[:2] + [bad] + files[2:])
-    core = Classifier(model_dir)
+    core = Classifier(model_dir, precision=tab.classifier.precision)  # auto may pick differently under load
     expected = [core.classify_file(f).ranking for f in files]
     assert tab.table.rowCount() == 4
     good_rows = [0, 1, 3]
@@ -106,3 +106,39 @@ def test_live_mode_classifies_each_utterance(qtbot, window):
     tab.live_button.setChecked(False)
     assert tab.live_list.count() == 2
     assert all("skipped" not in tab.live_list.item(i).text() for i in range(2))
+
+
+def test_serve_toggle_answers_http_and_counts_requests(qtbot, window, tmp_path):
+    import httpx
+
+    tab = window.classify_tab
+    tab.serve_button.setChecked(True)
+    qtbot.waitUntil(lambda: tab.service is not None, timeout=20000)
+    url = tab.service.url
+    assert url.startswith("http://127.0.0.1:") and url in tab.serve_info.text()
+    sf.write(tmp_path / "x.wav", tone(700, 0.5, RATE), RATE)
+    reply = httpx.post(url + "/classify", content=(tmp_path / "x.wav").read_bytes(), timeout=30)
+    assert reply.status_code == 200
+    assert reply.json()["ranking"][0]["label"] in tab.classifier.labels
+    qtbot.waitUntil(lambda: "1 request(s)" in tab.serve_info.text(), timeout=3000)
+    tab.serve_button.setChecked(False)
+    assert tab.service is None and tab.serve_info.text() == ""
+    with pytest.raises(httpx.ConnectError):
+        httpx.post(url + "/classify", content=b"x", timeout=5)
+
+
+def test_asking_again_for_the_loaded_or_loading_model_does_not_reload(qtbot, window, model_dir, tmp_path):
+    tab = window.classify_tab
+    tab.open_model(model_dir)  # already loaded
+    assert tab._loading is None
+    loads = []
+    tab.model_ready.connect(loads.append)
+    other = tmp_path / "other"
+    import shutil
+
+    shutil.copytree(model_dir, other)
+    tab.open_model(other)
+    tab.open_model(other)  # while it loads: not queued a second time
+    qtbot.waitUntil(lambda: tab._loading is None and tab._queued_model is None, timeout=30000)
+    qtbot.wait(200)
+    assert len(loads) == 1 and tab.model_dir == other.resolve()

@@ -174,3 +174,27 @@ def test_gui_starts_without_torch(tmp_path):
             "print(w.classify_tab.model_combo.count(), 'torch' in sys.modules, 'transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.split()[-3:] == ["1", "False", "False"], out.stderr
+
+
+def test_garbage_cycles_are_collected_in_the_gui_thread_only(qtbot, window):
+    """A worker allocating must never run the collector (it may free Qt objects there)."""
+    import gc
+    import threading
+
+    freed_in = []
+
+    class Node:
+        def __del__(self):
+            freed_in.append(threading.current_thread())
+
+    assert not gc.isenabled()
+    for _ in range(20):  # cycles only the collector can free, enough to pass the gen-0 threshold
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+    del a, b
+    worker = threading.Thread(target=lambda: [[object()] for _ in range(100_000)])
+    worker.start()
+    worker.join()
+    assert freed_in == []  # the allocating worker did not collect
+    qtbot.waitUntil(lambda: len(freed_in) == 40, timeout=5000)
+    assert set(freed_in) == {threading.main_thread()}

@@ -30,7 +30,7 @@ def test_ranking_equals_transformers_pipeline(trained):
     from transformers import pipeline
 
     model_dir, store = trained
-    classifier = Classifier(model_dir)
+    classifier = Classifier(model_dir, precision="fp32")
     hf = pipeline("audio-classification", model=str(model_dir), device="cpu")
     for clip in store.clips[:6]:
         path = store.path_of(clip)
@@ -39,6 +39,22 @@ def test_ranking_equals_transformers_pipeline(trained):
         theirs = hf(wave, top_k=len(classifier.labels))
         assert [p.label for p in ours] == [p["label"] for p in theirs]
         assert np.allclose([p.score for p in ours], [p["score"] for p in theirs], atol=1e-5)
+
+
+def test_fast_path_agrees_with_the_pipeline(trained):
+    """The default (fastest format for this CPU) keeps top-1 and moves no score by more than 0.03."""
+    from transformers import pipeline
+
+    model_dir, store = trained
+    classifier = Classifier(model_dir)
+    hf = pipeline("audio-classification", model=str(model_dir), device="cpu")
+    for clip in store.clips[:6]:
+        wave, _ = audio.load_audio(store.path_of(clip), 16000)
+        ours = {p.label: p.score for p in classifier.rank(classifier.scores([wave])[0])}
+        theirs = hf(wave, top_k=len(classifier.labels))
+        if theirs[0]["score"] - theirs[1]["score"] > 0.01:  # a near-tie may flip under any rounding
+            assert max(ours, key=ours.get) == theirs[0]["label"]
+        assert max(abs(ours[p["label"]] - p["score"]) for p in theirs) <= 0.03
 
 
 def test_batch_of_files_reports_bad_ones(trained, tmp_path):

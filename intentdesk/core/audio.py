@@ -8,6 +8,7 @@ message that names the file and the problem.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from intentdesk.core.errors import AudioError
+from intentdesk.core.errors import AudioError, AudioTooLong
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aac", ".opus", ".aiff", ".aif")
 MIN_SECONDS = 0.1
@@ -67,6 +68,7 @@ def decode(source: Path | bytes, name: str | None = None) -> tuple[np.ndarray, i
 
 def _short(error: Exception) -> str:
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    text = re.sub(r"^Error opening <[^>]*>: ", "", text)  # libsndfile names an in-memory buffer by its repr
     return text[:120]
 
 
@@ -100,7 +102,7 @@ def check(samples: np.ndarray, rate: int, source: str, limits: AudioLimits = Aud
         raise AudioError(source, f"too short ({seconds:.3f} s; at least {limits.min_seconds:g} s needed)",
                          "record a longer clip")
     if limits.max_seconds is not None and seconds > limits.max_seconds:
-        raise AudioError(source, f"too long ({seconds:.1f} s; the limit is {limits.max_seconds:g} s)",
+        raise AudioTooLong(source, f"too long ({seconds:.1f} s; the limit is {limits.max_seconds:g} s)",
                          "cut it into shorter clips or raise the limit")
     if float(np.max(np.abs(samples))) < SILENCE_PEAK:
         raise AudioError(source, "the clip is silent", "check the microphone and record again")

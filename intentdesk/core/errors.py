@@ -23,6 +23,10 @@ class AudioError(IntentDeskError):
         super().__init__(message)
 
 
+class AudioTooLong(AudioError):
+    """A clip longer than the limit in force (the service answers 413 for it, not 400)."""
+
+
 class DatasetError(IntentDeskError):
     """A dataset folder or an import source that cannot be used as asked."""
 

@@ -5,24 +5,23 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
 from intentdesk.core.dataset import DatasetStore
 from intentdesk.core.errors import ModelError, TrainingError
 from intentdesk.core.events import EventCallback, StageEvent, ignore
 from intentdesk.core.inference import Classifier
-from intentdesk.core.inputs import length_buckets, load_waves
+from intentdesk.core.inputs import load_waves
 from intentdesk.core.metrics import classification_metrics
 from intentdesk.core.split import split_clips
 
 
 def evaluate_model(model_dir: Path | str, data_dir: Path | str, split: str = "eval", batch_size: int = 8,
-                   on_event: EventCallback = ignore, classifier: Classifier | None = None) -> dict:
+                   on_event: EventCallback = ignore, classifier: Classifier | None = None,
+                   precision: str = "auto") -> dict:
     """Metrics of the model on the dataset. `split="eval"` reproduces the training run's split
     (same eval share and seed, read from training_settings.json); `"all"` uses every clip."""
     if split not in ("eval", "all"):
         raise TrainingError(f"unknown split {split!r}: use eval or all")
-    classifier = classifier or Classifier(model_dir)
+    classifier = classifier or Classifier(model_dir, precision=precision)
     store = DatasetStore.open(Path(data_dir))
     clips = store.clips
     if split == "eval":
@@ -40,13 +39,8 @@ def evaluate_model(model_dir: Path | str, data_dir: Path | str, split: str = "ev
                                [c.file_name for c in clips])
     if errors:
         raise TrainingError(f"{len(errors)} clip(s) cannot be read: " + "; ".join(errors[:5]))
-    if not classifier.builder.batches_exactly:
-        batch_size = 1
-    probabilities = np.zeros((len(clips), len(classifier.labels)), np.float32)
-    batches = length_buckets([len(w) for w in waves], batch_size)
-    for n, batch in enumerate(batches):
-        on_event(StageEvent("Classifying", n / len(batches)))
-        probabilities[batch] = classifier.scores([waves[i] for i in batch])
+    probabilities = classifier.scores_many(
+        waves, batch_size, on_progress=lambda share: on_event(StageEvent("Classifying", share)))
     index = {label: i for i, label in enumerate(classifier.labels)}
     y_true = [index[c.label] for c in clips]
     metrics = classification_metrics(y_true, probabilities.argmax(-1), classifier.labels)

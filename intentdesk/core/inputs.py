@@ -46,6 +46,16 @@ class InputBuilder:
         attention-masked models; raw-waveform models without a mask see the zero padding."""
         return self.input_name != "input_values" or self.uses_attention_mask
 
+    def inference_batches(self, lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+        """Batches whose scores equal one-by-one scores: similar lengths where padding is
+        harmless, otherwise only clips of identical length share a forward pass."""
+        if self.batches_exactly:
+            return length_buckets(lengths, batch_size)
+        same: dict[int, list[int]] = {}
+        for index, length in enumerate(lengths):
+            same.setdefault(int(length), []).append(index)
+        return [group[j:j + batch_size] for group in same.values() for j in range(0, len(group), batch_size)]
+
     def build(self, waves: Sequence[np.ndarray]) -> dict[str, torch.Tensor]:
         kwargs: dict = {"sampling_rate": self.rate, "return_tensors": "pt"}
         if self.input_name == "input_values":

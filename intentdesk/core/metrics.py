@@ -1,7 +1,10 @@
 """Classification metrics: accuracy, P/R/F1 (micro, macro, weighted), per class, confusion matrix.
 
 `evaluate.load("accuracy")` downloads its script from the hub, which fails offline, so the
-numbers come from scikit-learn, which computes the same definitions locally.
+numbers are computed here from the confusion matrix, with scikit-learn's definitions
+(`zero_division=0`; the tests check them against scikit-learn). Not importing scikit-learn
+matters: its import pulls in pandas, pyarrow and narwhals, ~0.3 s of C initialisation holding
+the GIL, which froze the GUI's event loop mid-training.
 """
 
 from __future__ import annotations
@@ -9,24 +12,42 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    numerator, denominator = np.asarray(numerator, float), np.asarray(denominator, float)
+    return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, classes: int) -> np.ndarray:
+    """Rows: true class, columns: predicted class."""
+    matrix = np.zeros((classes, classes), dtype=int)
+    np.add.at(matrix, (y_true, y_pred), 1)
+    return matrix
 
 
 def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], labels: Sequence[str]) -> dict:
     """All figures as plain JSON-able Python types, labels in the model's id order."""
-    ids = list(range(len(labels)))
     y_true, y_pred = np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)
+    matrix = confusion(y_true, y_pred, len(labels))
+    tp = np.diag(matrix)
+    predicted, support = matrix.sum(axis=0), matrix.sum(axis=1)
+    precision, recall = _ratio(tp, predicted), _ratio(tp, support)
+    f1 = _ratio(2 * tp, predicted + support)
+    micro_p, micro_r = _ratio(tp.sum(), predicted.sum()), _ratio(tp.sum(), support.sum())
+    weights = _ratio(support, support.sum())
     result: dict = {"labels": list(labels), "count": int(len(y_true)),
-                    "accuracy": float(accuracy_score(y_true, y_pred)) if len(y_true) else 0.0}
-    for average in ("micro", "macro", "weighted"):
-        p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, labels=ids, average=average, zero_division=0)
-        result.setdefault("precision", {})[average] = float(p)
-        result.setdefault("recall", {})[average] = float(r)
-        result.setdefault("f1", {})[average] = float(f)
-    p, r, f, support = precision_recall_fscore_support(y_true, y_pred, labels=ids, average=None, zero_division=0)
+                    "accuracy": float(np.mean(y_true == y_pred)) if len(y_true) else 0.0,
+                    "precision": {"micro": float(micro_p), "macro": float(precision.mean()),
+                                  "weighted": float(weights @ precision)},
+                    "recall": {"micro": float(micro_r), "macro": float(recall.mean()),
+                               "weighted": float(weights @ recall)},
+                    "f1": {"micro": float(_ratio(2 * tp.sum(), predicted.sum() + support.sum())),
+                           "macro": float(f1.mean()), "weighted": float(weights @ f1)}}
     result["per_class"] = {
-        label: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(support[i])}
+        label: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
+                "support": int(support[i])}
         for i, label in enumerate(labels)
     }
-    result["confusion_matrix"] = confusion_matrix(y_true, y_pred, labels=ids).tolist()
+    result["confusion_matrix"] = matrix.tolist()
     return result

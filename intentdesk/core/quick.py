@@ -27,18 +27,9 @@ from intentdesk.core.errors import ModelError
 from intentdesk.core.events import EventCallback, StageEvent
 from intentdesk.core.inputs import InputBuilder, length_buckets
 from intentdesk.core.training import PreparedData, TrainSettings, split_head_params
+from intentdesk.paths import cache_home
 
 WAV2VEC2_FAMILY = {"wav2vec2", "hubert", "data2vec-audio"}
-
-
-def cache_root() -> Path:
-    """Per-user cache folder (INTENTDESK_CACHE overrides it, e.g. for tests)."""
-    override = os.environ.get("INTENTDESK_CACHE")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("IntentDesk", appauthor=False))
 
 
 def _encoder(model):
@@ -135,7 +126,7 @@ class QuickTask:
         for param in module.parameters():
             param.requires_grad_(True)
         layer_index = len(_encoder(model).layers) - count
-        folder = cache_root() / "quick" / fingerprint
+        folder = cache_home() / "quick" / fingerprint
         folder.mkdir(parents=True, exist_ok=True)
         factors = [f for f in settings.speed_perturbation if f != 1.0]
         window = builder.fixed_window

@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass
 from intentdesk.core.errors import TrainingError
 from intentdesk.core.hub import DEFAULT_BASE_MODEL
 
+# Number formats for inference (see core/fastpath.py); "auto" picks the fastest correct one here.
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+
 MODE_DEFAULTS = {
     # Learning rates are for the backbone; the fresh head learns at head_learning_rate.
     # Full mode starts from the quick-mode warm start, so a small backbone rate and few epochs

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -48,6 +48,12 @@ def load_classifier(folder: Path):
     from intentdesk.core.inference import Classifier
 
     return Classifier(folder)
+
+
+SERVICE_PORT = 8000  # the usual first choice; another free port when it is taken
+
+# How the chosen inference format reads to a user (core/fastpath.py picks it per machine).
+PRECISION_NAMES = {"fp32": "float32", "bf16": "bfloat16 (fast path)", "int8": "int8 (fast path)"}
 
 
 class RankingBars(QWidget):
@@ -113,6 +119,8 @@ class ClassifyTab(QWidget):
         super().__init__(parent)
         self.settings = settings
         self.classifier = None
+        self.service = None  # a BackgroundService while "Serve this model" is on
+        self._loading_folder: Path | None = None
         self.model_dir: Path | None = None
         self.dataset: DatasetStore | None = None
         self._list_devices = list_devices
@@ -161,8 +169,18 @@ class ClassifyTab(QWidget):
         self.live_button.toggled.connect(self.set_live)
         self.export_button = QPushButton("Export CSV…")
         self.export_button.clicked.connect(self.choose_export)
-        for button in (self.open_button, self.record_button, self.live_button, self.export_button):
+        self.serve_button = QPushButton("Serve this model: off")
+        self.serve_button.setCheckable(True)
+        self.serve_button.setToolTip("Answer POST /classify over HTTP on this computer (127.0.0.1 only)")
+        self.serve_button.toggled.connect(self.set_serving)
+        self.serve_info = QLabel("")
+        self.serve_info.setOpenExternalLinks(True)
+        self.serve_info.setTextInteractionFlags(Qt.TextBrowserInteraction)
+        for button in (self.open_button, self.record_button, self.live_button, self.export_button, self.serve_button):
             actions.addWidget(button)
+        actions.addWidget(self.serve_info, 1)
+        self._serve_timer = QTimer(self, interval=1000)
+        self._serve_timer.timeout.connect(self._show_serve_info)
 
         self.wave = WaveformView(height=100)
         self.bars = RankingBars()
@@ -194,7 +212,7 @@ class ClassifyTab(QWidget):
         self._set_enabled(False)
 
     def _set_enabled(self, has_model: bool) -> None:
-        for widget in (self.open_button, self.record_button, self.live_button):
+        for widget in (self.open_button, self.record_button, self.live_button, self.serve_button):
             widget.setEnabled(has_model)
         self.export_button.setEnabled(bool(self.results))
 
@@ -233,11 +251,17 @@ class ClassifyTab(QWidget):
     def open_model(self, folder: Path) -> None:
         """Load a model in the background; it is kept until another one is chosen.
 
-        One load at a time: asking for another model while one loads queues the newest request.
+        One load at a time: asking for another model while one loads queues the newest request;
+        asking for the model that is loading or loaded already does nothing.
         """
+        folder = Path(folder).expanduser().resolve()
         if self._loading is not None:
-            self._queued_model = folder
+            if folder != self._loading_folder:
+                self._queued_model = folder
             return
+        if self.classifier is not None and folder == Path(self.model_dir).resolve():
+            return
+        self._loading_folder = folder
         self.model_info.setText(f"Loading {folder}…")
         self._set_enabled(False)
         self._loading = self._start(lambda _emit, _cancel: load_classifier(folder), self._model_loaded,
@@ -251,13 +275,16 @@ class ClassifyTab(QWidget):
             self.open_model(queued)
 
     def _model_loaded(self, classifier) -> None:
+        if self.service is not None:
+            self.serve_button.setChecked(False)  # the service held the previous model
         self.classifier = classifier
         self.model_dir = classifier.model_dir
         self.settings.setValue("last/model", str(self.model_dir))
         info = classifier.info()
         metrics = (f"eval accuracy {info['accuracy']:.3f}, macro-F1 {info['macro_f1']:.3f}"
                    if info.get("accuracy") is not None else "no eval metrics")
-        self.model_info.setText(f"<b>{self.model_dir.name}</b> · base {info['base_model']} · {metrics}<br>"
+        self.model_info.setText(f"<b>{self.model_dir.name}</b> · base {info['base_model']} · {metrics} · "
+                                f"runs in {PRECISION_NAMES.get(info['precision'], info['precision'])}<br>"
                                 f"Labels: {', '.join(info['labels'])}")
         if self.model_combo.findData(str(self.model_dir)) < 0:
             self.model_combo.insertItem(0, str(self.model_dir), str(self.model_dir))
@@ -479,6 +506,55 @@ class ClassifyTab(QWidget):
             self._live_job.cancel_and_wait(3000)
             self._live_job = None
 
+    # ------------------------------------------------------------------ service
+    def set_serving(self, on: bool) -> None:
+        """Start or stop the HTTP service (intentdesk.service) for the loaded model."""
+        self.serve_button.setText(f"Serve this model: {'on' if on else 'off'}")
+        if not on:
+            self._stop_service()
+            return
+        if self.classifier is None or self.service is not None:
+            return
+        classifier = self.classifier
+
+        def work(_emit, _cancel):
+            from intentdesk.service.app import create_app
+            from intentdesk.service.runner import BackgroundService, free_port, port_is_free
+
+            service = BackgroundService(create_app(classifier), port=SERVICE_PORT if port_is_free(SERVICE_PORT)
+                                        else free_port())
+            service.start()
+            return service
+
+        self.serve_info.setText("Starting…")
+        self._start(work, self._service_started, self._service_failed)
+
+    def _service_started(self, service) -> None:
+        if not self.serve_button.isChecked():  # switched off while starting
+            service.stop()
+            return
+        self.service = service
+        self._show_serve_info()
+        self._serve_timer.start()
+        self.status.emit(f"Serving {self.model_dir.name} at {service.url}")
+
+    def _service_failed(self, message: str) -> None:
+        self.serve_button.setChecked(False)
+        self.message.show_message(message, "error")
+
+    def _show_serve_info(self) -> None:
+        if self.service is not None:
+            url = self.service.url
+            self.serve_info.setText(f"POST <a href='{url}/docs'>{url}/classify</a> · "
+                                    f"{self.service.requests} request(s)")
+
+    def _stop_service(self) -> None:
+        self._serve_timer.stop()
+        self.serve_info.setText("")
+        if self.service is not None:
+            self.service.stop()
+            self.service = None
+
     # ------------------------------------------------------------------ jobs
     def _start(self, work, on_success, on_failure) -> Job:
         job = Job(work, self)
@@ -494,6 +570,7 @@ class ClassifyTab(QWidget):
 
     def shutdown(self) -> None:
         self._stop_live()
+        self._stop_service()
         for job in list(self._jobs):
             job.cancel_and_wait(5000)
         if self.recorder is not None:

@@ -12,7 +12,9 @@ from intentdesk import __version__
 from intentdesk.core.dataset import DatasetStore
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.core.microphone import StreamFactory, input_devices
+from intentdesk.gui.gc_guard import collect_in_gui_thread
 from intentdesk.gui.label_tab import LabelTab
+from intentdesk.paths import datasets_home
 from intentdesk.resources import resource
 
 MAX_RECENT = 8
@@ -23,6 +25,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings, stream_factory: StreamFactory | None = None,
                  list_devices=input_devices) -> None:
         super().__init__()
+        collect_in_gui_thread()  # before any job thread exists: see gui/gc_guard.py
         self.settings = settings
         self.store: DatasetStore | None = None
         icon = resource("icon.png")
@@ -106,12 +109,14 @@ class MainWindow(QMainWindow):
         return True
 
     def new_dataset(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose an empty folder for the new dataset")
+        folder = QFileDialog.getExistingDirectory(self, "Choose an empty folder for the new dataset",
+                                                  str(datasets_home()))
         if folder:
             self.open_dataset(Path(folder), create=True)
 
     def choose_dataset(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a dataset folder (with metadata.csv)")
+        folder = QFileDialog.getExistingDirectory(self, "Open a dataset folder (with metadata.csv)",
+                                                  str(datasets_home()))
         if folder:
             self.open_dataset(Path(folder))
 

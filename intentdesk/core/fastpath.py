@@ -1,0 +1,282 @@
+"""Fast CPU inference: the same trained model, run in a cheaper number format chosen per machine.
+
+On a 2-core CPU the transformers pipeline runs Wav2Vec2 in float32 at about 100-250 GFLOP/s.
+CPUs with AMX/AVX512-BF16 do bfloat16 matrix products several times faster, but only when
+the work reaches oneDNN in a shape it likes: plain `torch.autocast` keeps casting weights on
+every call and runs 1-D convolutions through a slow path, so it gains only ~1.4x. Here the
+weights are converted once, every Linear keeps its weights pre-packed in oneDNN's blocked
+layout (bit-identical results, ~1.7x faster than re-packing them on every call), and every
+`Conv1d` is rewritten as the equivalent channels-last `conv2d` (or, for the raw-waveform
+convolution with one input channel, a matrix product), which oneDNN runs on AMX. Norms, softmax
+and the residual stream stay float32 (see `to_bf16`). CPUs without fast bf16 get int8 dynamic
+quantization of the Linear layers (VNNI), with the convolutional front end left in float32.
+
+`choose` times the candidates on a probe clip and keeps the fastest whose scores stay within
+`TOLERANCE` of float32 on probe clips; anything that fails falls back to float32.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import json
+import platform
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from intentdesk.core import backbone
+from intentdesk.core.atomic import atomic_write_bytes
+from intentdesk.core.settings import PRECISIONS
+from intentdesk.paths import cache_home
+
+TOLERANCE = 0.03
+HEAD_NAMES = {"projector", "classifier"}  # largest allowed difference of any softmax score against float32
+
+Forward = Callable[[torch.nn.Module, list[np.ndarray]], torch.Tensor]
+
+
+class _ConvShape(torch.nn.Module):
+    """Keeps the replaced Conv1d's shape attributes: models read them (Whisper checks strides)."""
+
+    def __init__(self, conv: torch.nn.Conv1d) -> None:
+        super().__init__()
+        for name in ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups"):
+            setattr(self, name, getattr(conv, name))
+
+
+class ChannelsLastConv1d(_ConvShape):
+    """A Conv1d computed as a channels-last conv2d: oneDNN's fast (AMX) path for bf16."""
+
+    def __init__(self, conv: torch.nn.Conv1d) -> None:
+        super().__init__(conv)
+        weight = conv.weight.detach().unsqueeze(2).to(torch.bfloat16, memory_format=torch.channels_last)
+        self.register_buffer("weight", weight)
+        self.register_buffer("bias", None if conv.bias is None else conv.bias.detach().to(torch.bfloat16))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x2 = x.unsqueeze(2).to(self.weight.dtype, memory_format=torch.channels_last)
+        y = F.conv2d(x2, self.weight, self.bias, (1, self.stride[0]), (0, self.padding[0]), (1, self.dilation[0]),
+                     self.groups)
+        return y.squeeze(2).to(x.dtype)
+
+
+class WaveformConv1d(_ConvShape):
+    """The first convolution over raw audio (one input channel) as one matrix product.
+
+    oneDNN handles a single input channel badly (~20 ms for 3 s of audio in bf16); as a
+    product of the (out, kernel) weights with strided windows of the wave it takes ~1 ms.
+    """
+
+    def __init__(self, conv: torch.nn.Conv1d) -> None:
+        super().__init__(conv)
+        weight = conv.weight.detach().reshape(conv.out_channels, conv.kernel_size[0]).to(torch.bfloat16)
+        self.register_buffer("weight", weight)
+        self.register_buffer("bias", None if conv.bias is None else conv.bias.detach().to(torch.bfloat16)[:, None])
+
+    @staticmethod
+    def fits(conv: torch.nn.Conv1d) -> bool:
+        return conv.in_channels == 1 and conv.groups == 1 and conv.padding == (0,) and conv.dilation == (1,)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        windows = x[:, 0].unfold(-1, self.kernel_size[0], self.stride[0]).transpose(1, 2)  # (batch, kernel, frames)
+        y = self.weight @ windows.to(self.weight.dtype)
+        return (y if self.bias is None else y + self.bias).to(x.dtype)
+
+
+class PackedLinear(torch.nn.Module):
+    """A bf16 Linear whose weights oneDNN packed once (`torch.ops.mkldnn`, as inductor does)."""
+
+    def __init__(self, linear: torch.nn.Linear, float_out: bool) -> None:
+        super().__init__()
+        self.float_out = float_out
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+        weight = linear.weight.detach().to(torch.bfloat16)
+        self.register_buffer("packed", torch.ops.mkldnn._reorder_linear_weight(weight, 128))
+        bias = None if linear.bias is None else linear.bias.detach().to(torch.bfloat16)
+        self.register_buffer("bias", bias)
+
+    @staticmethod
+    def available() -> bool:
+        return hasattr(torch.ops.mkldnn, "_reorder_linear_weight") and torch.backends.mkldnn.is_available()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.ops.mkldnn._linear_pointwise(x.to(torch.bfloat16), self.packed, self.bias, "none", [], "")
+        return y.to(x.dtype) if self.float_out else y
+
+
+def _fast_conv(conv: torch.nn.Conv1d) -> torch.nn.Module:
+    if WaveformConv1d.fits(conv):
+        return WaveformConv1d(conv)
+    return ChannelsLastConv1d(conv)
+
+
+def to_bf16(model: torch.nn.Module) -> torch.nn.Module:
+    """A copy of `model` whose matrix products and convolutions run in bf16 (see module doc).
+
+    Everything else (norms, softmax, the residual stream) stays float32: with the residual
+    stream in bf16 too, a Whisper model's scores drifted by up to 0.040 from float32 on
+    held-out clips, against 0.028 this way, for a few ms. The exception is a convolutional
+    feature encoder over raw audio (Wav2Vec2 and kin), which runs wholly in bf16: its norms
+    and activations over ~10,000 frames would otherwise cost more than its convolutions.
+    """
+    fast = copy.deepcopy(model).eval()
+    for encoder in _waveform_encoders(fast):
+        encoder.to(torch.bfloat16)
+        encoder.register_forward_pre_hook(lambda _m, args: tuple(a.to(torch.bfloat16) for a in args))
+        encoder.register_forward_hook(lambda _m, _args, out: out.float())
+    pack = PackedLinear.available()
+    with torch.no_grad():
+        for module in list(fast.modules()):
+            for name, child in list(module.named_children()):
+                if isinstance(child, torch.nn.Conv1d) and child.padding_mode == "zeros":
+                    setattr(module, name, _fast_conv(child))
+                elif pack and type(child) is torch.nn.Linear:
+                    setattr(module, name, PackedLinear(child, float_out=name in HEAD_NAMES))
+    return fast
+
+
+def _waveform_encoders(model: torch.nn.Module) -> list[torch.nn.Module]:
+    """Convolutional feature encoders that read raw audio (`feature_extractor` in Wav2Vec2,
+    HuBERT, WavLM, Data2Vec-Audio): their first convolution has a single input channel."""
+    found = []
+    for name, module in model.named_modules():
+        convs = [m for m in module.modules() if isinstance(m, torch.nn.Conv1d)]
+        if name.split(".")[-1] == "feature_extractor" and convs and convs[0].in_channels == 1:
+            found.append(module)
+    return found
+
+
+def to_int8(model: torch.nn.Module) -> torch.nn.Module:
+    """Linear layers quantized to int8 per call (dynamic); convolutions stay float32."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
+
+
+CONVERTERS: dict[str, Callable[[torch.nn.Module], torch.nn.Module]] = {"bf16": to_bf16, "int8": to_int8}
+
+
+def candidates(device: torch.device) -> list[str]:
+    """Formats worth trying on this machine, fastest first by expectation."""
+    if device.type != "cpu":
+        return []
+    return ["bf16", "int8"] if backbone.cpu_has_fast_bf16() else ["int8"]
+
+
+def model_dtype(model: torch.nn.Module) -> torch.dtype:
+    for param in model.parameters():
+        if param.is_floating_point():
+            return param.dtype
+    for buffer in model.buffers():
+        if buffer.is_floating_point():
+            return buffer.dtype
+    return torch.float32
+
+
+def probe_waves(rate: int) -> list[np.ndarray]:
+    """Deterministic speech-band test signals (1 s and 3 s): a gliding tone with noise."""
+    rng = np.random.default_rng(0)
+    waves = []
+    for seconds in (1.0, 3.0):
+        t = np.arange(int(rate * seconds)) / rate
+        tone = np.sin(2 * np.pi * (150 + 400 * t / seconds) * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t))
+        waves.append((0.3 * tone + 0.02 * rng.standard_normal(t.size)).astype(np.float32))
+    return waves
+
+
+def median_ms(call: Callable[[], object], runs: int = 3) -> float:
+    call()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+@dataclass
+class Choice:
+    precision: str
+    model: torch.nn.Module
+    timings_ms: dict[str, float]
+    rejected: dict[str, str]
+    remembered: bool = False
+
+
+class ChoiceMemo:
+    """The format `choose` picked for a model folder on this machine, kept in the user cache.
+
+    Timing and checking the formats costs ~3 s per load of a Wav2Vec2-base model, more than a
+    one-file `intentdesk classify` takes; the same model, torch and CPU give the same answer.
+    """
+
+    def __init__(self, model_dir: Path) -> None:
+        files = sorted(f for f in model_dir.iterdir() if f.is_file() and f.suffix in (".json", ".safetensors", ".bin"))
+        parts = [str(model_dir.resolve()), torch.__version__, str(backbone.cpu_has_fast_bf16()), platform.machine()]
+        parts += [f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files]
+        key = hashlib.sha1("|".join(parts).encode()).hexdigest()[:20]
+        self.path = cache_home() / "precision" / f"{key}.json"
+
+    def read(self) -> str | None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            return json.loads(self.path.read_text()).get("precision")
+        return None
+
+    def write(self, precision: str) -> None:
+        with contextlib.suppress(OSError):  # a read-only cache only costs the next load some time
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(self.path, json.dumps({"precision": precision}).encode())
+
+
+def choose(model: torch.nn.Module, forward: Forward, rate: int, device: torch.device,
+           requested: str = "auto", remembered: str | None = None) -> Choice:
+    """The fastest format whose probe scores stay within TOLERANCE of float32.
+
+    `requested` other than "auto" forces a format (still checked; a failing one falls back to
+    float32 and says why in `rejected`). With "auto", a `remembered` choice (see `ChoiceMemo`)
+    is taken without timing or checking again.
+    """
+    if requested not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {requested!r}")
+    if requested == "auto" and remembered == "fp32":
+        return Choice("fp32", model, {}, {}, remembered=True)
+    if requested == "auto" and remembered in candidates(device):
+        with contextlib.suppress(Exception):  # if it no longer converts, choose afresh
+            return Choice(remembered, CONVERTERS[remembered](model), {}, {}, remembered=True)
+    names = candidates(device) if requested == "auto" else [requested]
+    names = [n for n in names if n != "fp32"]
+    if not names:
+        return Choice("fp32", model, {}, {})
+    waves = probe_waves(rate)
+    with torch.inference_mode():
+        reference = [forward(model, [w]) for w in waves]
+        timings = {"fp32": median_ms(lambda: forward(model, [waves[-1]]))} if requested == "auto" else {}
+        accepted: dict[str, torch.nn.Module] = {}
+        rejected: dict[str, str] = {}
+        for name in names:
+            try:
+                fast = CONVERTERS[name](model)
+                drift = max(float((forward(fast, [w]) - ref).abs().max()) for w, ref in zip(waves, reference))
+            except Exception as error:  # any failure means "not this format", never a crash
+                rejected[name] = f"failed: {str(error).splitlines()[0][:120]}"
+                continue
+            if not drift <= TOLERANCE:
+                rejected[name] = f"scores differ from float32 by {drift:.3f}"
+                continue
+            accepted[name] = fast
+            timings[name] = median_ms(lambda m=fast: forward(m, [waves[-1]]))
+    if not accepted:
+        return Choice("fp32", model, timings, rejected)
+    best = min(accepted, key=lambda n: timings.get(n, 0.0))
+    if requested == "auto" and timings[best] >= timings["fp32"]:
+        return Choice("fp32", model, timings, rejected)
+    return Choice(best, accepted[best], timings, rejected)

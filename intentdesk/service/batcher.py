@@ -1,0 +1,109 @@
+"""Dynamic micro-batching: requests that arrive together share one forward pass.
+
+The model runs in one worker thread, never on the event loop. The worker takes the first
+waiting request, then collects more until it has `max_batch` or `max_wait_ms` has passed;
+while it is busy with one batch the next one fills up on its own, so under load batches grow
+without any waiting and at low load a request waits at most `max_wait_ms`. Requests are
+grouped so that batching never changes a score (`InputBuilder.inference_batches`), and if a
+batch fails, its requests are retried one by one so that one bad clip fails only itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+Score = Callable[[list[np.ndarray]], np.ndarray]
+Group = Callable[[Sequence[int], int], list[list[int]]]
+
+
+@dataclass
+class _Request:
+    wave: np.ndarray
+    future: asyncio.Future
+    loop: asyncio.AbstractEventLoop
+
+
+def _settle(future: asyncio.Future, result: np.ndarray | None, error: BaseException | None) -> None:
+    if future.done():  # the client went away and the request was cancelled
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+class MicroBatcher:
+    def __init__(self, score: Score, group: Group, max_batch: int = 16, max_wait_ms: float = 5.0) -> None:
+        if max_batch < 1 or max_wait_ms < 0:
+            raise ValueError("max_batch must be >= 1 and max_wait_ms >= 0")
+        self._score = score
+        self._group = group
+        self.max_batch = max_batch
+        self.max_wait = max_wait_ms / 1000
+        self._queue: queue.Queue[_Request | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self.batches = 0
+        self.clips = 0
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="intentdesk-batcher", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    async def submit(self, wave: np.ndarray) -> np.ndarray:
+        """Scores of one clip, computed in the worker thread together with its batch-mates."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._queue.put(_Request(wave, future, loop))
+        return await future
+
+    # ------------------------------------------------------------------ worker thread
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            pending = [first]
+            deadline = time.monotonic() + self.max_wait
+            stop = False
+            while len(pending) < self.max_batch:
+                try:
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                pending.append(item)
+            for batch in self._group([len(r.wave) for r in pending], self.max_batch):
+                self._run_batch([pending[i] for i in batch])
+            if stop:
+                return
+
+    def _run_batch(self, requests: list[_Request]) -> None:
+        try:
+            rows = self._score([r.wave for r in requests])
+        except Exception as error:  # noqa: BLE001 - delivered to the request(s), never kills the worker
+            if len(requests) > 1:
+                for request in requests:
+                    self._run_batch([request])
+                return
+            requests[0].loop.call_soon_threadsafe(_settle, requests[0].future, None, error)
+            return
+        self.batches += 1
+        self.clips += len(requests)
+        for request, row in zip(requests, rows):
+            request.loop.call_soon_threadsafe(_settle, request.future, row, None)

@@ -1,0 +1,38 @@
+"""The metrics equal scikit-learn's definitions (zero_division=0), edge cases included."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+from intentdesk.core.metrics import classification_metrics
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_metrics_match_scikit_learn(seed):
+    rng = np.random.default_rng(seed)
+    classes = int(rng.integers(2, 7))
+    n = int(rng.integers(1, 40))
+    y_true = rng.integers(0, classes, n)
+    y_pred = np.where(rng.random(n) < 0.6, y_true, rng.integers(0, classes, n))
+    labels = [f"c{i}" for i in range(classes)]
+    ours = classification_metrics(y_true, y_pred, labels)
+    ids = list(range(classes))
+    assert ours["accuracy"] == pytest.approx(accuracy_score(y_true, y_pred))
+    for average in ("micro", "macro", "weighted"):
+        p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, labels=ids, average=average, zero_division=0)
+        assert (ours["precision"][average], ours["recall"][average], ours["f1"][average]) == pytest.approx((p, r, f))
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=ids, average=None, zero_division=0)
+    for i, label in enumerate(labels):
+        row = ours["per_class"][label]
+        assert (row["precision"], row["recall"], row["f1"], row["support"]) == pytest.approx((p[i], r[i], f[i], s[i]))
+    assert ours["confusion_matrix"] == confusion_matrix(y_true, y_pred, labels=ids).tolist()
+
+
+def test_training_metrics_do_not_import_scikit_learn():
+    import subprocess
+    import sys
+
+    code = ("import sys; from intentdesk.core.training import train; from intentdesk.core.evaluation import "
+            "evaluate_model; print('sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
+    assert out.strip() == "False"

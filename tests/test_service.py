@@ -1,0 +1,174 @@
+"""The HTTP service: answers, 4xx errors, API key, micro-batching; the Ray Serve export."""
+
+import asyncio
+import io
+import py_compile
+import threading
+
+import numpy as np
+import pytest
+import soundfile as sf
+from fastapi.testclient import TestClient
+
+from intentdesk.core.errors import IntentDeskError
+from intentdesk.core.inference import Classifier
+from intentdesk.service.app import ServiceOptions, create_app
+from intentdesk.service.batcher import MicroBatcher
+from intentdesk.service.runner import BackgroundService, check_exposure, free_port
+from tests.conftest import tone
+
+
+def wav_bytes(seconds=1.0, freq=440.0, rate=16000) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, tone(freq, seconds, rate), rate, format="WAV")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def classifier(saved_classifier):
+    return Classifier(saved_classifier)
+
+
+@pytest.fixture
+def client(classifier):
+    app = create_app(classifier, ServiceOptions(max_batch=8, max_wait_ms=30, max_body_bytes=400_000, max_seconds=5.0))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_classify_raw_body_matches_the_classifier(client, classifier):
+    body = wav_bytes(1.0, 300)
+    reply = client.post("/classify", content=body, headers={"content-type": "audio/wav"})
+    assert reply.status_code == 200
+    data = reply.json()
+    expected = classifier.rank(classifier.scores([classifier.load(body)])[0])
+    assert [r["label"] for r in data["ranking"]] == [p.label for p in expected]
+    assert data["ranking"][0]["score"] == pytest.approx(expected[0].score, abs=1e-5)
+    assert data["latency_ms"] > 0
+
+
+def test_multipart_upload_and_top_k(client):
+    files = {"file": ("clip.wav", wav_bytes(0.8, 500), "audio/wav")}
+    reply = client.post("/classify?top_k=2", files=files)
+    assert reply.status_code == 200
+    assert len(reply.json()["ranking"]) == 2
+
+
+@pytest.mark.parametrize(("body", "status", "words"), [
+    (b"", 400, "empty body"),
+    (b"this is not audio at all", 400, "request body"),
+    (b"\0" * 500_000, 413, "too large"),
+    (None, 413, "too long"),
+])
+def test_bad_input_gets_a_4xx_json_error(client, body, status, words):
+    body = wav_bytes(6.0) if body is None else body  # 6 s > the 5 s limit, under the size limit
+    reply = client.post("/classify", content=body)
+    assert reply.status_code == status
+    assert words in reply.json()["error"] and "BytesIO" not in reply.json()["error"]
+
+
+def test_bad_top_k_and_form_without_file(client):
+    assert client.post("/classify?top_k=0", content=wav_bytes()).status_code == 422
+    reply = client.post("/classify", data={"note": "hi"}, files={})
+    assert reply.status_code == 400
+
+
+def test_labels_health_and_docs(client, classifier):
+    assert client.get("/labels").json() == {"labels": classifier.labels}
+    client.post("/classify", content=b"junk")
+    health = client.get("/health").json()
+    assert health["status"] == "ok" and health["requests"] == 1 and health["errors"] == 1
+    assert "/classify" in client.get("/openapi.json").json()["paths"]
+
+
+def test_api_key_is_required_when_set(classifier):
+    app = create_app(classifier, ServiceOptions(api_key="s3cret"))
+    with TestClient(app) as client:
+        assert client.post("/classify", content=wav_bytes()).status_code == 401
+        assert client.post("/classify", content=wav_bytes(), headers={"X-API-Key": "nope"}).status_code == 401
+        assert client.post("/classify", content=wav_bytes(), headers={"X-API-Key": "s3cret"}).status_code == 200
+        assert client.get("/health").status_code == 200
+
+
+def test_only_loopback_is_served_without_a_key():
+    check_exposure("127.0.0.1", None)
+    check_exposure("::1", None)
+    check_exposure("0.0.0.0", "key")
+    with pytest.raises(IntentDeskError, match="api-key"):
+        check_exposure("0.0.0.0", None)
+
+
+def test_concurrent_requests_share_model_calls(client):
+    bodies = [wav_bytes(1.0, 200 + 50 * i) for i in range(12)]
+    replies = [None] * len(bodies)
+
+    def send(i):
+        replies[i] = client.post("/classify", content=bodies[i])
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(bodies))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(r.status_code == 200 for r in replies)
+    health = client.get("/health").json()
+    assert health["clips"] == 12 and health["batches"] < 12
+
+
+def test_a_failing_clip_does_not_fail_its_batch_mates():
+    def score(waves):
+        if any(w[0] == 99 for w in waves):
+            raise RuntimeError("boom")
+        return np.stack([np.array([w[0], 1 - w[0]]) for w in waves])
+
+    def group(lengths, size):
+        return [list(range(len(lengths)))]
+
+    batcher = MicroBatcher(score, group, max_batch=8, max_wait_ms=50)
+    batcher.start()
+
+    async def run():
+        waves = [np.full(10, v, np.float32) for v in (0.25, 99, 0.75)]
+        return await asyncio.gather(*(batcher.submit(w) for w in waves), return_exceptions=True)
+
+    try:
+        good1, bad, good2 = asyncio.run(run())
+    finally:
+        batcher.stop()
+    assert isinstance(bad, RuntimeError)
+    assert good1[0] == pytest.approx(0.25) and good2[0] == pytest.approx(0.75)
+
+
+def test_background_service_answers_over_http(classifier):
+    import httpx
+
+    service = BackgroundService(create_app(classifier), port=free_port())
+    service.start()
+    try:
+        reply = httpx.post(service.url + "/classify", content=wav_bytes(), timeout=30)
+        assert reply.status_code == 200 and service.requests == 1
+    finally:
+        service.stop()
+
+
+def test_cli_refuses_public_host_without_key(saved_classifier):
+    from tests.test_inference_cli import run_cli
+
+    proc = run_cli("serve", saved_classifier, "--host", "0.0.0.0", check=False)
+    assert proc.returncode == 2 and "--api-key" in proc.stderr
+
+
+def test_export_serve_writes_a_ray_app(saved_classifier, tmp_path, classifier):
+    from intentdesk.service.ray_export import IntentDeployment, export_ray_app
+
+    out = export_ray_app(saved_classifier, tmp_path / "ray_app", max_batch=4)
+    assert (out / "model" / "config.json").is_file() and (out / "serve_config.yaml").is_file()
+    py_compile.compile(str(out / "app.py"), doraise=True)
+    assert "max_batch_size=4" in (out / "app.py").read_text()
+    deployment = IntentDeployment(str(out / "model"))
+    waves = [deployment.decode(wav_bytes(1.0, f)) for f in (300, 900)]
+    rows = deployment.score_batch(waves)
+    answer = deployment.answer(rows[1], top_k=1)
+    assert answer["ranking"][0]["label"] == classifier.rank(classifier.scores([waves[1]])[0])[0].label
+    with pytest.raises(IntentDeskError, match="not empty"):
+        export_ray_app(saved_classifier, out)
