@@ -124,3 +124,12 @@ def test_cli_one_class_dataset(tmp_path, tiny_wav2vec2):
     run_cli("import", tmp_path / "src", tmp_path / "data")
     proc = run_cli("train", tmp_path / "data", "--base", tiny_wav2vec2, "--out", tmp_path / "m", check=False)
     assert proc.returncode == 2 and "at least 2 are needed" in proc.stderr
+
+
+def test_screenshot_writes_only_the_png(tmp_path):
+    data = tmp_path / "data"
+    run_cli("import", write_tone_folder(tmp_path / "src", per_label=2), data)
+    shots = tmp_path / "shots"
+    run_cli("screenshot", "--tab", "label", shots / "label.png", "--dataset", data)
+    assert [p.name for p in shots.iterdir()] == ["label.png"]  # no settings file left beside it
+    assert (shots / "label.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

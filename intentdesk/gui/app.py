@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -57,10 +58,17 @@ def screenshot(tab: str, out: Path, dataset: str | None = None, model: str | Non
     shows what a user sees after dropping files.
     """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    with tempfile.TemporaryDirectory(prefix="intentdesk-screenshot-") as scratch:
+        return _render(tab, Path(out), Path(scratch) / "settings.ini", dataset, model, size, fake_mic)
+
+
+def _render(tab: str, out: Path, settings_file: Path, dataset: str | None, model: str | None,
+            size: tuple[int, int], fake_mic: str | None) -> Path:
+    """The screenshot itself, with throw-away settings (the window saves its geometry on close)."""
     from PySide6.QtCore import QSettings
 
     app = make_application()
-    settings = QSettings(str(Path(out).with_suffix(".ini")), QSettings.IniFormat)
+    settings = QSettings(str(settings_file), QSettings.IniFormat)
     window = build_window(dataset, None, settings, fake_mic=fake_mic)
     window.resize(*size)
     window.show_tab(tab)
@@ -79,11 +87,10 @@ def screenshot(tab: str, out: Path, dataset: str | None = None, model: str | Non
     if tab == "train" and window.train_tab.runs_list.count():
         window.train_tab.runs_list.setCurrentRow(0)
     _wait(app, lambda: False, 0.3)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(out))
-    Path(out).with_suffix(".ini").unlink(missing_ok=True)
     window.close()
-    return Path(out)
+    return out
 
 
 def _wait(app, condition, seconds: float = 60.0) -> None:
