@@ -56,7 +56,7 @@ def main() -> None:
     args = parser.parse_args()
     from transformers import pipeline
 
-    from intentdesk.core.backbone import cpu_has_fast_bf16
+    from intentdesk.core.backbone import cpu_has_bf16, cpu_has_fast_bf16
     from intentdesk.core.fastpath import candidates
     from intentdesk.core.inference import Classifier
 
@@ -68,7 +68,8 @@ def main() -> None:
             ours[name] = Classifier(tmp, device="cpu", precision=name)
         auto = Classifier(tmp, device="cpu")
         rng = np.random.default_rng(0)
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, fast bf16: {cpu_has_fast_bf16()}, "
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, bf16 kernels: {cpu_has_bf16()}, "
+              f"AMX: {cpu_has_fast_bf16()}, "
               f"auto picks {auto.precision} (probe ms: "
               + ", ".join(f"{k} {v:.0f}" for k, v in auto.choice.timings_ms.items()) + ")\n")
         names = list(ours)

@@ -31,8 +31,8 @@ def test_rewritten_convolutions_equal_conv1d(shape):
 @pytest.mark.parametrize("fixture", ["tiny_wav2vec2", "tiny_whisper"])
 @pytest.mark.parametrize("precision", ["bf16", "int8"])
 def test_forced_format_stays_close_to_float32(request, fixture, precision):
-    if precision == "bf16" and not backbone.cpu_has_fast_bf16():
-        pytest.skip("this CPU has no native bf16 (oneDNN's bf16 kernels need AVX512-BF16/AMX)")
+    if precision == "bf16" and not backbone.cpu_has_bf16():
+        pytest.skip("this CPU has no bf16 kernels (oneDNN's need AVX512-BF16 or AMX)")
     model_dir = request.getfixturevalue(fixture)
     exact = Classifier(model_dir, precision="fp32")
     fast = Classifier(model_dir, precision=precision)
@@ -80,3 +80,59 @@ def test_the_auto_choice_is_remembered_per_model_and_machine(saved_classifier, t
     changed = tmp_path / "changed"
     shutil.copytree(saved_classifier, changed)
     assert not Classifier(changed).choice.remembered  # another folder (or changed files): a fresh choice
+
+
+def test_int8_convolution_is_the_same_window_product():
+    torch.manual_seed(0)
+    conv = torch.nn.Conv1d(16, 32, kernel_size=3, stride=2)
+    assert fastpath.Int8Conv1d.fits(conv) and not fastpath.Int8Conv1d.fits(torch.nn.Conv1d(1, 8, 10, 5))
+    assert not fastpath.Int8Conv1d.fits(torch.nn.Conv1d(16, 16, 3, padding=1))
+    x = torch.randn(2, 16, 301)
+    with torch.no_grad():
+        exact, fast = conv(x), fastpath.Int8Conv1d(conv)(x)
+    assert fast.shape == exact.shape == (2, 32, 150)
+    assert (fast - exact).abs().max() <= 0.02 * exact.abs().max()  # int8 rounding, nothing else
+
+
+def test_int8_model_bakes_weight_norm_into_a_plain_convolution():
+    from torch.nn.utils import parametrize
+    from torch.nn.utils.parametrizations import weight_norm
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(weight_norm(torch.nn.Conv1d(8, 8, 5, padding=2), dim=2))
+    fast = fastpath.to_int8(model)
+    assert not any(parametrize.is_parametrized(m) for m in fast.modules())
+    assert parametrize.is_parametrized(model[0])  # the original is untouched
+    x = torch.randn(1, 8, 50)
+    with torch.no_grad():
+        assert torch.allclose(fast(x), model(x), atol=1e-6)
+
+
+def test_a_format_drifting_only_on_speech_is_rejected(saved_classifier, monkeypatch):
+    """Tones alone once let a drifting int8 model through; the spoken probes must catch it."""
+    speech = fastpath.speech_probes(16000)
+    assert len(speech) == 4 and all(2.5 < len(w) / 16000 < 4.5 for w in speech)
+    speech_lengths = {len(w) for w in speech}
+
+    class DriftsOnSpeech(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_values, **kwargs):
+            out = self.model(input_values=input_values, **kwargs)
+            if input_values.shape[-1] in speech_lengths:
+                out.logits = out.logits + 5 * torch.arange(out.logits.shape[-1])
+            return out
+
+    monkeypatch.setitem(fastpath.CONVERTERS, "int8", lambda model: DriftsOnSpeech(copy.deepcopy(model)))
+    classifier = Classifier(saved_classifier, precision="int8")
+    assert classifier.precision == "fp32"
+    assert "differ from float32" in classifier.choice.rejected["int8"]
+
+
+def test_without_speech_probes_auto_stays_float32(saved_classifier, monkeypatch):
+    monkeypatch.setattr(fastpath, "speech_probes", lambda rate: [])
+    classifier = Classifier(saved_classifier)
+    assert classifier.precision == "fp32" and not classifier.choice.remembered
+    assert all("speech probes" in why for why in classifier.choice.rejected.values())

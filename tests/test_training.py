@@ -163,3 +163,21 @@ def test_whole_clips_are_kept_up_to_max_seconds(tmp_path, tiny_wav2vec2):
     sf.write(path, tone(300, 10.0), 16000)
     [wave], errors = load_waves([path], 16000, 8.0)
     assert not errors and len(wave) == 8 * 16000
+
+
+def test_training_uses_bf16_only_where_it_is_fast(monkeypatch):
+    """AVX512-BF16 without AMX made training slower than float32, so autocast needs AMX (or CUDA)."""
+    import torch
+
+    from intentdesk.core import backbone
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(backbone, "cpu_has_bf16", lambda: True)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert not backbone.uses_bf16(cpu)
+    with backbone.autocast_for(cpu):
+        assert not torch.is_autocast_enabled("cpu")
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    assert backbone.uses_bf16(cpu) and not backbone.uses_bf16(cpu, enabled=False)
+    with backbone.autocast_for(cpu):
+        assert torch.is_autocast_enabled("cpu")

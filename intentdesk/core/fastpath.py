@@ -1,7 +1,7 @@
 """Fast CPU inference: the same trained model, run in a cheaper number format chosen per machine.
 
 On a 2-core CPU the transformers pipeline runs Wav2Vec2 in float32 at about 100-250 GFLOP/s.
-CPUs with AMX/AVX512-BF16 do bfloat16 matrix products several times faster, but only when
+CPUs with AMX do bfloat16 matrix products several times faster, but only when
 the work reaches oneDNN in a shape it likes: plain `torch.autocast` keeps casting weights on
 every call and runs 1-D convolutions through a slow path, so it gains only ~1.4x. Here the
 weights are converted once, every Linear keeps its weights pre-packed in oneDNN's blocked
@@ -9,7 +9,9 @@ layout (bit-identical results, ~1.7x faster than re-packing them on every call),
 `Conv1d` is rewritten as the equivalent channels-last `conv2d` (or, for the raw-waveform
 convolution with one input channel, a matrix product), which oneDNN runs on AMX. Norms, softmax
 and the residual stream stay float32 (see `to_bf16`). CPUs without fast bf16 get int8 dynamic
-quantization of the Linear layers (VNNI), with the convolutional front end left in float32.
+quantization (VNNI) of the Linear layers and of the convolutions that are plain window products
+(`Int8Conv1d`: Wav2Vec2's feature encoder). Which one wins depends on the machine: with AMX,
+bf16; with AVX512-BF16 alone, bf16 ran slower than float32 and int8 won.
 
 `choose` times the candidates on a probe clip and keeps the fastest whose scores stay within
 `TOLERANCE` of float32 on probe clips; anything that fails falls back to float32.
@@ -33,13 +35,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from intentdesk.core import backbone
+from intentdesk.core import audio, backbone
 from intentdesk.core.atomic import atomic_write_bytes
 from intentdesk.core.settings import PRECISIONS
 from intentdesk.paths import cache_home
+from intentdesk.resources import resource_dir
 
-TOLERANCE = 0.03
-HEAD_NAMES = {"projector", "classifier"}  # largest allowed difference of any softmax score against float32
+TOLERANCE = 0.03  # largest allowed difference of any softmax score against float32
+# Part of the remembered choice's key: raise it when the check changes, so that no format accepted
+# by a weaker check is reused (2: speech probes, after tones alone accepted a drifting int8 model).
+CHECK_VERSION = "check-2"
+HEAD_NAMES = {"projector", "classifier"}  # Linears whose bf16 output goes back to float32 (the scores)
 
 Forward = Callable[[torch.nn.Module, list[np.ndarray]], torch.Tensor]
 
@@ -155,11 +161,75 @@ def _waveform_encoders(model: torch.nn.Module) -> list[torch.nn.Module]:
     return found
 
 
-def to_int8(model: torch.nn.Module) -> torch.nn.Module:
-    """Linear layers quantized to int8 per call (dynamic); convolutions stay float32."""
+def _dynamic_int8(linear: torch.nn.Linear) -> torch.nn.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
+        return torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(linear), {torch.nn.Linear},
+                                                      dtype=torch.qint8)[0]
+
+
+class Int8Conv1d(_ConvShape):
+    """A Conv1d without padding, groups or dilation, as an int8 matrix product over its windows.
+
+    Dynamic quantization leaves convolutions alone, yet Wav2Vec2's feature encoder (six
+    512-channel convolutions after the first) was 56 of the int8 model's 125 ms for a 3 s clip
+    on a CPU without AMX; as products of the unfolded windows with int8 weights (VNNI) it took
+    32 ms. The first convolution (one input channel, a tiny product) is left as it is.
+    """
+
+    def __init__(self, conv: torch.nn.Conv1d) -> None:
+        super().__init__(conv)
+        linear = torch.nn.Linear(conv.in_channels * conv.kernel_size[0], conv.out_channels, bias=conv.bias is not None)
+        with torch.no_grad():
+            linear.weight.copy_(conv.weight.reshape(conv.out_channels, -1))  # (out, in x kernel), unfold's order
+            if conv.bias is not None:
+                linear.bias.copy_(conv.bias)
+        self.linear = _dynamic_int8(linear)
+
+    @staticmethod
+    def fits(conv: torch.nn.Conv1d) -> bool:
+        return conv.in_channels > 1 and conv.groups == 1 and conv.padding == (0,) and conv.dilation == (1,)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        windows = x.unfold(2, self.kernel_size[0], self.stride[0])  # (batch, channels, frames, kernel)
+        rows = windows.permute(0, 2, 1, 3).reshape(x.shape[0], windows.shape[2], -1)
+        return self.linear(rows).transpose(1, 2)
+
+
+def _plain_conv(conv: torch.nn.Conv1d) -> torch.nn.Conv1d:
+    """A parametrized Conv1d (Wav2Vec2's weight-normed positional convolution) with its weight
+    computed once: inference would otherwise recompute it on every call (~2 ms per clip).
+
+    A new module rather than `remove_parametrizations`: that deletes the property from the
+    parametrized class, which a deep copy shares with the original model.
+    """
+    plain = torch.nn.Conv1d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
+                            conv.dilation, conv.groups, conv.bias is not None, conv.padding_mode)
+    with torch.no_grad():
+        plain.weight.copy_(conv.weight)
+        if conv.bias is not None:
+            plain.bias.copy_(conv.bias)
+    return plain
+
+
+def to_int8(model: torch.nn.Module) -> torch.nn.Module:
+    """Linear layers, and convolutions that are plain products of windows (`Int8Conv1d`),
+    quantized to int8 per call (dynamic); other convolutions stay float32."""
+    from torch.nn.utils import parametrize
+
+    fast = copy.deepcopy(model).eval()
+    with torch.no_grad():
+        for module in list(fast.modules()):
+            for name, child in list(module.named_children()):
+                if not isinstance(child, torch.nn.Conv1d):
+                    continue
+                if child.padding_mode == "zeros" and Int8Conv1d.fits(child):
+                    setattr(module, name, Int8Conv1d(child))
+                elif parametrize.is_parametrized(child):
+                    setattr(module, name, _plain_conv(child))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(fast, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 CONVERTERS: dict[str, Callable[[torch.nn.Module], torch.nn.Module]] = {"bf16": to_bf16, "int8": to_int8}
@@ -169,7 +239,7 @@ def candidates(device: torch.device) -> list[str]:
     """Formats worth trying on this machine, fastest first by expectation."""
     if device.type != "cpu":
         return []
-    return ["bf16", "int8"] if backbone.cpu_has_fast_bf16() else ["int8"]
+    return ["bf16", "int8"] if backbone.cpu_has_bf16() else ["int8"]  # `choose` times them: AMX or not
 
 
 def model_dtype(model: torch.nn.Module) -> torch.dtype:
@@ -191,6 +261,12 @@ def probe_waves(rate: int) -> list[np.ndarray]:
         tone = np.sin(2 * np.pi * (150 + 400 * t / seconds) * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t))
         waves.append((0.3 * tone + 0.02 * rng.standard_normal(t.size)).astype(np.float32))
     return waves
+
+
+def speech_probes(rate: int) -> list[np.ndarray]:
+    """Four spoken sentences (resources/probes) at `rate`. Tones alone are not enough: an int8
+    Whisper model drifted <= 0.03 on them and up to 0.19 on real speech."""
+    return [audio.load_audio(path, rate)[0] for path in sorted(resource_dir().joinpath("probes").glob("*.flac"))]
 
 
 def median_ms(call: Callable[[], object], runs: int = 3) -> float:
@@ -221,7 +297,8 @@ class ChoiceMemo:
 
     def __init__(self, model_dir: Path) -> None:
         files = sorted(f for f in model_dir.iterdir() if f.is_file() and f.suffix in (".json", ".safetensors", ".bin"))
-        parts = [str(model_dir.resolve()), torch.__version__, str(backbone.cpu_has_fast_bf16()), platform.machine()]
+        parts = [CHECK_VERSION, str(model_dir.resolve()), torch.__version__, platform.machine(),
+                 str(backbone.cpu_has_bf16()), str(backbone.cpu_has_fast_bf16())]
         parts += [f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files]
         key = hashlib.sha1("|".join(parts).encode()).hexdigest()[:20]
         self.path = cache_home() / "precision" / f"{key}.json"
@@ -256,10 +333,14 @@ def choose(model: torch.nn.Module, forward: Forward, rate: int, device: torch.de
     names = [n for n in names if n != "fp32"]
     if not names:
         return Choice("fp32", model, {}, {})
-    waves = probe_waves(rate)
+    timing_wave = probe_waves(rate)[-1]
+    speech = speech_probes(rate)
+    if requested == "auto" and not speech:
+        return Choice("fp32", model, {}, {n: "no speech probes to check it against" for n in names})
+    waves = probe_waves(rate) + speech
     with torch.inference_mode():
         reference = [forward(model, [w]) for w in waves]
-        timings = {"fp32": median_ms(lambda: forward(model, [waves[-1]]))} if requested == "auto" else {}
+        timings = {"fp32": median_ms(lambda: forward(model, [timing_wave]))} if requested == "auto" else {}
         accepted: dict[str, torch.nn.Module] = {}
         rejected: dict[str, str] = {}
         for name in names:
@@ -273,7 +354,7 @@ def choose(model: torch.nn.Module, forward: Forward, rate: int, device: torch.de
                 rejected[name] = f"scores differ from float32 by {drift:.3f}"
                 continue
             accepted[name] = fast
-            timings[name] = median_ms(lambda m=fast: forward(m, [waves[-1]]))
+            timings[name] = median_ms(lambda m=fast: forward(m, [timing_wave]))
     if not accepted:
         return Choice("fp32", model, timings, rejected)
     best = min(accepted, key=lambda n: timings.get(n, 0.0))
