@@ -126,7 +126,7 @@ class TrainTab(QWidget):
         self.quick_layers = QSpinBox(minimum=1, maximum=4, value=defaults.quick_layers)
         self.warm_start = QSpinBox(minimum=0, maximum=50, value=defaults.warm_start_epochs)
         self.warm_start.setToolTip("Full mode first trains the top layer this many epochs on cached features")
-        self.bf16 = QCheckBox("bf16 where the CPU/GPU supports it")
+        self.bf16 = QCheckBox("bf16 where it is faster (CPU with AMX, or GPU)")
         self.bf16.setChecked(defaults.bf16)
         for label, widget in (("Head learning rate:", self.head_lr), ("Warmup share:", self.warmup),
                               ("Weight decay:", self.weight_decay), ("Label smoothing:", self.label_smoothing),
