@@ -12,9 +12,7 @@ with dynamic int8 on every op it quantizes, and with int8 on MatMul/Gemm only. P
 from __future__ import annotations
 
 import os
-import statistics
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -22,16 +20,6 @@ import numpy as np
 import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-
-def median_ms(call, runs: int = 9) -> float:
-    call()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -45,6 +33,7 @@ def main() -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModelForAudioClassification
 
+    from intentdesk.core.fastpath import median_ms
     from intentdesk.core.inference import Classifier
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -64,8 +53,8 @@ def main() -> None:
                          op_types_to_quantize=["MatMul", "Gemm"])
         with torch.inference_mode():
             reference = model(inputs).logits.softmax(-1).numpy()
-            rows = [("torch float32", median_ms(lambda: model(inputs)), 0.0),
-                    ("IntentDesk int8", median_ms(lambda: ours.scores([wave])),
+            rows = [("torch float32", median_ms(lambda: model(inputs), runs=9), 0.0),
+                    ("IntentDesk int8", median_ms(lambda: ours.scores([wave]), runs=9),
                      float(np.abs(ours.scores([wave]) - reference).max()))]
         options = ort.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()
@@ -74,7 +63,7 @@ def main() -> None:
         for name in ("fp32", "int8_all", "int8_matmul"):
             session = ort.InferenceSession(str(folder / f"{name}.onnx"), options, providers=["CPUExecutionProvider"])
             drift = float(np.abs(softmax(session.run(None, feed)[0]) - reference).max())
-            rows.append((f"ONNX Runtime {name}", median_ms(lambda s=session: s.run(None, feed)), drift))
+            rows.append((f"ONNX Runtime {name}", median_ms(lambda s=session: s.run(None, feed), runs=9), drift))
     print(f"onnxruntime {ort.__version__}, torch {torch.__version__}, {torch.get_num_threads()} threads\n")
     print("| path | ms (3 s clip) | max score diff vs torch fp32 |\n|---|---|---|")
     for name, ms, drift in rows:
