@@ -2,6 +2,7 @@
 
 import time
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
 
@@ -123,3 +124,18 @@ def test_close_while_training_cancels_cleanly(qtbot, window, tiny_wav2vec2, monk
     monkeypatch.setattr(tab, "ask_close", lambda parent: True)
     window.close()
     assert not tab.is_running() and tab.job.isFinished()
+
+
+def test_confusion_matrix_fits_its_widget_at_the_usual_window_size(qtbot, window):
+    """14 intents with long names, a 1260 x 820 window: the plot must not overflow (and clip)."""
+    tab = window.train_tab
+    window.show_tab("train")
+    window.resize(1260, 820)
+    window.show()
+    qtbot.waitExposed(window)
+    labels = [f"high_value_intent_{i}" for i in range(14)]
+    tab.confusion.set_matrix(np.eye(14, dtype=int).tolist(), labels)
+    tab.views.setCurrentIndex(tab.views.indexOf(tab.confusion.parentWidget().parentWidget()))
+    qtbot.waitUntil(tab.confusion.isVisible)
+    qtbot.wait(50)
+    assert tab.confusion.getPlotItem().minimumWidth() <= tab.confusion.width()

@@ -109,7 +109,11 @@ class ConfusionMatrixView(pg.PlotWidget):
     """Rows: true label; columns: predicted. Counts written in the cells."""
 
     def __init__(self, parent=None) -> None:
-        super().__init__(parent, title="Confusion matrix (rows: true, columns: predicted)")
+        # A short title with the axes named: the long title's label alone asked for 382 px, so at
+        # the Results tab's usual width the plot overflowed its widget and lost its last columns.
+        super().__init__(parent, title="Confusion matrix")
+        self.setLabel("left", "true")
+        self.setLabel("bottom", "predicted")
         self.setAspectLocked(True)
         self.invertY(True)
         self.image = pg.ImageItem()
