@@ -161,11 +161,12 @@ def _waveform_encoders(model: torch.nn.Module) -> list[torch.nn.Module]:
     return found
 
 
-def _dynamic_int8(linear: torch.nn.Linear) -> torch.nn.Module:
+def _quantize_linears(module: torch.nn.Module) -> torch.nn.Module:
+    """`module` with its Linear layers dynamically quantized to int8, in place (torch's
+    deprecation warnings about the quantization API silenced)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(linear), {torch.nn.Linear},
-                                                      dtype=torch.qint8)[0]
+        return torch.ao.quantization.quantize_dynamic(module, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
 class Int8Conv1d(_ConvShape):
@@ -184,7 +185,7 @@ class Int8Conv1d(_ConvShape):
             linear.weight.copy_(conv.weight.reshape(conv.out_channels, -1))  # (out, in x kernel), unfold's order
             if conv.bias is not None:
                 linear.bias.copy_(conv.bias)
-        self.linear = _dynamic_int8(linear)
+        self.linear = _quantize_linears(torch.nn.Sequential(linear))[0]
 
     @staticmethod
     def fits(conv: torch.nn.Conv1d) -> bool:
@@ -227,10 +228,7 @@ def to_int8(model: torch.nn.Module) -> torch.nn.Module:
                     setattr(module, name, Int8Conv1d(child))
                 elif parametrize.is_parametrized(child):
                     setattr(module, name, _plain_conv(child))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(fast, {torch.nn.Linear}, dtype=torch.qint8,
-                                                      inplace=True)  # `fast` is already a copy
+    return _quantize_linears(fast)  # `fast` is already a copy
 
 
 CONVERTERS: dict[str, Callable[[torch.nn.Module], torch.nn.Module]] = {"bf16": to_bf16, "int8": to_int8}
@@ -334,11 +332,10 @@ def choose(model: torch.nn.Module, forward: Forward, rate: int, device: torch.de
     names = [n for n in names if n != "fp32"]
     if not names:
         return Choice("fp32", model, {}, {})
-    timing_wave = probe_waves(rate)[-1]
-    speech = speech_probes(rate)
+    tones, speech = probe_waves(rate), speech_probes(rate)
     if requested == "auto" and not speech:
         return Choice("fp32", model, {}, {n: "no speech probes to check it against" for n in names})
-    waves = probe_waves(rate) + speech
+    timing_wave, waves = tones[-1], tones + speech
     with torch.inference_mode():
         reference = [forward(model, [w]) for w in waves]
         timings = {"fp32": median_ms(lambda: forward(model, [timing_wave]))} if requested == "auto" else {}
