@@ -67,13 +67,16 @@ class InputBuilder:
 
 def load_waves(paths: Sequence[Path], rate: int, max_seconds: float | None,
                names: Sequence[str] | None = None) -> tuple[list[np.ndarray], list[str]]:
-    """Decode and resample clips; longer ones are cut to `max_seconds`. Returns (waves, errors)."""
+    """Decode and resample clips; longer ones are cut to `max_seconds`. Returns (waves, errors).
+
+    The cut happens at the file's own rate, before resampling: only the part kept is decoded
+    and resampled, however long (or oddly sampled) the file is."""
     waves, errors = [], []
     limits = audio.AudioLimits(max_seconds=None)
     for index, path in enumerate(paths):
         name = names[index] if names else str(path)
         try:
-            wave, _ = audio.load_audio(Path(path), rate, name=name, limits=limits)
+            wave, _ = audio.load_audio(Path(path), rate, name=name, limits=limits, cut_seconds=max_seconds or None)
         except audio.AudioError as error:
             errors.append(str(error))
             waves.append(np.zeros(0, np.float32))
