@@ -7,6 +7,7 @@ import io
 import os
 import struct
 import tempfile
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -181,11 +182,21 @@ def test_a_header_that_hides_the_length_is_read_only_up_to_the_limit(hour_of_sil
 
 
 def test_without_a_limit_a_clip_is_still_never_read_past_the_hard_bound(hour_of_silence):
-    with pytest.raises(AudioTooLong, match=f"at most {audio.HARD_MAX_SECONDS:g} s"):
-        audio.load_audio(hour_of_silence, limits=audio.AudioLimits(max_seconds=None))
-    with pytest.raises(AudioTooLong, match=f"at most {audio.HARD_MAX_SECONDS:g} s"):
-        audio.check_array(np.full(int(audio.HARD_MAX_SECONDS * 4000) + 4000, 0.1, np.float32), 4000,
-                          limits=audio.AudioLimits(max_seconds=None))
+    unlimited = audio.AudioLimits(max_seconds=None)
+    with pytest.raises(AudioTooLong, match="at most 600 s of 16000 Hz audio"):
+        audio.load_audio(hour_of_silence, limits=unlimited)
+    with pytest.raises(AudioTooLong, match="at most 600 s of 4000 Hz audio"):
+        audio.check_array(np.full(601 * 4000, 0.1, np.float32), 4000, limits=unlimited)
+
+
+def test_without_a_limit_high_rates_get_the_same_sample_budget():
+    """Ten minutes at 384 kHz would be 920 MB of float32: the budget is 10 min at 48 kHz."""
+    data = bytearray(silent_flac(60, rate=96000)[:4096])  # a valid start; the header claims 400 s
+    total = 400 * 96000
+    data[21] = (data[21] & 0xF0) | (total >> 32)
+    data[22:26] = (total & 0xFFFFFFFF).to_bytes(4, "big")
+    with pytest.raises(AudioTooLong, match=r"too long \(400.0 s; IntentDesk reads at most 300 s of 96000 Hz audio"):
+        audio.load_audio(bytes(data), limits=audio.AudioLimits(max_seconds=None))
 
 
 def test_huge_channel_count_is_refused_before_decoding():
@@ -318,6 +329,20 @@ def test_duration_never_raises_on_hostile_files(tmp_path):
         assert audio.duration_seconds(tmp_path / name) >= 0.0
     assert audio.duration_seconds(tmp_path / "slow.wav") == 0.0
     assert audio.duration_seconds(tmp_path / "missing.wav") == 0.0
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_duration_of_a_named_pipe_does_not_block(tmp_path):
+    """The clip table asks every file for its duration; opening a pipe waits for a writer."""
+    pipe = tmp_path / "stream.wav"
+    os.mkfifo(pipe)
+    answer: list[float] = []
+    worker = threading.Thread(target=lambda: answer.append(audio.duration_seconds(pipe)), daemon=True)
+    worker.start()
+    worker.join(timeout=2)
+    if worker.is_alive():  # unblock the reader before failing
+        os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+    assert answer == [0.0]
 
 
 # ------------------------------------------------------------------ fuzz: mutated headers

@@ -42,8 +42,10 @@ MAX_CHANNELS = 32
 # Float samples lie within +-1; a little headroom is normal (gain before export), 1e30 is not.
 MAX_PEAK = 16.0
 # Where no length limit is set (dataset imports, playback), a clip is still never read beyond
-# this: intent clips last seconds, and ten minutes at 48 kHz is already 115 MB of samples.
+# ten minutes, nor beyond ten minutes' worth of 48 kHz samples (115 MB of float32; 75 s at
+# 384 kHz): intent clips last seconds.
 HARD_MAX_SECONDS = 600.0
+HARD_MAX_FRAMES = int(HARD_MAX_SECONDS * 48_000)
 BLOCK_FRAMES = 1 << 16  # frames decoded per read: at most 8 MB at MAX_CHANNELS
 HEAD_BYTES = 4096  # enough of a file to tell text from audio and to read a WAV header
 UNKNOWN_FRAMES = 1 << 62  # libsndfile reports an unknown length (streamed FLAC) as 2**63 - 1
@@ -58,14 +60,16 @@ INTEGER_SCALES = {np.dtype(t): (o, s) for t, o, s in [
 @dataclass(frozen=True)
 class AudioLimits:
     """What a clip must satisfy to be used; `max_seconds=None` means no configured upper bound
-    (the hard bound `HARD_MAX_SECONDS` still applies)."""
+    (the hard bounds `HARD_MAX_SECONDS` and `HARD_MAX_FRAMES` still apply)."""
 
     min_seconds: float = MIN_SECONDS
     max_seconds: float | None = DEFAULT_MAX_SECONDS
 
-    @property
-    def longest(self) -> float:
-        return HARD_MAX_SECONDS if self.max_seconds is None else self.max_seconds
+    def longest(self, rate: int) -> float:
+        """The longest clip accepted at `rate`, in seconds."""
+        if self.max_seconds is not None:
+            return self.max_seconds
+        return min(HARD_MAX_SECONDS, HARD_MAX_FRAMES / rate)
 
 
 def is_audio_file(path: Path) -> bool:
@@ -172,12 +176,12 @@ def _take(label: str, rate: object, channels: int, known_frames: int | None, blo
     channels = _checked_channels(channels, label)
     if cut_seconds is not None:
         return _collect(blocks, channels, int(cut_seconds * rate), label, mono), rate
-    limit = int(limits.longest * rate)
+    limit = int(limits.longest(rate) * rate)
     if known_frames is not None and known_frames > limit:
-        raise _too_long(label, known_frames / rate, limits)
+        raise _too_long(label, known_frames / rate, rate, limits)
     samples = _collect(blocks, channels, limit + 1, label, mono)
     if len(samples) > limit:
-        raise _too_long(label, len(samples) / rate, limits, more=True)
+        raise _too_long(label, len(samples) / rate, rate, limits, more=True)
     return samples, rate
 
 
@@ -186,13 +190,13 @@ def _collect(blocks: Iterator[np.ndarray], channels: int, max_frames: int, label
     mixing to mono never averages 1e30 and -1e30 into a clean zero)."""
     kept: list[np.ndarray] = []
     total = 0
-    for block in blocks:
+    for block in blocks if max_frames > 0 else ():
         block = block[: max_frames - total]
-        if not len(block):
-            break
         _check_peak(block, label)
         kept.append(block.mean(axis=1, dtype=np.float32) if mono else block)
         total += len(block)
+        if total >= max_frames:  # stop before decoding another block
+            break
     if not kept:
         return np.zeros(0 if mono else (0, channels), np.float32)
     return np.concatenate(kept)
@@ -321,10 +325,11 @@ def _check_peak(samples: np.ndarray, source: str) -> float:
     return peak
 
 
-def _too_long(source: str, seconds: float, limits: AudioLimits, more: bool = False) -> AudioTooLong:
-    length = f"more than {limits.longest:g} s" if more else f"{seconds:.1f} s"
+def _too_long(source: str, seconds: float, rate: int, limits: AudioLimits, more: bool = False) -> AudioTooLong:
+    longest = limits.longest(rate)
+    length = f"more than {longest:g} s" if more else f"{seconds:.1f} s"
     if limits.max_seconds is None:
-        return AudioTooLong(source, f"too long ({length}; IntentDesk reads clips of at most {HARD_MAX_SECONDS:g} s)",
+        return AudioTooLong(source, f"too long ({length}; IntentDesk reads at most {longest:g} s of {rate} Hz audio)",
                             "cut it into shorter clips")
     return AudioTooLong(source, f"too long ({length}; the limit is {limits.max_seconds:g} s)",
                         "cut it into shorter clips or raise the limit")
@@ -340,8 +345,8 @@ def check(samples: np.ndarray, rate: int, source: str, limits: AudioLimits = Aud
     if seconds < limits.min_seconds:
         raise AudioError(source, f"too short ({seconds:.3f} s; at least {limits.min_seconds:g} s needed)",
                          "record a longer clip")
-    if seconds > limits.longest:
-        raise _too_long(source, seconds, limits)
+    if seconds > limits.longest(rate):
+        raise _too_long(source, seconds, rate, limits)
     if peak < SILENCE_PEAK:
         raise AudioError(source, "the clip is silent", "check the microphone and record again")
 
@@ -412,8 +417,10 @@ def wav_bytes(samples: np.ndarray, rate: int) -> bytes:
 
 def duration_seconds(path: Path) -> float:
     """Duration from the header only (fast); 0.0 when the header cannot be read or is absurd.
-    Never raises: the clip table calls it for every file, hostile ones included."""
+    Never raises nor blocks: the clip table calls it for every file, hostile ones included."""
     try:
+        if not Path(path).is_file():  # opening a named pipe would wait for a writer
+            return 0.0
         info = sf.info(str(path))
         if not MIN_RATE <= info.samplerate <= MAX_RATE or not 0 <= info.frames < UNKNOWN_FRAMES:
             return 0.0
