@@ -26,23 +26,24 @@ def _print_err(*parts: object) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    """Import into DATA (created if needed). The source is checked before anything is written, and a
+    failed or interrupted import removes only what it created itself, never a folder that was there."""
     from intentdesk.core.dataset import DatasetStore
-    from intentdesk.core.importers import import_into
+    from intentdesk.core.importers import check_source, import_into
 
-    existed = (Path(args.data) / "metadata.csv").is_file()
-    store = DatasetStore.open(Path(args.data), create=True)
-    try:
+    data = Path(args.data).expanduser()
+    check_source(args.source, data)
+    with DatasetStore.opened_for_import(data) as store:
         report = import_into(store, args.source, hub_config=args.hub_config, split=args.split,
                              label_column=args.label_column, label=args.label)
-    except BaseException:
-        if not existed and not store.clips:  # do not leave an empty dataset behind a failed import
-            import shutil
-
-            shutil.rmtree(args.data, ignore_errors=True)
-        raise
     for message in report.skipped:
         _print_err(f"skipped {message}")
+    if report.duplicates:  # one line: a re-run of a big import would print hundreds
+        _print_err(f"skipped {len(report.duplicates)} file(s) already in the dataset, e.g. {report.duplicates[0]}")
+    for message in report.warnings:
+        _print_err(f"warning {message}")
     print(json.dumps({"data": str(store.root), "added": len(report.added), "skipped": len(report.skipped),
+                      "duplicates": len(report.duplicates), "warnings": len(report.warnings),
                       "clips": len(store), "labels": store.label_counts()}))
     return 0
 

@@ -389,3 +389,20 @@ def test_mutated_headers_give_usable_audio_or_audio_error(data, as_path):
 def test_audio_cut_short_is_not_called_text():
     with pytest.raises(AudioError, match=r"not a readable audio file \(damaged or unsupported"):
         audio.load_audio(b"RIFF")
+
+
+def test_impossible_path_names_are_audio_errors(tmp_path):
+    with pytest.raises(AudioError, match="cannot read the file: embedded null byte"):
+        audio.load_audio(tmp_path / "bad\0name.wav")
+    with pytest.raises(AudioError, match="cannot read the file: file name too long"):
+        audio.load_audio(tmp_path / ("x" * 300 + ".wav"))
+
+
+def test_bytearray_and_memoryview_uploads_are_read_like_bytes():
+    buffer = io.BytesIO()
+    sf.write(buffer, tone(300, 0.5), 16000, format="WAV")
+    for data in (bytearray(buffer.getvalue()), memoryview(buffer.getvalue())):
+        wave, rate = audio.load_audio(data)
+        assert rate == 16000 and len(wave) == 8000
+    with pytest.raises(AudioError, match="its content is text"):
+        audio.load_audio(bytearray(b"not audio at all\n" * 10))

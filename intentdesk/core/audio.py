@@ -94,7 +94,8 @@ def _label(source: Path | bytes, name: str | None) -> str:
 
 def _read(source: Path | bytes, label: str, limits: AudioLimits, cut_seconds: float | None,
           mono: bool) -> tuple[np.ndarray, int]:
-    source = Path(source) if isinstance(source, str) else source
+    if isinstance(source, (str, bytearray, memoryview)):
+        source = Path(source) if isinstance(source, str) else bytes(source)
     head = _file_head(source, label) if isinstance(source, Path) else bytes(source[:HEAD_BYTES])
     if not head:
         raise AudioError(label, "the file is empty (0 bytes)", "record or export it again")
@@ -130,7 +131,7 @@ def _file_head(path: Path, label: str) -> bytes:
         mode = path.stat().st_mode
     except (FileNotFoundError, NotADirectoryError):
         raise AudioError(label, "file not found", "check the path") from None
-    except OSError as error:
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the name
         raise AudioError(label, f"cannot read the file: {_os_reason(error)}", "check the path") from None
     if stat.S_ISDIR(mode):
         raise AudioError(label, "is a folder, not an audio file", "pick the audio files inside it")
@@ -144,8 +145,10 @@ def _file_head(path: Path, label: str) -> bytes:
                          "check the file's permissions" if isinstance(error, PermissionError) else "") from None
 
 
-def _os_reason(error: OSError) -> str:
-    return "permission denied" if isinstance(error, PermissionError) else (error.strerror or str(error)).lower()
+def _os_reason(error: OSError | ValueError) -> str:
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    return (getattr(error, "strerror", None) or str(error)).lower()
 
 
 def _checked_rate(rate: object, source: str, hint: str = "the header is damaged; export the audio again") -> int:
