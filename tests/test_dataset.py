@@ -1,4 +1,5 @@
 import csv
+import errno
 import os
 
 import numpy as np
@@ -94,27 +95,33 @@ def test_import_skips_unreadable_files_and_names_them(tmp_path):
 
 
 def test_failed_import_leaves_dataset_unchanged(tmp_path, monkeypatch):
+    """A disk error half way through moving files into clips/ takes the moved ones back out, and says
+    what happened as a DatasetError (no OSError traceback)."""
+    from intentdesk.core import dataset
+
     store = DatasetStore.create(tmp_path / "d")
     store.add_array(tone(440, 0.5), 16000, "keep")
     before = (store.root / "metadata.csv").read_bytes()
     src = write_tone_folder(tmp_path / "src", per_label=3)
-    real_replace = os.replace
+    real_move = dataset.move_no_clobber
     calls = {"n": 0}
 
-    def flaky_replace(a, b):
+    def flaky_move(a, b):
         calls["n"] += 1
         if calls["n"] == 4:
-            raise OSError("disk full")
-        return real_replace(a, b)
+            raise OSError(errno.ENOSPC, "No space left on device", str(b))
+        return real_move(a, b)
 
-    monkeypatch.setattr(os, "replace", flaky_replace)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(dataset, "move_no_clobber", flaky_move)
+    with pytest.raises(DatasetError, match="No space left on device.*free some disk space"):
         import_into(store, str(src))
-    monkeypatch.setattr(os, "replace", real_replace)
+    monkeypatch.setattr(dataset, "move_no_clobber", real_move)
+    assert calls["n"] == 4
     assert (store.root / "metadata.csv").read_bytes() == before
     reopened = DatasetStore.open(store.root)
     assert reopened.label_counts() == {"keep": 1}
     assert sorted(p.name for p in (store.root / "clips").rglob("*.wav")) == [reopened.clips[0].name]
+    assert not (store.root / ".staging").exists()
 
 
 def test_nothing_importable_is_an_error(tmp_path):

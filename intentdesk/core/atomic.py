@@ -2,11 +2,17 @@
 
 A rename within one file system is atomic, so a reader (or the next start after a crash) sees
 either the old file or the complete new one, never a half-written file.
+
+Two kinds of rename: `atomic_open`/`atomic_write_bytes` *replace* the target (right for a file
+the caller owns, like metadata.csv), while `atomic_copy`/`atomic_create_bytes`/`move_no_clobber`
+*never* replace an existing file (right for clips: another writer may have just saved a clip
+under the same name, and overwriting it would silently lose a recording).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -14,32 +20,85 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+# Errors that mean "this file system cannot make hard links", not "the target exists".
+_NO_HARD_LINKS = {errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK}
+
 
 @contextlib.contextmanager
 def atomic_open(path: Path, mode: str = "w", **kwargs) -> Iterator[IO]:
     """Open a temporary sibling of `path` for writing; it replaces `path` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with _temporary_beside(path) as tmp_name:
         with open(tmp_name, mode, **kwargs) as handle:
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
+            _finish(handle)
         os.replace(tmp_name, path)
-    except BaseException:
+
+
+@contextlib.contextmanager
+def _temporary_beside(path: Path) -> Iterator[str]:
+    """A temporary file name in `path`'s folder (same file system, so renaming it is atomic); removed after."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield tmp_name
+    finally:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
+            os.unlink(tmp_name)  # after a successful rename the name is gone already
+
+
+def _finish(handle: IO) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def move_no_clobber(source: Path, destination: Path) -> None:
+    """Rename `source` to `destination`; FileExistsError (and nothing moved) if `destination` exists.
+
+    `os.replace` would silently overwrite. A hard link fails atomically when the name is taken;
+    where the file system has no hard links, the name is first reserved with O_EXCL.
+    """
+    try:
+        os.link(source, destination, follow_symlinks=False)
+    except FileExistsError:
         raise
+    except OSError as error:
+        if error.errno not in _NO_HARD_LINKS:
+            raise
+        fd = os.open(destination, os.O_CREAT | os.O_EXCL | os.O_WRONLY)  # FileExistsError when taken
+        os.close(fd)
+        try:
+            os.replace(source, destination)  # replaces only our own empty placeholder
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(destination)
+            raise
+        return
+    os.unlink(source)
 
 
 def atomic_copy(source: Path, destination: Path) -> None:
-    """Copy a file so that `destination` appears complete or not at all."""
-    with open(source, "rb") as src, atomic_open(destination, "wb") as dst:
-        shutil.copyfileobj(src, dst)
+    """Copy a file so that `destination` appears complete or not at all; never replaces an existing file."""
+    destination = Path(destination)
+    with _temporary_beside(destination) as tmp_name:
+        with open(source, "rb") as src, open(tmp_name, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+            _finish(dst)
+        move_no_clobber(Path(tmp_name), destination)
+
+
+def atomic_create_bytes(path: Path, data: bytes) -> None:
+    """Write a new file atomically; FileExistsError if `path` exists (it is left untouched)."""
+    path = Path(path)
+    with _temporary_beside(path) as tmp_name:
+        with open(tmp_name, "wb") as handle:
+            handle.write(data)
+            _finish(handle)
+        move_no_clobber(Path(tmp_name), path)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write (or replace) `path` atomically."""
     with atomic_open(path, "wb") as handle:
         handle.write(data)

@@ -1,73 +1,149 @@
 """Bring clips into a dataset: from label-named folders, another audiofolder, or the HF hub.
 
 Every importer only builds a list of (file, label, extra columns) and hands it to
-`DatasetStore.add_files`, which validates, stages and writes once: so all importers share
-the same all-or-nothing behaviour and the same per-file error reports.
+`DatasetStore.add_files`, which copies, checks, de-duplicates and writes once: so all importers
+share the same all-or-nothing behaviour and the same per-file error reports.
+
+An import only ever *reads* its source. A source that is the dataset itself, or that contains it
+or lies inside it, is refused: it would import the dataset's own copies.
 """
 
 from __future__ import annotations
 
-import csv
+import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from intentdesk.core import audio
-from intentdesk.core.dataset import METADATA, DatasetStore, ImportReport
+from intentdesk.core.dataset import METADATA, DatasetStore, ImportReport, read_metadata_table
 from intentdesk.core.errors import DatasetError
 from intentdesk.core.hub import hub_error_message
 
 LABEL_COLUMN_GUESSES = ("label", "intent_class", "intent", "labels", "class")
 
 
+def check_source(source: str, data: Path | None = None) -> Path | None:
+    """The local path an import reads (None for a hub dataset id), checked before anything is written.
+
+    With `data` (the dataset folder, existing or not), a source that is that folder, contains it
+    or lies inside it is refused.
+    """
+    path = Path(source).expanduser()
+    if path.is_dir() or path.is_file():
+        if data is not None:
+            _refuse_overlap(path, Path(data).expanduser())
+        return path
+    if path.exists():
+        raise DatasetError(f"{source}: not a folder or a regular file")
+    if source.count("/") == 1 and not source.startswith((".", "/", "~")) and not os.path.isabs(source):
+        return None
+    raise DatasetError(f"{source}: no such folder or file (and not a hub dataset id like PolyAI/minds14)")
+
+
+def _refuse_overlap(source: Path, data: Path) -> None:
+    src, dst = os.path.realpath(source), os.path.realpath(data)
+    if src == dst:
+        raise DatasetError(f"{source}: is the dataset folder itself; import into a new folder instead, e.g. "
+                           f"`intentdesk import {source} {source.name or 'recordings'}-dataset` (nothing was changed)")
+    if dst.startswith(src.rstrip(os.sep) + os.sep):
+        raise DatasetError(f"{data}: the dataset folder is inside the source {source}, so the import would read "
+                           "its own copies; choose a dataset folder outside the source (nothing was changed)")
+    if src.startswith(dst.rstrip(os.sep) + os.sep):
+        raise DatasetError(f"{source}: is inside the dataset folder {data}; importing a dataset's own files "
+                           "would add them twice. Move the source out of the dataset folder first (nothing was "
+                           "changed)")
+
+
 def import_into(store: DatasetStore, source: str, *, hub_config: str | None = None, split: str | None = None,
                 label_column: str | None = None, label: str | None = None) -> ImportReport:
     """Import from a local folder (label folders or audiofolder) or, otherwise, a hub dataset id."""
-    path = Path(source).expanduser()
+    path = check_source(source, store.root)
+    if path is None:
+        return import_hub(store, source, config=hub_config, split=split, label_column=label_column)
     if path.is_dir():
         if (path / METADATA).is_file():
             return import_audiofolder(store, path)
         return import_label_folders(store, path, label=label)
-    if path.is_file():
-        if label is None:
-            raise DatasetError(f"{path}: a single file needs a label (--label)")
-        return store.add_files([(path, label, {})])
-    if source.count("/") == 1 and not source.startswith((".", "/", "~")):
-        return import_hub(store, source, config=hub_config, split=split, label_column=label_column)
-    raise DatasetError(f"{source}: no such folder or file (and not a hub dataset id like PolyAI/minds14)")
+    if label is None:
+        raise DatasetError(f"{path}: a single file needs a label (--label)")
+    return _checked(store.add_files([(path, label, {})]), path)
 
 
 def import_label_folders(store: DatasetStore, folder: Path, *, label: str | None = None) -> ImportReport:
-    """`folder/<label>/*.wav` (any depth below the label folder); or all files under one `label`."""
-    items = []
+    """`folder/<label>/*.wav` (any depth below the label folder); or all files under one `label`.
+
+    Hidden folders (`.trash`, `.git`...) are not labels: their audio is not imported, and said so.
+    Files that are links to somewhere outside `folder` are skipped.
+    """
+    report = ImportReport()
+    items: list[tuple[Path, str, dict[str, str]]] = []
     if label is not None:
-        items = [(f, label, {}) for f in sorted(folder.rglob("*")) if f.is_file() and audio.is_audio_file(f)]
+        items = [(f, label, {}) for f in _audio_files(folder, folder, report)]
     else:
-        for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            items += [(f, sub.name, {}) for f in sorted(sub.rglob("*")) if f.is_file() and audio.is_audio_file(f)]
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+            if sub.name.startswith("."):
+                hidden = _audio_files(sub, folder, ImportReport())
+                if hidden:
+                    report.skipped.append(f"{sub}: hidden folder, its {len(hidden)} audio file(s) were not "
+                                          "imported (rename the folder to use it as a label)")
+                continue
+            items += [(f, sub.name, {}) for f in _audio_files(sub, folder, report)]
     if not items:
         raise DatasetError(f"{folder}: no audio files found in label-named subfolders "
                            "(expected FOLDER/<label>/<clip>.wav)")
-    return _checked(store.add_files(items), folder)
+    return _checked(report.merge(store.add_files(items)), folder)
+
+
+def _audio_files(top: Path, source: Path, report: ImportReport) -> list[Path]:
+    """Audio files under `top` (not in hidden folders, links not followed out of `source`), sorted."""
+    base = os.path.realpath(source)
+    found = []
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            path = Path(dirpath) / name
+            if name.startswith(".") or not audio.is_audio_file(path):
+                continue
+            if not _within(path, base):
+                report.skipped.append(f"{path}: a link to {os.path.realpath(path)}, outside {source}; not imported")
+                continue
+            found.append(path)
+    return sorted(found)
+
+
+def _within(path: Path, base_real: str) -> bool:
+    real = os.path.realpath(path)
+    return real == base_real or real.startswith(base_real.rstrip(os.sep) + os.sep)
 
 
 def import_audiofolder(store: DatasetStore, folder: Path) -> ImportReport:
-    """Another dataset in the same format: extra columns come along (file_name is rewritten)."""
-    with open(folder / METADATA, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or "file_name" not in reader.fieldnames:
-            raise DatasetError(f"{folder / METADATA}: needs a file_name column")
-        label_key = next((c for c in LABEL_COLUMN_GUESSES if c in reader.fieldnames), None)
-        rows = list(reader)
+    """Another dataset in the same format: extra columns come along (file_name is rewritten).
+
+    Its metadata.csv is read as strictly as a dataset's own (UTF-8, no values beyond the header);
+    a row whose file_name leads outside `folder` is skipped, never read.
+    """
+    meta = folder / METADATA
+    columns, rows = read_metadata_table(meta)
+    if "file_name" not in columns:
+        raise DatasetError(f"{meta}: needs a file_name column")
+    label_key = next((c for c in LABEL_COLUMN_GUESSES if c in columns), None)
+    base = os.path.realpath(folder)
+    report = ImportReport()
     items = []
-    for row in rows:
-        file_path = folder / row["file_name"]
-        row_label = row.get(label_key) if label_key else Path(row["file_name"]).parent.name
-        extra = {k: v for k, v in row.items() if k not in ("file_name", label_key) and k is not None}
+    for line, row in rows:
+        name = row.get("file_name") or ""
+        file_path = folder / name
+        if not name or os.path.isabs(name) or not _within(file_path, base):
+            report.skipped.append(f"{meta}, line {line}: file_name {name!r} is outside {folder}; not imported")
+            continue
+        row_label = row.get(label_key) if label_key else Path(name).parent.name
+        extra = {k: v or "" for k, v in row.items() if k not in ("file_name", label_key)}
         items.append((file_path, row_label or "", extra))
     if not items:
-        raise DatasetError(f"{folder / METADATA}: lists no clips")
-    return _checked(store.add_files(items), folder)
+        detail = f" ({report.skipped[0]})" if report.skipped else ""
+        raise DatasetError(f"{meta}: lists no clips that can be imported{detail}")
+    return _checked(report.merge(store.add_files(items)), folder)
 
 
 def import_hub(store: DatasetStore, name: str, *, config: str | None = None, split: str | None = None,
@@ -120,7 +196,8 @@ def import_hub(store: DatasetStore, name: str, *, config: str | None = None, spl
 
 
 def _checked(report: ImportReport, source: object) -> ImportReport:
-    if not report.added:
+    """An import that added nothing is an error, unless everything was already there (a re-run)."""
+    if not report.added and not report.duplicates:
         detail = f": {report.skipped[0]}" if report.skipped else ""
         raise DatasetError(f"{source}: nothing could be imported{detail}")
     return report
