@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """`text` with control characters (a newline in a file name...) escaped, so a message stays one line."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
 
 class IntentDeskError(Exception):
     """Base class for problems caused by the user's input rather than by a bug.
 
     The CLI prints these as one line and exits with code 2; the GUI shows them in a dialog.
     """
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
 
 
 class AudioError(IntentDeskError):
@@ -17,7 +29,7 @@ class AudioError(IntentDeskError):
         self.source = source
         self.problem = problem
         self.hint = hint
-        message = f"{source}: {problem}"
+        message = f"{printable(source)}: {problem}"
         if hint:
             message += f" ({hint})"
         super().__init__(message)
