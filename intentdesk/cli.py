@@ -128,20 +128,22 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from intentdesk.service.app import ServiceOptions
+    from intentdesk.service.app import ServiceOptions, megabytes
     from intentdesk.service.runner import serve
 
     options = ServiceOptions(max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, api_key=args.api_key,
-                             max_body_bytes=int(args.max_body_mb * 1024 * 1024), max_seconds=args.max_seconds)
-    serve(args.model, args.host, args.port, options, precision=args.precision)
+                             max_body_bytes=megabytes(args.max_body_mb), max_seconds=args.max_seconds)
+    serve(args.model, args.host, args.port, options, precision=args.precision)  # options/port checked first
     return 0
 
 
 def cmd_export_serve(args: argparse.Namespace) -> int:
+    from intentdesk.service.app import megabytes
     from intentdesk.service.ray_export import export_ray_app
 
     out = export_ray_app(args.model, args.out, max_batch=args.max_batch, min_replicas=args.min_replicas,
-                         max_replicas=args.max_replicas)
+                         max_replicas=args.max_replicas, max_seconds=args.max_seconds,
+                         max_body_bytes=megabytes(args.max_body_mb))
     print(f"{out}: start it with  cd {out} && serve run serve_config.yaml")
     return 0
 
@@ -231,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-batch", type=int, default=16)
     p.add_argument("--min-replicas", type=int, default=1)
     p.add_argument("--max-replicas", type=int, default=4)
+    p.add_argument("--max-body-mb", type=float, default=10.0)
+    p.add_argument("--max-seconds", type=float, default=30.0, help="longest clip accepted")
     p.set_defaults(func=cmd_export_serve)
 
     p = sub.add_parser("gui", help="open the desktop app (the default)")

@@ -159,16 +159,36 @@ def test_cli_refuses_public_host_without_key(saved_classifier):
 
 
 def test_export_serve_writes_a_ray_app(saved_classifier, tmp_path, classifier):
+    from fastapi import FastAPI, Query, Request
+
+    from intentdesk.service.app import install_error_handlers
     from intentdesk.service.ray_export import IntentDeployment, export_ray_app
 
-    out = export_ray_app(saved_classifier, tmp_path / "ray_app", max_batch=4)
+    out = export_ray_app(saved_classifier, tmp_path / "ray_app", max_batch=4, max_seconds=5.0)
     assert (out / "model" / "config.json").is_file() and (out / "serve_config.yaml").is_file()
     py_compile.compile(str(out / "app.py"), doraise=True)
-    assert "max_batch_size=4" in (out / "app.py").read_text()
-    deployment = IntentDeployment(str(out / "model"))
-    waves = [deployment.decode(wav_bytes(1.0, f)) for f in (300, 900)]
+    app_text = (out / "app.py").read_text()
+    assert "max_batch_size=4" in app_text and "max_seconds=5.0" in app_text
+    deployment = IntentDeployment(str(out / "model"), max_seconds=5.0)
+    waves = [classifier.load(wav_bytes(1.0, f)) for f in (300, 900)]
     rows = deployment.score_batch(waves)
-    answer = deployment.answer(rows[1], top_k=1)
-    assert answer["ranking"][0]["label"] == classifier.rank(classifier.scores([waves[1]])[0])[0].label
+    assert np.allclose(rows[1], classifier.scores([waves[1]])[0], atol=1e-5)
+
+    api = FastAPI()  # what app.py's @serve.ingress class does, without Ray
+    install_error_handlers(api)
+
+    async def score(wave):
+        return deployment.score_batch([wave])[0]
+
+    @api.post("/classify")
+    async def classify(request: Request, top_k: int | None = Query(None, ge=1)):
+        return await deployment.classify(request, top_k, score)
+
+    with TestClient(api) as client:
+        answer = client.post("/classify?top_k=1", content=wav_bytes(1.0, 900)).json()
+        assert answer["ranking"][0]["label"] == classifier.rank(rows[1])[0].label
+        assert client.post("/classify", content=wav_bytes(6.0)).status_code == 413  # over max_seconds
+        assert "error" in client.post("/classify", content=b"junk").json()
+        assert "error" in client.post("/classify?top_k=-1", content=wav_bytes()).json()
     with pytest.raises(IntentDeskError, match="not empty"):
         export_ray_app(saved_classifier, out)

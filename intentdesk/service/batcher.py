@@ -6,6 +6,8 @@ while it is busy with one batch the next one fills up on its own, so under load 
 without any waiting and at low load a request waits at most `max_wait_ms`. Requests are
 grouped so that batching never changes a score (`InputBuilder.inference_batches`), and if a
 batch fails, its requests are retried one by one so that one bad clip fails only itself.
+A request made while the worker is not running (before start, after stop) fails at once with
+`ServiceClosed` instead of waiting forever for a worker that will never answer it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ import numpy as np
 
 Score = Callable[[list[np.ndarray]], np.ndarray]
 Group = Callable[[Sequence[int], int], list[list[int]]]
+
+
+class ServiceClosed(RuntimeError):
+    """The batcher is not running (starting up or shutting down): the request can be retried."""
 
 
 @dataclass
@@ -49,25 +55,43 @@ class MicroBatcher:
         self.max_wait = max_wait_ms / 1000
         self._queue: queue.Queue[_Request | None] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._accepting = False
+        self._state_lock = threading.Lock()  # submit vs stop: nothing is queued behind the stop mark
         self.batches = 0
         self.clips = 0
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="intentdesk-batcher", daemon=True)
-            self._thread.start()
+        with self._state_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="intentdesk-batcher", daemon=True)
+                self._thread.start()
+            self._accepting = True
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout=30)
-            self._thread = None
+        """Finish the requests already queued, then fail any left over (if the worker hung)."""
+        with self._state_lock:
+            self._accepting = False
+            thread, self._thread = self._thread, None
+            if thread is not None:
+                self._queue.put(None)
+        if thread is not None:
+            thread.join(timeout=30)
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not None:
+                item.loop.call_soon_threadsafe(_settle, item.future, None, ServiceClosed("the service stopped"))
 
     async def submit(self, wave: np.ndarray) -> np.ndarray:
         """Scores of one clip, computed in the worker thread together with its batch-mates."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        self._queue.put(_Request(wave, future, loop))
+        with self._state_lock:
+            if not self._accepting:
+                raise ServiceClosed("the service is starting up or shutting down; retry in a moment")
+            self._queue.put(_Request(wave, future, loop))
         return await future
 
     # ------------------------------------------------------------------ worker thread
@@ -88,10 +112,17 @@ class MicroBatcher:
                     stop = True
                     break
                 pending.append(item)
-            for batch in self._group([len(r.wave) for r in pending], self.max_batch):
+            for batch in self._batches(pending):
                 self._run_batch([pending[i] for i in batch])
             if stop:
                 return
+
+    def _batches(self, pending: list[_Request]) -> list[list[int]]:
+        """Score-preserving groups; if grouping itself fails, one clip per batch (the worker must live)."""
+        try:
+            return self._group([len(r.wave) for r in pending], self.max_batch)
+        except Exception:  # noqa: BLE001 - one-by-one is always exact
+            return [[i] for i in range(len(pending))]
 
     def _run_batch(self, requests: list[_Request]) -> None:
         try:

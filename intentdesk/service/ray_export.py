@@ -4,40 +4,53 @@ OUT gets a copy of the model folder, `app.py` (a Serve deployment wrapping the s
 `Classifier`, with Serve's own request batching and replica autoscaling) and
 `serve_config.yaml`. Start it with `cd OUT && serve run serve_config.yaml` (or `serve deploy`
 on a cluster). The deployment logic lives in `IntentDeployment` below, a plain class, so it is
-tested without Ray; `app.py` only wraps it with Ray's decorators.
+tested without Ray; `app.py` only wraps it with Ray's decorators. A request is handled exactly
+as `intentdesk serve` handles it (`intentdesk.service.app`): the same body size limit and
+deadline, the clip length checked before decoding, the same `{"error": ...}` answers.
 """
 
 from __future__ import annotations
 
 import shutil
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import numpy as np
 
-from intentdesk.core.errors import AudioError, IntentDeskError
+from intentdesk.core.errors import IntentDeskError
 from intentdesk.core.inference import check_model_folder
 
 
 class IntentDeployment:
     """One replica: a loaded classifier, batched scoring, and the HTTP request handling."""
 
-    def __init__(self, model_dir: str, max_seconds: float = 30.0) -> None:
+    def __init__(self, model_dir: str, max_seconds: float = 30.0, max_body_bytes: int = 10 * 2**20,
+                 body_timeout_s: float = 60.0) -> None:
         from intentdesk.core.inference import Classifier
 
         self.classifier = Classifier(model_dir, max_seconds=max_seconds)
+        self.max_body_bytes = max_body_bytes
+        self.body_timeout_s = body_timeout_s
 
     def score_batch(self, waves: list[np.ndarray]) -> list[np.ndarray]:
         """Serve's @batch hands a list of clips; exact groups share a forward pass."""
         return list(self.classifier.scores_many(waves, batch_size=len(waves)))
 
-    def decode(self, body: bytes) -> np.ndarray:
-        if not body:
-            raise AudioError("request body", "empty body", "send an audio file")
-        return self.classifier.load(body, "request body")
+    async def classify(self, request, top_k: int | None, score: Callable[[np.ndarray], Awaitable[np.ndarray]]):
+        """POST /classify: the ranking, or a JSON error (413 too big or too long, 400 not audio...)."""
+        from intentdesk.service.app import BadRequest, error_response, ranking_answer, receive_clip
 
-    def answer(self, probabilities: np.ndarray, top_k: int | None) -> dict:
-        ranking = self.classifier.rank(probabilities, top_k)
-        return {"ranking": [p.as_dict() for p in ranking]}
+        started = time.perf_counter()
+        try:
+            wave = await receive_clip(request, self.classifier.rate, self.classifier.limits, self.max_body_bytes,
+                                      self.body_timeout_s)
+            answer = ranking_answer(self.classifier, await score(wave), top_k)
+        except BadRequest as error:
+            return error_response(error.status, error.message, close=error.close)
+        answer["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        return answer
 
 
 APP_TEMPLATE = '''"""Ray Serve application for the IntentDesk model in ./model (written by intentdesk export-serve).
@@ -47,15 +60,15 @@ APP_TEMPLATE = '''"""Ray Serve application for the IntentDesk model in ./model (
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Query, Request
 from ray import serve
 
-from intentdesk.core.errors import AudioError
+from intentdesk.service.app import install_error_handlers
 from intentdesk.service.ray_export import IntentDeployment
 
 MODEL_DIR = str(Path(__file__).resolve().parent / "model")
 api = FastAPI(title="IntentDesk on Ray Serve")
+install_error_handlers(api)  # 404/405/422/500 answer {{"error": ...}} like intentdesk serve
 
 
 @serve.deployment(
@@ -67,19 +80,15 @@ api = FastAPI(title="IntentDesk on Ray Serve")
 @serve.ingress(api)
 class IntentService:
     def __init__(self) -> None:
-        self.inner = IntentDeployment(MODEL_DIR)
+        self.inner = IntentDeployment(MODEL_DIR, max_seconds={max_seconds!r}, max_body_bytes={max_body_bytes!r})
 
     @serve.batch(max_batch_size={max_batch}, batch_wait_timeout_s={batch_wait_s})
     async def score(self, waves):
         return self.inner.score_batch(waves)
 
     @api.post("/classify")
-    async def classify(self, request: Request, top_k: int | None = None):
-        try:
-            wave = self.inner.decode(await request.body())
-        except AudioError as error:
-            return JSONResponse({{"error": str(error)}}, status_code=400)
-        return self.inner.answer(await self.score(wave), top_k)
+    async def classify(self, request: Request, top_k: int | None = Query(None, ge=1)):
+        return await self.inner.classify(request, top_k, self.score)
 
     @api.get("/labels")
     async def labels(self):
@@ -103,21 +112,51 @@ applications:
 """
 
 
-def export_ray_app(model_dir: Path | str, out: Path | str, max_batch: int = 16, batch_wait_ms: float = 5.0,
-                   min_replicas: int = 1, max_replicas: int = 4, num_cpus: int = 2) -> Path:
-    model_dir = check_model_folder(Path(model_dir))
-    out = Path(out).expanduser()
+def check_export_settings(max_batch: int, batch_wait_ms: float, min_replicas: int, max_replicas: int,
+                          max_seconds: float, max_body_bytes: int) -> None:
+    """Settings Ray would refuse only when the app starts (or that disable a limit), refused now."""
+    from intentdesk.service.app import ServiceOptions
+
+    ServiceOptions(max_batch=max_batch, max_wait_ms=batch_wait_ms, max_seconds=max_seconds,
+                   max_body_bytes=max_body_bytes).validate()
+    if min_replicas < 0:
+        raise IntentDeskError(f"--min-replicas must be 0 or more (got {min_replicas})")
+    if max_replicas < max(1, min_replicas):
+        raise IntentDeskError(f"--max-replicas must be at least 1 and at least --min-replicas "
+                              f"(got {max_replicas} with --min-replicas {min_replicas})")
+
+
+def check_output_folder(model_dir: Path, out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise IntentDeskError(f"{out}: exists and is not a folder; choose a new folder")
     if out.exists() and any(out.iterdir()):
         raise IntentDeskError(f"{out}: folder exists and is not empty; choose a new folder")
-    staging = out.with_name(f".{out.name}.partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(model_dir, staging / "model")
-    (staging / "app.py").write_text(APP_TEMPLATE.format(
-        num_cpus=num_cpus, min_replicas=min_replicas, max_replicas=max_replicas,
-        target_ongoing=max_batch, max_ongoing=4 * max_batch, max_batch=max_batch,
-        batch_wait_s=batch_wait_ms / 1000))
-    (staging / "serve_config.yaml").write_text(CONFIG_TEMPLATE)
-    if out.exists():
-        out.rmdir()
-    staging.rename(out)
+    if out.resolve().is_relative_to(model_dir.resolve()):
+        raise IntentDeskError(f"{out}: is inside the model folder {model_dir}; choose a folder outside it")
+
+
+def export_ray_app(model_dir: Path | str, out: Path | str, max_batch: int = 16, batch_wait_ms: float = 5.0,
+                   min_replicas: int = 1, max_replicas: int = 4, num_cpus: int = 2, max_seconds: float = 30.0,
+                   max_body_bytes: int = 10 * 2**20) -> Path:
+    """Write the app into a fresh hidden staging folder next to OUT, then rename it to OUT: a failed
+    export leaves nothing behind, and nothing that was already there is ever removed."""
+    check_export_settings(max_batch, batch_wait_ms, min_replicas, max_replicas, max_seconds, max_body_bytes)
+    model_dir = check_model_folder(Path(model_dir))
+    out = Path(out).expanduser().absolute()
+    check_output_folder(model_dir, out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        app_dir = staging / out.name  # made with the usual permissions (mkdtemp's own folder is private)
+        shutil.copytree(model_dir, app_dir / "model")
+        (app_dir / "app.py").write_text(APP_TEMPLATE.format(
+            num_cpus=num_cpus, min_replicas=min_replicas, max_replicas=max_replicas,
+            target_ongoing=max_batch, max_ongoing=4 * max_batch, max_batch=max_batch,
+            batch_wait_s=batch_wait_ms / 1000, max_seconds=float(max_seconds), max_body_bytes=int(max_body_bytes)))
+        (app_dir / "serve_config.yaml").write_text(CONFIG_TEMPLATE)
+        if out.exists():
+            out.rmdir()
+        app_dir.rename(out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return out

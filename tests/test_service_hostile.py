@@ -1,0 +1,370 @@
+"""The HTTP service against hostile or careless clients (reliability issue #12, service part).
+
+Most tests use a stand-in classifier (fixed scores, no model), since what is under test is the
+HTTP layer: limits, deadlines, error shapes. Deadlines are tested against a real server on a
+free loopback port, over raw sockets, with the timeouts set small.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import socket
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import soundfile as sf
+from fastapi.testclient import TestClient
+
+from intentdesk.core.errors import IntentDeskError
+from intentdesk.core.inference import Classifier
+from intentdesk.service.app import ServiceOptions, create_app
+from intentdesk.service.batcher import MicroBatcher, ServiceClosed
+from intentdesk.service.runner import BackgroundService, free_port
+from tests.conftest import tone
+
+RATE = 16000
+
+
+class FakeClassifier:
+    """What `create_app` needs of a Classifier, with fixed (or NaN) scores and no model."""
+
+    rate = RATE
+    labels = ["balance", "freeze", "pay_bill"]
+    model_dir = Path("fake-model")
+    precision = "fp32"
+    rank = Classifier.rank
+
+    def __init__(self, row=(0.2, 0.7, 0.1)) -> None:
+        self.row = np.asarray(row, np.float32)
+        self.builder = SimpleNamespace(inference_batches=lambda lengths, size: [list(range(len(lengths)))])
+
+    def scores(self, waves):
+        return np.tile(self.row, (len(waves), 1))
+
+
+def wav(seconds=1.0, rate=RATE, samples=None, subtype=None) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, tone(440, seconds, rate) if samples is None else samples, rate, format="WAV", subtype=subtype)
+    return buffer.getvalue()
+
+
+def make_client(classifier=None, **options) -> TestClient:
+    app = create_app(classifier or FakeClassifier(), ServiceOptions(**options))
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.fixture
+def client():
+    with make_client(max_seconds=5.0, max_body_bytes=400_000) as test_client:
+        yield test_client
+
+
+def assert_json_error(reply, status: int, *words: str) -> None:
+    assert reply.status_code == status, reply.text
+    assert reply.headers["content-type"].startswith("application/json")
+    message = reply.json()["error"]
+    assert set(reply.json()) == {"error"}
+    for word in words:
+        assert word in message, message
+
+
+# ------------------------------------------------------------------ decompression bomb (#6)
+@pytest.fixture(scope="module")
+def hour_of_silence_flac() -> bytes:
+    """One hour of 16 kHz silence: 180 KB of FLAC, 230 MB once decoded to float32."""
+    buffer = io.BytesIO()
+    with sf.SoundFile(buffer, "w", samplerate=RATE, channels=1, format="FLAC", subtype="PCM_16") as out:
+        block = np.zeros(RATE * 60, np.int16)
+        for _ in range(60):
+            out.write(block)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("multipart", [False, True])
+def test_hour_long_flac_is_refused_413_before_decoding(hour_of_silence_flac, multipart):
+    assert len(hour_of_silence_flac) < 300_000
+    with make_client(max_seconds=30.0) as client:
+        tracemalloc.start()
+        started = time.perf_counter()
+        try:
+            if multipart:
+                reply = client.post("/classify", files={"file": ("bomb.flac", hour_of_silence_flac, "audio/flac")})
+            else:
+                reply = client.post("/classify", content=hour_of_silence_flac)
+            seconds = time.perf_counter() - started
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert_json_error(reply, 413, "too long", "30")
+    assert seconds < 2.0
+    assert peak < 50 * 2**20, f"the request allocated {peak / 2**20:.0f} MB"
+
+
+def test_huge_sample_values_are_refused_400(client):
+    """Finite but huge float samples made the real model answer NaN (and the service a text 500)."""
+    samples = np.full(RATE, 1e30, np.float32)
+    samples[::2] = -1e30
+    reply = client.post("/classify", content=wav(samples=samples, subtype="FLOAT"))
+    assert_json_error(reply, 400, "request body")
+
+
+# ------------------------------------------------------------------ never NaN, never text/plain (#13)
+def test_non_finite_scores_are_a_json_500_without_nan():
+    with make_client(FakeClassifier(row=(np.nan, 0.5, 0.5))) as client:
+        reply = client.post("/classify", content=wav())
+    assert_json_error(reply, 500, "not numbers")
+    assert "NaN" not in reply.text
+
+
+def test_an_unexpected_crash_is_a_json_500():
+    fake = FakeClassifier()
+    fake.rank = lambda probabilities, top_k=None: 1 / 0
+    with make_client(fake) as client:
+        reply = client.post("/classify", content=wav())
+    assert_json_error(reply, 500, "ZeroDivisionError")
+
+
+def test_a_model_failure_is_a_json_500_naming_it():
+    def fail(waves):
+        raise RuntimeError("out of memory in conv")
+
+    fake = FakeClassifier()
+    fake.scores = fail
+    with make_client(fake) as client:
+        reply = client.post("/classify", content=wav())
+    assert_json_error(reply, 500, "the model failed", "out of memory")
+
+
+# ------------------------------------------------------------------ every error is {"error": ...} (#18)
+@pytest.mark.parametrize(("method", "path", "status", "words"), [
+    ("GET", "/nope", 404, ["/nope", "POST /classify"]),
+    ("PUT", "/classify", 405, ["PUT", "POST"]),
+    ("DELETE", "/labels", 405, ["DELETE"]),
+    ("POST", "/classify?top_k=0", 422, ["top_k"]),
+    ("POST", "/classify?top_k=-3", 422, ["top_k", "-3"]),
+    ("POST", "/classify?top_k=abc", 422, ["top_k", "integer"]),
+])
+def test_framework_errors_are_json_error_not_detail(client, method, path, status, words):
+    reply = client.request(method, path, content=wav())
+    assert_json_error(reply, status, *words)
+
+
+def test_huge_top_k_gives_every_label(client):
+    reply = client.post("/classify?top_k=" + "9" * 40, content=wav())
+    assert reply.status_code == 200
+    assert [r["label"] for r in reply.json()["ranking"]] == ["freeze", "balance", "pay_bill"]
+
+
+@pytest.mark.parametrize(("kwargs", "status", "words"), [
+    ({"content": b""}, 400, ["empty body"]),
+    ({"content": b'--b\r\nContent-Disposition: form-data; name="note"\r\n\r\nhi\r\n--b--\r\n',
+      "headers": {"content-type": "multipart/form-data; boundary=b"}}, 400, ["no file"]),
+    ({"data": {"note": "hi"}}, 400, ["--data-binary"]),  # curl -d: urlencoded, not a file
+    ({"files": {"file": ("clip.wav", b"", "audio/wav")}}, 400, ["clip.wav", "empty"]),
+    ({"content": b"--x\r\nno form here", "headers": {"content-type": "multipart/form-data"}}, 400, ["multipart"]),
+    ({"content": b'{"audio": "base64..."}', "headers": {"content-type": "application/json"}}, 400,
+     ["request body", "audio file"]),
+    ({"content": iter([b"\0" * 100_000] * 5)}, 413, ["too large"]),  # chunked, no Content-Length
+])
+def test_malformed_uploads_get_a_4xx_json_error(client, kwargs, status, words):
+    assert_json_error(client.post("/classify", **kwargs), status, *words)
+
+
+# ------------------------------------------------------------------ API key (#18)
+def test_a_non_ascii_api_key_matches_its_utf8_bytes():
+    with make_client(api_key="clé-secrète") as client:
+        ok = client.post("/classify", content=wav(), headers={"X-API-Key": "clé-secrète".encode()})
+        assert ok.status_code == 200, ok.text
+        assert_json_error(client.post("/classify", content=wav(), headers={"X-API-Key": b"\xff\xfe"}), 401, "API key")
+        assert_json_error(client.post("/classify", content=wav()), 401, "X-API-Key")
+
+
+@pytest.mark.parametrize("key", ["", " padded", "line\nbreak"])
+def test_an_api_key_no_client_could_send_is_refused(key):
+    with pytest.raises(IntentDeskError, match="api-key"):
+        create_app(FakeClassifier(), ServiceOptions(api_key=key))
+
+
+# ------------------------------------------------------------------ the URL in a browser (#16)
+def test_get_root_and_classify_explain_the_service(client):
+    for path in ("/", "/classify"):
+        page = client.get(path)
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "curl --data-binary @clip.wav http://testserver/classify" in page.text
+        assert "X-API-Key" not in page.text
+
+
+def test_help_page_is_open_and_names_the_key_when_one_is_set():
+    with make_client(api_key="k3y") as client:
+        page = client.get("/")
+        assert page.status_code == 200 and "X-API-Key" in page.text and "k3y" not in page.text
+        assert client.get("/labels").status_code == 401
+
+
+# ------------------------------------------------------------------ shutting down / not started
+def test_a_request_while_the_worker_is_not_running_fails_fast():
+    batcher = MicroBatcher(lambda waves: np.zeros((len(waves), 2)), lambda lengths, size: [list(range(len(lengths)))])
+
+    async def submit():
+        return await asyncio.wait_for(batcher.submit(np.zeros(10, np.float32)), 2)
+
+    with pytest.raises(ServiceClosed):
+        asyncio.run(submit())  # never started
+    batcher.start()
+    assert asyncio.run(submit()).shape == (2,)
+    batcher.stop()
+    with pytest.raises(ServiceClosed):
+        asyncio.run(submit())
+
+
+def test_the_app_answers_503_json_outside_its_lifespan():
+    client = make_client()  # not entered: the lifespan (batcher start) never ran
+    assert_json_error(client.post("/classify", content=wav()), 503, "retry")
+
+
+def test_requests_beyond_max_concurrent_get_a_json_503():
+    release = threading.Event()
+    fake = FakeClassifier()
+    fake.scores = lambda waves: release.wait(5) and np.tile(fake.row, (len(waves), 1))
+    with make_client(fake, max_concurrent=1) as client:
+        first = threading.Thread(target=client.post, args=("/classify",), kwargs={"content": wav()})
+        first.start()
+        for _ in range(250):  # until the first request is in progress (its model call waits)
+            busy = client.get("/health")
+            if busy.status_code == 503:
+                break
+            time.sleep(0.02)
+        release.set()
+        first.join()
+    assert_json_error(busy, 503, "busy")
+
+
+@pytest.mark.parametrize(("options", "words"), [
+    ({"max_batch": 0}, "--max-batch"),
+    ({"max_wait_ms": -1}, "--max-wait-ms"),
+    ({"max_body_bytes": 0}, "--max-body-mb"),
+    ({"max_seconds": 0}, "--max-seconds"),
+    ({"max_seconds": float("nan")}, "--max-seconds"),
+    ({"max_seconds": float("inf")}, "--max-seconds"),
+])
+def test_bad_service_options_are_refused_with_their_name(options, words):
+    with pytest.raises(IntentDeskError, match=words):
+        ServiceOptions(**options).validate()
+
+
+# ------------------------------------------------------------------ slow clients, real server (#9)
+@pytest.fixture
+def slow_server():
+    """A real server whose deadlines are half a second."""
+    options = ServiceOptions(header_timeout_s=0.5, body_timeout_s=0.5, api_key="k")
+    service = BackgroundService(create_app(FakeClassifier(), options), port=free_port())
+    service.start()
+    yield service
+    service.stop()
+
+
+def exchange(service, data: bytes, wait_s: float = 3.0) -> tuple[bytes, float]:
+    """Send `data`, then read until the server closes; (everything read, seconds until closed)."""
+    with socket.create_connection((service.host, service.port), timeout=wait_s) as conn:
+        started = time.monotonic()
+        conn.sendall(data)
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+        return received, time.monotonic() - started
+
+
+def test_slow_headers_get_a_408_and_the_connection_closes(slow_server):
+    received, seconds = exchange(slow_server, b"POST /classify HTTP/1.1\r\nHost: x\r\nX-API-Key: k\r\n")
+    assert received.startswith(b"HTTP/1.1 408") and b'{"error": "the request headers' in received
+    assert seconds < 2.5
+
+
+def test_a_silent_connection_is_closed(slow_server):
+    received, seconds = exchange(slow_server, b"")
+    assert seconds < 2.5 and (received == b"" or received.startswith(b"HTTP/1.1 408"))
+
+
+@pytest.mark.parametrize("headers", [b"X-API-Key: k\r\n", b""])  # read by /classify, or refused 401 unread
+def test_a_body_shorter_than_its_content_length_times_out(slow_server, headers):
+    head = b"POST /classify HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n" + headers + b"\r\n"
+    received, seconds = exchange(slow_server, head + b"RIFF....WAVE")
+    assert seconds < 2.5
+    assert received.startswith(b"HTTP/1.1 408" if headers else b"HTTP/1.1 401"), received[:200]
+
+
+def test_a_content_length_shorter_than_the_body_never_gets_text_plain(slow_server):
+    body = b"NOT AUDIO\r\n" * 200 + b"\r\n"
+    head = f"POST /classify HTTP/1.1\r\nHost: x\r\nX-API-Key: k\r\nContent-Length: {len(body) // 2}\r\n\r\n"
+    received, seconds = exchange(slow_server, head.encode() + body)
+    assert received.startswith(b"HTTP/1.1 400") and b"text/plain" not in received
+    assert received.count(b'{"error":') == 2  # the cut clip, then the rest read as a malformed request
+    assert seconds < 2.5
+
+
+# ------------------------------------------------------------------ CLI (#18)
+def run_main(capsys, *argv) -> tuple[int, str]:
+    from intentdesk.cli import main
+
+    code = main([str(a) for a in argv])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--max-batch", "0"), ("--max-wait-ms", "-5"), ("--max-body-mb", "0"), ("--max-body-mb", "nan"),
+    ("--max-seconds", "0"), ("--port", "70000"), ("--api-key", " spaced"),
+])
+def test_cli_refuses_bad_serve_options_in_one_line(capsys, tmp_path, option, value):
+    code, err = run_main(capsys, "serve", tmp_path / "no-model", option, value)
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert option in err
+
+
+def test_cli_reports_a_port_in_use_before_loading_the_model(capsys, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, err = run_main(capsys, "serve", tmp_path / "no-model", "--port", port)
+    assert code == 2 and "cannot listen on 127.0.0.1:" in err and "--port" in err and "no-model" not in err
+
+
+# ------------------------------------------------------------------ export-serve staging
+def test_export_serve_leaves_other_folders_alone(saved_classifier, tmp_path):
+    from intentdesk.service.ray_export import export_ray_app
+
+    mine = tmp_path / ".app.partial"  # looks like the old fixed staging name, but is the user's
+    mine.mkdir()
+    (mine / "keep.txt").write_text("mine")
+    out = export_ray_app(saved_classifier, tmp_path / "app")
+    assert (mine / "keep.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".app.partial", "app"]
+    assert "max_seconds=30.0" in (out / "app.py").read_text()
+
+
+@pytest.mark.parametrize("where", ["file", "inside"])
+def test_export_serve_refuses_unusable_output_folders(saved_classifier, tmp_path, where):
+    from intentdesk.service.ray_export import export_ray_app
+
+    out = tmp_path / "a-file" if where == "file" else Path(saved_classifier) / "ray_app"
+    if where == "file":
+        out.write_text("x")
+    with pytest.raises(IntentDeskError, match="not a folder" if where == "file" else "inside the model"):
+        export_ray_app(saved_classifier, out)
+    assert not out.exists() or out.is_file()
+
+
+def test_export_serve_refuses_bad_replica_counts(saved_classifier, tmp_path):
+    from intentdesk.service.ray_export import export_ray_app
+
+    with pytest.raises(IntentDeskError, match="--max-replicas"):
+        export_ray_app(saved_classifier, tmp_path / "app", min_replicas=3, max_replicas=2)
+    with pytest.raises(IntentDeskError, match="--max-batch"):
+        export_ray_app(saved_classifier, tmp_path / "app", max_batch=0)
+    assert not (tmp_path / "app").exists()
