@@ -36,6 +36,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import threading
 import time
 import unicodedata
@@ -77,7 +78,7 @@ class Clip:
 
     @property
     def name(self) -> str:
-        return PurePosixPath(self.file_name).name
+        return self.file_name.rsplit("/", 1)[-1]
 
     def row(self) -> dict[str, str]:
         return {"file_name": self.file_name, "label": self.label, **self.extra}
@@ -184,12 +185,11 @@ class DatasetStore:
             raise DatasetError(f"{root}: not an IntentDesk dataset (no {METADATA}); "
                                "create one with File > New dataset or `intentdesk import`")
         store = cls(root, [], [])
-        store._load()
         try:
             with store._transaction():
                 store._repair()
         except _ReadOnly:
-            pass  # a read-only dataset can still be trained on and evaluated; nothing to repair then
+            store._load()  # a read-only dataset can still be trained on and evaluated; nothing to repair
         return store
 
     @classmethod
@@ -256,7 +256,8 @@ class DatasetStore:
         stem = stem or time.strftime("take-%Y%m%d-%H%M%S")
         with self._transaction():
             clip = Clip("", label, dict(extra or {}))
-            target = self._place(lambda: self._unique_name(label, stem, ".wav"),
+            taken = self._taken_names()
+            target = self._place(lambda: self._unique_name(label, stem, ".wav", taken),
                                  lambda path: atomic_create_bytes(path, data), clip)
             try:
                 self._commit(self._clips + [clip])
@@ -304,13 +305,15 @@ class DatasetStore:
                                        "(delete the clip instead)")
             moves: list[tuple[Path, Path]] = []
             updated: dict[str, Clip] = {}
+            taken = self._taken_names()
             try:
                 for clip in targets:
                     if clip.label == new_label:
                         continue
                     moved = Clip("", new_label, dict(clip.extra))
                     source = self._clip_path(clip)
-                    destination = self._place(lambda c=clip: self._unique_name(new_label, c.name, "", own=c.name),
+                    taken.discard(clip.name.casefold())  # a moved clip may keep its own name
+                    destination = self._place(lambda c=clip: self._unique_name(new_label, c.name, "", taken),
                                               lambda path, s=source: move_no_clobber(s, path), moved)
                     moves.append((destination, source))
                     updated[clip.file_name] = moved
@@ -363,17 +366,18 @@ class DatasetStore:
             rows = self._trash_rows(batch_dir)
             restored: list[Clip] = []
             moves: list[tuple[Path, Path]] = []
+            taken = self._taken_names()
             try:
                 for clip in rows:
                     source = batch_dir / clip.file_name
                     if not source.is_file() or source.is_symlink():
                         continue
-                    stem, suffix = os.path.splitext(clip.name)
-                    wanted = clip.file_name
 
-                    def name(c: Clip = clip, w: str = wanted, s: str = stem, x: str = suffix) -> str:
-                        free = w not in {k.file_name for k in self._clips} | {r.file_name for r in restored}
-                        return w if free and not os.path.lexists(self.root / w) else self._unique_name(c.label, s, x)
+                    def name(c: Clip = clip, w: str = clip.file_name) -> str:
+                        if c.name.casefold() not in taken and not os.path.lexists(self.root / w):
+                            taken.add(c.name.casefold())
+                            return w
+                        return self._unique_name(c.label, c.name, "", taken)
 
                     destination = self._place(name, lambda path, s=source: move_no_clobber(s, path), clip)
                     moves.append((destination, source))
@@ -432,7 +436,7 @@ class DatasetStore:
         meta = self.root / METADATA
         _check_metadata_kind(meta)
         try:
-            stat = meta.stat()
+            info = meta.stat()
         except FileNotFoundError as error:
             raise DatasetError(f"{self.root}: {METADATA} has disappeared; was the dataset moved or deleted?") from error
         columns, rows = read_metadata_table(meta)
@@ -441,20 +445,22 @@ class DatasetStore:
             raise DatasetError(f"{meta}: missing column(s) {', '.join(missing)}; "
                                "the header must start with file_name,label")
         clips_real = self._clips_real()
+        folders: dict[str, str] = {}
         clips: list[Clip] = []
         seen: dict[str, int] = {}
+        root = os.fspath(self.root)
         for line, row in rows:
             clip = _clip_from_row(row)
             problem = file_name_problem(clip.file_name) or label_problem(clip.label)
             if problem is None:
-                problem = _path_problem(self.root / clip.file_name, clip.file_name, clips_real)
+                problem = _path_problem(os.path.join(root, clip.file_name), clip.file_name, clips_real, folders)
             if problem is None and clip.file_name in seen:
                 problem = f"lists {clip.file_name!r} again (first on line {seen[clip.file_name]})"
             if problem is not None:
                 raise DatasetError(f"{meta}, line {line}: the row {problem}; fix or remove that row")
             seen[clip.file_name] = line
             clips.append(clip)
-        self._clips, self._columns, self._stamp = clips, columns, _stamp_of(stat)
+        self._clips, self._columns, self._stamp = clips, columns, _stamp_of(info)
 
     def _refresh(self) -> None:
         """Pick up changes another process made, so that queries show what is on disk."""
@@ -535,23 +541,26 @@ class DatasetStore:
         raise DatasetError(f"{self.root}: could not find a free file name for a clip; is another program "
                            "writing into clips/?")
 
-    def _unique_name(self, label: str, stem: str, suffix: str, reserved: set[str] | None = None,
-                     own: str | None = None) -> str:
+    def _taken_names(self) -> set[str]:
+        """The clips' file names, case-folded (a case-insensitive disk treats A.wav and a.wav as one)."""
+        return {clip.name.casefold() for clip in self._clips}
+
+    def _unique_name(self, label: str, stem: str, suffix: str, taken: set[str]) -> str:
         """A path `clips/<label>/<stem><suffix>` whose file name is unique in the whole dataset.
 
-        Unique names let `_reconcile` find a clip again after an interrupted move. `own` is the
-        name of the clip being moved (it may keep it). Names are capped in bytes (UTF-8), so
-        stem, counter and suffix stay well below the 255-byte limit of file systems.
+        Unique names let `_reconcile` find a clip again after an interrupted move. `taken` holds
+        the names in use (case-folded); the chosen one is added to it. Names are capped in bytes
+        (UTF-8), so stem, counter and suffix stay well below the 255-byte limit of file systems.
         """
         if not suffix:
             stem, suffix = os.path.splitext(stem)
         stem, suffix = _safe_stem(stem), _safe_suffix(suffix)
-        taken = {c.name.casefold() for c in self._clips if c.name != own} | {n.casefold() for n in reserved or ()}
         folder = self.root / CLIPS / label
         candidate, n = f"{stem}{suffix}", 1
         while candidate.casefold() in taken or os.path.lexists(folder / candidate):
             n += 1
             candidate = f"{stem}-{n}{suffix}"
+        taken.add(candidate.casefold())
         return f"{CLIPS}/{label}/{candidate}"
 
     def _remove_empty_label_dirs(self) -> None:
@@ -616,16 +625,15 @@ class DatasetStore:
         """Under the lock: skip duplicates, name, journal, move into clips/, write the metadata once."""
         known = self._content_hashes()
         entries: list[tuple[_Staged, Clip]] = []
-        reserved: set[str] = set()
+        taken = self._taken_names()
         for item in staged:
             key = (item.sha256, item.label)
             if key in known:
                 report.duplicates.append(f"{item.source}: the same audio with the same label is already in the "
                                          f"dataset ({known[key]})")
                 continue
-            clip = Clip(self._unique_name(item.label, item.source.stem, item.path.suffix, reserved),
+            clip = Clip(self._unique_name(item.label, item.source.stem, item.path.suffix, taken),
                         item.label, item.extra)
-            reserved.add(clip.name)
             known[key] = clip.file_name
             entries.append((item, clip))
         if not entries:
@@ -638,7 +646,7 @@ class DatasetStore:
                 wanted = clip.file_name
                 placed.append(self._place(
                     lambda c=clip, w=wanted: w if not os.path.lexists(self.root / w)
-                    else self._unique_name(c.label, c.name, "", reserved),
+                    else self._unique_name(c.label, c.name, "", taken),
                     lambda path, s=item.path: move_no_clobber(s, path), clip))
             self._commit(self._clips + [clip for _, clip in entries])
         except BaseException:
@@ -667,12 +675,12 @@ class DatasetStore:
         for clip in self._clips:
             path = self.root / clip.file_name
             try:
-                stat = path.stat()
+                info = path.stat()
                 cached = cache.get(clip.file_name) or []
-                digest = cached[2] if cached[:2] == [stat.st_size, stat.st_mtime_ns] else _sha256_of(path)
+                digest = cached[2] if cached[:2] == [info.st_size, info.st_mtime_ns] else _sha256_of(path)
             except OSError:
                 continue  # a missing clip cannot be a duplicate of anything
-            fresh[clip.file_name] = [stat.st_size, stat.st_mtime_ns, digest]
+            fresh[clip.file_name] = [info.st_size, info.st_mtime_ns, digest]
             by_key.setdefault((digest, clip.label), clip.file_name)
         if fresh != cache:
             self._write_hash_index(fresh)
@@ -682,8 +690,8 @@ class DatasetStore:
         index = self._read_hash_index()
         for file_name, digest in new.items():
             with contextlib.suppress(OSError):
-                stat = (self.root / file_name).stat()
-                index[file_name] = [stat.st_size, stat.st_mtime_ns, digest]
+                info = (self.root / file_name).stat()
+                index[file_name] = [info.st_size, info.st_mtime_ns, digest]
         self._write_hash_index(index)
 
     def _read_hash_index(self) -> dict[str, list]:
@@ -736,6 +744,7 @@ class DatasetStore:
         except (OSError, ValueError):
             return False  # no journal: killed while copying, nothing reached clips/
         listed = {clip.file_name for clip in self._clips}
+        taken = self._taken_names()
         added = []
         for entry in entries if isinstance(entries, list) else []:
             try:
@@ -750,7 +759,7 @@ class DatasetStore:
             if final.is_file() and not final.is_symlink() and _inside(final, self._clips_real()):
                 added.append(clip)
             elif staged.is_file() and staged.parent == journal.parent:
-                self._place(lambda c=clip: self._unique_name(c.label, c.name, ""),
+                self._place(lambda c=clip: self._unique_name(c.label, c.name, "", taken),
                             lambda path, s=staged: move_no_clobber(s, path), clip)
                 added.append(clip)
             listed.add(clip.file_name)
@@ -765,20 +774,19 @@ class DatasetStore:
         clips_dir = self.root / CLIPS
         if not clips_dir.is_dir() or clips_dir.is_symlink():
             return False
-        listed = {os.path.normcase(os.path.realpath(self.path_of(c))) for c in self._clips
-                  if self.path_of(c).exists()}
+        listed = {os.path.normcase(clip.file_name) for clip in self._clips}
         orphans: dict[str, list[Path]] = {}
         for folder in sorted(p for p in clips_dir.iterdir() if p.is_dir() and not p.is_symlink()):
             if label_problem(folder.name):
                 continue
-            for path in sorted(folder.iterdir()):
-                if (path.is_file() and not path.is_symlink() and audio.is_audio_file(path)
-                        and not path.name.startswith(".")
-                        and os.path.normcase(os.path.realpath(path)) not in listed):
-                    orphans.setdefault(path.name, []).append(path)
+            for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+                if (entry.is_file(follow_symlinks=False) and audio.is_audio_file(Path(entry.name))
+                        and not entry.name.startswith(".")
+                        and os.path.normcase(f"{CLIPS}/{folder.name}/{entry.name}") not in listed):
+                    orphans.setdefault(entry.name, []).append(folder / entry.name)
         changed = False
-        for clip in self._clips:
-            if not self.path_of(clip).exists() and orphans.get(clip.name):
+        for clip in self._clips if orphans else []:
+            if orphans.get(clip.name) and not self.path_of(clip).exists():
                 moved = orphans[clip.name].pop(0)
                 clip.file_name = moved.relative_to(self.root).as_posix()
                 clip.label = moved.parent.name
@@ -961,16 +969,30 @@ def _checked_header(path: Path, header: list[str], records: list[tuple[int, list
     return keep
 
 
-def _path_problem(path: Path, file_name: str, clips_real: str) -> str | None:
-    """Why an existing-or-not clip path is unsafe once links are followed; None when it is fine."""
-    if not _inside(path, clips_real):
+def _path_problem(path: Path | str, file_name: str, clips_real: str,
+                  folders: dict[str, str] | None = None) -> str | None:
+    """Why an existing-or-not clip path is unsafe once links are followed; None when it is fine.
+
+    `folders` caches resolved folders across the rows of one metadata.csv (a few label folders
+    for thousands of clips): then a row costs one lstat, not a full path resolution.
+    """
+    folders = {} if folders is None else folders
+    parent, name = os.path.split(os.fspath(path))
+    if parent not in folders:
+        folders[parent] = _real(parent)
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        mode = 0  # missing: only its folders matter
+    real = _real(path) if stat.S_ISLNK(mode) else os.path.join(folders[parent], os.path.normcase(name))
+    if not (real == clips_real or real.startswith(clips_real.rstrip(os.sep) + os.sep)):
         return f"has file_name {file_name!r}, which is a link to {os.path.realpath(path)}, outside the dataset"
-    if os.path.isdir(path):
+    if stat.S_ISDIR(mode) or (stat.S_ISLNK(mode) and os.path.isdir(path)):
         return f"has file_name {file_name!r}, which is a folder, not an audio file"
     return None
 
 
-def _real(path: Path) -> str:
+def _real(path: Path | str) -> str:
     return os.path.normcase(os.path.realpath(path))
 
 
@@ -980,8 +1002,8 @@ def _inside(path: Path, base_real: str) -> bool:
     return real == base_real or real.startswith(base_real.rstrip(os.sep) + os.sep)
 
 
-def _stamp_of(stat: os.stat_result) -> tuple[int, int, int]:
-    return stat.st_mtime_ns, stat.st_size, stat.st_ino
+def _stamp_of(info: os.stat_result) -> tuple[int, int, int]:
+    return info.st_mtime_ns, info.st_size, info.st_ino
 
 
 def _missing_dirs(root: Path) -> list[Path]:
