@@ -20,7 +20,7 @@ from intentdesk.cli import main
 from intentdesk.core import audio, dataset
 from intentdesk.core.dataset import DatasetStore
 from intentdesk.core.errors import DatasetError
-from intentdesk.core.importers import import_into
+from intentdesk.core.importers import import_into, import_label_folders
 from tests.conftest import tone, write_tone_folder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,6 +112,9 @@ def test_dataset_inside_the_source_or_source_inside_the_dataset_is_refused(tmp_p
     assert code == 0 and imported["added"] == 6
     code, _, err = run_import(capsys, tmp_path / "ds" / "clips", tmp_path / "ds")
     assert code == 2 and "inside the dataset folder" in err
+    store = DatasetStore.open(tmp_path / "ds")
+    with pytest.raises(DatasetError, match="is the dataset folder itself"):  # the GUI's drop of the dataset
+        import_label_folders(store, store.root)
     assert len(DatasetStore.open(tmp_path / "ds")) == 6
 
 
@@ -207,7 +210,7 @@ KILL_DURING_COMMIT = textwrap.dedent("""
     import os, sys
     from intentdesk.core import dataset
     from intentdesk.core.dataset import DatasetStore
-    from intentdesk.core.importers import import_into
+    from intentdesk.core.importers import import_into, import_label_folders
 
     real_place, moved = DatasetStore._place, []
     def place(self, *args):

@@ -136,7 +136,8 @@ def file_name_problem(file_name: str | None) -> str | None:
     if PurePosixPath(file_name).is_absolute() or any(p in (".", "..") for p in file_name.split("/")):
         return f"has file_name {shown!r}, which points outside the dataset folder"
     if len(parts) < 2 or parts[0] != CLIPS:
-        return f"has file_name {shown!r}, which is not under {CLIPS}/"
+        return (f"has file_name {shown!r}, which is not under {CLIPS}/ (a folder made by another tool can be "
+                "imported into a new dataset: intentdesk import FOLDER NEW_DATASET)")
     return None
 
 
@@ -463,12 +464,19 @@ class DatasetStore:
         self._clips, self._columns, self._stamp = clips, columns, _stamp_of(info)
 
     def _refresh(self) -> None:
-        """Pick up changes another process made, so that queries show what is on disk."""
+        """Pick up changes another process made, so that queries show what is on disk.
+
+        Skipped while another thread of this process is changing the dataset (it holds the mutex).
+        """
+        if not self._mutex.acquire(blocking=False):
+            return
         try:
             if _stamp_of((self.root / METADATA).stat()) != self._stamp:
                 self._load()
         except (OSError, DatasetError):
             pass  # keep what was read last; the next change reports the problem
+        finally:
+            self._mutex.release()
 
     def _commit(self, clips: list[Clip]) -> None:
         """Write metadata.csv atomically (columns in their order, extra ones appended)."""

@@ -76,6 +76,7 @@ def import_label_folders(store: DatasetStore, folder: Path, *, label: str | None
     Hidden folders (`.trash`, `.git`...) are not labels: their audio is not imported, and said so.
     Files that are links to somewhere outside `folder` are skipped.
     """
+    _refuse_overlap(folder, store.root)
     report = ImportReport()
     items: list[tuple[Path, str, dict[str, str]]] = []
     if label is not None:
@@ -123,6 +124,7 @@ def import_audiofolder(store: DatasetStore, folder: Path) -> ImportReport:
     Its metadata.csv is read as strictly as a dataset's own (UTF-8, no values beyond the header);
     a row whose file_name leads outside `folder` is skipped, never read.
     """
+    _refuse_overlap(folder, store.root)
     meta = folder / METADATA
     columns, rows = read_metadata_table(meta)
     if "file_name" not in columns:
