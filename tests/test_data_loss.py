@@ -306,6 +306,37 @@ def test_os_errors_become_dataset_errors_that_say_what_to_do(tmp_path, monkeypat
     assert snapshot(store.root) == before
 
 
+def test_unreadable_source_is_skipped_and_unwritable_dataset_is_a_clear_error(tmp_path, monkeypatch):
+    """Permission problems (simulated: the tests may run as root, who may read and write anything)."""
+    src = write_tone_folder(tmp_path / "src", per_label=1)
+    real_copy = dataset._copy_hashing
+
+    def copy(source, target):
+        if source.name == "low0.wav":
+            raise PermissionError(errno.EACCES, "Permission denied", str(source))
+        return real_copy(source, target)
+
+    monkeypatch.setattr(dataset, "_copy_hashing", copy)
+    store = DatasetStore.create(tmp_path / "ds")
+    report = import_into(store, str(src))
+    assert len(report.added) == 2
+    assert report.skipped == [f"{src / 'low' / 'low0.wav'}: cannot read it: Permission denied "
+                              "(check the permissions of the file and its folder)"]
+
+    class NoLock:  # what filelock meets in a folder this user cannot write to
+        def __init__(self, path, *args, **kwargs):
+            self.path = path
+
+        def acquire(self, *args, **kwargs):
+            raise PermissionError(errno.EACCES, "Permission denied", self.path)
+
+    monkeypatch.setattr(dataset, "FileLock", NoLock)
+    readonly = DatasetStore.open(store.root)  # reading (training, evaluating) still works
+    assert len(readonly) == 2
+    with pytest.raises(DatasetError, match=r"intentdesk.lock: cannot change the dataset .*Permission denied"):
+        readonly.add_array(tone(440, 0.4), 16000, "a")
+
+
 # ---------------------------------------------------------------- 20. long clips are imported with a warning
 def test_import_warns_about_a_clip_longer_than_the_limit(tmp_path, capsys):
     src = tmp_path / "src" / "talk"
