@@ -341,7 +341,11 @@ class DatasetStore:
             with atomic_open(batch_dir / "rows.json") as handle:
                 json.dump([clip.row() for clip in doomed], handle)
             gone = set(names)
-            self._commit([clip for clip in self._clips if clip.file_name not in gone])
+            try:
+                self._commit([clip for clip in self._clips if clip.file_name not in gone])
+            except BaseException:
+                shutil.rmtree(batch_dir, ignore_errors=True)  # holds only rows.json: nothing was moved yet
+                raise
             # metadata first: a crash now leaves orphans, adopted back on open
             for clip, source in zip(doomed, sources):
                 if not os.path.lexists(source):
