@@ -1,13 +1,20 @@
-"""Training settings: plain data with no torch import, shared by the trainer, the CLI and the GUI form."""
+"""Training settings, defined once: each field carries its plain-words label, help, bounds and CLI flag.
+
+The CLI (`intentdesk train`) and the Train tab's form are both generated from `SETTING_SPECS`, and
+`TrainSettings.resolved` checks values against the same bounds, so the three can never disagree.
+No torch import here: the GUI builds its form before torch is loaded.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Any
 
 from intentdesk.core.errors import TrainingError
 from intentdesk.core.hub import DEFAULT_BASE_MODEL
 
-# Number formats for inference (see core/fastpath.py); "auto" picks the fastest correct one here.
+# Number formats for inference (see the inference precision package); "auto" picks the fastest correct one here.
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
 
 MODE_DEFAULTS = {
@@ -19,6 +26,41 @@ MODE_DEFAULTS = {
 }
 
 
+@dataclass(frozen=True)
+class SettingSpec:
+    """How one training setting is shown, explained and bounded (the field's `metadata`)."""
+
+    label: str  # plain words for the form, e.g. "Passes over the data (epochs)"
+    help: str  # a sentence a non-programmer can act on; the tooltip and the CLI help
+    minimum: float | None = None
+    maximum: float | None = None
+    step: float | None = None
+    decimals: int = 0
+    suffix: str = ""
+    choices: tuple[str, ...] = ()
+    advanced: bool = False  # shown under "Advanced settings" in the form
+    cli: bool = True  # has an `intentdesk train --flag`
+    mode_default: bool = False  # None means "the mode's default" (MODE_DEFAULTS)
+
+    def check(self, name: str, value: Any) -> None:
+        """Raise TrainingError when `value` is outside this setting's bounds."""
+        if value is None or isinstance(value, (bool, str, tuple)):
+            if self.choices and value not in self.choices:
+                raise TrainingError(f"{self.label}: {value!r} is not one of {', '.join(self.choices)}")
+            return
+        if not math.isfinite(float(value)):
+            raise TrainingError(f"{self.label}: {value} is not a number")
+        low, high = self.minimum, self.maximum
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise TrainingError(f"{self.label} must be between {low:g} and {high:g} (got {value:g})")
+
+
+def _setting(default: Any, spec: SettingSpec) -> Any:
+    if isinstance(default, (list, tuple)):
+        return field(default_factory=lambda: tuple(default), metadata={"spec": spec})
+    return field(default=default, metadata={"spec": spec})
+
+
 @dataclass
 class TrainSettings:
     """Everything that defines a run; saved next to the model as training_settings.json.
@@ -27,37 +69,84 @@ class TrainSettings:
     enough optimizer steps (epochs x clips / batch), warmup, a faster-learning head.
     """
 
-    base_model: str = DEFAULT_BASE_MODEL
-    mode: str = "full"
-    epochs: int | None = None
-    learning_rate: float | None = None
-    head_learning_rate: float = 1e-3
-    batch_size: int | None = None
-    max_seconds: float = 8.0
-    eval_share: float = 0.2
-    seed: int = 0
-    warmup_ratio: float = 0.1
-    weight_decay: float = 0.01
-    label_smoothing: float = 0.1
-    quick_layers: int = 1
-    warm_start_epochs: int = 6
-    speed_perturbation: tuple[float, ...] = (0.9, 1.1)
-    device: str = "auto"
-    bf16: bool = True
+    base_model: str = _setting(DEFAULT_BASE_MODEL, SettingSpec(
+        "Base model", "A Hugging Face hub id (needs internet the first time) or a local model folder "
+        "(Wav2Vec2, HuBERT, WavLM, Whisper, AST...). The model that already knows speech; training adapts it.",
+        cli=False))
+    mode: str = _setting("full", SettingSpec(
+        "Mode", "quick: trains only the top of the model on features computed once (fast). "
+        "full: also adapts the whole model afterwards (slower).", choices=tuple(MODE_DEFAULTS), cli=False))
+    epochs: int | None = _setting(None, SettingSpec(
+        "Passes over the data (epochs)", "How many times training goes through every training clip. "
+        "More passes learn more but take longer; the best pass is kept.", 1, 500, mode_default=True))
+    learning_rate: float | None = _setting(None, SettingSpec(
+        "Learning speed (learning rate)", "How big each learning step is for the pretrained model. "
+        "Too big forgets what it knew; too small learns nothing.", 1e-6, 0.1, 1e-5, 6, mode_default=True))
+    head_learning_rate: float = _setting(1e-3, SettingSpec(
+        "Learning speed of the new output layer", "The layer that maps the model's features to your labels "
+        "starts from scratch, so it learns faster than the rest.", 1e-5, 0.1, 1e-4, 5, advanced=True))
+    batch_size: int | None = _setting(None, SettingSpec(
+        "Clips per step (batch size)", "How many clips are used for each learning step. "
+        "Larger is smoother but needs more memory.", 1, 128, mode_default=True))
+    max_seconds: float = _setting(8.0, SettingSpec(
+        "Longest clip used", "Clips are cut to this length (seconds). Longer keeps more of each clip "
+        "but trains more slowly.", 0.5, 30.0, 0.5, 1, suffix=" s"))
+    eval_share: float = _setting(0.2, SettingSpec(
+        "Clips kept aside for testing", "This share of each label's clips is not trained on, only used "
+        "to measure how well the model does on clips it has not heard (the eval split).", 0.05, 0.5, 0.05, 2))
+    seed: int = _setting(0, SettingSpec(
+        "Random seed", "Change it to get a different (equally fair) split and start; keep it to repeat a run "
+        "exactly.", 0, 1_000_000, advanced=True))
+    warmup_ratio: float = _setting(0.1, SettingSpec(
+        "Gentle start (warmup share)", "The share of steps at the start during which the learning speed "
+        "rises from zero, so the first random steps do not damage the pretrained model.", 0.0, 0.5, 0.05, 2,
+        advanced=True))
+    weight_decay: float = _setting(0.01, SettingSpec(
+        "Weight decay", "A small pull of the weights towards zero that keeps the model from memorising "
+        "the training clips.", 0.0, 0.5, 0.01, 3, advanced=True))
+    label_smoothing: float = _setting(0.1, SettingSpec(
+        "Label smoothing", "Trains the model to be a little less than 100 % sure, which makes its scores "
+        "more honest on new voices.", 0.0, 0.3, 0.05, 2, advanced=True))
+    quick_layers: int = _setting(1, SettingSpec(
+        "Quick: top layers trained", "How many of the model's top layers Quick mode trains "
+        "(the rest stay as they are).", 1, 4, advanced=True))
+    warm_start_epochs: int = _setting(6, SettingSpec(
+        "Full: quick passes first", "Full mode first trains the top layers this many passes (as Quick "
+        "mode does), then adapts the whole model. 0 skips this warm start.", 0, 50, advanced=True))
+    speed_perturbation: tuple[float, ...] = _setting((0.9, 1.1), SettingSpec(
+        "Speed variants", "Extra copies of each clip played slightly slower and faster, "
+        "so the model hears more kinds of voices.", cli=False, advanced=True))
+    device: str = _setting("auto", SettingSpec(
+        "Device", "auto uses a GPU when there is one, else the CPU.", choices=("auto", "cpu", "cuda", "mps"),
+        advanced=True))
+    bf16: bool = _setting(True, SettingSpec(
+        "Faster number format where it helps (bf16)", "Uses 16-bit numbers on CPUs with AMX and on GPUs, "
+        "where they are faster; elsewhere it has no effect.", advanced=True))
 
     def resolved(self) -> TrainSettings:
-        """A copy with every mode-dependent default filled in, and the values checked."""
+        """A copy with every mode-dependent default filled in, and every value checked against its bounds."""
         if self.mode not in MODE_DEFAULTS:
             raise TrainingError(f"unknown mode {self.mode!r}: use full or quick")
-        defaults = MODE_DEFAULTS[self.mode]
         copy = TrainSettings(**asdict(self))
-        copy.epochs = self.epochs or defaults["epochs"]
-        copy.learning_rate = self.learning_rate or defaults["learning_rate"]
-        copy.batch_size = self.batch_size or defaults["batch_size"]
-        if copy.epochs < 1 or copy.batch_size < 1:
-            raise TrainingError("epochs and batch size must be at least 1")
-        if not 0 < copy.eval_share < 1:
-            raise TrainingError("eval share must be between 0 and 1 (e.g. 0.2)")
-        if not 0.5 <= copy.max_seconds <= 60:
-            raise TrainingError("max clip seconds must be between 0.5 and 60")
+        for name, default in MODE_DEFAULTS[self.mode].items():
+            if getattr(copy, name) is None:
+                setattr(copy, name, default)
+        for spec_field in fields(copy):
+            spec_of(spec_field.name).check(spec_field.name, getattr(copy, spec_field.name))
         return copy
+
+
+def spec_of(name: str) -> SettingSpec:
+    """The spec of one `TrainSettings` field."""
+    return SETTING_SPECS[name]
+
+
+def default_of(name: str) -> Any:
+    """A field's default value (the mode's default for fields that depend on the mode)."""
+    spec_field = next(f for f in fields(TrainSettings) if f.name == name)
+    if spec_field.default is not MISSING:
+        return spec_field.default
+    return spec_field.default_factory()  # type: ignore[misc]
+
+
+SETTING_SPECS: dict[str, SettingSpec] = {f.name: f.metadata["spec"] for f in fields(TrainSettings)}
