@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from intentdesk.core.errors import ModelError
-from intentdesk.core.hub import check_local_model, hub_error_message
+from intentdesk.core.hub import check_local_model, hub_error_message, one_line
 
 WHISPER_FRAMES_PER_SECOND = 50  # encoder positions per second of audio (10 ms hop, stride-2 conv)
 
@@ -60,20 +60,21 @@ def describe_source(base: str) -> str:
 
 def load_config(base: str):
     api = transformers_api()
-    check_local_model(base)
+    local = check_local_model(base)
     try:
         return api.AutoConfig.from_pretrained(base)
     except Exception as error:
-        raise ModelError(hub_error_message(describe_source(base), error)) from error
+        raise ModelError(hub_error_message(describe_source(base), error, local)) from error
 
 
 def load_feature_extractor(base: str):
     api = transformers_api()
-    check_local_model(base)
+    local = check_local_model(base)
     try:
         return api.AutoFeatureExtractor.from_pretrained(base)
     except Exception as error:
-        raise ModelError(hub_error_message(f"the feature extractor of {describe_source(base)}", error)) from error
+        raise ModelError(hub_error_message(f"the feature extractor of {describe_source(base)}", error, local)) \
+            from error
 
 
 def load_classifier_model(base: str, labels: list[str] | None = None, **config_overrides):
@@ -90,9 +91,9 @@ def load_classifier_model(base: str, labels: list[str] | None = None, **config_o
         model = api.AutoModelForAudioClassification.from_pretrained(base, config=config)
     except ValueError as error:
         raise ModelError(f"{base}: this architecture ({config.model_type}) cannot classify audio "
-                         f"({str(error).splitlines()[0][:160]})") from error
+                         f"({one_line(error, 160)})") from error
     except Exception as error:
-        raise ModelError(hub_error_message(describe_source(base), error)) from error
+        raise ModelError(hub_error_message(describe_source(base), error, check_local_model(base))) from error
     return model
 
 

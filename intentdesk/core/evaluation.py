@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import json
+import math
 from pathlib import Path
+
+import numpy as np
 
 from intentdesk.core.dataset import DatasetStore
 from intentdesk.core.errors import ModelError, TrainingError
 from intentdesk.core.events import EventCallback, StageEvent, ignore
-from intentdesk.core.inference import Classifier
+from intentdesk.core.hub import read_json_object
+from intentdesk.core.inference import Classifier, check_model_folder
 from intentdesk.core.inputs import load_waves
 from intentdesk.core.metrics import classification_metrics
 from intentdesk.core.split import split_clips
@@ -21,15 +24,14 @@ def evaluate_model(model_dir: Path | str, data_dir: Path | str, split: str = "ev
     (same eval share and seed, read from training_settings.json); `"all"` uses every clip."""
     if split not in ("eval", "all"):
         raise TrainingError(f"unknown split {split!r}: use eval or all")
-    classifier = classifier or Classifier(model_dir, precision=precision)
+    check_model_folder(Path(model_dir))  # cheap checks first: bad input fails before a slow model load
     store = DatasetStore.open(Path(data_dir))
     clips = store.clips
     if split == "eval":
-        settings_file = Path(model_dir) / "training_settings.json"
-        settings = json.loads(settings_file.read_text()) if settings_file.is_file() else {}
-        _, clips = split_clips(clips, settings.get("eval_share", 0.2), settings.get("seed", 0))
+        _, clips = split_clips(clips, *saved_split(Path(model_dir)))
     if not clips:
         raise TrainingError(f"{data_dir}: no clips to evaluate")
+    classifier = classifier or Classifier(model_dir, precision=precision)
     unknown = sorted({c.label for c in clips} - set(classifier.labels))
     if unknown:
         raise ModelError(f"the dataset has labels the model does not know: {', '.join(unknown)} "
@@ -41,8 +43,26 @@ def evaluate_model(model_dir: Path | str, data_dir: Path | str, split: str = "ev
         raise TrainingError(f"{len(errors)} clip(s) cannot be read: " + "; ".join(errors[:5]))
     probabilities = classifier.scores_many(
         waves, batch_size, on_progress=lambda share: on_event(StageEvent("Classifying", share)))
+    unusable = [clips[i].file_name for i in np.flatnonzero(~np.isfinite(probabilities).all(-1))]
+    if unusable:
+        raise TrainingError(f"the model gives no usable scores (not finite numbers) for {len(unusable)} clip(s): "
+                            f"{', '.join(unusable[:5])}; check these recordings (samples must lie between -1 and 1)")
     index = {label: i for i, label in enumerate(classifier.labels)}
     y_true = [index[c.label] for c in clips]
     metrics = classification_metrics(y_true, probabilities.argmax(-1), classifier.labels)
     metrics["split"] = split
     return metrics
+
+
+def saved_split(model_dir: Path) -> tuple[float, int]:
+    """The eval share and seed the model was trained with (defaults for a folder trained elsewhere)."""
+    settings_file = model_dir / "training_settings.json"
+    if not settings_file.is_file():
+        return 0.2, 0
+    fix = "evaluate with --split all, or train again"
+    settings = read_json_object(settings_file, fix)
+    share, seed = settings.get("eval_share", 0.2), settings.get("seed", 0)
+    if not (isinstance(share, (int, float)) and math.isfinite(share) and 0 < share < 1
+            and isinstance(seed, int) and not isinstance(seed, bool)):
+        raise ModelError(f"{settings_file}: damaged (eval_share {share!r}, seed {seed!r}); {fix}")
+    return float(share), seed

@@ -1,7 +1,9 @@
-"""Talking about the Hugging Face hub: is it reachable, and what to tell the user when not."""
+"""Talking about the Hugging Face hub (is it reachable, what to tell the user when not) and checking
+local model folders before transformers loads them (what is missing, in the user's words)."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -25,12 +27,22 @@ def looks_like_network_problem(error: BaseException) -> bool:
     return hub_is_offline() or any(marker in text for marker in markers)
 
 
-def hub_error_message(what: str, error: BaseException) -> str:
-    """One line: what failed, and whether it is the network or the name."""
-    if looks_like_network_problem(error):
+def one_line(error: BaseException | str, limit: int = 200) -> str:
+    """The first line of an error, shortened at a word boundary (never mid-word) with an ellipsis."""
+    text = str(error).strip()
+    first = text.splitlines()[0].strip() if text else type(error).__name__
+    if len(first) <= limit:
+        return first
+    cut = first[:limit + 1].rsplit(None, 1)[0] if " " in first[:limit + 1] else first[:limit]
+    return cut.rstrip(" ,;:.(") + "…"
+
+
+def hub_error_message(what: str, error: BaseException, local: bool = False) -> str:
+    """One line: what failed, and whether it is the network or the name. A local folder never
+    blames the network (HF_HUB_OFFLINE would otherwise make every local problem look like one)."""
+    if not local and looks_like_network_problem(error):
         return f"cannot download {what}: {OFFLINE_HINT}"
-    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return f"cannot load {what}: {first[:200]}"
+    return f"cannot load {what}: {one_line(error)}"
 
 
 def is_cached(repo_id: str) -> bool:
@@ -58,14 +70,121 @@ def hub_reachable(timeout: float = 1.5) -> bool:
 
 
 def check_local_model(base: str) -> bool:
-    """True when `base` names a local model folder; a path that is meant as a folder but is not a
-    model folder raises `ModelError`; False means a hub id, left to the hub."""
+    """True when `base` names a local model folder with everything loading needs (else
+    `ModelError` saying what is missing); False means a hub id, left to the hub."""
     path = Path(base).expanduser()
     if path.exists():
-        if not (path / "config.json").is_file():
-            raise ModelError(f"{base}: not a Hugging Face model folder (no config.json); "
-                             "choose a folder saved with save_pretrained")
+        check_model_files(path)
         return True
     if base.startswith((".", "/", "~")) or base.count("/") > 1 or "\\" in base:
         raise ModelError(f"{base}: model folder not found")
     return False
+
+
+CONFIG = "config.json"
+FEATURE_CONFIGS = ("preprocessor_config.json", "processor_config.json")
+WEIGHTS = ("model.safetensors", "pytorch_model.bin")
+WEIGHT_INDEXES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
+INCOMPLETE = "the save or copy was interrupted: train again, or copy the whole folder again"
+EDITED = "the file was edited or damaged: train again, or copy the whole folder again"
+
+
+def check_model_files(folder: Path) -> dict:
+    """Check a local model folder before transformers sees it, and return its config.
+
+    Loading a half-written folder fails deep inside transformers with messages about the hub or
+    `ignore_mismatched_sizes`; these checks name the missing or damaged file instead.
+    """
+    if not folder.is_dir():
+        raise ModelError(f"{folder}: is a file, not a model folder; choose the folder that holds config.json")
+    if not (folder / CONFIG).is_file():
+        if (folder / "metadata.csv").is_file():
+            raise ModelError(f"{folder}: is a dataset folder, not a model; choose a model folder "
+                             "(trained models are in the dataset's models/ folder)")
+        raise ModelError(f"{folder}: not a Hugging Face model folder (no config.json); "
+                         "choose a folder saved with save_pretrained")
+    config = read_json_object(folder / CONFIG, INCOMPLETE)
+    _check_weights(folder)
+    if not any((folder / name).is_file() for name in FEATURE_CONFIGS):
+        raise ModelError(f"{folder}: has no preprocessor_config.json (the feature extractor settings); "
+                         "copy it from the base model's folder, or train again")
+    return config
+
+
+def read_json_object(path: Path, what_to_do: str) -> dict:
+    """A JSON file that must hold an object; a damaged one is a `ModelError` naming it."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ModelError(f"{path}: damaged ({one_line(error, 120)}); {what_to_do}") from error
+    if not isinstance(value, dict):
+        raise ModelError(f"{path}: damaged (not a JSON object); {what_to_do}")
+    return value
+
+
+def _check_weights(folder: Path) -> None:
+    files = [folder / name for name in WEIGHTS if (folder / name).is_file()]
+    for index in (folder / name for name in WEIGHT_INDEXES):
+        if index.is_file():
+            shards = read_json_object(index, INCOMPLETE).get("weight_map") or {}
+            missing = sorted({name for name in shards.values() if not (folder / str(name)).is_file()})
+            if missing:
+                raise ModelError(f"{folder}: weight file(s) missing: {', '.join(missing[:3])}; {INCOMPLETE}")
+            files += [folder / str(name) for name in set(shards.values())]
+    if not files:
+        raise ModelError(f"{folder}: has config.json but no weights (model.safetensors); {INCOMPLETE}")
+    for file in files:
+        if file.suffix == ".safetensors":
+            _check_safetensors(file)
+
+
+def _check_safetensors(path: Path) -> None:
+    """Header and size agree: a file cut short by a killed save or copy is caught before loading."""
+    size = path.stat().st_size
+    try:
+        with path.open("rb") as handle:
+            header_size = int.from_bytes(handle.read(8), "little")
+            if size < 8 or header_size > size - 8:
+                raise ValueError("header cut off")
+            header = json.loads(handle.read(header_size))
+        end = max((int(entry["data_offsets"][1]) for key, entry in header.items() if key != "__metadata__"),
+                  default=0)
+    except (ValueError, KeyError, TypeError, IndexError) as error:
+        raise ModelError(f"{path}: damaged weights file ({one_line(error, 80)}); {INCOMPLETE}") from error
+    if 8 + header_size + end > size:
+        raise ModelError(f"{path}: truncated weights file ({size} of {8 + header_size + end} bytes); {INCOMPLETE}")
+
+
+def check_classifier_folder(folder: Path | str) -> Path:
+    """A trained classifier folder, checked file by file before loading (see `check_model_files`),
+    with its label names in `id2label` under the keys 0..N-1."""
+    folder = Path(folder).expanduser()
+    if not folder.exists():
+        raise ModelError(f"{folder}: model folder not found")
+    config = check_model_files(folder)
+    label_names(folder, config)
+    return folder
+
+
+def label_names(folder: Path, config: dict) -> list[str] | None:
+    """The labels from a raw config.json, or a `ModelError` saying what is wrong with `id2label`.
+    None when it has none: transformers then gives two labels, LABEL_0 and LABEL_1 (and leaves
+    exactly those out when it saves a two-label model)."""
+    id2label = config.get("id2label")
+    if id2label is None:
+        return None
+    if not isinstance(id2label, dict) or not id2label:
+        raise ModelError(f"{folder}: config.json has no id2label (the intent names), so it is not a trained "
+                         "classifier; choose a folder made by training (in a dataset's models/ folder)")
+    by_id = {}
+    for key, value in id2label.items():
+        try:
+            by_id[int(key)] = value
+        except ValueError:
+            raise ModelError(f"{folder}: config.json id2label keys must be the numbers 0..N-1, not {key!r}; "
+                             f"{EDITED}") from None
+    missing = [i for i in range(len(by_id)) if i not in by_id]
+    if missing:
+        raise ModelError(f"{folder}: config.json id2label has no label for id {missing[0]} (ids must run "
+                         f"0..{len(by_id) - 1}); {EDITED}")
+    return [str(by_id[i]) for i in range(len(by_id))]

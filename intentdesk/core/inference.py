@@ -17,19 +17,32 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from intentdesk.core import audio, backbone, fastpath
+from intentdesk.core import audio, backbone, fastpath, hub
 from intentdesk.core.errors import AudioError, ModelError
 from intentdesk.core.inputs import InputBuilder
 from intentdesk.core.results import FileResult, Prediction
 
+# Longest stretch of a clip a raw-waveform model is given: attention cost grows with the square
+# of the length, so an hour-long file would never finish. Spectrogram models (Whisper) have
+# their own fixed window. Intent clips are a few seconds; longer input is cut and said so.
+LONGEST_INPUT_SECONDS = audio.DEFAULT_MAX_SECONDS
+
 
 def check_model_folder(folder: Path) -> Path:
-    folder = Path(folder).expanduser()
-    if not folder.is_dir():
-        raise ModelError(f"{folder}: model folder not found")
-    if not (folder / "config.json").is_file():
-        raise ModelError(f"{folder}: not a model folder (no config.json); choose a folder made by training")
-    return folder
+    """A trained classifier folder, checked file by file before loading (see `hub.check_classifier_folder`)."""
+    return hub.check_classifier_folder(folder)
+
+
+def describe_load_error(folder: Path, error: BaseException) -> str:
+    """What a failed `from_pretrained` of a checked folder means, in the user's terms."""
+    text = str(error)
+    if "ignore_mismatched_sizes" not in text and "size mismatch" not in text:
+        return hub.one_line(error)
+    if hub.label_names(folder, hub.read_json_object(folder / hub.CONFIG, hub.EDITED)) is None:
+        return ("config.json has no id2label (the intent names), and the weights do not have the 2 outputs "
+                f"that means; {hub.INCOMPLETE}")
+    return ("the weights do not fit config.json (e.g. id2label lists a different number of intents than the "
+            f"weights have); {hub.EDITED}")
 
 
 class Classifier:
@@ -44,7 +57,7 @@ class Classifier:
         reference = self._load_float32()
         config = reference.config
         self.config = config
-        self.labels = [config.id2label[i] for i in range(config.num_labels)]
+        self.labels = [str(config.id2label[i]) for i in range(config.num_labels)]
         self.limits = audio.AudioLimits(max_seconds=max_seconds)
         self._lock = threading.Lock()
         memo = fastpath.ChoiceMemo(self.model_dir) if precision == "auto" else None
@@ -59,7 +72,8 @@ class Classifier:
         try:
             model = api.AutoModelForAudioClassification.from_pretrained(self.model_dir)
         except Exception as error:
-            raise ModelError(f"{self.model_dir}: cannot load the model ({str(error).splitlines()[0][:200]})") from error
+            problem = describe_load_error(self.model_dir, error)
+            raise ModelError(f"{self.model_dir}: cannot load the model: {problem}") from error
         return model.to(self.device).eval()
 
     @property
@@ -72,8 +86,11 @@ class Classifier:
 
     def info(self) -> dict:
         """What the GUI shows about a model: labels, base model and stored eval metrics."""
-        metrics_file = self.model_dir / "metrics.json"
-        metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
+        try:  # the metrics are only shown: a missing or damaged file must not stop the model
+            metrics = json.loads((self.model_dir / "metrics.json").read_text())
+        except (OSError, ValueError):
+            metrics = {}
+        metrics = metrics if isinstance(metrics, dict) else {}
         extra = getattr(self.config, "intentdesk", None) or {}
         return {"labels": self.labels, "base_model": extra.get("base_model", self.config.model_type),
                 "mode": extra.get("mode"), "accuracy": metrics.get("accuracy"),
@@ -106,38 +123,73 @@ class Classifier:
         order = np.argsort(-probabilities, kind="stable")[: top_k or len(self.labels)]
         return [Prediction(self.labels[i], float(probabilities[i])) for i in order]
 
+    def check_scores(self, probabilities: np.ndarray, source: str) -> None:
+        """Raise `AudioError` when a clip's scores are not numbers (NaN from extreme sample
+        values): a ranking of NaNs would look like an answer, and NaN is not valid JSON."""
+        if not np.all(np.isfinite(probabilities)):
+            raise AudioError(source, "the model gives no usable scores for this audio (not finite numbers)",
+                             "check that it is ordinary sound with samples between -1 and 1")
+
+    @property
+    def longest_input_seconds(self) -> float:
+        """How much of a clip the model sees: its fixed window, or `LONGEST_INPUT_SECONDS`."""
+        return self.builder.fixed_window or LONGEST_INPUT_SECONDS
+
+    def fit_length(self, wave: np.ndarray) -> tuple[np.ndarray, str | None]:
+        """The part of a wave (at `self.rate`) the model uses, and a note when that is not all of it,
+        so a long recording is never scored on its first seconds without saying so."""
+        window = self.longest_input_seconds
+        keep = int(round(window * self.rate))
+        if len(wave) <= keep:
+            return wave, None
+        return wave[:keep], f"only the first {window:.1f} s of {len(wave) / self.rate:.1f} s were used"
+
     # ------------------------------------------------------------------ conveniences
     def load(self, source: Path | bytes, name: str | None = None) -> np.ndarray:
+        if isinstance(source, Path):
+            return self.load_file(source, name)[0]
         wave, _ = audio.load_audio(source, self.rate, name=name, limits=self.limits)
         return wave
 
-    def classify_array(self, samples: np.ndarray, rate: int, top_k: int | None = None) -> list[Prediction]:
-        wave = audio.check_array(samples, rate, limits=self.limits)
-        wave = audio.resample(wave, rate, self.rate)
-        return self.rank(self.scores([wave])[0], top_k)
+    def load_file(self, path: Path, name: str | None = None) -> tuple[np.ndarray, str | None]:
+        """The part of a file the model uses, and a note when that is not all of it. With no length
+        limit set, only that part is decoded: a two-hour file costs no more than its first window.
+        With a limit (the service), a longer file is refused instead (`AudioTooLong`)."""
+        if self.limits.max_seconds is not None:
+            wave, _ = audio.load_audio(path, self.rate, name=name or str(path), limits=self.limits)
+            return self.fit_length(wave)
+        window = self.longest_input_seconds
+        wave, _ = audio.load_audio(path, self.rate, name=name or str(path), limits=self.limits, cut_seconds=window)
+        wave, _ = self.fit_length(wave)  # resampling may round up by a sample
+        total = audio.duration_seconds(path)  # from the header; 0.0 when it does not say
+        if total > window + 1e-3:
+            return wave, f"only the first {window:.1f} s of {total:.1f} s were used"
+        if not total and len(wave) >= int(window * self.rate):
+            return wave, f"only the first {window:.1f} s were used"
+        return wave, None
+
+    def classify_array(self, samples: np.ndarray, rate: int, top_k: int | None = None,
+                       name: str = "recording") -> list[Prediction]:
+        wave = audio.check_array(samples, rate, name, limits=self.limits)
+        wave, _ = self.fit_length(audio.resample(wave, rate, self.rate))
+        probabilities = self.scores([wave])[0]
+        self.check_scores(probabilities, name)
+        return self.rank(probabilities, top_k)
 
     def classify_file(self, path: Path | str, top_k: int | None = None) -> FileResult:
         """One file; a bad file gives a result with `error` set instead of raising."""
-        try:
-            wave = self.load(Path(path), str(path))
-        except AudioError as error:
-            return FileResult(str(path), None, 0.0, str(error))
-        started = time.perf_counter()
-        probabilities = self.scores([wave])[0]
-        latency = (time.perf_counter() - started) * 1000
-        return FileResult(str(path), self.rank(probabilities, top_k), latency)
+        return self.classify_files([path], top_k)[0]
 
     def classify_files(self, paths: Sequence[Path | str], top_k: int | None = None,
                        batch_size: int = 1) -> list[FileResult]:
         """Many files; a bad file gives a result with `error` set. With `batch_size > 1`, clips
         that can share a forward pass without changing their scores do (see `scores_many`)."""
-        if batch_size <= 1:
-            return [self.classify_file(p, top_k) for p in paths]
         results: dict[int, FileResult] = {}
         waves: dict[int, np.ndarray] = {}
+        notes: dict[int, str | None] = {}
         for i, path in enumerate(paths):
             try:
-                waves[i] = self.load(Path(path), str(path))
+                waves[i], notes[i] = self.load_file(Path(path), str(path))
             except AudioError as error:
                 results[i] = FileResult(str(path), None, 0.0, str(error))
         ok = sorted(waves)
@@ -145,7 +197,12 @@ class Classifier:
         probabilities = self.scores_many([waves[i] for i in ok], batch_size)
         per_clip = (time.perf_counter() - started) * 1000 / max(1, len(ok))
         for i, row in zip(ok, probabilities):
-            results[i] = FileResult(str(paths[i]), self.rank(row, top_k), per_clip)
+            try:
+                self.check_scores(row, str(paths[i]))
+            except AudioError as error:
+                results[i] = FileResult(str(paths[i]), None, 0.0, str(error))
+                continue
+            results[i] = FileResult(str(paths[i]), self.rank(row, top_k), per_clip, note=notes[i])
         return [results[i] for i in range(len(paths))]
 
     def scores_many(self, waves: Sequence[np.ndarray], batch_size: int = 8,

@@ -20,9 +20,11 @@ class FileResult:
     ranking: list[Prediction] | None
     latency_ms: float
     error: str | None = None
+    note: str | None = None  # e.g. only part of a long clip was used
 
     def as_dict(self) -> dict:
         if self.error is not None:
             return {"file": self.file, "error": self.error}
-        return {"file": self.file, "ranking": [p.as_dict() for p in self.ranking or []],
-                "latency_ms": round(self.latency_ms, 3)}
+        answer = {"file": self.file, "ranking": [p.as_dict() for p in self.ranking or []],
+                  "latency_ms": round(self.latency_ms, 3)}
+        return {**answer, "note": self.note} if self.note else answer

@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import shutil
-import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -38,6 +36,7 @@ from intentdesk.core.events import (
 from intentdesk.core.inputs import InputBuilder, length_buckets, load_waves
 from intentdesk.core.metrics import classification_metrics
 from intentdesk.core.readiness import training_blockers
+from intentdesk.core.runs import check_output_dir, staged_folder
 from intentdesk.core.settings import MODE_DEFAULTS, TrainSettings
 from intentdesk.core.split import split_clips
 
@@ -274,6 +273,7 @@ def train(data_dir: Path | str, output_dir: Path | str, settings: TrainSettings 
     settings = (settings or TrainSettings()).resolved()
     cancel = cancel or threading.Event()
     torch.manual_seed(settings.seed)
+    output_dir = check_output_dir(Path(output_dir), Path(data_dir), settings.base_model)  # fail before training
     store = DatasetStore.open(Path(data_dir))
     device = backbone.pick_device(settings.device)
     problems = training_blockers(store)  # checked before any progress output: bad input fails first
@@ -362,28 +362,16 @@ def _two_stage_full(model, builder, data, settings, device, on_event, cancel) ->
 
 
 def save_model_folder(model, feature_extractor, output_dir: Path, metrics: dict, settings: TrainSettings) -> Path:
-    """Write the folder next to its final place, then swap it in: never a half-saved model."""
-    output_dir = output_dir.expanduser().resolve()
-    if output_dir.exists() and any(output_dir.iterdir()) and not (output_dir / "config.json").is_file():
-        raise IntentDeskError(f"{output_dir}: exists and is not a model folder; choose an empty or new folder")
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
-    try:
+    """Write the folder next to its final place, then swap it in: never a half-saved model, and
+    only ever in place of a model IntentDesk trained (checked again: the folder may have changed
+    during training)."""
+    output_dir = check_output_dir(output_dir)
+    with staged_folder(output_dir) as staging:
         model.config.intentdesk = {"base_model": settings.base_model, "mode": settings.mode}
         model.save_pretrained(staging)
         feature_extractor.save_pretrained(staging)
         (staging / "metrics.json").write_text(json.dumps(metrics, indent=1))
         (staging / "training_settings.json").write_text(json.dumps(asdict(settings), indent=1))
-        if output_dir.exists():
-            old = output_dir.with_name(f".{output_dir.name}.old-{time.time_ns()}")
-            output_dir.rename(old)
-            staging.rename(output_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            staging.rename(output_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return output_dir
 
 
