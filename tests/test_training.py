@@ -151,6 +151,29 @@ def test_missing_model_folder(learnable, tmp_path):
         train(learnable.root, tmp_path / "m", TrainSettings(base_model=str(tmp_path / "no-such-model")))
 
 
+def test_out_is_the_base_model_refused_before_training(learnable, tiny_wav2vec2):
+    """`--out` equal to `--base` used to train, then replace the user's base model folder."""
+    before = sorted((p.name, p.read_bytes()) for p in tiny_wav2vec2.iterdir())
+    events = []
+    with pytest.raises(TrainingError, match="is the base model folder"):
+        train(learnable.root, tiny_wav2vec2, TrainSettings(base_model=str(tiny_wav2vec2)), events.append)
+    assert events == [] and sorted((p.name, p.read_bytes()) for p in tiny_wav2vec2.iterdir()) == before
+
+
+def test_out_that_is_not_an_intentdesk_model_is_refused_before_training(learnable, saved_classifier, tmp_path,
+                                                                        tiny_wav2vec2):
+    """A Hugging Face folder the user owns (config.json, no training_settings.json) is not replaced."""
+    import shutil
+
+    users = tmp_path / "users-model"
+    shutil.copytree(saved_classifier, users)
+    events = []
+    with pytest.raises(TrainingError, match="not a model trained by IntentDesk"):
+        train(learnable.root, users, TrainSettings(base_model=str(tiny_wav2vec2)), events.append)
+    assert events == []
+    assert sorted(p.name for p in users.iterdir()) == sorted(p.name for p in saved_classifier.iterdir())
+
+
 def test_offline_hub_model_says_so(learnable, tmp_path):
     with pytest.raises(ModelError, match="hub cannot be reached"):
         train(learnable.root, tmp_path / "m", TrainSettings(base_model="facebook/wav2vec2-base"))

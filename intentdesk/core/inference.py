@@ -26,6 +26,9 @@ from intentdesk.core.results import FileResult, Prediction
 # of the length, so an hour-long file would never finish. Spectrogram models (Whisper) have
 # their own fixed window. Intent clips are a few seconds; longer input is cut and said so.
 LONGEST_INPUT_SECONDS = audio.DEFAULT_MAX_SECONDS
+# The modules an audio-classification head adds on top of a backbone (Wav2Vec2, HuBERT, WavLM,
+# Data2Vec, Whisper, AST): missing from a checkpoint, they mean nobody trained it to classify.
+HEAD_MODULES = ("classifier", "projector", "layer_weights")
 
 
 def check_model_folder(folder: Path) -> Path:
@@ -70,10 +73,16 @@ class Classifier:
     def _load_float32(self):
         api = backbone.transformers_api()
         try:
-            model = api.AutoModelForAudioClassification.from_pretrained(self.model_dir)
+            model, loading = api.AutoModelForAudioClassification.from_pretrained(self.model_dir,
+                                                                                 output_loading_info=True)
         except Exception as error:
             problem = describe_load_error(self.model_dir, error)
             raise ModelError(f"{self.model_dir}: cannot load the model: {problem}") from error
+        untrained = [key for key in loading.get("missing_keys", ()) if key.split(".")[0] in HEAD_MODULES]
+        if untrained:  # transformers fills them with random numbers: the ranking would be noise
+            raise ModelError(f"{self.model_dir}: has no trained classification head ({sorted(untrained)[0]} is not "
+                             "in its weights): it is a base model, not one trained on intents; train on it first "
+                             f"(intentdesk train DATA --base {self.model_dir} --out NEW_FOLDER)")
         return model.to(self.device).eval()
 
     @property
