@@ -72,6 +72,10 @@ BROKEN_MODELS = {
     "cut-weights-header": lambda f: _truncate(f / "model.safetensors", 0.001),
     "cut-config": lambda f: _truncate(f / "config.json", 0.5),
     "label-count-mismatch": lambda f: _edit_config(f, id2label={"0": "a", "1": "b"}),
+    "label-not-text": lambda f: _edit_config(f, id2label={"0": "a", "1": None, "2": "c"}),
+    "label-twice": lambda f: _edit_config(f, id2label={"0": "a", "1": "b", "2": "a"}),
+    "id2label-list": lambda f: _edit_config(f, id2label=["a", "b", "c"]),
+    "config-list": lambda f: (f / "config.json").write_text("[]"),
 }
 
 CASES = [
@@ -137,7 +141,9 @@ CASES = [
                              ("gap-id2label", "no label for id 1"), ("text-id2label", "not 'x'"),
                              ("no-preprocessor", "preprocessor_config.json"), ("cut-weights", "truncated"),
                              ("cut-weights-header", "model.safetensors"), ("cut-config", "config.json"),
-                             ("label-count-mismatch", "do not fit config.json")]],
+                             ("label-count-mismatch", "do not fit config.json"), ("label-not-text", "id 1 has None"),
+                             ("label-twice", "'a' twice"), ("id2label-list", "must map the ids"),
+                             ("config-list", "not a JSON object")]],
     ("evaluate-no-weights", ["evaluate", "{no-weights}", "{data}"], "no weights"),
     ("train-base-no-preprocessor", ["train", "{data}", "--base", "{no-preprocessor}", "--out", "{tmp}/o"],
      "preprocessor_config.json"),

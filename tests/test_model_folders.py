@@ -44,6 +44,15 @@ def test_local_folder_problem_is_not_blamed_on_the_hub(saved_classifier, tmp_pat
     assert "hub" not in str(error.value) and "preprocessor_config.json" in str(error.value)
 
 
+def test_a_trained_model_can_be_the_base_for_other_labels(saved_classifier):
+    """Training on top of an earlier run after adding a label: the old head (3 outputs) is replaced,
+    not refused with transformers' "ignore_mismatched_sizes" error."""
+    from intentdesk.core import backbone
+
+    model = backbone.load_classifier_model(str(saved_classifier), ["a", "b"])
+    assert model.config.id2label == {0: "a", 1: "b"} and model.classifier.out_features == 2
+
+
 def test_damaged_training_settings_name_the_file(saved_classifier, tone_dataset, tmp_path):
     from intentdesk.core.evaluation import evaluate_model
 

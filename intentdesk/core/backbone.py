@@ -87,8 +87,9 @@ def load_classifier_model(base: str, labels: list[str] | None = None, **config_o
         config.label2id = {label: i for i, label in enumerate(labels)}
     for key, value in config_overrides.items():
         setattr(config, key, value)
-    try:
-        model = api.AutoModelForAudioClassification.from_pretrained(base, config=config)
+    try:  # a base trained on other labels has a head of another size: with new labels it is replaced
+        model = api.AutoModelForAudioClassification.from_pretrained(base, config=config,
+                                                                    ignore_mismatched_sizes=labels is not None)
     except ValueError as error:
         raise ModelError(f"{base}: this architecture ({config.model_type}) cannot classify audio "
                          f"({one_line(error, 160)})") from error

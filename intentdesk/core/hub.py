@@ -173,18 +173,24 @@ def label_names(folder: Path, config: dict) -> list[str] | None:
     id2label = config.get("id2label")
     if id2label is None:
         return None
+    wanted = "config.json id2label must map the ids 0..N-1 to intent names"
     if not isinstance(id2label, dict) or not id2label:
-        raise ModelError(f"{folder}: config.json has no id2label (the intent names), so it is not a trained "
-                         "classifier; choose a folder made by training (in a dataset's models/ folder)")
+        raise ModelError(f"{folder}: {wanted} (it is {json.dumps(id2label)[:40]}); {EDITED}")
     by_id = {}
     for key, value in id2label.items():
         try:
             by_id[int(key)] = value
         except ValueError:
-            raise ModelError(f"{folder}: config.json id2label keys must be the numbers 0..N-1, not {key!r}; "
-                             f"{EDITED}") from None
+            raise ModelError(f"{folder}: {wanted}, not {key!r}; {EDITED}") from None
     missing = [i for i in range(len(by_id)) if i not in by_id]
     if missing:
         raise ModelError(f"{folder}: config.json id2label has no label for id {missing[0]} (ids must run "
                          f"0..{len(by_id) - 1}); {EDITED}")
-    return [str(by_id[i]) for i in range(len(by_id))]
+    labels = [by_id[i] for i in range(len(by_id))]
+    unusable = next((i for i, label in enumerate(labels) if not isinstance(label, str) or not label.strip()), None)
+    if unusable is not None:
+        raise ModelError(f"{folder}: {wanted}; id {unusable} has {labels[unusable]!r}; {EDITED}")
+    twice = next((label for i, label in enumerate(labels) if label in labels[:i]), None)
+    if twice is not None:
+        raise ModelError(f"{folder}: config.json id2label names the intent {twice!r} twice; {EDITED}")
+    return labels
