@@ -175,7 +175,7 @@ def label_names(folder: Path, config: dict) -> list[str] | None:
         return None
     wanted = "config.json id2label must map the ids 0..N-1 to intent names"
     if not isinstance(id2label, dict) or not id2label:
-        raise ModelError(f"{folder}: {wanted} (it is {json.dumps(id2label)[:40]}); {EDITED}")
+        raise ModelError(f"{folder}: {wanted} (it is {one_line(json.dumps(id2label), 40)}); {EDITED}")
     by_id = {}
     for key, value in id2label.items():
         try:

@@ -95,9 +95,7 @@ def check_output_dir(output_dir: Path, data_dir: Path | None = None, base_model:
     out = Path(output_dir).expanduser().resolve()
     if data_dir is not None:
         data = Path(data_dir).expanduser().resolve()
-        if out != data / MODELS and (data / MODELS) in out.parents:
-            pass  # the dataset's own runs (the app saves every run there)
-        else:
+        if (data / MODELS) not in out.parents:  # a run in the dataset's models/ is fine: the app saves them there
             _refuse_overlap(out, data, "the dataset folder")
     if base_model and Path(base_model).expanduser().exists():
         _refuse_overlap(out, Path(base_model).expanduser().resolve(), "the base model folder")
