@@ -96,3 +96,14 @@ def tone_dataset(tmp_path, tone_folder):
     store = DatasetStore.create(tmp_path / "data")
     import_into(store, str(tone_folder))
     return store
+
+
+@pytest.fixture(scope="session")
+def saved_whisper_classifier(tmp_path_factory, tiny_whisper):
+    """The tiny Whisper with a saved (random but fixed) classification head: a loadable trained model."""
+    from transformers import AutoModelForAudioClassification, WhisperFeatureExtractor
+
+    folder = tmp_path_factory.mktemp("whisper-classifier")
+    AutoModelForAudioClassification.from_pretrained(tiny_whisper, num_labels=3).save_pretrained(folder)
+    WhisperFeatureExtractor.from_pretrained(tiny_whisper).save_pretrained(folder)
+    return folder

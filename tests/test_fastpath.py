@@ -28,7 +28,7 @@ def test_rewritten_convolutions_equal_conv1d(shape):
         assert torch.allclose(y, conv(x.bfloat16().float()), atol=2e-2)
 
 
-@pytest.mark.parametrize("fixture", ["tiny_wav2vec2", "tiny_whisper"])
+@pytest.mark.parametrize("fixture", ["saved_classifier", "saved_whisper_classifier"])
 @pytest.mark.parametrize("precision", ["bf16", "int8"])
 def test_forced_format_stays_close_to_float32(request, fixture, precision):
     if precision == "bf16" and not backbone.cpu_has_bf16():
@@ -42,14 +42,14 @@ def test_forced_format_stays_close_to_float32(request, fixture, precision):
         assert np.abs(fast.scores([wave]) - exact.scores([wave])).max() <= fastpath.TOLERANCE
 
 
-def test_a_drifting_format_is_rejected(tiny_wav2vec2, monkeypatch):
+def test_a_drifting_format_is_rejected(saved_classifier, monkeypatch):
     def scrambled(model):
         fast = copy.deepcopy(model)
         fast.classifier.bias.data += 5 * torch.arange(fast.classifier.bias.numel())
         return fast
 
     monkeypatch.setitem(fastpath.CONVERTERS, "int8", scrambled)
-    classifier = Classifier(tiny_wav2vec2, precision="int8")
+    classifier = Classifier(saved_classifier, precision="int8")
     assert classifier.precision == "fp32"
     assert "differ from float32" in classifier.choice.rejected["int8"]
 
