@@ -25,9 +25,9 @@ def main() -> None:
     parser.add_argument("model")
     parser.add_argument("datasets", nargs="+")
     args = parser.parse_args()
-    from intentdesk.core.dataset import DatasetStore
-    from intentdesk.core.inference import Classifier
-    from intentdesk.core.inputs import load_waves
+    from intentdesk.core.data.store import DatasetStore
+    from intentdesk.core.inference.classifier import Classifier
+    from intentdesk.core.models.inputs import load_waves
 
     exact = Classifier(args.model, device="cpu", precision="fp32")
     fast = Classifier(args.model, device="cpu")

@@ -56,9 +56,9 @@ def main() -> None:
     args = parser.parse_args()
     from transformers import pipeline
 
-    from intentdesk.core.backbone import cpu_has_bf16, cpu_has_fast_bf16
-    from intentdesk.core.fastpath import candidates
-    from intentdesk.core.inference import Classifier
+    from intentdesk.core.inference.classifier import Classifier
+    from intentdesk.core.inference.precision import candidates
+    from intentdesk.core.models.backbone import cpu_has_bf16, cpu_has_fast_bf16
 
     with tempfile.TemporaryDirectory() as tmp:
         make_model(Path(tmp))

@@ -33,8 +33,8 @@ def main() -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModelForAudioClassification
 
-    from intentdesk.core.fastpath import median_ms
-    from intentdesk.core.inference import Classifier
+    from intentdesk.core.inference.classifier import Classifier
+    from intentdesk.core.inference.precision import median_ms
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

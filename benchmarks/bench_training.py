@@ -31,8 +31,8 @@ BATCH = 8
 
 
 def load_clips(folder: str, count: int, max_seconds: float, full_length: bool = False):
-    from intentdesk.core.dataset import DatasetStore
-    from intentdesk.core.inputs import load_waves
+    from intentdesk.core.data.store import DatasetStore
+    from intentdesk.core.models.inputs import load_waves
 
     store = DatasetStore.open(Path(folder))
     clips = store.clips[:count]
@@ -77,11 +77,11 @@ def run_trainer(waves, y, labels, max_seconds) -> list[float]:
 
 
 def run_full_mode(waves, y, labels, max_seconds) -> list[float]:
-    from intentdesk.core import backbone
     from intentdesk.core.events import StepEvent
-    from intentdesk.core.inputs import InputBuilder
-    from intentdesk.core.settings import TrainSettings
-    from intentdesk.core.training import FullTask, PreparedData, fit
+    from intentdesk.core.learning.settings import TrainSettings
+    from intentdesk.core.learning.trainer import FullTask, PreparedData, fit
+    from intentdesk.core.models import backbone
+    from intentdesk.core.models.inputs import InputBuilder
 
     model, extractor = make_model(labels)
     backbone.freeze_front_end(model)

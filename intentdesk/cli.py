@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from intentdesk.core.errors import AudioError, DatasetError, IntentDeskError
-from intentdesk.core.settings import PRECISIONS
+from intentdesk.core.learning.settings import PRECISIONS
 from intentdesk.paths import prepare_process
 
 EXIT_BAD_INPUT = 2
@@ -92,8 +92,8 @@ def share(text: str) -> float:
 def cmd_import(args: argparse.Namespace) -> int:
     """Import into DATA (created if needed). The source is checked before anything is written, and a
     failed or interrupted import removes only what it created itself, never a folder that was there."""
-    from intentdesk.core.dataset import DatasetStore
-    from intentdesk.core.importers import check_source, import_into
+    from intentdesk.core.data.importers import check_source, import_into
+    from intentdesk.core.data.store import DatasetStore
 
     data = Path(args.data).expanduser()
     check_source(args.source, data)
@@ -114,7 +114,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from intentdesk.core.events import EpochEvent, StageEvent, StepEvent, TrainStarted
-    from intentdesk.core.training import TrainSettings, train
+    from intentdesk.core.learning.trainer import TrainSettings, train
 
     settings = TrainSettings(base_model=args.base, mode=args.mode, epochs=args.epochs, max_seconds=args.max_seconds,
                              seed=args.seed, learning_rate=args.learning_rate, batch_size=args.batch_size,
@@ -154,7 +154,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from intentdesk.core.evaluation import evaluate_model
+    from intentdesk.core.inference.evaluation import evaluate_model
 
     metrics = evaluate_model(args.model, args.data, split=args.split, precision=args.precision)
     if args.json:
@@ -173,7 +173,7 @@ def add_precision_option(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from intentdesk.core.inference import Classifier, check_model_folder
+    from intentdesk.core.inference.classifier import Classifier, check_model_folder
 
     check_model_folder(Path(args.model))
     missing = [f for f in args.files if not Path(f).is_file()]
@@ -242,7 +242,7 @@ def check_app_inputs(dataset: str | None, model: str | None, fake_mic: str | Non
             raise DatasetError(f"{dataset}: not a dataset folder (no metadata.csv); choose one made by "
                                "IntentDesk (intentdesk import)")
     if model is not None:
-        from intentdesk.core.hub import check_classifier_folder
+        from intentdesk.core.models.hub import check_classifier_folder
 
         check_classifier_folder(model)
     if fake_mic is not None and not Path(fake_mic).expanduser().is_file():
@@ -386,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a bug: still one line for the user, the traceback on request
         if os.environ.get("INTENTDESK_DEBUG"):
             raise
-        from intentdesk.core.hub import one_line
+        from intentdesk.core.models.hub import one_line
 
         _print_err(f"error: unexpected {type(error).__name__}: {one_line(error)} "
                    "(run with INTENTDESK_DEBUG=1 for details, and please report it)")

@@ -50,10 +50,10 @@ def run() -> str:
     with tempfile.TemporaryDirectory(prefix="intentdesk-selftest-") as tmp:
         root = Path(tmp)
         os.environ["INTENTDESK_CACHE"] = str(root / "cache")
-        from intentdesk.core.dataset import DatasetStore
-        from intentdesk.core.inference import Classifier
-        from intentdesk.core.settings import TrainSettings
-        from intentdesk.core.training import train
+        from intentdesk.core.data.store import DatasetStore
+        from intentdesk.core.inference.classifier import Classifier
+        from intentdesk.core.learning.settings import TrainSettings
+        from intentdesk.core.learning.trainer import train
 
         store = DatasetStore.create(root / "data")
         for label, freq in TONES.items():

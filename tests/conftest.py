@@ -90,8 +90,8 @@ def tone_folder(tmp_path) -> Path:
 
 @pytest.fixture
 def tone_dataset(tmp_path, tone_folder):
-    from intentdesk.core.dataset import DatasetStore
-    from intentdesk.core.importers import import_into
+    from intentdesk.core.data.importers import import_into
+    from intentdesk.core.data.store import DatasetStore
 
     store = DatasetStore.create(tmp_path / "data")
     import_into(store, str(tone_folder))

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from intentdesk.core import audio
+from intentdesk.core.audio import io as audio
 from intentdesk.core.errors import AudioError
 from tests.conftest import tone
 

@@ -16,7 +16,7 @@ import pytest
 import soundfile as sf
 
 from intentdesk import cli
-from intentdesk.core.dataset import DatasetStore
+from intentdesk.core.data.store import DatasetStore
 from tests.conftest import tone
 
 
@@ -235,7 +235,7 @@ def test_app_options_at_top_level_open_the_app(monkeypatch, place):
 def test_non_finite_scores_are_a_file_error_and_json_stays_valid(place, capsys, monkeypatch, tmp_path):
     """1e30 samples (if they ever get past the audio checks) give NaN scores: the file fails with a
     message, --json stays strict JSON, and exit 2 when every file fails."""
-    from intentdesk.core import audio
+    from intentdesk.core.audio import io as audio
 
     model = tmp_path / "raw-input-model"  # no input normalisation: 1e30 reaches the network as it is
     shutil.copytree(place["model"], model)

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from intentdesk.core import dataset
-from intentdesk.core.dataset import DatasetStore
+from intentdesk.core.data import store as dataset
+from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import DatasetError
 from tests.conftest import tone
 
@@ -67,7 +67,7 @@ WRITER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     import soundfile as sf
-    from intentdesk.core.dataset import DatasetStore
+    from intentdesk.core.data.store import DatasetStore
     store = DatasetStore.open(sys.argv[1])  # opened once, like the GUI: later changes by others are unseen
     samples, rate = sf.read(sys.argv[2], dtype="float32")
     print("opened", flush=True)

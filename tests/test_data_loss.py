@@ -17,10 +17,11 @@ import pytest
 import soundfile as sf
 
 from intentdesk.cli import main
-from intentdesk.core import audio, dataset
-from intentdesk.core.dataset import DatasetStore
+from intentdesk.core.audio import io as audio
+from intentdesk.core.data import store as dataset
+from intentdesk.core.data.importers import import_into, import_label_folders
+from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import DatasetError
-from intentdesk.core.importers import import_into, import_label_folders
 from tests.conftest import tone, write_tone_folder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -208,9 +209,9 @@ def test_half_adopted_import_is_not_imported_twice(tmp_path):
 
 KILL_DURING_COMMIT = textwrap.dedent("""
     import os, sys
-    from intentdesk.core import dataset
-    from intentdesk.core.dataset import DatasetStore
-    from intentdesk.core.importers import import_into, import_label_folders
+    from intentdesk.core.data import store as dataset
+    from intentdesk.core.data.store import DatasetStore
+    from intentdesk.core.data.importers import import_into, import_label_folders
 
     real_place, moved = DatasetStore._place, []
     def place(self, *args):

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from intentdesk.core.dataset import DatasetStore
+from intentdesk.core.data.importers import import_into
+from intentdesk.core.data.split import split_clips
+from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import DatasetError
-from intentdesk.core.importers import import_into
-from intentdesk.core.split import split_clips
 from tests.conftest import tone, write_tone_folder
 
 
@@ -97,7 +97,7 @@ def test_import_skips_unreadable_files_and_names_them(tmp_path):
 def test_failed_import_leaves_dataset_unchanged(tmp_path, monkeypatch):
     """A disk error half way through moving files into clips/ takes the moved ones back out, and says
     what happened as a DatasetError (no OSError traceback)."""
-    from intentdesk.core import dataset
+    from intentdesk.core.data import store as dataset
 
     store = DatasetStore.create(tmp_path / "d")
     store.add_array(tone(440, 0.5), 16000, "keep")
@@ -224,7 +224,7 @@ def test_hub_import_maps_class_label_names(tmp_path):
     local = datasets.Dataset.from_dict(
         {"audio": payloads, "intent_class": [0, 1, 0, 1], "transcription": ["a", "b", "c", "d"]}, features=features)
     store = DatasetStore.create(tmp_path / "d")
-    from intentdesk.core.importers import import_hub
+    from intentdesk.core.data.importers import import_hub
 
     report = import_hub(store, "PolyAI/minds14", config="en-US", loader=lambda *a, **k: local)
     assert len(report.added) == 4

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from intentdesk.core.dataset import DatasetStore
+from intentdesk.core.data.importers import import_into
+from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import DatasetError
-from intentdesk.core.importers import import_into
 from tests.conftest import tone
 
 

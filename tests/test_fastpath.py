@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from intentdesk.core import backbone, fastpath
-from intentdesk.core.inference import Classifier
+from intentdesk.core.inference import precision as fastpath
+from intentdesk.core.inference.classifier import Classifier
+from intentdesk.core.models import backbone
 
 
 @pytest.mark.parametrize("shape", [dict(in_channels=1, out_channels=8, kernel_size=10, stride=5),

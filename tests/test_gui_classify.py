@@ -5,9 +5,9 @@ import pytest
 import soundfile as sf
 from PySide6.QtCore import QSettings
 
-from intentdesk.core.inference import Classifier
-from intentdesk.core.microphone import InputDevice, replay_factory
-from intentdesk.core.training import TrainSettings, train
+from intentdesk.core.audio.microphone import InputDevice, replay_factory
+from intentdesk.core.inference.classifier import Classifier
+from intentdesk.core.learning.trainer import TrainSettings, train
 from intentdesk.gui.main_window import MainWindow
 from tests.conftest import tone, write_tone_folder
 from tests.test_gui_label import drop
@@ -17,8 +17,8 @@ RATE = 16000
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory, tiny_wav2vec2):
-    from intentdesk.core.dataset import DatasetStore
-    from intentdesk.core.importers import import_into
+    from intentdesk.core.data.importers import import_into
+    from intentdesk.core.data.store import DatasetStore
 
     root = tmp_path_factory.mktemp("classify")
     store = DatasetStore.create(root / "data")

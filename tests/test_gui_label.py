@@ -8,8 +8,8 @@ import soundfile as sf
 from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from intentdesk.core.dataset import DatasetStore
-from intentdesk.core.microphone import InputDevice, MicrophoneError, replay_factory
+from intentdesk.core.audio.microphone import InputDevice, MicrophoneError, replay_factory
+from intentdesk.core.data.store import DatasetStore
 from intentdesk.gui.main_window import MainWindow
 from tests.conftest import tone
 

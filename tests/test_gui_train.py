@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
 
-from intentdesk.core.dataset import DatasetStore
-from intentdesk.core.importers import import_into
+from intentdesk.core.data.importers import import_into
+from intentdesk.core.data.store import DatasetStore
 from intentdesk.gui.main_window import MainWindow
 from tests.conftest import tone, write_tone_folder
 

@@ -18,10 +18,10 @@ import soundfile as sf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from intentdesk.core import audio
-from intentdesk.core.dataset import DatasetStore
+from intentdesk.core.audio import io as audio
+from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import AudioError, AudioTooLong
-from intentdesk.core.inputs import load_waves
+from intentdesk.core.models.inputs import load_waves
 from tests.conftest import tone
 
 LIMITS = audio.AudioLimits(max_seconds=1.0)

@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from intentdesk.core import audio
-from intentdesk.core.inference import Classifier
-from intentdesk.core.training import TrainSettings, train
+from intentdesk.core.audio import io as audio
+from intentdesk.core.inference.classifier import Classifier
+from intentdesk.core.learning.trainer import TrainSettings, train
 from tests.conftest import write_tone_folder
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, tiny_wav2vec2):
-    from intentdesk.core.dataset import DatasetStore
-    from intentdesk.core.importers import import_into
+    from intentdesk.core.data.importers import import_into
+    from intentdesk.core.data.store import DatasetStore
 
     root = tmp_path_factory.mktemp("trained")
     store = DatasetStore.create(root / "data")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
-from intentdesk.core.metrics import classification_metrics
+from intentdesk.core.learning.metrics import classification_metrics
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -32,7 +32,7 @@ def test_training_metrics_do_not_import_scikit_learn():
     import subprocess
     import sys
 
-    code = ("import sys; from intentdesk.core.training import train; from intentdesk.core.evaluation import "
+    code = ("import sys; from intentdesk.core.learning.trainer import train; from intentdesk.core.inference.evaluation import "
             "evaluate_model; print('sklearn' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
     assert out.strip() == "False"

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from intentdesk.core import hub, runs
+from intentdesk.core import runs
 from intentdesk.core.errors import ModelError, TrainingError
-from intentdesk.core.settings import TrainSettings
+from intentdesk.core.learning.settings import TrainSettings
+from intentdesk.core.models import hub
 from tests.conftest import tone
 
 
@@ -33,7 +34,7 @@ def test_hub_error_message_is_never_cut_mid_word():
 
 
 def test_local_folder_problem_is_not_blamed_on_the_hub(saved_classifier, tmp_path, monkeypatch):
-    from intentdesk.core import backbone
+    from intentdesk.core.models import backbone
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     folder = tmp_path / "model"
@@ -47,14 +48,14 @@ def test_local_folder_problem_is_not_blamed_on_the_hub(saved_classifier, tmp_pat
 def test_a_trained_model_can_be_the_base_for_other_labels(saved_classifier):
     """Training on top of an earlier run after adding a label: the old head (3 outputs) is replaced,
     not refused with transformers' "ignore_mismatched_sizes" error."""
-    from intentdesk.core import backbone
+    from intentdesk.core.models import backbone
 
     model = backbone.load_classifier_model(str(saved_classifier), ["a", "b"])
     assert model.config.id2label == {0: "a", 1: "b"} and model.classifier.out_features == 2
 
 
 def test_damaged_training_settings_name_the_file(saved_classifier, tone_dataset, tmp_path):
-    from intentdesk.core.evaluation import evaluate_model
+    from intentdesk.core.inference.evaluation import evaluate_model
 
     folder = tmp_path / "model"
     shutil.copytree(saved_classifier, folder)
@@ -69,7 +70,7 @@ def saving(saved_classifier):
     """save_model_folder with a real (tiny) model: (call, settings)."""
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
-    from intentdesk.core.training import save_model_folder
+    from intentdesk.core.learning.trainer import save_model_folder
 
     model = AutoModelForAudioClassification.from_pretrained(saved_classifier)
     extractor = AutoFeatureExtractor.from_pretrained(saved_classifier)
@@ -120,7 +121,7 @@ def test_output_next_to_dataset_and_base_model(tmp_path, saved_classifier):
 
 
 def test_unwritable_output_is_refused_before_anything_runs(tmp_path, monkeypatch, tone_dataset, tiny_wav2vec2):
-    from intentdesk.core.training import train
+    from intentdesk.core.learning.trainer import train
 
     def read_only(*_args, **_kwargs):
         raise OSError(30, "Read-only file system")
@@ -183,7 +184,7 @@ def test_failed_save_leaves_nothing(tmp_path):
 
 # ------------------------------------------------------------------ long clips
 def test_long_clip_gets_a_note_and_is_scored_on_its_start(saved_classifier, tmp_path, monkeypatch):
-    from intentdesk.core import inference
+    from intentdesk.core.inference import classifier as inference
 
     monkeypatch.setattr(inference, "LONGEST_INPUT_SECONDS", 1.0)
     start = tone(300, 1.0)
@@ -203,7 +204,7 @@ def test_whisper_window_is_reported(tiny_whisper, tmp_path, capsys):
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
     from intentdesk import cli
-    from intentdesk.core import backbone
+    from intentdesk.core.models import backbone
 
     model = AutoModelForAudioClassification.from_pretrained(tiny_whisper, num_labels=2)
     extractor = AutoFeatureExtractor.from_pretrained(tiny_whisper)

@@ -22,7 +22,7 @@ import soundfile as sf
 from fastapi.testclient import TestClient
 
 from intentdesk.core.errors import IntentDeskError
-from intentdesk.core.inference import Classifier
+from intentdesk.core.inference.classifier import Classifier
 from intentdesk.service.app import ServiceOptions, create_app
 from intentdesk.service.batcher import MicroBatcher, ServiceClosed
 from intentdesk.service.runner import BackgroundService, free_port

@@ -7,18 +7,18 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from intentdesk.core.dataset import DatasetStore
+from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import ModelError, TrainingError
-from intentdesk.core.evaluation import evaluate_model
 from intentdesk.core.events import EpochEvent, StepEvent, TrainFinished, TrainStarted
-from intentdesk.core.inference import Classifier
-from intentdesk.core.training import TrainSettings, train
+from intentdesk.core.inference.classifier import Classifier
+from intentdesk.core.inference.evaluation import evaluate_model
+from intentdesk.core.learning.trainer import TrainSettings, train
 from tests.conftest import tone, write_tone_folder
 
 
 @pytest.fixture
 def learnable(tmp_path):
-    from intentdesk.core.importers import import_into
+    from intentdesk.core.data.importers import import_into
 
     store = DatasetStore.create(tmp_path / "data")
     import_into(store, str(write_tone_folder(tmp_path / "src", per_label=10)))
@@ -180,7 +180,7 @@ def test_offline_hub_model_says_so(learnable, tmp_path):
 
 
 def test_whole_clips_are_kept_up_to_max_seconds(tmp_path, tiny_wav2vec2):
-    from intentdesk.core.inputs import load_waves
+    from intentdesk.core.models.inputs import load_waves
 
     path = tmp_path / "long.wav"
     sf.write(path, tone(300, 10.0), 16000)
@@ -192,7 +192,7 @@ def test_training_uses_bf16_only_where_it_is_fast(monkeypatch):
     """AVX512-BF16 without AMX made training slower than float32, so autocast needs AMX (or CUDA)."""
     import torch
 
-    from intentdesk.core import backbone
+    from intentdesk.core.models import backbone
 
     cpu = torch.device("cpu")
     monkeypatch.setattr(backbone, "cpu_has_bf16", lambda: True)

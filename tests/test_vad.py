@@ -1,6 +1,6 @@
 import numpy as np
 
-from intentdesk.core.vad import UtteranceSegmenter, trim_silence
+from intentdesk.core.audio.vad import UtteranceSegmenter, trim_silence
 from tests.conftest import tone
 
 RATE = 16000

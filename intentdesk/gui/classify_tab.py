@@ -28,13 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from intentdesk.core import audio
-from intentdesk.core.dataset import DatasetStore
+from intentdesk.core.audio import io as audio
+from intentdesk.core.audio.microphone import MicrophoneError, Recorder, StreamFactory
+from intentdesk.core.audio.vad import UtteranceSegmenter, trim_silence
+from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError
-from intentdesk.core.microphone import MicrophoneError, Recorder, StreamFactory
-from intentdesk.core.results import FileResult, Prediction
+from intentdesk.core.inference.results import FileResult, Prediction
 from intentdesk.core.runs import list_runs
-from intentdesk.core.vad import UtteranceSegmenter, trim_silence
 from intentdesk.gui.jobs import Job
 from intentdesk.gui.widgets import MessageBar, WaveformView, accept_file_drags, dropped_paths, side_by_side
 
@@ -45,14 +45,14 @@ TABLE_COLUMNS = ("File", "Top intent", "Score", "Second intent", "Time (ms)")
 
 def load_classifier(folder: Path):
     """Runs in a worker: importing torch and transformers takes seconds, never on the GUI thread."""
-    from intentdesk.core.inference import Classifier
+    from intentdesk.core.inference.classifier import Classifier
 
     return Classifier(folder)
 
 
 SERVICE_PORT = 8000  # the usual first choice; another free port when it is taken
 
-# How the chosen inference format reads to a user (core/fastpath.py picks it per machine).
+# How the chosen inference format reads to a user (core/inference/precision.py picks it per machine).
 PRECISION_NAMES = {"fp32": "float32", "bf16": "bfloat16 (fast path)", "int8": "int8 (fast path)"}
 
 
@@ -393,7 +393,7 @@ class ClassifyTab(QWidget):
             self.export_csv(Path(name))
 
     def export_csv(self, path: Path) -> None:
-        from intentdesk.core.atomic import atomic_open
+        from intentdesk.core.files import atomic_open
 
         with atomic_open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)

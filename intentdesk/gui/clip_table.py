@@ -6,8 +6,8 @@ import datetime as dt
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 
-from intentdesk.core import audio
-from intentdesk.core.dataset import Clip, DatasetStore
+from intentdesk.core.audio import io as audio
+from intentdesk.core.data.store import Clip, DatasetStore
 
 COLUMNS = ("File", "Label", "Duration (s)", "Date")
 LABEL_COLUMN = 1

@@ -24,12 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from intentdesk.core import audio
-from intentdesk.core.dataset import DatasetStore, ImportReport
+from intentdesk.core.audio import io as audio
+from intentdesk.core.audio.microphone import InputDevice, MicrophoneError, Recorder, StreamFactory, play
+from intentdesk.core.audio.vad import trim_silence
+from intentdesk.core.data.importers import import_label_folders
+from intentdesk.core.data.store import DatasetStore, ImportReport
 from intentdesk.core.errors import IntentDeskError
-from intentdesk.core.importers import import_label_folders
-from intentdesk.core.microphone import InputDevice, MicrophoneError, Recorder, StreamFactory, play
-from intentdesk.core.vad import trim_silence
 from intentdesk.gui.clip_table import ClipTableModel, LabelFilter
 from intentdesk.gui.jobs import Job
 from intentdesk.gui.widgets import (

@@ -9,9 +9,9 @@ from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMessageBox, QTabWidget
 
 from intentdesk import __version__
-from intentdesk.core.dataset import DatasetStore
+from intentdesk.core.audio.microphone import StreamFactory, input_devices
+from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError
-from intentdesk.core.microphone import StreamFactory, input_devices
 from intentdesk.gui.gc_guard import collect_in_gui_thread
 from intentdesk.gui.label_tab import LabelTab
 from intentdesk.paths import datasets_home
@@ -140,7 +140,7 @@ class MainWindow(QMainWindow):
             self.import_source(parts[0], config=parts[1] if len(parts) > 1 else None)
 
     def import_source(self, source: str, config: str | None = None) -> None:
-        from intentdesk.core.importers import import_into
+        from intentdesk.core.data.importers import import_into
 
         store = self.store
         self.tabs.setCurrentWidget(self.label_tab)

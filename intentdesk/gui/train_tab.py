@@ -34,11 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from intentdesk.core.dataset import DatasetStore
+from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.events import EpochEvent, StageEvent, StepEvent, TrainFinished, TrainStarted
-from intentdesk.core.hub import DEFAULT_BASE_MODEL
+from intentdesk.core.learning.settings import MODE_DEFAULTS, TrainSettings
+from intentdesk.core.models.hub import DEFAULT_BASE_MODEL
 from intentdesk.core.runs import list_runs, new_run_dir, read_run
-from intentdesk.core.settings import MODE_DEFAULTS, TrainSettings
 from intentdesk.gui.jobs import Job
 from intentdesk.gui.plots import ConfusionMatrixView, TrainingCurves
 from intentdesk.gui.widgets import MessageBar, side_by_side
@@ -46,7 +46,7 @@ from intentdesk.gui.widgets import MessageBar, side_by_side
 
 def run_training(data_root: Path, out: Path, settings: TrainSettings, emit, cancel):
     """Runs in the worker thread, imports included: torch takes seconds to import."""
-    from intentdesk.core.training import train
+    from intentdesk.core.learning.trainer import train
 
     return train(data_root, out, settings, emit, cancel)
 
@@ -226,7 +226,7 @@ class TrainTab(QWidget):
 
     def update_blockers(self, check_files: bool = True) -> list[str]:
         """Explain what stops training; the Start button is enabled only when nothing does."""
-        from intentdesk.core.readiness import base_model_blocker, training_blockers, unreadable_clips
+        from intentdesk.core.data.health import base_model_blocker, training_blockers, unreadable_clips
 
         problems: list[str] = []
         if self.store is None:

@@ -28,12 +28,12 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from intentdesk.core import audio
+from intentdesk.core.audio import io as audio
 from intentdesk.core.errors import AudioError, AudioTooLong, IntentDeskError
 from intentdesk.service.batcher import MicroBatcher, ServiceClosed
 
 if TYPE_CHECKING:
-    from intentdesk.core.inference import Classifier
+    from intentdesk.core.inference.classifier import Classifier
 
 # Load balancers probe /health and browsers open the help page without the key.
 OPEN_PATHS = {("GET", "/health"), ("GET", "/"), ("GET", "/classify")}

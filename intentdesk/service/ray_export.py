@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from intentdesk.core.errors import IntentDeskError
-from intentdesk.core.inference import check_model_folder
+from intentdesk.core.inference.classifier import check_model_folder
 
 
 class IntentDeployment:
@@ -28,7 +28,7 @@ class IntentDeployment:
 
     def __init__(self, model_dir: str, max_seconds: float = 30.0, max_body_bytes: int = 10 * 2**20,
                  body_timeout_s: float = 60.0) -> None:
-        from intentdesk.core.inference import Classifier
+        from intentdesk.core.inference.classifier import Classifier
 
         self.classifier = Classifier(model_dir, max_seconds=max_seconds)
         self.max_body_bytes = max_body_bytes

@@ -148,7 +148,7 @@ def url_of(sock: socket.socket) -> str:
 
 
 def build_app(model_dir: Path | str, options, precision: str = "auto"):
-    from intentdesk.core.inference import Classifier
+    from intentdesk.core.inference.classifier import Classifier
     from intentdesk.service.app import create_app
 
     classifier = Classifier(model_dir, precision=precision)

@@ -49,9 +49,9 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from filelock import FileLock, Timeout
 
-from intentdesk.core import audio
-from intentdesk.core.atomic import atomic_create_bytes, atomic_open, move_no_clobber
+from intentdesk.core.audio import io as audio
 from intentdesk.core.errors import AudioError, DatasetError
+from intentdesk.core.files import atomic_create_bytes, atomic_open, move_no_clobber
 
 METADATA = "metadata.csv"
 CLIPS = "clips"

@@ -35,9 +35,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from intentdesk.core import audio, backbone
-from intentdesk.core.atomic import atomic_write_bytes
-from intentdesk.core.settings import PRECISIONS
+from intentdesk.core.audio import io as audio
+from intentdesk.core.files import atomic_write_bytes
+from intentdesk.core.learning.settings import PRECISIONS
+from intentdesk.core.models import backbone
 from intentdesk.paths import cache_home
 from intentdesk.resources import resource_dir
 

@@ -22,11 +22,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from intentdesk.core import audio, backbone
+from intentdesk.core.audio import io as audio
 from intentdesk.core.errors import ModelError
 from intentdesk.core.events import EventCallback, StageEvent
-from intentdesk.core.inputs import InputBuilder, length_buckets
-from intentdesk.core.training import PreparedData, TrainSettings, split_head_params
+from intentdesk.core.learning.trainer import PreparedData, TrainSettings, split_head_params
+from intentdesk.core.models import backbone
+from intentdesk.core.models.inputs import InputBuilder, length_buckets
 from intentdesk.paths import cache_home
 
 WAV2VEC2_FAMILY = {"wav2vec2", "hubert", "data2vec-audio"}

@@ -12,7 +12,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from intentdesk.core.errors import TrainingError
-from intentdesk.core.hub import DEFAULT_BASE_MODEL
+from intentdesk.core.models.hub import DEFAULT_BASE_MODEL
 
 # Number formats for inference (see the inference precision package); "auto" picks the fastest correct one here.
 PRECISIONS = ("auto", "fp32", "bf16", "int8")

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from intentdesk.core.dataset import DatasetStore
+from intentdesk.core.data.split import split_clips
+from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import ModelError, TrainingError
 from intentdesk.core.events import EventCallback, StageEvent, ignore
-from intentdesk.core.hub import read_json_object
-from intentdesk.core.inference import Classifier, check_model_folder
-from intentdesk.core.inputs import load_waves
-from intentdesk.core.metrics import classification_metrics
-from intentdesk.core.split import split_clips
+from intentdesk.core.inference.classifier import Classifier, check_model_folder
+from intentdesk.core.learning.metrics import classification_metrics
+from intentdesk.core.models.hub import read_json_object
+from intentdesk.core.models.inputs import load_waves
 
 
 def evaluate_model(model_dir: Path | str, data_dir: Path | str, split: str = "eval", batch_size: int = 8,

@@ -3,7 +3,7 @@
 Results match `transformers.pipeline("audio-classification", model=DIR)`: the same feature
 extractor call, the same forward pass, softmax over the logits, labels from `id2label`. On a
 CPU the forward pass runs in the fastest number format that agrees with float32 on this
-machine (`intentdesk.core.fastpath`); `precision="fp32"` gives the pipeline's exact numbers.
+machine (`intentdesk.core.inference.precision`); `precision="fp32"` gives the pipeline's exact numbers.
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from intentdesk.core import audio, backbone, fastpath, hub
+from intentdesk.core.audio import io as audio
 from intentdesk.core.errors import AudioError, ModelError
-from intentdesk.core.inputs import InputBuilder
-from intentdesk.core.results import FileResult, Prediction
+from intentdesk.core.inference import precision as fastpath
+from intentdesk.core.inference.results import FileResult, Prediction
+from intentdesk.core.models import backbone, hub
+from intentdesk.core.models.inputs import InputBuilder
 
 # Longest stretch of a clip a raw-waveform model is given: attention cost grows with the square
 # of the length, so an hour-long file would never finish. Spectrogram models (Whisper) have

@@ -15,10 +15,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from intentdesk.core import audio
-from intentdesk.core.dataset import METADATA, DatasetStore, ImportReport, read_metadata_table
+from intentdesk.core.audio import io as audio
+from intentdesk.core.data.store import METADATA, DatasetStore, ImportReport, read_metadata_table
 from intentdesk.core.errors import DatasetError
-from intentdesk.core.hub import hub_error_message
+from intentdesk.core.models.hub import hub_error_message
 
 LABEL_COLUMN_GUESSES = ("label", "intent_class", "intent", "labels", "class")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 
-from intentdesk.core.dataset import Clip
+from intentdesk.core.data.store import Clip
 
 EVAL_NAMES = {"eval", "test", "validation", "valid", "dev"}
 TRAIN_NAMES = {"train", "training"}

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from intentdesk.core import audio
-from intentdesk.core.backbone import window_seconds
+from intentdesk.core.audio import io as audio
+from intentdesk.core.models.backbone import window_seconds
 
 
 @dataclass

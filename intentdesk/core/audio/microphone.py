@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from intentdesk.core.audio.vad import level_db
 from intentdesk.core.errors import IntentDeskError
-from intentdesk.core.vad import level_db
 
 RATE = 16000
 BLOCK = 800  # 50 ms
@@ -157,7 +157,7 @@ class ReplayStream:
 
     def __init__(self, path: Path, *, samplerate: int, blocksize: int, callback, speed: float = 1.0,
                  loop: bool = True, **_ignored) -> None:
-        from intentdesk.core import audio
+        from intentdesk.core.audio import io as audio
 
         self.wave, _ = audio.load_audio(Path(path), samplerate, limits=audio.AudioLimits(max_seconds=None))
         self.blocksize = blocksize

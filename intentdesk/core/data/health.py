@@ -3,9 +3,10 @@ so the GUI can explain what blocks training before anything heavy is loaded."""
 
 from __future__ import annotations
 
-from intentdesk.core import audio, hub
-from intentdesk.core.dataset import DatasetStore
+from intentdesk.core.audio import io as audio
+from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError
+from intentdesk.core.models import hub
 
 MIN_CLIPS_PER_LABEL = 2
 

@@ -3,7 +3,7 @@
 Two modes share everything here and differ only in *what* is trained (a `Task`):
 - full: the whole backbone (convolutional front end frozen) on waveforms, see `FullTask`;
 - quick: the backbone frozen up to its last layer(s), whose inputs are cached on disk, see
-  `intentdesk.core.quick`. Both save the same kind of Hugging Face folder.
+  `intentdesk.core.learning.quick`. Both save the same kind of Hugging Face folder.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from intentdesk.core import audio, backbone
-from intentdesk.core.dataset import DatasetStore
+from intentdesk.core.audio import io as audio
+from intentdesk.core.data.health import training_blockers
+from intentdesk.core.data.split import split_clips
+from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError, TrainingError
 from intentdesk.core.events import (
     EpochEvent,
@@ -33,12 +35,11 @@ from intentdesk.core.events import (
     TrainStarted,
     ignore,
 )
-from intentdesk.core.inputs import InputBuilder, length_buckets, load_waves
-from intentdesk.core.metrics import classification_metrics
-from intentdesk.core.readiness import training_blockers
+from intentdesk.core.learning.metrics import classification_metrics
+from intentdesk.core.learning.settings import MODE_DEFAULTS, TrainSettings
+from intentdesk.core.models import backbone
+from intentdesk.core.models.inputs import InputBuilder, length_buckets, load_waves
 from intentdesk.core.runs import check_output_dir, staged_folder
-from intentdesk.core.settings import MODE_DEFAULTS, TrainSettings
-from intentdesk.core.split import split_clips
 
 
 @dataclass
@@ -314,7 +315,7 @@ def train(data_dir: Path | str, output_dir: Path | str, settings: TrainSettings 
 
 
 def _quick_task(model, builder, data, settings, device, on_event, cancel) -> Task:
-    from intentdesk.core.quick import QuickTask
+    from intentdesk.core.learning.quick import QuickTask
 
     return QuickTask.build(model, builder, data, settings, device, on_event, cancel,
                            fingerprint=model_fingerprint(settings.base_model, settings))
@@ -329,7 +330,7 @@ def _two_stage_full(model, builder, data, settings, device, on_event, cancel) ->
     cheap), and stage 2 fine-tunes the whole backbone from there with a small learning rate.
     Stage 2 starts by scoring the stage-1 model, so the saved model is never worse than it.
     """
-    from intentdesk.core.quick import check_quick_support
+    from intentdesk.core.learning.quick import check_quick_support
 
     first_epoch, history, step_losses, starting_epoch = 1, [], [], None
     started = time.monotonic()

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from intentdesk.core.errors import ModelError
-from intentdesk.core.hub import check_local_model, hub_error_message, one_line
+from intentdesk.core.models.hub import check_local_model, hub_error_message, one_line
 
 WHISPER_FRAMES_PER_SECOND = 50  # encoder positions per second of audio (10 ms hop, stride-2 conv)
 

@@ -1,0 +1,1 @@
+"""Audio in and out: decoding and checking clips, voice activity, the microphone."""

@@ -1,0 +1,1 @@
+"""The dataset: its store on disk, importers, the train/eval split and health checks."""

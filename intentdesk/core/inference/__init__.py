@@ -1,0 +1,1 @@
+"""Using a trained model: the classifier, fast number formats, results and evaluation."""

@@ -1,0 +1,1 @@
+"""Training: settings, data preparation, quick and full modes, the epoch loop, metrics."""

@@ -1,0 +1,1 @@
+"""Pretrained speech models: finding them (hub or folder), loading and adapting, building inputs."""
