@@ -26,6 +26,7 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check intentdesk tests benchmarks
+	$(VENV)/bin/lint-imports
 
 # The packaged app (PyInstaller, build.spec) in dist/IntentDesk; `make smoke` also runs it.
 dist: setup

@@ -4,7 +4,7 @@ import soundfile as sf
 
 from intentdesk.core.audio import io as audio
 from intentdesk.core.errors import AudioError
-from tests.conftest import tone
+from tests.helpers import tone
 
 
 def test_loads_8k_stereo_as_16k_mono(tmp_path):

@@ -17,7 +17,7 @@ import soundfile as sf
 
 from intentdesk import cli
 from intentdesk.core.data.store import DatasetStore
-from tests.conftest import tone
+from tests.helpers import tone
 
 
 @pytest.fixture(scope="module")

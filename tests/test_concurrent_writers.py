@@ -19,7 +19,7 @@ import soundfile as sf
 from intentdesk.core.data import store as dataset
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import DatasetError
-from tests.conftest import tone
+from tests.helpers import tone
 
 ROOT = Path(__file__).resolve().parents[1]
 

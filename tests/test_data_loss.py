@@ -22,7 +22,7 @@ from intentdesk.core.data import store as dataset
 from intentdesk.core.data.importers import import_into, import_label_folders
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import DatasetError
-from tests.conftest import tone, write_tone_folder
+from tests.helpers import tone, write_tone_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,7 @@ from intentdesk.core.data.importers import import_into
 from intentdesk.core.data.split import split_clips
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import DatasetError
-from tests.conftest import tone, write_tone_folder
+from tests.helpers import tone, write_tone_folder
 
 
 def rows(store):

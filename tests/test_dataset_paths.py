@@ -15,7 +15,7 @@ import soundfile as sf
 from intentdesk.core.data.importers import import_into
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import DatasetError
-from tests.conftest import tone
+from tests.helpers import tone
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ from intentdesk.core.audio.microphone import InputDevice, replay_factory
 from intentdesk.core.inference.classifier import Classifier
 from intentdesk.core.learning.trainer import TrainSettings, train
 from intentdesk.gui.main_window import MainWindow
-from tests.conftest import tone, write_tone_folder
-from tests.test_gui_label import drop
+from tests.helpers import drop, tone, write_tone_folder
 
 RATE = 16000
 

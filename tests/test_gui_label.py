@@ -5,13 +5,12 @@ import csv
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtCore import QSettings, Qt
 
 from intentdesk.core.audio.microphone import InputDevice, MicrophoneError, replay_factory
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.gui.main_window import MainWindow
-from tests.conftest import tone
+from tests.helpers import drop, tone
 
 RATE = 16000
 
@@ -104,13 +103,6 @@ def test_relabel_delete_undo(qtbot, window, monkeypatch):
     qtbot.keyClick(tab.table, Qt.Key_Z, Qt.ControlModifier)
     assert len(metadata(store)) == 3
     assert all((store.root / r["file_name"]).is_file() for r in metadata(store))
-
-
-def drop(widget, paths):
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    event = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
-    widget.dropEvent(event)
 
 
 def test_dropped_corrupt_file_is_reported_and_changes_nothing(qtbot, window, tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
 from intentdesk.core.data.importers import import_into
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.gui.main_window import MainWindow
-from tests.conftest import tone, write_tone_folder
+from tests.helpers import tone, write_tone_folder
 
 
 @pytest.fixture

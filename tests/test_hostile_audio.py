@@ -22,7 +22,7 @@ from intentdesk.core.audio import io as audio
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import AudioError, AudioTooLong
 from intentdesk.core.models.inputs import load_waves
-from tests.conftest import tone
+from tests.helpers import tone
 
 LIMITS = audio.AudioLimits(max_seconds=1.0)
 

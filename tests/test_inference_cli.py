@@ -11,7 +11,7 @@ import soundfile as sf
 from intentdesk.core.audio import io as audio
 from intentdesk.core.inference.classifier import Classifier
 from intentdesk.core.learning.trainer import TrainSettings, train
-from tests.conftest import write_tone_folder
+from tests.helpers import write_tone_folder
 
 
 @pytest.fixture(scope="module")

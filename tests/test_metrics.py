@@ -32,7 +32,7 @@ def test_training_metrics_do_not_import_scikit_learn():
     import subprocess
     import sys
 
-    code = ("import sys; from intentdesk.core.learning.trainer import train; from intentdesk.core.inference.evaluation import "
-            "evaluate_model; print('sklearn' in sys.modules)")
+    code = ("import sys; from intentdesk.core.learning.trainer import train; "
+            "from intentdesk.core.inference.evaluation import evaluate_model; print('sklearn' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
     assert out.strip() == "False"

@@ -17,7 +17,7 @@ from intentdesk.core import runs
 from intentdesk.core.errors import ModelError, TrainingError
 from intentdesk.core.learning.settings import TrainSettings
 from intentdesk.core.models import hub
-from tests.conftest import tone
+from tests.helpers import tone
 
 
 def hidden(folder: Path) -> list[str]:

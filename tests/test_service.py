@@ -15,7 +15,7 @@ from intentdesk.core.inference.classifier import Classifier
 from intentdesk.service.app import ServiceOptions, create_app
 from intentdesk.service.batcher import MicroBatcher
 from intentdesk.service.runner import BackgroundService, check_exposure, free_port
-from tests.conftest import tone
+from tests.helpers import tone
 
 
 def wav_bytes(seconds=1.0, freq=440.0, rate=16000) -> bytes:

@@ -26,7 +26,7 @@ from intentdesk.core.inference.classifier import Classifier
 from intentdesk.service.app import ServiceOptions, create_app
 from intentdesk.service.batcher import MicroBatcher, ServiceClosed
 from intentdesk.service.runner import BackgroundService, free_port
-from tests.conftest import tone
+from tests.helpers import tone
 
 RATE = 16000
 

@@ -13,7 +13,7 @@ from intentdesk.core.events import EpochEvent, StepEvent, TrainFinished, TrainSt
 from intentdesk.core.inference.classifier import Classifier
 from intentdesk.core.inference.evaluation import evaluate_model
 from intentdesk.core.learning.trainer import TrainSettings, train
-from tests.conftest import tone, write_tone_folder
+from tests.helpers import tone, write_tone_folder
 
 
 @pytest.fixture

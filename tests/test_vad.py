@@ -1,7 +1,7 @@
 import numpy as np
 
 from intentdesk.core.audio.vad import UtteranceSegmenter, trim_silence
-from tests.conftest import tone
+from tests.helpers import tone
 
 RATE = 16000
 

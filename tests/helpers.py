@@ -1,0 +1,41 @@
+"""Helpers shared by test modules (tones, tone folders, drops): import them from here, never from another test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+RATE = 16000
+TONES = {"high": 1400.0, "low": 300.0, "mid": 700.0}
+
+
+def tone(freq: float, seconds: float = 0.6, rate: int = RATE, seed: int = 0) -> np.ndarray:
+    """A tone with a little noise and a random level: learnable, but not a constant input."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * rate)) / rate
+    level = rng.uniform(0.3, 0.8)
+    wave = level * np.sin(2 * np.pi * freq * (1 + rng.uniform(-0.03, 0.03)) * t)
+    return (wave + rng.normal(0, 0.02, t.shape)).astype(np.float32)
+
+
+def write_tone_folder(root: Path, per_label: int = 8, rate: int = RATE, labels=TONES) -> Path:
+    """root/<label>/<n>.wav: the layout of `intentdesk import FOLDER`."""
+    for label, freq in labels.items():
+        (root / label).mkdir(parents=True, exist_ok=True)
+        for n in range(per_label):
+            seconds = 0.4 + 0.05 * (n % 5)
+            sf.write(root / label / f"{label}{n}.wav", tone(freq, seconds, rate, seed=n + int(freq)), rate)
+    return root
+
+
+def drop(widget, paths) -> None:
+    """Deliver a file drop of `paths` to `widget`, as a drag from a file manager would."""
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    widget.dropEvent(event)
