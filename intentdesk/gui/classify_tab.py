@@ -35,8 +35,8 @@ from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.core.inference.results import FileResult, Prediction
 from intentdesk.core.runs import list_runs
-from intentdesk.gui.jobs import Job
-from intentdesk.gui.widgets import MessageBar, WaveformView, accept_file_drags, dropped_paths, side_by_side
+from intentdesk.gui.common.jobs import Job
+from intentdesk.gui.common.widgets import MessageBar, WaveformView, accept_file_drags, dropped_paths, side_by_side
 
 RATE = 16000
 DEFAULT_THRESHOLD = 0.5

@@ -31,8 +31,8 @@ from intentdesk.core.data.importers import import_label_folders
 from intentdesk.core.data.store import DatasetStore, ImportReport
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.gui.clip_table import ClipTableModel, LabelFilter
-from intentdesk.gui.jobs import Job
-from intentdesk.gui.widgets import (
+from intentdesk.gui.common.jobs import Job
+from intentdesk.gui.common.widgets import (
     LevelMeter,
     MessageBar,
     WaveformView,

@@ -12,7 +12,7 @@ from intentdesk import __version__
 from intentdesk.core.audio.microphone import StreamFactory, input_devices
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError
-from intentdesk.gui.gc_guard import collect_in_gui_thread
+from intentdesk.gui.common.gc_guard import collect_in_gui_thread
 from intentdesk.gui.label_tab import LabelTab
 from intentdesk.paths import datasets_home
 from intentdesk.resources import resource
@@ -25,7 +25,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings, stream_factory: StreamFactory | None = None,
                  list_devices=input_devices) -> None:
         super().__init__()
-        collect_in_gui_thread()  # before any job thread exists: see gui/gc_guard.py
+        collect_in_gui_thread()  # before any job thread exists: see gui/common/gc_guard.py
         self.settings = settings
         self.store: DatasetStore | None = None
         icon = resource("icon.png")

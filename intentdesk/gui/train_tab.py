@@ -39,9 +39,9 @@ from intentdesk.core.events import EpochEvent, StageEvent, StepEvent, TrainFinis
 from intentdesk.core.learning.settings import MODE_DEFAULTS, TrainSettings
 from intentdesk.core.models.hub import DEFAULT_BASE_MODEL
 from intentdesk.core.runs import list_runs, new_run_dir, read_run
-from intentdesk.gui.jobs import Job
+from intentdesk.gui.common.jobs import Job
 from intentdesk.gui.plots import ConfusionMatrixView, TrainingCurves
-from intentdesk.gui.widgets import MessageBar, side_by_side
+from intentdesk.gui.common.widgets import MessageBar, side_by_side
 
 
 def run_training(data_root: Path, out: Path, settings: TrainSettings, emit, cancel):

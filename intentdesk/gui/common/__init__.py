@@ -1,0 +1,1 @@
+"""What every tab shares: background jobs, small widgets, the one microphone, the GC guard."""
