@@ -34,7 +34,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.label_tab = LabelTab(list_devices, stream_factory)
         from intentdesk.gui.classify_tab import ClassifyTab
-        from intentdesk.gui.train_tab import TrainTab
+        from intentdesk.gui.train.tab import TrainTab
 
         self.train_tab = TrainTab(settings)
         self.classify_tab = ClassifyTab(settings, list_devices, stream_factory)

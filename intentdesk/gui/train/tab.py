@@ -40,7 +40,7 @@ from intentdesk.core.learning.settings import MODE_DEFAULTS, TrainSettings
 from intentdesk.core.models.hub import DEFAULT_BASE_MODEL
 from intentdesk.core.runs import list_runs, new_run_dir, read_run
 from intentdesk.gui.common.jobs import Job
-from intentdesk.gui.plots import ConfusionMatrixView, TrainingCurves
+from intentdesk.gui.train.plots import ConfusionMatrixView, TrainingCurves
 from intentdesk.gui.common.widgets import MessageBar, side_by_side
 
 
