@@ -1,4 +1,4 @@
-"""Crash-safe file writes: write to a temporary file in the same folder, fsync, then rename.
+"""Files on disk: crash-safe writes (temporary file, fsync, rename) and the one audio-file walker.
 
 A rename within one file system is atomic, so a reader (or the next start after a crash) sees
 either the old file or the complete new one, never a half-written file.
@@ -7,6 +7,9 @@ Two kinds of rename: `atomic_open`/`atomic_write_bytes` *replace* the target (ri
 the caller owns, like metadata.csv), while `atomic_copy`/`atomic_create_bytes`/`move_no_clobber`
 *never* replace an existing file (right for clips: another writer may have just saved a clip
 under the same name, and overwriting it would silently lose a recording).
+
+`audio_files_under` is the one answer to "which audio files are in this folder", shared by the
+importers, the store's repair on open and the GUI's drop handlers, so they all agree.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+from intentdesk.core.audio.io import is_audio_file
 
 # Errors that mean "this file system cannot make hard links", not "the target exists".
 _NO_HARD_LINKS = {errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK}
@@ -102,3 +107,18 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write (or replace) `path` atomically."""
     with atomic_open(path, "wb") as handle:
         handle.write(data)
+
+
+def audio_files_under(folder: Path, recursive: bool = True) -> list[Path]:
+    """The audio files in `folder` (and below it when `recursive`), sorted.
+
+    Hidden files and folders (`.trash`, `.staging`, `.git`, `._x.wav`) are skipped: they are app or
+    system bookkeeping, not recordings. Links to folders are not followed, so a link loop cannot
+    hang the walk; links to files are listed (callers decide whether to trust where they lead).
+    """
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")] if recursive else []
+        found += [Path(dirpath, name) for name in filenames
+                  if not name.startswith(".") and is_audio_file(Path(name))]
+    return sorted(found)
