@@ -39,3 +39,13 @@ def drop(widget, paths) -> None:
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     event = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     widget.dropEvent(event)
+
+
+def write_two_utterances(path: Path, rate: int = RATE) -> Path:
+    """A recording of a quiet room with two tones (300 Hz, then 1400 Hz) as two spoken utterances,
+    for driving live mode through `replay_factory`."""
+    rng = np.random.default_rng(1)
+    gap = np.zeros(int(1.0 * rate))
+    wave = np.concatenate([gap, tone(300, 0.7, rate), gap, tone(1400, 0.7, rate, seed=3), gap, gap])
+    sf.write(path, (wave + rng.normal(0, 0.002, len(wave))).astype(np.float32), rate)
+    return path
