@@ -1,4 +1,4 @@
-"""The one bridge between core callbacks and Qt: a job runs in a QThread, its events become signals.
+"""The one bridge between core callbacks and Qt: `start_job` runs work in a QThread, its events become signals.
 
 Core code reports progress through plain callbacks; here those callbacks emit Qt signals,
 which Qt delivers to the GUI thread (queued connections), so widgets are only ever touched
@@ -11,7 +11,7 @@ import threading
 import traceback
 from collections.abc import Callable
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal
 
 from intentdesk.core.errors import IntentDeskError
 
@@ -51,3 +51,36 @@ class Job(QThread):
         """Ask the job to stop and wait for its thread; True when it has ended."""
         self.cancel_event.set()
         return self.wait(timeout_ms)
+
+
+_running: set[Job] = set()  # Python references keep each job alive until its thread has ended
+
+
+def start_job(owner: QObject, function: JobFunction, on_success: Callable[[object], None] | None = None,
+              on_failure: Callable[[str], None] | None = None,
+              on_progress: Callable[[object], None] | None = None) -> Job:
+    """The one way a tab launches background work: `function(emit, cancel)` runs in a thread
+    owned by `owner`; the callbacks run in the GUI thread. `stop_jobs(owner)` cancels them."""
+    job = Job(function, owner)
+    if on_progress is not None:
+        job.progress.connect(on_progress)
+    if on_success is not None:
+        job.succeeded.connect(on_success)
+    if on_failure is not None:
+        job.failed.connect(on_failure)
+    job.finished.connect(lambda: _running.discard(job))
+    _running.add(job)
+    job.start()
+    return job
+
+
+def jobs_of(owner: QObject) -> list[Job]:
+    """The jobs `owner` started that have not finished yet."""
+    return [job for job in _running if job.parent() is owner]
+
+
+def stop_jobs(owner: QObject, timeout_ms: int = 5000) -> None:
+    """Cancel `owner`'s jobs and wait for their threads (on shutdown, before widgets go away)."""
+    for job in jobs_of(owner):
+        job.cancel_and_wait(timeout_ms)
+        _running.discard(job)
