@@ -33,7 +33,7 @@ class MainWindow(QMainWindow):
             self.setWindowIcon(QIcon(str(icon)))
         self.tabs = QTabWidget()
         self.label_tab = LabelTab(list_devices, stream_factory)
-        from intentdesk.gui.classify_tab import ClassifyTab
+        from intentdesk.gui.classify.tab import ClassifyTab
         from intentdesk.gui.train.tab import TrainTab
 
         self.train_tab = TrainTab(settings)
