@@ -7,7 +7,16 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QWidget,
+)
 
 pg.setConfigOptions(antialias=True, background="w", foreground="#333")
 
@@ -59,43 +68,80 @@ class LevelMeter(QProgressBar):
 
 class MessageBar(QWidget):
     """An inline, dismissable message (errors, warnings, confirmations) instead of modal popups,
-    so the user can read it while going on working, and tests can read it too."""
+    so the user can read it while going on working, and tests can read it too.
+
+    It keeps one line of space reserved whether shown or not, so a message appearing or
+    hiding never moves what the user is about to click. A longer text shows its first line;
+    Details… (and the tooltip) give all of it.
+    """
 
     STYLES = {"error": "#fde2e1", "warning": "#fff4d6", "info": "#e3f1ff"}
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
+        self.setAttribute(Qt.WA_StyledBackground, True)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 4, 8, 4)
+        layout.setContentsMargins(8, 2, 8, 2)
         self.label = QLabel()
-        self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.details_button = QPushButton("Details…")
+        self.details_button.setFlat(True)
+        self.details_button.clicked.connect(self.show_details)
         close = QPushButton("✕")
         close.setFlat(True)
         close.setFixedWidth(28)
         close.clicked.connect(self.hide)
         layout.addWidget(self.label, 1)
+        layout.addWidget(self.details_button)
         layout.addWidget(close)
         self.kind = ""
+        self._text = ""
         self._timer = QTimer(self, singleShot=True, timeout=self.hide)
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
+        self.setFixedHeight(max(self.details_button.sizeHint().height(), self.label.sizeHint().height()) + 4)
         self.hide()
 
     def show_message(self, text: str, kind: str = "info", timeout_ms: int = 0) -> None:
         self.kind = kind
-        self.label.setText(text)
-        self.setStyleSheet(f"background: {self.STYLES.get(kind, '#eee')}; border-radius: 4px;")
+        self._text = text
+        self.setToolTip(text)
+        self.setStyleSheet(f"MessageBar {{ background: {self.STYLES.get(kind, '#eee')}; border-radius: 4px; }}")
         self.show()
+        self._fit_text()
         if timeout_ms:
             self._timer.start(timeout_ms)
         else:
             self._timer.stop()
+
+    def _fit_text(self) -> None:
+        """First line, elided to the room there is; Details… when something does not show."""
+        first = self._text.split("\n", 1)[0]
+        room = max(40, self.width() - self.details_button.sizeHint().width() - 60)
+        shown = self.label.fontMetrics().elidedText(first, Qt.ElideRight, room)
+        self.label.setText(shown)
+        self.details_button.setVisible(shown != self._text)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._text:
+            self._fit_text()
+
+    def show_details(self) -> None:
+        box = QMessageBox(QMessageBox.Warning if self.kind in ("error", "warning") else QMessageBox.Information,
+                          "IntentDesk", self._text, QMessageBox.Close, self)
+        box.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        box.open()
 
     def is_shown(self) -> bool:
         """Shown on its page (true even while another tab is in front)."""
         return not self.isHidden()
 
     def text(self) -> str:
-        return self.label.text() if self.is_shown() else ""
+        """The whole message (not only the line that fits)."""
+        return self._text if self.is_shown() else ""
 
 
 def side_by_side(left: QWidget, right: QWidget, ratio: tuple[int, int] = (2, 3)) -> QSplitter:
