@@ -13,6 +13,7 @@ from intentdesk.core.audio.microphone import StreamFactory, input_devices
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.gui.common.gc_guard import collect_in_gui_thread
+from intentdesk.gui.common.microphone import Microphone
 from intentdesk.gui.label_tab import LabelTab
 from intentdesk.paths import datasets_home
 from intentdesk.resources import resource
@@ -37,7 +38,8 @@ class MainWindow(QMainWindow):
         from intentdesk.gui.train.tab import TrainTab
 
         self.train_tab = TrainTab(settings)
-        self.classify_tab = ClassifyTab(settings, list_devices, stream_factory)
+        self.microphone = Microphone(list_devices, stream_factory, self)  # the one owner (Label: to switch)
+        self.classify_tab = ClassifyTab(settings, self.microphone)
         self.tabs.addTab(self.label_tab, "Label")
         self.tabs.addTab(self.train_tab, "Train")
         self.tabs.addTab(self.classify_tab, "Classify")

@@ -1,0 +1,219 @@
+"""The Model panel: which model Classify uses (runs list, Open folder…), loading it, and remembering the choice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from intentdesk.core.runs import RunInfo, list_runs, read_run
+from intentdesk.gui.common.jobs import Job, start_job
+
+CHOSEN_KEY = "classify/chosen_models"  # JSON: dataset folder ("" for none) -> the model the user chose for it
+NO_MODEL_TEXT = "No model loaded. Train one in the Train tab, or choose a model folder (Open folder…)."
+# How the chosen inference format reads to a user (core/inference/precision.py picks it per machine).
+PRECISION_NAMES = {"fp32": "float32", "bf16": "bfloat16 (fast path)", "int8": "int8 (fast path)"}
+
+
+def load_classifier(folder: Path):
+    """Runs in a worker: importing torch and transformers takes seconds, never on the GUI thread."""
+    from intentdesk.core.inference.classifier import Classifier
+
+    return Classifier(folder)
+
+
+def describe(classifier) -> str:
+    """The model line: name, base, eval metrics, number format and labels."""
+    info = classifier.info()
+    metrics = (f"eval accuracy {info['accuracy']:.3f}, macro-F1 {info['macro_f1']:.3f}"
+               if info.get("accuracy") is not None else "no eval metrics")
+    return (f"<b>{Path(classifier.model_dir).name}</b> · base {info['base_model']} · {metrics} · "
+            f"runs in {PRECISION_NAMES.get(info['precision'], info['precision'])}<br>"
+            f"Labels: {', '.join(info['labels'])}")
+
+
+def default_model(runs: list[RunInfo], chosen: Path | None) -> Path | None:
+    """The model to start with: the user's last choice, else the newest run that was not cancelled."""
+    if chosen is not None and chosen.is_dir():
+        return chosen
+    finished = [run for run in runs if not run.cancelled] or runs
+    return finished[0].path if finished else None
+
+
+class ModelPanel(QGroupBox):
+    """Loads one model at a time in the background; the model in use stays in use (and shown)
+    until the new one is ready, and stays after a failed load.
+
+    `loaded` carries each newly loaded classifier, `failed` a load's error message."""
+
+    loaded = Signal(object)
+    failed = Signal(str)
+    status = Signal(str)
+
+    def __init__(self, settings: QSettings, parent=None) -> None:
+        super().__init__("Model", parent)
+        self.settings = settings
+        self.classifier = None
+        self.dataset_root: Path | None = None
+        self.default: Path | None = None
+        self._loading: Job | None = None
+        self._loading_folder: Path | None = None
+        self._queued: tuple[Path, bool] | None = None
+        self._build()
+
+    def _build(self) -> None:
+        self.combo = QComboBox()
+        self.combo.setMinimumWidth(320)
+        self.combo.activated.connect(self._combo_chosen)
+        open_folder = QPushButton("Open folder…")
+        open_folder.clicked.connect(self.choose_folder)
+        self.row = QHBoxLayout()
+        self.row.addWidget(self.combo, 1)
+        self.row.addWidget(open_folder)
+        self.info = QLabel(NO_MODEL_TEXT)
+        self.info.setWordWrap(True)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # an indeterminate, moving bar: loading takes 10-30 s
+        self.busy.setFixedWidth(120)
+        self.busy_text = QLabel("")
+        busy_row = QHBoxLayout()
+        busy_row.addWidget(self.busy)
+        busy_row.addWidget(self.busy_text, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.row)
+        layout.addWidget(self.info)
+        layout.addLayout(busy_row)
+        self._show_busy(None)
+
+    # ------------------------------------------------------------------ which models
+    @property
+    def model_dir(self) -> Path | None:
+        return Path(self.classifier.model_dir) if self.classifier is not None else None
+
+    @property
+    def loading(self) -> bool:
+        """A load is under way (or queued behind one)."""
+        return self._loading is not None
+
+    def set_dataset_root(self, root: Path | None) -> None:
+        """List the runs of a dataset and pick the model to start with (loaded by `load_default`)."""
+        self.dataset_root = Path(root).resolve() if root is not None else None
+        runs = list_runs(self.dataset_root)
+        self.combo.clear()
+        for run in runs:
+            self.combo.addItem(run.summary(), str(run.path.resolve()))
+        self.default = default_model(runs, self._chosen_model())
+        self._select_current()
+
+    def add_run(self, folder: Path) -> None:
+        """A run just finished (in the Train tab): list it first; with no model yet, it is the one to load."""
+        run = read_run(Path(folder))
+        if run is None:
+            return
+        self._add_item(run.summary(), run.path)
+        if self.classifier is None and not self.loading:
+            self.default = run.path.resolve()
+        self._select_current()
+
+    def load_default(self) -> None:
+        """Load the starting model if none is loaded or loading (called when the tab is first shown)."""
+        if self.classifier is None and not self.loading and self.default is not None:
+            self.open_model(self.default, chosen=False)
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a Hugging Face audio-classification model folder")
+        if folder:
+            self.open_model(Path(folder))
+
+    def _combo_chosen(self, index: int) -> None:
+        folder = self.combo.itemData(index)
+        if folder:
+            self.open_model(Path(folder))
+
+    # ------------------------------------------------------------------ loading
+    def open_model(self, folder: Path, chosen: bool = True) -> None:
+        """Load a model in the background; `chosen` (the user picked it) makes it the remembered one.
+
+        One load at a time: asking for another model while one loads queues the newest request;
+        asking for the model that is loading or loaded already does nothing."""
+        folder = Path(folder).expanduser().resolve()
+        if self._loading is not None:
+            if folder != self._loading_folder:
+                self._queued = (folder, chosen)
+            return
+        if folder == self.model_dir:
+            if chosen:
+                self._remember(folder)
+            return
+        self._loading_folder = folder
+        self._show_busy(folder)
+        self._loading = start_job(self, lambda _emit, _cancel: load_classifier(folder),
+                                  lambda classifier: self._loaded(classifier, chosen), self._failed)
+        self._loading.finished.connect(self._load_ended)
+
+    def _load_ended(self) -> None:
+        self._loading = None
+        self._show_busy(None)
+        queued, self._queued = self._queued, None
+        if queued is not None:
+            self.open_model(*queued)
+
+    def _loaded(self, classifier, chosen: bool) -> None:
+        self.classifier = classifier
+        if chosen:
+            self._remember(self.model_dir)
+        self.info.setText(describe(classifier))
+        self._select_current()
+        self.status.emit(f"Model loaded: {self.model_dir.name}")
+        self.loaded.emit(classifier)
+
+    def _failed(self, message: str) -> None:
+        """The model in use (if any) goes on being used, and the panel goes on showing it."""
+        self._select_current()
+        self.failed.emit(message)
+
+    def _show_busy(self, folder: Path | None) -> None:
+        self.busy.setVisible(folder is not None)
+        self.busy_text.setVisible(folder is not None)
+        if folder is not None:
+            keeps = " (the current model stays in use until it is ready)" if self.classifier is not None else ""
+            self.busy_text.setText(f"Loading model {folder.name}…{keeps}")
+
+    # ------------------------------------------------------------------ combo and settings
+    def _add_item(self, text: str, folder: Path) -> None:
+        if self.combo.findData(str(Path(folder).resolve())) < 0:
+            self.combo.insertItem(0, text, str(Path(folder).resolve()))
+
+    def _select_current(self) -> None:
+        """The combo shows the model in use (or, before any load, the one that will be loaded)."""
+        folder = self.model_dir or self.default
+        if folder is not None:
+            self._add_item(str(folder), folder)  # a model from elsewhere (Open folder…, another dataset)
+        self.combo.setCurrentIndex(self.combo.findData(str(folder)) if folder is not None else -1)
+
+    def _chosen_models(self) -> dict[str, str]:
+        try:
+            value = json.loads(self.settings.value(CHOSEN_KEY, "{}") or "{}")
+        except (TypeError, ValueError):
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def _chosen_model(self) -> Path | None:
+        folder = self._chosen_models().get(str(self.dataset_root or ""))
+        return Path(folder) if isinstance(folder, str) else None
+
+    def _remember(self, folder: Path) -> None:
+        chosen = self._chosen_models()
+        chosen[str(self.dataset_root or "")] = str(folder)
+        self.settings.setValue(CHOSEN_KEY, json.dumps(chosen))

@@ -1,0 +1,139 @@
+"""The Microphone panel: record one take to classify, or live mode (every utterance classified as it ends)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QListWidget, QPushButton, QVBoxLayout
+
+from intentdesk.core.audio.microphone import RATE, Recorder
+from intentdesk.core.audio.vad import trim_silence
+from intentdesk.core.inference.live import LiveResult, LiveSession
+from intentdesk.gui.common.jobs import start_job
+from intentdesk.gui.common.microphone import DeviceChooser, Microphone
+
+RECORD_TEXT = "●  Record"
+STOP_TEXT = "■  Stop and classify"
+
+
+class RecordPanel(QGroupBox):
+    """Records through the app's one `Microphone` (the device chosen here or in Label).
+
+    `take_classified` carries (samples, ranking, milliseconds) of a recorded take; `live_heard`
+    each `LiveResult`; `problem` a message for the user (no microphone, a failed model call)."""
+
+    take_classified = Signal(object)
+    live_heard = Signal(object)
+    problem = Signal(str)
+    status = Signal(str)
+    _live_failed = Signal(str)  # from the live worker thread, delivered in the GUI thread
+
+    def __init__(self, microphone: Microphone, classifier: Callable[[], object], threshold: Callable[[], float],
+                 parent=None) -> None:
+        super().__init__("Microphone", parent)
+        self.microphone = microphone
+        self._classifier = classifier
+        self._threshold = threshold
+        self._live: LiveSession | None = None
+        self.record_button = QPushButton(RECORD_TEXT)
+        self.record_button.clicked.connect(self.toggle_record)
+        self.live_button = QPushButton("Live: off")
+        self.live_button.setCheckable(True)
+        self.live_button.setToolTip("Listen continuously; each utterance is classified when it ends")
+        self.live_button.toggled.connect(self.set_live)
+        self.live_list = QListWidget()
+        row = QHBoxLayout()
+        row.addWidget(DeviceChooser(microphone), 1)
+        row.addWidget(self.record_button)
+        row.addWidget(self.live_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.live_list, 1)
+        self.live_heard.connect(self._show_live)
+        self._live_failed.connect(self._stop_after_failure)
+        microphone.changed.connect(self._device_changed)
+
+    @property
+    def recorder(self) -> Recorder | None:
+        return self.microphone.recorder
+
+    def set_enabled(self, has_model: bool) -> None:
+        for button in (self.record_button, self.live_button):
+            button.setEnabled(has_model)
+
+    def _open(self) -> Recorder | None:
+        recorder = self.microphone.open()
+        if recorder is None:
+            self.problem.emit(self.microphone.problem or "Microphone unavailable.")
+        return recorder
+
+    # ------------------------------------------------------------------ one take
+    def toggle_record(self) -> None:
+        recorder = self._open()
+        if recorder is None:
+            return
+        if recorder.recording:
+            self.record_button.setText(RECORD_TEXT)
+            self.classify_take(trim_silence(recorder.stop_take(), RATE))
+        else:
+            recorder.start_take()
+            self.record_button.setText(STOP_TEXT)
+
+    def classify_take(self, take: np.ndarray) -> None:
+        classifier = self._classifier()
+
+        def work(_emit, _cancel):
+            started = time.perf_counter()
+            ranking = classifier.classify_array(take, RATE)
+            return take, ranking, (time.perf_counter() - started) * 1000
+
+        start_job(self, work, self.take_classified.emit, self.problem.emit)
+
+    # ------------------------------------------------------------------ live mode
+    def set_live(self, on: bool) -> None:
+        """Start or stop listening (core/inference/live.py does the cutting and classifying)."""
+        self.live_button.setText("Live: on" if on else "Live: off")
+        self._stop_live()
+        if not on:
+            return
+        recorder = self._open()
+        classifier = self._classifier()
+        if recorder is None or classifier is None:
+            self.live_button.setChecked(False)
+            return
+        self._live = LiveSession(classifier, recorder, self.live_heard.emit, self._live_failed.emit)
+        self._live.start()
+        self.status.emit("Live mode: listening")
+
+    def restart_live(self) -> None:
+        """Go on listening with the model (or microphone) now in use."""
+        if self.live_button.isChecked():
+            self.set_live(True)
+
+    def _show_live(self, result: LiveResult) -> None:
+        stamp = time.strftime("%H:%M:%S", time.localtime(result.at))
+        if result.error:
+            self.live_list.insertItem(0, f"{stamp}  (skipped: {result.error})")
+            return
+        top = result.ranking[0]
+        verdict = top.label if top.score >= self._threshold() else f"uncertain ({top.label}?)"
+        self.live_list.insertItem(0, f"{stamp}  {verdict}  {top.score:.0%}")
+
+    def _stop_after_failure(self, message: str) -> None:
+        self.live_button.setChecked(False)
+        self.problem.emit(message)
+
+    def _device_changed(self) -> None:
+        if self._live is not None and self._live.microphone is not self.microphone.recorder:
+            self.restart_live()
+
+    def _stop_live(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def shutdown(self) -> None:
+        self._stop_live()

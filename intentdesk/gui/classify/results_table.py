@@ -1,0 +1,117 @@
+"""The Clips panel: one row per classified file, kept until Clear, exportable to CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from intentdesk.core.inference.results import FileResult, write_results_csv
+
+COLUMNS = ("File", "Top intent", "Score", "Second intent", "Time (ms)", "Note")
+
+
+def row_values(result: FileResult) -> list[str]:
+    """The cells of one result, as the table shows them."""
+    name = Path(result.file).name
+    if result.error:
+        return [name, "unreadable", "", result.error, "", ""]
+    ranking = result.ranking or []
+    second = f"{ranking[1].label} ({ranking[1].score:.0%})" if len(ranking) > 1 else ""
+    return [name, ranking[0].label, f"{ranking[0].score:.3f}", second, f"{result.latency_ms:.0f}",
+            result.note or ""]
+
+
+class ResultsPanel(QGroupBox):
+    """New files add rows below the old ones (nothing is replaced without the user asking: Clear).
+
+    `files_chosen` carries the files picked with Open audio…; `selected` the result of the one row
+    picked; `cleared` says the user emptied the table."""
+
+    files_chosen = Signal(list)
+    selected = Signal(object)
+    cleared = Signal()
+    status = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("Clips", parent)
+        self.results: list[FileResult] = []
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectRows)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.open_button = QPushButton("Open audio…")
+        self.open_button.clicked.connect(self.choose_files)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Remove every row (files being classified are dropped too)")
+        self.clear_button.clicked.connect(self.clear)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.clicked.connect(self.choose_export)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.open_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.clear_button)
+        buttons.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        self._update_buttons()
+
+    def add(self, result: FileResult) -> None:
+        """Append one row; its tooltip gives the full path and the note (a long clip cut short)."""
+        self.results.append(result)
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        tip = "\n".join(text for text in (result.file, result.note) if text)
+        for column, value in enumerate(row_values(result)):
+            item = QTableWidgetItem(value)
+            item.setToolTip(tip)
+            self.table.setItem(row, column, item)
+        self._update_buttons()
+
+    def clear(self) -> None:
+        self.results = []
+        self.table.setRowCount(0)
+        self._update_buttons()
+        self.cleared.emit()
+
+    def choose_files(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(self, "Audio to classify", "",
+                                                "Audio (*.wav *.flac *.ogg *.mp3 *.m4a);;All files (*)")
+        if names:
+            self.files_chosen.emit([Path(name) for name in names])
+
+    def choose_export(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Export results", "intents.csv", "CSV (*.csv)")
+        if name:
+            self.export_csv(Path(name))
+
+    def export_csv(self, path: Path) -> Path:
+        """Write every row to `path` (".csv" added when the typed name has no extension)."""
+        written = write_results_csv(self.results, path)
+        self.status.emit(f"Exported {len(self.results)} result(s) to {written}")
+        return written
+
+    def _selection_changed(self) -> None:
+        rows = {index.row() for index in self.table.selectedIndexes()}
+        if len(rows) == 1 and (row := rows.pop()) < len(self.results):
+            self.selected.emit(self.results[row])
+
+    def _update_buttons(self) -> None:
+        for button in (self.clear_button, self.export_button):
+            button.setEnabled(bool(self.results))
