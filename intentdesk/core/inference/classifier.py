@@ -156,7 +156,8 @@ class Classifier:
         return wave[:keep], f"only the first {window:.1f} s of {len(wave) / self.rate:.1f} s were used"
 
     # ------------------------------------------------------------------ conveniences
-    def load(self, source: Path | bytes, name: str | None = None) -> np.ndarray:
+    def load_clip(self, source: Path | bytes, name: str | None = None) -> np.ndarray:
+        """The samples the model would be given for a file or an upload (at `self.rate`), e.g. to draw it."""
         if isinstance(source, Path):
             return self.load_file(source, name)[0]
         wave, _ = audio.load_audio(source, self.rate, name=name, limits=self.limits)
