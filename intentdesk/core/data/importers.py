@@ -15,9 +15,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from intentdesk.core.audio import io as audio
 from intentdesk.core.data.store import METADATA, DatasetStore, ImportReport, read_metadata_table
 from intentdesk.core.errors import DatasetError
+from intentdesk.core.files import audio_files_under
 from intentdesk.core.models.hub import hub_error_message
 
 LABEL_COLUMN_GUESSES = ("label", "intent_class", "intent", "labels", "class")
@@ -100,17 +100,12 @@ def _audio_files(top: Path, source: Path, report: ImportReport) -> list[Path]:
     """Audio files under `top` (not in hidden folders, links not followed out of `source`), sorted."""
     base = os.path.realpath(source)
     found = []
-    for dirpath, dirnames, filenames in os.walk(top):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            path = Path(dirpath) / name
-            if name.startswith(".") or not audio.is_audio_file(path):
-                continue
-            if not _within(path, base):
-                report.skipped.append(f"{path}: a link to {os.path.realpath(path)}, outside {source}; not imported")
-                continue
+    for path in audio_files_under(top):
+        if _within(path, base):
             found.append(path)
-    return sorted(found)
+        else:
+            report.skipped.append(f"{path}: a link to {os.path.realpath(path)}, outside {source}; not imported")
+    return found
 
 
 def _within(path: Path, base_real: str) -> bool:

@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
+from intentdesk.core.data import lock
 from intentdesk.core.data import store as dataset
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import DatasetError
 from tests.helpers import tone
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def digest(path: Path) -> str:
@@ -115,7 +116,7 @@ def test_a_second_writer_waits_then_says_the_dataset_is_busy(tmp_path, monkeypat
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
-        monkeypatch.setattr(dataset, "LOCK_TIMEOUT_S", 0.3)
+        monkeypatch.setattr(lock, "LOCK_TIMEOUT_S", 0.3)
         started = time.monotonic()
         with pytest.raises(DatasetError, match="the dataset is busy"):
             store.add_array(tone(440, 0.4), 16000, "a")

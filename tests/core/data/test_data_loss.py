@@ -18,13 +18,14 @@ import soundfile as sf
 
 from intentdesk.cli import main
 from intentdesk.core.audio import io as audio
+from intentdesk.core.data import journal, lock
 from intentdesk.core.data import store as dataset
 from intentdesk.core.data.importers import import_into, import_label_folders
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import DatasetError
 from tests.helpers import tone, write_tone_folder
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -209,17 +210,18 @@ def test_half_adopted_import_is_not_imported_twice(tmp_path):
 
 KILL_DURING_COMMIT = textwrap.dedent("""
     import os, sys
-    from intentdesk.core.data import store as dataset
+    from intentdesk.core.data import journal
+    from intentdesk.core.data.placement import ClipFolder
     from intentdesk.core.data.store import DatasetStore
     from intentdesk.core.data.importers import import_into, import_label_folders
 
-    real_place, moved = DatasetStore._place, []
+    real_place, moved = ClipFolder.place, []
     def place(self, *args):
         moved.append(1)
         if len(moved) == int(sys.argv[3]):
             os._exit(9)  # killed: no except, no finally
         return real_place(self, *args)
-    DatasetStore._place = place
+    ClipFolder.place = place
     import_into(DatasetStore.open(sys.argv[2], create=True), sys.argv[1])
 """)
 
@@ -247,7 +249,7 @@ def test_import_killed_while_copying_leaves_no_staging_and_no_clips(tmp_path):
     src = write_tone_folder(tmp_path / "src", per_label=2)
     data = tmp_path / "ds"
     DatasetStore.create(data)
-    script = KILL_DURING_COMMIT.replace("DatasetStore._place = place", "dataset._copy_hashing = lambda *a: os._exit(9)")
+    script = KILL_DURING_COMMIT.replace("ClipFolder.place = place", "journal.copy_hashing = lambda *a: os._exit(9)")
     proc = subprocess.run([sys.executable, "-c", script, str(src), str(data), "1"], cwd=ROOT)
     assert proc.returncode == 9 and (data / ".staging").is_dir()
     assert len(DatasetStore.open(data)) == 0
@@ -310,14 +312,14 @@ def test_os_errors_become_dataset_errors_that_say_what_to_do(tmp_path, monkeypat
 def test_unreadable_source_is_skipped_and_unwritable_dataset_is_a_clear_error(tmp_path, monkeypatch):
     """Permission problems (simulated: the tests may run as root, who may read and write anything)."""
     src = write_tone_folder(tmp_path / "src", per_label=1)
-    real_copy = dataset._copy_hashing
+    real_copy = journal.copy_hashing
 
     def copy(source, target):
         if source.name == "low0.wav":
             raise PermissionError(errno.EACCES, "Permission denied", str(source))
         return real_copy(source, target)
 
-    monkeypatch.setattr(dataset, "_copy_hashing", copy)
+    monkeypatch.setattr(journal, "copy_hashing", copy)
     store = DatasetStore.create(tmp_path / "ds")
     report = import_into(store, str(src))
     assert len(report.added) == 2
@@ -331,7 +333,7 @@ def test_unreadable_source_is_skipped_and_unwritable_dataset_is_a_clear_error(tm
         def acquire(self, *args, **kwargs):
             raise PermissionError(errno.EACCES, "Permission denied", self.path)
 
-    monkeypatch.setattr(dataset, "FileLock", NoLock)
+    monkeypatch.setattr(lock, "FileLock", NoLock)
     readonly = DatasetStore.open(store.root)  # reading (training, evaluating) still works
     assert len(readonly) == 2
     with pytest.raises(DatasetError, match=r"intentdesk.lock: cannot change the dataset .*Permission denied"):

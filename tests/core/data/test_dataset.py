@@ -97,13 +97,13 @@ def test_import_skips_unreadable_files_and_names_them(tmp_path):
 def test_failed_import_leaves_dataset_unchanged(tmp_path, monkeypatch):
     """A disk error half way through moving files into clips/ takes the moved ones back out, and says
     what happened as a DatasetError (no OSError traceback)."""
-    from intentdesk.core.data import store as dataset
+    from intentdesk.core.data import journal
 
     store = DatasetStore.create(tmp_path / "d")
     store.add_array(tone(440, 0.5), 16000, "keep")
     before = (store.root / "metadata.csv").read_bytes()
     src = write_tone_folder(tmp_path / "src", per_label=3)
-    real_move = dataset.move_no_clobber
+    real_move = journal.move_no_clobber
     calls = {"n": 0}
 
     def flaky_move(a, b):
@@ -112,10 +112,10 @@ def test_failed_import_leaves_dataset_unchanged(tmp_path, monkeypatch):
             raise OSError(errno.ENOSPC, "No space left on device", str(b))
         return real_move(a, b)
 
-    monkeypatch.setattr(dataset, "move_no_clobber", flaky_move)
+    monkeypatch.setattr(journal, "move_no_clobber", flaky_move)
     with pytest.raises(DatasetError, match="No space left on device.*free some disk space"):
         import_into(store, str(src))
-    monkeypatch.setattr(dataset, "move_no_clobber", real_move)
+    monkeypatch.setattr(journal, "move_no_clobber", real_move)
     assert calls["n"] == 4
     assert (store.root / "metadata.csv").read_bytes() == before
     reopened = DatasetStore.open(store.root)

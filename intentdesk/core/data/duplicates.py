@@ -1,0 +1,75 @@
+"""Which clips hold the same audio: content hashes, cached in `.intentdesk-hashes.json`.
+
+An import skips a file whose bytes are already in the dataset under the same label, so a re-run
+(or a re-run after a killed import) adds nothing twice. The index is only a cache keyed by
+(size, mtime): when missing or damaged it is rebuilt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from pathlib import Path
+
+from intentdesk.core.data.layout import HASH_INDEX
+from intentdesk.core.data.metadata_csv import Clip
+from intentdesk.core.files import atomic_open
+
+
+class HashIndex:
+    """The content-hash cache of the dataset at `root`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def by_content(self, clips: list[Clip]) -> dict[tuple[str, str], str]:
+        """(sha256 of the bytes, label) of every clip -> its file_name. The label is part of the key:
+        the same audio deliberately filed under two labels is two clips, while a re-run of an import
+        (same audio, same label) adds nothing."""
+        cache = self._read()
+        fresh: dict[str, list] = {}
+        by_key: dict[tuple[str, str], str] = {}
+        for clip in clips:
+            path = self.root / clip.file_name
+            try:
+                info = path.stat()
+                cached = cache.get(clip.file_name) or []
+                digest = cached[2] if cached[:2] == [info.st_size, info.st_mtime_ns] else sha256_of(path)
+            except OSError:
+                continue  # a missing clip cannot be a duplicate of anything
+            fresh[clip.file_name] = [info.st_size, info.st_mtime_ns, digest]
+            by_key.setdefault((digest, clip.label), clip.file_name)
+        if fresh != cache:
+            self._write(fresh)
+        return by_key
+
+    def save(self, new: dict[str, str]) -> None:
+        """Remember the hashes of clips just added (file_name -> sha256), so the next import need not read them."""
+        index = self._read()
+        for file_name, digest in new.items():
+            with contextlib.suppress(OSError):
+                info = (self.root / file_name).stat()
+                index[file_name] = [info.st_size, info.st_mtime_ns, digest]
+        self._write(index)
+
+    def _read(self) -> dict[str, list]:
+        try:
+            data = json.loads((self.root / HASH_INDEX).read_text(encoding="utf-8"))
+            files = data["files"]
+            return {k: v for k, v in files.items() if isinstance(v, list) and len(v) == 3}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return {}  # a cache: rebuilt when missing or damaged
+
+    def _write(self, files: dict[str, list]) -> None:
+        with contextlib.suppress(OSError), atomic_open(self.root / HASH_INDEX, "w", encoding="utf-8") as handle:
+            json.dump({"version": 1, "files": files}, handle)
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in 1 MB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

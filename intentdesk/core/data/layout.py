@@ -1,0 +1,22 @@
+"""The names inside a dataset folder, one place for every module that reads or writes them.
+
+Layout::
+
+    DATA/metadata.csv               file_name,label[,split][,any extra columns...]
+    DATA/clips/<label>/<name>       the audio, one file per clip
+    DATA/.trash/<batch>/            deleted clips and their rows, for undo (hidden: audiofolder skips it)
+    DATA/.staging/<id>/             an import in progress (copies of its sources, then its journal)
+    DATA/.intentdesk.lock           the inter-process lock every change takes
+    DATA/.intentdesk-hashes.json    content hashes of the clips, a cache to find duplicate imports
+"""
+
+from __future__ import annotations
+
+METADATA = "metadata.csv"
+CLIPS = "clips"
+TRASH = ".trash"
+STAGING = ".staging"
+LOCK_FILE = ".intentdesk.lock"
+HASH_INDEX = ".intentdesk-hashes.json"
+JOURNAL = "journal.json"
+TRASH_ROWS = "rows.json"

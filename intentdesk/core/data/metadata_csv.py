@@ -1,0 +1,169 @@
+"""metadata.csv, read strictly and written atomically: one `Clip` per row, every column kept.
+
+A file that would lose content when rewritten (values beyond the header, a column named twice,
+text that is not UTF-8) is refused with the line it happens on, and every row must name a clip
+under `clips/` with a usable label before the store works with it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from intentdesk.core.data.layout import METADATA
+from intentdesk.core.data.safety import file_name_problem, label_problem, os_message, path_problem
+from intentdesk.core.errors import DatasetError
+from intentdesk.core.files import atomic_open
+
+REQUIRED_COLUMNS = ("file_name", "label")
+_SAVE_AS_UTF8 = "save it as UTF-8 (in a spreadsheet: CSV UTF-8)"
+Stamp = tuple[int, int, int]
+
+
+@dataclass
+class Clip:
+    """One row of `metadata.csv`. `extra` keeps every other column untouched."""
+
+    file_name: str
+    label: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.file_name.rsplit("/", 1)[-1]
+
+    def row(self) -> dict[str, str]:
+        return {"file_name": self.file_name, "label": self.label, **self.extra}
+
+
+def clip_from_row(row: dict[str, str | None]) -> Clip:
+    """A row as read (None for a missing value) as a Clip; extra columns keep their values."""
+    extra = {k: (v if v is not None else "") for k, v in row.items() if k not in REQUIRED_COLUMNS and k is not None}
+    return Clip(row.get("file_name") or "", row.get("label") or "", extra)
+
+
+def stamp_of(info: os.stat_result) -> Stamp:
+    """What tells that metadata.csv changed since it was read (an atomic replace changes the inode)."""
+    return info.st_mtime_ns, info.st_size, info.st_ino
+
+
+def check_metadata_kind(meta: Path) -> None:
+    """metadata.csv is rewritten on every change, so it must be a regular file in the dataset folder."""
+    if meta.is_symlink():
+        raise DatasetError(f"{meta}: is a symbolic link; IntentDesk rewrites this file on every change, so it must "
+                           "be a regular file: replace the link with a copy of the file it points to")
+    if meta.is_dir():
+        raise DatasetError(f"{meta}: is a folder, not a file; move it away (a dataset's {METADATA} is a CSV file)")
+
+
+def load_clips(root: Path, clips_real: str) -> tuple[list[Clip], list[str], Stamp]:
+    """The clips, columns and stamp of `root`'s metadata.csv; every row must be a clip under clips/
+    (links resolved against `clips_real`) with a usable label, and no file listed twice."""
+    meta = root / METADATA
+    check_metadata_kind(meta)
+    try:
+        info = meta.stat()
+    except FileNotFoundError as error:
+        raise DatasetError(f"{root}: {METADATA} has disappeared; was the dataset moved or deleted?") from error
+    columns, rows = read_metadata_table(meta)
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise DatasetError(f"{meta}: missing column(s) {', '.join(missing)}; "
+                           "the header must start with file_name,label")
+    folders: dict[str, str] = {}
+    clips: list[Clip] = []
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        clip = clip_from_row(row)
+        problem = file_name_problem(clip.file_name) or label_problem(clip.label)
+        if problem is None:
+            problem = path_problem(os.path.join(os.fspath(root), clip.file_name), clip.file_name, clips_real, folders)
+        if problem is None and clip.file_name in seen:
+            problem = f"lists {clip.file_name!r} again (first on line {seen[clip.file_name]})"
+        if problem is not None:
+            raise DatasetError(f"{meta}, line {line}: the row {problem}; fix or remove that row")
+        seen[clip.file_name] = line
+        clips.append(clip)
+    return clips, columns, stamp_of(info)
+
+
+def write_metadata(meta: Path, columns: list[str], clips: list[Clip]) -> tuple[list[str], Stamp]:
+    """Replace metadata.csv atomically (columns in their order, extra ones appended); the columns
+    written and the new stamp."""
+    columns = list(columns) or list(REQUIRED_COLUMNS)
+    for clip in clips:
+        columns += [key for key in clip.extra if key not in columns]
+    with atomic_open(meta, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="raise")
+        writer.writeheader()
+        for clip in clips:
+            writer.writerow(clip.row())
+    return columns, stamp_of(meta.stat())
+
+
+def read_metadata_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str | None]]]]:
+    """The header and rows (with their line numbers) of a metadata.csv, read strictly.
+
+    UTF-8 with or without a BOM (spreadsheets write one). A file that would lose content when
+    rewritten is refused with the line it happens on: a row with more values than the header, two
+    columns of the same name, or a nameless column holding values. Blank lines are skipped.
+    """
+    header, records = _csv_records(path)
+    keep = _checked_header(path, header, records)
+    rows = []
+    for number, record in records:
+        overflow = record[len(header):]
+        if any(v.strip() for v in overflow):
+            raise DatasetError(f"{path}, line {number}: {len(record)} values but the header has {len(header)} "
+                               "columns; quote values that contain commas, or add the missing column names")
+        values = record[: len(header)]
+        rows.append((number, {header[i]: (values[i] if i < len(values) else None) for i in keep}))
+    return [header[i] for i in keep], rows
+
+
+def _csv_records(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the non-blank records (with the line each starts on) of a UTF-8 CSV file."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        raise DatasetError(f"{path}: line {line} is not UTF-8 text; {_SAVE_AS_UTF8}") from error
+    except IsADirectoryError as error:
+        raise DatasetError(f"{path}: is a folder, not a CSV file") from error
+    except OSError as error:
+        raise DatasetError(os_message(error, "read it", path)) from error
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if not header:
+            raise DatasetError(f"{path}: is empty; the first line must be the header file_name,label")
+        records: list[tuple[int, list[str]]] = []
+        line = reader.line_num
+        for record in reader:
+            records.append((line + 1, record))
+            line = reader.line_num
+    except csv.Error as error:
+        raise DatasetError(f"{path}, line {reader.line_num}: not valid CSV ({error}); {_SAVE_AS_UTF8}") from error
+    return header, [(n, r) for n, r in records if any(v.strip() for v in r)]
+
+
+def _checked_header(path: Path, header: list[str], records: list[tuple[int, list[str]]]) -> list[int]:
+    """Indices of the columns to keep: named ones (no name twice), and nameless ones only if empty."""
+    keep: list[int] = []
+    seen: dict[str, int] = {}
+    for index, name in enumerate(header):
+        if not name.strip():
+            used = next((n for n, r in records if index < len(r) and r[index].strip()), None)
+            if used is not None:
+                raise DatasetError(f"{path}: column {index + 1} has no name but holds values (line {used}); "
+                                   "give it a name in the header")
+            continue
+        if name in seen:
+            raise DatasetError(f"{path}: the header names column {name!r} twice (columns {seen[name] + 1} and "
+                               f"{index + 1}); rename one so that neither is lost when the file is rewritten")
+        seen[name] = index
+        keep.append(index)
+    return keep
