@@ -1,5 +1,8 @@
-"""Can this dataset and base model be trained on right now? Cheap checks, no torch import,
-so the GUI can explain what blocks training before anything heavy is loaded."""
+"""Is this dataset ready to train on: what blocks training, and what will make it go badly.
+
+Cheap checks, no torch import, so the Label and Train tabs can explain both before anything
+heavy is loaded: blockers stop a run, warnings (thin or imbalanced labels) only advise.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,21 @@ from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.core.models import hub
 
-MIN_CLIPS_PER_LABEL = 2
+MIN_CLIPS_PER_LABEL = 2  # fewer blocks training: one clip to train on, one to check with
+FEW_CLIPS = 5  # fewer is allowed, but warned about: the model will barely learn the label
+IMBALANCE_RATIO = 3.0  # a label with 3x the clips of another is warned about
+
+
+def label_warnings(counts: dict[str, int]) -> list[str]:
+    """What a user should fix before training (clips per label -> sentences): thin labels and strong imbalance."""
+    warnings = []
+    few = [f"{label} ({n})" for label, n in counts.items() if n < FEW_CLIPS]
+    if few:
+        warnings.append(f"fewer than {FEW_CLIPS} clips: {', '.join(few)}")
+    if len(counts) >= 2 and min(counts.values()) * IMBALANCE_RATIO < max(counts.values()):
+        warnings.append(f"imbalanced: {max(counts, key=counts.get)} has {max(counts.values())} clips, "
+                        f"{min(counts, key=counts.get)} only {min(counts.values())}")
+    return warnings
 
 
 def training_blockers(store: DatasetStore) -> list[str]:
