@@ -12,7 +12,7 @@ def test_balanced_labels_with_enough_clips_have_no_warning():
 
 
 def test_thin_labels_are_named_with_their_counts():
-    assert label_warnings({"a": 4, "b": 5, "c": 1}) == ["fewer than 5 clips: a (4), c (1)"]
+    assert label_warnings({"a": 4, "b": 5, "c": 3}) == ["fewer than 5 clips: a (4), c (3)"]
 
 
 def test_strong_imbalance_names_the_largest_and_smallest_label():
