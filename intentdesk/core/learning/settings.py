@@ -102,11 +102,11 @@ class TrainSettings:
         "rises from zero, so the first random steps do not damage the pretrained model.", 0.0, 0.5, 0.05, 2,
         advanced=True))
     weight_decay: float = _setting(0.01, SettingSpec(
-        "Weight decay", "A small pull of the weights towards zero that keeps the model from memorising "
-        "the training clips.", 0.0, 0.5, 0.01, 3, advanced=True))
+        "Keep the weights small (weight decay)", "A small pull of the weights towards zero that keeps the "
+        "model from memorising the training clips.", 0.0, 0.5, 0.01, 3, advanced=True))
     label_smoothing: float = _setting(0.1, SettingSpec(
-        "Label smoothing", "Trains the model to be a little less than 100 % sure, which makes its scores "
-        "more honest on new voices.", 0.0, 0.3, 0.05, 2, advanced=True))
+        "Less overconfident scores (label smoothing)", "Trains the model to be a little less than 100 % sure, "
+        "which makes its scores more honest on new voices.", 0.0, 0.3, 0.05, 2, advanced=True))
     quick_layers: int = _setting(1, SettingSpec(
         "Quick: top layers trained", "How many of the model's top layers Quick mode trains "
         "(the rest stay as they are).", 1, 4, advanced=True))

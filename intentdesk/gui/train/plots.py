@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 SMOOTHING = 0.9
@@ -18,6 +20,18 @@ def smoothed(values: list[float], weight: float = SMOOTHING) -> list[float]:
     return out
 
 
+def epoch_plot(title: str, legend: tuple[int, int]) -> pg.PlotWidget:
+    """A plot against passes over the data, with plain numbers on its axes (never "x0.001")."""
+    plot = pg.PlotWidget(title=title)
+    plot.setLabel("bottom", "pass over the data (epoch)")
+    for side in ("left", "bottom"):
+        plot.getAxis(side).enableAutoSIPrefix(False)
+    plot.addLegend(offset=legend)
+    plot.showGrid(x=True, y=True, alpha=0.2)
+    plot.setXRange(0, 1)
+    return plot
+
+
 class TrainingCurves(QWidget):
     """Top: training loss per step (raw points + smoothed line) and eval loss per epoch.
     Bottom: eval accuracy and macro-F1 per epoch. The best epoch gets a vertical marker."""
@@ -26,25 +40,20 @@ class TrainingCurves(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.loss_plot = pg.PlotWidget(title="Loss")
-        self.loss_plot.setLabel("bottom", "epoch")
-        self.loss_plot.addLegend(offset=(-10, 10))
-        self.loss_plot.showGrid(x=True, y=True, alpha=0.2)
+        self.loss_plot = epoch_plot("Loss: how wrong the model is (lower is better)", legend=(-10, 10))
         self.raw_loss = self.loss_plot.plot(pen=None, symbol="o", symbolSize=3, symbolBrush=(59, 111, 216, 90),
-                                            symbolPen=None, name="train (steps)")
-        self.smooth_loss = self.loss_plot.plot(pen=pg.mkPen("#3b6fd8", width=2), name="train (smoothed)")
+                                            symbolPen=None, name="training clips (each step)")
+        self.smooth_loss = self.loss_plot.plot(pen=pg.mkPen("#3b6fd8", width=2), name="training clips (smoothed)")
         self.eval_loss = self.loss_plot.plot(pen=pg.mkPen("#e07b00", width=2), symbol="s", symbolSize=7,
-                                             symbolBrush="#e07b00", name="eval")
-        self.score_plot = pg.PlotWidget(title="Eval accuracy and macro-F1")
-        self.score_plot.setLabel("bottom", "epoch")
+                                             symbolBrush="#e07b00", name="test clips")
+        self.score_plot = epoch_plot("Score on the test clips (higher is better)", legend=(-10, -10))
         self.score_plot.setYRange(0, 1)
-        self.score_plot.addLegend(offset=(-10, -10))
-        self.score_plot.showGrid(x=True, y=True, alpha=0.2)
         self.accuracy = self.score_plot.plot(pen=pg.mkPen("#2a9d4b", width=2), symbol="o", symbolSize=7,
-                                             symbolBrush="#2a9d4b", name="accuracy")
-        self.macro_f1 = self.score_plot.plot(pen=pg.mkPen("#8e44ad", width=2, style=pg.QtCore.Qt.DashLine),
-                                             symbol="t", symbolSize=7, symbolBrush="#8e44ad", name="macro-F1")
-        self.best_lines = [pg.InfiniteLine(angle=90, pen=pg.mkPen("#c0392b", width=1, style=pg.QtCore.Qt.DotLine),
+                                             symbolBrush="#2a9d4b", name="share right (accuracy)")
+        self.macro_f1 = self.score_plot.plot(pen=pg.mkPen("#8e44ad", width=2, style=Qt.DashLine), symbol="t",
+                                             symbolSize=7, symbolBrush="#8e44ad",
+                                             name="average over labels (macro-F1)")
+        self.best_lines = [pg.InfiniteLine(angle=90, pen=pg.mkPen("#c0392b", width=1, style=Qt.DotLine),
                                            label="best", labelOpts={"position": 0.9, "color": "#c0392b"})
                            for _ in range(2)]
         for plot, line in zip((self.loss_plot, self.score_plot), self.best_lines):
@@ -105,23 +114,72 @@ class TrainingCurves(QWidget):
         self.macro_f1.setData(x, [e["macro_f1"] for e in self.epochs])
 
 
+class ColumnNamesAxis(pg.AxisItem):
+    """A bottom axis that writes each column's name upright (bottom to top), so long intent names
+    never overlap, however many columns there are; names too long for `MAX_NAME_PX` are elided."""
+
+    MAX_NAME_PX = 140
+
+    def __init__(self) -> None:
+        super().__init__("bottom")
+        self.names: list[str] = []
+        self.enableAutoSIPrefix(False)
+
+    def set_names(self, names: list[str]) -> None:
+        self.names = list(names)
+        self.setTicks([[(k + 0.5, "") for k in range(len(names))]])
+        metrics = QFontMetrics(self.style["tickFont"] or QFont())
+        longest = max((metrics.horizontalAdvance(name) for name in names), default=0)
+        self.setHeight(min(longest, self.MAX_NAME_PX) + 12 + (metrics.height() + 4) * self.label.isVisible())
+        self.picture = None
+        self.update()
+
+    def drawPicture(self, p, axisSpec, tickSpecs, textSpecs) -> None:
+        super().drawPicture(p, axisSpec, tickSpecs, [])
+        low, high = self.range
+        if not self.names or high <= low:
+            return
+        metrics = QFontMetrics(p.font())
+        width = self.mapRectFromParent(self.geometry()).width()
+        for k, name in enumerate(self.names):
+            x = (k + 0.5 - low) * width / (high - low)
+            p.save()
+            p.translate(x, 6)
+            p.rotate(-90)
+            text = metrics.elidedText(name, Qt.ElideMiddle, self.MAX_NAME_PX)
+            p.drawText(QRectF(-self.MAX_NAME_PX, -metrics.height() / 2, self.MAX_NAME_PX, metrics.height()),
+                       int(Qt.AlignRight | Qt.AlignVCenter), text)
+            p.restore()
+
+
 class ConfusionMatrixView(pg.PlotWidget):
-    """Rows: true label; columns: predicted. Counts written in the cells."""
+    """Rows: the label a clip really has; columns: the label the model chose. Counts in the cells,
+    label names on both axes; with no run shown, a sentence instead of meaningless axes."""
+
+    EMPTY_TEXT = "Train a model, or pick a run in Runs,\nto see which labels get mixed up."
 
     def __init__(self, parent=None) -> None:
         # A short title with the axes named: the long title's label alone asked for 382 px, so at
         # the Results tab's usual width the plot overflowed its widget and lost its last columns.
-        super().__init__(parent, title="Confusion matrix")
-        self.setLabel("left", "true")
-        self.setLabel("bottom", "predicted")
+        self.columns = ColumnNamesAxis()
+        super().__init__(parent, title="Confusion matrix", axisItems={"bottom": self.columns})
+        self.setToolTip("Each row is the label a clip really has, each column the label the model chose.\n"
+                        "Counts on the diagonal are right answers; anything else is a mix-up.")
+        self.setLabel("left", "true label")
+        self.setLabel("bottom", "label the model chose")
+        self.getAxis("left").enableAutoSIPrefix(False)
         self.setAspectLocked(True)
         self.invertY(True)
+        self.setMouseEnabled(x=False, y=False)
+        self.hideButtons()
         self.image = pg.ImageItem()
         white_to_blue = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (33, 82, 178)])
         self.image.setLookupTable(white_to_blue.getLookupTable(0.0, 1.0, 256))
         self.addItem(self.image)
+        self.placeholder = pg.TextItem(self.EMPTY_TEXT, anchor=(0.5, 0.5), color="#777")
+        self.addItem(self.placeholder)
         self._texts: list[pg.TextItem] = []
-        self.matrix = np.zeros((0, 0))
+        self.set_matrix([], [])
 
     def set_matrix(self, matrix: list[list[int]], labels: list[str]) -> None:
         for text in self._texts:
@@ -129,21 +187,28 @@ class ConfusionMatrixView(pg.PlotWidget):
         self._texts = []
         self.matrix = np.asarray(matrix, dtype=float)
         if self.matrix.size == 0:
-            self.image.clear()
+            self._show_empty()
             return
+        self.placeholder.hide()
         rows = self.matrix.sum(axis=1, keepdims=True)
         self.image.setImage((self.matrix / np.maximum(rows, 1)).T, levels=(0, 1))
         n = len(labels)
-        for i in range(n):
-            for j in range(n):
-                if self.matrix[i, j]:
-                    text = pg.TextItem(str(int(self.matrix[i, j])), anchor=(0.5, 0.5),
-                                       color="w" if self.matrix[i, j] / max(rows[i, 0], 1) > 0.5 else "k")
-                    text.setPos(j + 0.5, i + 0.5)
-                    self.addItem(text)
-                    self._texts.append(text)
-        # Names on the left ("3 balance"), numbers below: long intent names never overlap.
-        self.getAxis("left").setTicks([[(k + 0.5, f"{k + 1} {label}") for k, label in enumerate(labels)]])
-        self.getAxis("bottom").setTicks([[(k + 0.5, str(k + 1)) for k in range(n)]])
+        for i, j in zip(*np.nonzero(self.matrix)):
+            dark = self.matrix[i, j] / max(rows[i, 0], 1) > 0.5
+            text = pg.TextItem(str(int(self.matrix[i, j])), anchor=(0.5, 0.5), color="w" if dark else "k")
+            text.setPos(j + 0.5, i + 0.5)
+            self.addItem(text)
+            self._texts.append(text)
+        self.getAxis("left").setTicks([[(k + 0.5, label) for k, label in enumerate(labels)]])
         self.getAxis("left").setWidth(max(60, 7 * max(len(label) for label in labels) + 24))
+        self.columns.set_names(labels)
         self.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
+
+    def _show_empty(self) -> None:
+        self.image.clear()
+        self.getAxis("left").setTicks([[]])
+        self.getAxis("left").setWidth(None)
+        self.columns.set_names([])
+        self.placeholder.setPos(0.5, 0.5)
+        self.placeholder.show()
+        self.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)

@@ -1,0 +1,216 @@
+"""The Train settings form, generated from `SETTING_SPECS`: a new training setting appears here with no GUI change.
+
+Each setting's label, tooltip (its help), bounds, step, decimals, suffix and choices come from its
+`SettingSpec`; `advanced` puts it in the Advanced group; `mode_default` makes it follow the
+chosen mode's default (MODE_DEFAULTS) whenever the mode changes. Only the base model (a
+remembered list plus a folder button) and the mode (two explained radio buttons) are laid out
+by hand, with their label and help still taken from their specs.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import fields
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from intentdesk.core.learning.settings import MODE_DEFAULTS, SETTING_SPECS, SettingSpec, TrainSettings, default_of
+
+HAND_LAID = ("base_model", "mode")
+MODE_TEXTS = {  # plain words for the two modes; the technical terms are in the tooltip (the mode's spec help)
+    "quick": "Quick: trains only the top of the model (seconds per pass)",
+    "full": "Full: adapts the whole model (slower, copes better with new voices)",
+}
+ADVANCED_HELP = ("The defaults suit most datasets. Tick the box to change these; "
+                 "rest the mouse on a setting to read what it does.")
+
+
+def _field_type(name: str) -> type:
+    """The declared type of a `TrainSettings` field, without its `| None`."""
+    hint = typing.get_type_hints(TrainSettings)[name]
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+    return typing.get_origin(hint) or hint
+
+
+class SettingField:
+    """One setting's widget, made from its spec and type, with a uniform get/set."""
+
+    def __init__(self, name: str, spec: SettingSpec) -> None:
+        self.name, self.spec, self.kind = name, spec, _field_type(name)
+        self.widget = self._make()
+        self.widget.setToolTip(spec.help)
+        default = default_of(name)
+        if default is not None:
+            self.set(default)
+
+    def _make(self) -> QWidget:
+        spec = self.spec
+        if spec.choices:
+            combo = QComboBox()
+            combo.addItems(list(spec.choices))
+            return combo
+        if self.kind is bool:
+            return QCheckBox(spec.label)
+        if self.kind in (int, float):
+            box = QSpinBox() if self.kind is int else QDoubleSpinBox(decimals=spec.decimals)
+            box.setRange(spec.minimum if spec.minimum is not None else -1e9,
+                         spec.maximum if spec.maximum is not None else 1e9)
+            box.setSingleStep(spec.step or 1)
+            box.setSuffix(spec.suffix)
+            return box
+        edit = QLineEdit()  # a tuple of numbers: comma-separated, empty for none
+        edit.setPlaceholderText("none")
+        return edit
+
+    def value(self) -> Any:
+        widget = self.widget
+        if isinstance(widget, QComboBox):
+            return widget.currentText()
+        if isinstance(widget, QCheckBox):
+            return widget.isChecked()
+        if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
+            return widget.value()
+        text = widget.text().replace(",", " ").split()
+        return tuple(float(part) for part in text)  # ValueError: see problem()
+
+    def set(self, value: Any) -> None:
+        widget = self.widget
+        if isinstance(widget, QComboBox):
+            widget.setCurrentText(str(value))
+        elif isinstance(widget, QCheckBox):
+            widget.setChecked(bool(value))
+        elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
+            widget.setValue(value)
+        else:
+            widget.setText(", ".join(f"{v:g}" for v in value))
+
+    def problem(self) -> str | None:
+        """Why the typed value cannot be used (only free-text fields can be wrong)."""
+        try:
+            values = self.value()
+        except ValueError:
+            return f"{self.spec.label}: write numbers separated by commas, e.g. 0.9, 1.1"
+        if isinstance(values, tuple) and any(v <= 0 for v in values):
+            return f"{self.spec.label}: every number must be above 0"
+        return None
+
+
+class SettingsForm(QWidget):
+    """Base model, mode, the basic settings and a checkable Advanced group, all from the specs."""
+
+    base_changed = Signal()
+
+    def __init__(self, recent_bases: list[str], parent=None) -> None:
+        super().__init__(parent)
+        self.fields = {f.name: SettingField(f.name, SETTING_SPECS[f.name])
+                       for f in fields(TrainSettings) if f.name not in HAND_LAID}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        basic_box = QGroupBox("Settings")
+        basic = QFormLayout(basic_box)
+        self.dataset_label = QLabel()
+        self.dataset_label.setWordWrap(True)
+        basic.addRow("Dataset:", self.dataset_label)
+        basic.addRow(self._row_label("base_model"), self._base_row(recent_bases))
+        basic.addRow(self._row_label("mode"), self._mode_buttons())
+        self.advanced = QGroupBox("Advanced settings")
+        self.advanced.setCheckable(True)
+        self.advanced.setChecked(False)
+        advanced = QFormLayout(self.advanced)
+        explanation = QLabel(ADVANCED_HELP)
+        explanation.setWordWrap(True)
+        advanced.addRow(explanation)
+        for name, setting in self.fields.items():
+            target = advanced if setting.spec.advanced else basic
+            target.addRow("" if setting.kind is bool else self._row_label(name), setting.widget)
+        layout.addWidget(basic_box)
+        layout.addWidget(self.advanced)
+        self._mode_changed()
+
+    def _row_label(self, name: str) -> QLabel:
+        label = QLabel(SETTING_SPECS[name].label + ":")
+        label.setToolTip(SETTING_SPECS[name].help)
+        return label
+
+    def _base_row(self, recent: list[str]) -> QHBoxLayout:
+        self.base_combo = QComboBox(editable=True)
+        self.base_combo.addItems(recent)
+        self.base_combo.setToolTip(SETTING_SPECS["base_model"].help)
+        self.base_combo.currentTextChanged.connect(self.base_changed)
+        browse = QPushButton("Folder…")
+        browse.setToolTip("Choose a model folder on this computer")
+        browse.clicked.connect(self.choose_base_folder)
+        row = QHBoxLayout()
+        row.addWidget(self.base_combo, 1)
+        row.addWidget(browse)
+        return row
+
+    def _mode_buttons(self) -> QVBoxLayout:
+        self.mode_buttons = {mode: QRadioButton(MODE_TEXTS.get(mode, mode)) for mode in SETTING_SPECS["mode"].choices}
+        group = QButtonGroup(self)
+        column = QVBoxLayout()
+        for button in self.mode_buttons.values():
+            button.setToolTip(SETTING_SPECS["mode"].help)
+            group.addButton(button)
+            column.addWidget(button)
+        self.mode_buttons["quick"].setChecked(True)
+        group.buttonToggled.connect(lambda _button, checked: checked and self._mode_changed())
+        return column
+
+    def _mode_changed(self) -> None:
+        """Settings that depend on the mode take the new mode's default, and their tooltips say it."""
+        mode = self.mode()
+        for name, setting in self.fields.items():
+            if setting.spec.mode_default:
+                setting.set(MODE_DEFAULTS[mode][name])
+                defaults = ", ".join(f"{m}: {values[name]:g}" for m, values in MODE_DEFAULTS.items())
+                setting.widget.setToolTip(f"{setting.spec.help}\nSet to the mode's default when the mode "
+                                          f"changes ({defaults}).")
+
+    # ------------------------------------------------------------------ reading and choosing
+    def field(self, name: str) -> QWidget:
+        """The widget of one setting (tests and the screenshot drive the form through these)."""
+        return self.fields[name].widget
+
+    def mode(self) -> str:
+        return next(mode for mode, button in self.mode_buttons.items() if button.isChecked())
+
+    def set_mode(self, mode: str) -> None:
+        self.mode_buttons[mode].setChecked(True)
+
+    def base_model(self) -> str:
+        return self.base_combo.currentText().strip()
+
+    def choose_base_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a Hugging Face model folder")
+        if folder:
+            self.base_combo.setCurrentText(folder)
+
+    def problems(self) -> list[str]:
+        """Values typed into the form that cannot be used, each a sentence."""
+        return [problem for setting in self.fields.values() if (problem := setting.problem())]
+
+    def settings(self) -> TrainSettings:
+        """The run's settings as the form shows them (call `problems()` first)."""
+        values = {name: setting.value() for name, setting in self.fields.items()}
+        return TrainSettings(base_model=self.base_model(), mode=self.mode(), **values)

@@ -1,0 +1,90 @@
+"""Results that cannot fool a beginner: cautions for few test clips, named columns, no meaningless axes, nothing cut off."""
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QWidget
+
+from intentdesk.gui.train.plots import ConfusionMatrixView, TrainingCurves
+from intentdesk.gui.train.results import ResultsPanel, cautions, likely_range, summary_html
+
+LABELS = ["balance", "freeze", "pay_bill"]
+
+
+def metrics(count: int, accuracy: float = 1.0, support=(3, 2, 2)) -> dict:
+    per_class = {label: {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": n} for label, n in zip(LABELS, support)}
+    averages = {"micro": accuracy, "macro": accuracy, "weighted": accuracy}
+    return {"labels": LABELS, "count": count, "accuracy": accuracy, "best_epoch": 3, "precision": averages,
+            "recall": averages, "f1": averages, "per_class": per_class,
+            "confusion_matrix": np.diag(support).tolist()}
+
+
+def test_accuracy_on_seven_clips_comes_with_a_caution_and_a_range():
+    text = summary_html(metrics(7))
+    assert "Right on 100% of the 7 test clips" in text
+    low, high = likely_range(1.0, 7)
+    assert low == pytest.approx(0.646, abs=0.01) and high == 1.0
+    assert "between 65% and 100%" in text
+    assert "Only 7 test clips" in text and "says little" in text
+    assert "Labels tested on fewer than 5 clips" in text and "freeze (2)" in text
+
+
+def test_enough_test_clips_get_no_caution_but_still_a_range():
+    many = metrics(400, 0.9, support=(140, 130, 130))
+    assert cautions(many) == []
+    low, high = likely_range(0.9, 400)
+    assert 0.86 < low < 0.9 < high < 0.93
+    assert "likely between 87% and 93%" in summary_html(many)
+
+
+def test_averages_are_named_in_plain_words():
+    text = summary_html(metrics(7))
+    for words in ("every clip counts the same (micro)", "every label counts the same (macro)",
+                  "labels weighted by their clips (weighted)", "Precision: when the model says a label"):
+        assert words in text
+
+
+def test_confusion_matrix_columns_are_label_names(qtbot):
+    view = ConfusionMatrixView()
+    qtbot.addWidget(view)
+    view.set_matrix(np.eye(3, dtype=int).tolist(), LABELS)
+    assert view.columns.names == LABELS
+    assert [text for _, text in view.getAxis("left")._tickLevels[0]] == LABELS
+    assert not view.placeholder.isVisible()
+
+
+def test_empty_confusion_matrix_shows_a_sentence_not_axes(qtbot):
+    view = ConfusionMatrixView()
+    qtbot.addWidget(view)
+    view.set_matrix(np.eye(3, dtype=int).tolist(), LABELS)
+    view.set_matrix([], [])
+    assert view.placeholder.isVisible() and "pick a run" in view.placeholder.toPlainText()
+    assert view.getAxis("left")._tickLevels == [[]] and view.columns.names == []
+    for side in ("left", "bottom"):
+        assert not view.getAxis(side).autoSIPrefix  # never "(x0.001)"
+
+
+def test_curve_axes_never_scale_to_x0001(qtbot):
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    for plot in (curves.loss_plot, curves.score_plot):
+        for side in ("left", "bottom"):
+            assert not plot.getAxis(side).autoSIPrefix
+
+
+def test_per_class_table_is_not_cut_off_at_the_usual_size(qtbot):
+    host = QWidget()
+    panel = ResultsPanel(host)
+    qtbot.addWidget(host)
+    host.resize(700, 740)  # the Results view's share of a 1260 x 820 window
+    panel.resize(700, 740)
+    labels = [f"high_value_intent_{i}" for i in range(14)]
+    many = metrics(280, 0.95, support=[20] * 14)
+    many.update(labels=labels, per_class={label: {"precision": 0.95, "recall": 0.95, "f1": 0.95, "support": 20}
+                                          for label in labels}, confusion_matrix=np.eye(14, dtype=int).tolist())
+    panel.show_metrics(many)
+    host.show()
+    qtbot.waitExposed(host)
+    qtbot.wait(50)
+    assert panel.per_class.horizontalScrollBar().maximum() == 0, "every column visible without scrolling"
+    panel.clear()
+    assert panel.per_class.rowCount() == 0 and panel.confusion.placeholder.isVisible()
