@@ -1,4 +1,4 @@
-"""The main window: three tabs (Label, Train, Classify), menus, status bar, remembered state."""
+"""The main window: three tabs (Label, Train, Classify), the one microphone, menus, status bar, remembered state."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.gui.common.gc_guard import collect_in_gui_thread
 from intentdesk.gui.common.microphone import Microphone
-from intentdesk.gui.label_tab import LabelTab
+from intentdesk.gui.help import GettingStarted
+from intentdesk.gui.label.tab import LabelTab
 from intentdesk.paths import datasets_home
 from intentdesk.resources import resource
 
@@ -23,22 +24,25 @@ TAB_NAMES = ("label", "train", "classify")
 
 
 class MainWindow(QMainWindow):
+    """Owns what the tabs share (the dataset, the microphone, the settings) and hands it to each."""
+
     def __init__(self, settings: QSettings, stream_factory: StreamFactory | None = None,
                  list_devices=input_devices) -> None:
         super().__init__()
         collect_in_gui_thread()  # before any job thread exists: see gui/common/gc_guard.py
         self.settings = settings
         self.store: DatasetStore | None = None
+        self._help: GettingStarted | None = None
         icon = resource("icon.png")
         if icon.is_file():
             self.setWindowIcon(QIcon(str(icon)))
         self.tabs = QTabWidget()
-        self.label_tab = LabelTab(list_devices, stream_factory)
+        self.microphone = Microphone(list_devices, stream_factory, self)
+        self.label_tab = LabelTab(self.microphone)
         from intentdesk.gui.classify.tab import ClassifyTab
         from intentdesk.gui.train.tab import TrainTab
 
         self.train_tab = TrainTab(settings)
-        self.microphone = Microphone(list_devices, stream_factory, self)  # the one owner (Label: to switch)
         self.classify_tab = ClassifyTab(settings, self.microphone)
         self.tabs.addTab(self.label_tab, "Label")
         self.tabs.addTab(self.train_tab, "Train")
@@ -46,7 +50,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         for tab in (self.label_tab, self.train_tab, self.classify_tab):
             tab.status.connect(lambda text: self.statusBar().showMessage(text, 6000))
-        self.label_tab.dataset_changed.connect(self.train_tab.dataset_changed)
+        self.label_tab.dataset_changed.connect(lambda: self.train_tab.set_dataset(self.store))
         self.train_tab.use_model.connect(self._use_model_in_classify)
         self._build_menus()
         self.statusBar().showMessage("Ready")
@@ -68,6 +72,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._add(file_menu, "&Quit", self.close, QKeySequence.Quit)
         help_menu = self.menuBar().addMenu("&Help")
+        self._add(help_menu, "&Getting started", self.getting_started, QKeySequence.HelpContents)
         self._add(help_menu, "&About IntentDesk", self.about)
 
     def _add(self, menu, text, slot, keys=None) -> QAction:
@@ -98,9 +103,8 @@ class MainWindow(QMainWindow):
             self.label_tab.message.show_message(str(error), "error")
             return False
         self.store = store
-        self.label_tab.set_store(store)
-        self.train_tab.set_store(store)
-        self.classify_tab.set_dataset(store)
+        for tab in (self.label_tab, self.train_tab, self.classify_tab):
+            tab.set_dataset(store)
         path_text = str(store.root.resolve())
         recent = [path_text] + [p for p in self.recent_datasets() if p != path_text]
         self.settings.setValue("recent/datasets", recent[:MAX_RECENT])
@@ -111,10 +115,18 @@ class MainWindow(QMainWindow):
         return True
 
     def new_dataset(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose an empty folder for the new dataset",
-                                                  str(datasets_home()))
-        if folder:
-            self.open_dataset(Path(folder), create=True)
+        """A name and a place, like any Save dialog: the folder is made with that name."""
+        chosen, _ = QFileDialog.getSaveFileName(self, "New dataset: its name and where to keep it",
+                                                str(datasets_home() / "my-dataset"), "",
+                                                options=QFileDialog.DontConfirmOverwrite)
+        if not chosen:
+            return
+        folder = Path(chosen)
+        if folder.is_dir() and not (folder / "metadata.csv").is_file() and any(folder.iterdir()):
+            self.label_tab.message.show_message(f"{folder} already exists and holds other files: "
+                                                "choose a new name for the dataset.", "error")
+            return
+        self.open_dataset(folder, create=True)
 
     def choose_dataset(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a dataset folder (with metadata.csv)",
@@ -142,11 +154,8 @@ class MainWindow(QMainWindow):
             self.import_source(parts[0], config=parts[1] if len(parts) > 1 else None)
 
     def import_source(self, source: str, config: str | None = None) -> None:
-        from intentdesk.core.data.importers import import_into
-
-        store = self.store
         self.tabs.setCurrentWidget(self.label_tab)
-        self.label_tab.run_import(lambda _emit, _cancel: import_into(store, source, hub_config=config))
+        self.label_tab.import_source(source, config)
 
     def _use_model_in_classify(self, folder: str) -> None:
         self.classify_tab.open_model(Path(folder))
@@ -157,6 +166,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"IntentDesk{name}")
 
     # ------------------------------------------------------------------ misc
+    def getting_started(self) -> None:
+        if self._help is None:
+            self._help = GettingStarted(self)
+        self._help.show()
+        self._help.raise_()
+
     def about(self) -> None:
         QMessageBox.about(self, "About IntentDesk", about_text())
 
@@ -170,6 +185,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.label_tab.shutdown()
         self.classify_tab.shutdown()
+        self.microphone.close()
         event.accept()
 
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QComboBox
 
-from intentdesk.core.audio.microphone import RATE, InputDevice, MicrophoneError, Recorder, StreamFactory
+from intentdesk.core.audio import microphone as audio_io
+from intentdesk.core.audio.io import SAMPLE_RATE as RATE
+from intentdesk.core.audio.microphone import InputDevice, MicrophoneError, Recorder, StreamFactory
 
 
 class Microphone(QObject):
@@ -111,3 +114,14 @@ class DeviceChooser(QComboBox):
     def _chosen(self, row: int) -> None:
         if 0 <= row < len(self.microphone.devices):
             self.microphone.choose(self.microphone.devices[row])
+
+
+def play_sound(samples: np.ndarray, rate: int) -> None:
+    """Play a clip; without a speaker the error says so in plain words (PortAudio says "device -1")."""
+    try:
+        audio_io.play(samples, rate)
+    except MicrophoneError as error:
+        if "device -1" in str(error):
+            raise MicrophoneError("no sound output device found: connect speakers or headphones to listen") \
+                from error
+        raise

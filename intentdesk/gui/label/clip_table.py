@@ -1,4 +1,4 @@
-"""The table model behind the clip list: file, label, duration, date."""
+"""The table model behind the clip list (file, label, duration, date) and its one-label filter."""
 
 from __future__ import annotations
 
@@ -14,23 +14,22 @@ LABEL_COLUMN = 1
 
 
 class ClipTableModel(QAbstractTableModel):
+    """One row per clip; durations and dates are read lazily, once per file, as rows are shown."""
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._store: DatasetStore | None = None
         self._clips: list[Clip] = []
         self._facts: dict[str, tuple[float, str]] = {}  # file_name -> (duration, date), read once
 
-    def set_store(self, store: DatasetStore | None) -> None:
+    def set_dataset(self, store: DatasetStore | None) -> None:
         self.beginResetModel()
         self._store = store
         self._clips = store.clips if store is not None else []
         self.endResetModel()
 
     def refresh(self) -> None:
-        self.set_store(self._store)
-
-    def clip(self, row: int) -> Clip:
-        return self._clips[row]
+        self.set_dataset(self._store)
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._clips)

@@ -2,7 +2,8 @@
 
 import soundfile as sf
 
-from intentdesk.core.audio.microphone import InputDevice, MicrophoneError, replay_factory
+from intentdesk.core.audio.microphone import InputDevice, MicrophoneError
+from intentdesk.core.audio.replay import replay_factory
 from intentdesk.gui.common.microphone import DeviceChooser, Microphone
 from tests.helpers import RATE, tone
 

@@ -1,4 +1,4 @@
-"""Label tab and main window, offscreen, with a WAV replayed as the microphone."""
+"""Label tab, offscreen, with a WAV replayed as the microphone."""
 
 import csv
 
@@ -7,8 +7,8 @@ import pytest
 import soundfile as sf
 from PySide6.QtCore import QSettings, Qt
 
-from intentdesk.core.audio.microphone import InputDevice, MicrophoneError, replay_factory
-from intentdesk.core.data.store import DatasetStore
+from intentdesk.core.audio.microphone import InputDevice, MicrophoneError
+from intentdesk.core.audio.replay import replay_factory
 from intentdesk.gui.main_window import MainWindow
 from tests.helpers import drop, tone
 
@@ -45,9 +45,9 @@ def metadata(store):
 
 
 def record_take(qtbot, tab, seconds=0.6):
-    qtbot.keyClick(tab.record_button, Qt.Key_Space)
-    qtbot.waitUntil(lambda: tab.recorder.recorded_seconds >= seconds, timeout=5000)
-    qtbot.keyClick(tab.record_button, Qt.Key_Space)
+    qtbot.keyClick(tab.recorder_panel.record_button, Qt.Key_Space)
+    qtbot.waitUntil(lambda: tab.recorder_panel.recorder.recorded_seconds >= seconds, timeout=5000)
+    qtbot.keyClick(tab.recorder_panel.record_button, Qt.Key_Space)
     assert tab.pending is not None
 
 
@@ -56,25 +56,25 @@ def test_record_label_save_with_keyboard(qtbot, window):
     record_take(qtbot, tab, seconds=2.0)
     raw_seconds = 2.0
     assert len(tab.pending) / RATE < raw_seconds - 0.4, "leading/trailing silence should be trimmed"
-    assert tab.take_wave.point_count() > 0
-    qtbot.keyClicks(tab.label_combo.lineEdit(), "balance")
-    qtbot.keyClick(tab.label_combo.lineEdit(), Qt.Key_Return)
+    assert tab.take.take_wave.point_count() > 0
+    qtbot.keyClicks(tab.take.label_combo.lineEdit(), "balance")
+    qtbot.keyClick(tab.take.label_combo.lineEdit(), Qt.Key_Return)
     rows = metadata(window.store)
     assert [r["label"] for r in rows] == ["balance"]
     saved = sf.info(str(window.store.root / rows[0]["file_name"]))
     assert 0.7 < saved.duration < 1.4
     # The next take can start at once; key 1 picks the first label.
     record_take(qtbot, tab, seconds=2.0)
-    tab.label_combo.setEditText("")
-    qtbot.keyClick(tab.table, Qt.Key_1)
-    assert tab.label_combo.currentText() == "balance"
-    qtbot.keyClick(tab.table, Qt.Key_Return)
+    tab.take.label_combo.setEditText("")
+    qtbot.keyClick(tab.clips.table, Qt.Key_1)
+    assert tab.take.label_combo.currentText() == "balance"
+    qtbot.keyClick(tab.clips.table, Qt.Key_Return)
     assert window.store.label_counts() == {"balance": 2}
     # Right after a take the label field has focus: 1 still picks the first label...
     record_take(qtbot, tab, seconds=2.0)
-    line = tab.label_combo.lineEdit()
+    line = tab.take.label_combo.lineEdit()
     line.selectAll()
-    qtbot.keyClick(tab.label_combo, Qt.Key_1)  # the combo has the focus after a take
+    qtbot.keyClick(tab.take.label_combo, Qt.Key_1)  # the combo has the focus after a take
     assert line.text() == "balance"
     # ...but once the user types, digits are part of the label.
     line.setText("")
@@ -82,7 +82,7 @@ def test_record_label_save_with_keyboard(qtbot, window):
     assert line.text() == "card2"
     qtbot.keyClick(line, Qt.Key_Return)
     assert window.store.label_counts() == {"balance": 2, "card2": 1}
-    assert "fewer than 5" in tab.warning_label.text()
+    assert "fewer than 5" in tab.clips.warning_label.text()
 
 
 def test_relabel_delete_undo(qtbot, window, monkeypatch):
@@ -91,16 +91,16 @@ def test_relabel_delete_undo(qtbot, window, monkeypatch):
         store.add_array(tone(300 + 100 * n, 0.5, seed=n), RATE, "freeze", stem=f"c{n}")
     tab = window.label_tab
     tab.refresh()
-    tab.table.selectAll()
-    monkeypatch.setattr(tab, "ask_label", lambda *a: "balance")
-    tab.relabel_selected()
+    tab.clips.table.selectAll()
+    monkeypatch.setattr(tab.clips, "ask_label", lambda *a: "balance")
+    tab.clips.relabel_selected()
     assert store.label_counts() == {"balance": 3}
     assert all(r["file_name"].startswith("clips/balance/") for r in metadata(store))
-    tab.table.selectRow(0)
-    tab.table.setFocus()
-    qtbot.keyClick(tab.table, Qt.Key_Delete)
+    tab.clips.table.selectRow(0)
+    tab.clips.table.setFocus()
+    qtbot.keyClick(tab.clips.table, Qt.Key_Delete)
     assert len(metadata(store)) == 2
-    qtbot.keyClick(tab.table, Qt.Key_Z, Qt.ControlModifier)
+    qtbot.keyClick(tab.clips.table, Qt.Key_Z, Qt.ControlModifier)
     assert len(metadata(store)) == 3
     assert all((store.root / r["file_name"]).is_file() for r in metadata(store))
 
@@ -110,7 +110,7 @@ def test_dropped_corrupt_file_is_reported_and_changes_nothing(qtbot, window, tmp
     bad = tmp_path / "corrupt.wav"
     bad.write_bytes(b"RIFF....not really a wave file")
     before = (window.store.root / "metadata.csv").read_bytes()
-    monkeypatch.setattr(tab, "ask_label", lambda *a: "balance")
+    monkeypatch.setattr(tab.clips, "ask_label", lambda *a: "balance")
     drop(tab, [bad])
     qtbot.waitUntil(lambda: tab.message.is_shown(), timeout=5000)
     assert tab.message.kind == "error" and "corrupt.wav" in tab.message.text()
@@ -135,64 +135,5 @@ def test_no_microphone_is_a_message_not_a_crash(qtbot, tmp_path):
 
     win = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), list_devices=no_devices)
     qtbot.addWidget(win)
-    assert "PortAudio" in win.label_tab.mic_note.text()
-    assert not win.label_tab.record_button.isEnabled()
-
-
-def test_window_title_recent_and_remembered_dataset(qtbot, window, tmp_path):
-    assert window.windowTitle() == "IntentDesk — data"
-    assert window.recent_datasets()[0] == str((tmp_path / "data").resolve())
-    assert window.settings.value("last/dataset") == str((tmp_path / "data").resolve())
-    assert [window.tabs.tabText(i) for i in range(3)] == ["Label", "Train", "Classify"]
-    assert DatasetStore.open(tmp_path / "data") is not None
-
-
-def test_gui_starts_without_torch(tmp_path):
-    """Start-up must not pay for torch/transformers, even with a dataset that has trained models:
-    they load when a model or a training run is first needed."""
-    import subprocess
-    import sys
-
-    store = DatasetStore.create(tmp_path / "data")
-    store.add_array(tone(300, 0.5), RATE, "a")
-    run = tmp_path / "data" / "models" / "2026-01-01_000000_quick_x"
-    run.mkdir(parents=True)
-    (run / "config.json").write_text("{}")
-    code = ("import os, sys; os.environ['QT_QPA_PLATFORM']='offscreen';"
-            "from PySide6.QtCore import QSettings; from intentdesk.gui.app import make_application;"
-            "from intentdesk.gui.main_window import MainWindow; from pathlib import Path; app=make_application();"
-            f"w=MainWindow(QSettings({str(tmp_path / 's.ini')!r}, QSettings.IniFormat));"
-            f"w.open_dataset(Path({str(tmp_path / 'data')!r})); w.show(); app.processEvents();"
-            "print(w.classify_tab.model_combo.count(), 'torch' in sys.modules, 'transformers' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.stdout.split()[-3:] == ["1", "False", "False"], out.stderr
-
-
-def test_garbage_cycles_are_collected_in_the_gui_thread_only(qtbot, window):
-    """A worker allocating must never run the collector (it may free Qt objects there)."""
-    import gc
-    import threading
-
-    freed_in = []
-
-    class Node:
-        def __del__(self):
-            freed_in.append(threading.current_thread())
-
-    assert not gc.isenabled()
-    for _ in range(20):  # cycles only the collector can free
-        a, b = Node(), Node()
-        a.other, b.other = b, a
-    del a, b
-    worker = threading.Thread(target=lambda: [[object()] for _ in range(100_000)])
-    worker.start()
-    worker.join()
-    assert freed_in == []  # the allocating worker did not collect
-    ballast = []
-
-    def collected() -> bool:  # keep the gen-0 count (live new objects) above its threshold
-        ballast.extend([] for _ in range(gc.get_threshold()[0]))
-        return len(freed_in) == 40
-
-    qtbot.waitUntil(collected, timeout=5000)
-    assert set(freed_in) == {threading.main_thread()}
+    assert "PortAudio" in win.label_tab.recorder_panel.mic_note.text()
+    assert not win.label_tab.recorder_panel.record_button.isEnabled()

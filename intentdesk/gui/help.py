@@ -1,0 +1,49 @@
+"""Help > Getting started: the four steps (record, label, train, classify) and the keys, on one page."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+
+GETTING_STARTED = """
+<h2>Getting started</h2>
+<ol>
+<li><b>Make a dataset.</b> <i>File &gt; New dataset…</i>: give it a name and a place.
+    (<i>Open dataset…</i> opens one you made before.)</li>
+<li><b>Record and label</b> on the <b>Label</b> tab. Press <b>Space</b> to record and Space again to
+    stop; silence at both ends is cut off. Type the label (what the speaker wants, e.g. <i>balance</i>)
+    or press <b>1</b>–<b>9</b> to pick one you already have, then press <b>Enter</b> to save.
+    Record at least five clips per label, from several voices if you can.
+    You can also drop audio files or folders on the tab (folders named after labels keep their labels),
+    or use <i>File &gt; Import…</i>.</li>
+<li><b>Train</b> on the <b>Train</b> tab: choose a base model and press <i>Start training</i>.
+    <i>Quick</i> takes seconds to minutes; the curves show how it learns, and Cancel keeps the best
+    model so far.</li>
+<li><b>Classify</b> on the <b>Classify</b> tab: drop audio files, record, or switch on live mode,
+    and read the ranked intents.</li>
+</ol>
+<h3>Keys on the Label tab</h3>
+<table cellpadding="3">
+<tr><td><b>Space</b></td><td>record / stop</td></tr>
+<tr><td><b>1</b>–<b>9</b></td><td>pick a label (the numbers are shown next to the labels and do not change
+    while you work)</td></tr>
+<tr><td><b>Enter</b></td><td>save the take with its label</td></tr>
+<tr><td><b>Del</b></td><td>delete the selected clips</td></tr>
+<tr><td><b>Ctrl+Z</b></td><td>undo the last delete or relabel</td></tr>
+</table>
+"""
+
+
+class GettingStarted(QDialog):
+    """A non-modal page, so it can stay open beside the window while the user follows it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Getting started with IntentDesk")
+        self.resize(560, 560)
+        self.page = QTextBrowser()
+        self.page.setHtml(GETTING_STARTED)
+        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.page)
+        layout.addWidget(buttons)

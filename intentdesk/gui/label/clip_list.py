@@ -1,0 +1,218 @@
+"""The dataset's clips: filter by label, counts and warnings, play, relabel, delete, undo."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+)
+
+from intentdesk.core.audio import io as audio
+from intentdesk.core.data.store import DatasetStore
+from intentdesk.core.errors import IntentDeskError
+from intentdesk.gui.common.widgets import MessageBar, WaveformView
+from intentdesk.gui.label.clip_table import ClipTableModel, LabelFilter
+from intentdesk.gui.label.history import EditHistory
+from intentdesk.gui.label.label_keys import LabelKeys
+
+FEW_CLIPS = 5
+IMBALANCE_RATIO = 3.0
+
+
+def label_warnings(counts: dict[str, int]) -> list[str]:
+    """What a user should fix before training: thin classes and strong imbalance."""
+    warnings = []
+    few = [f"{label} ({n})" for label, n in counts.items() if n < FEW_CLIPS]
+    if few:
+        warnings.append(f"fewer than {FEW_CLIPS} clips: {', '.join(few)}")
+    if len(counts) >= 2 and min(counts.values()) * IMBALANCE_RATIO < max(counts.values()):
+        warnings.append(f"imbalanced: {max(counts, key=counts.get)} has {max(counts.values())} clips, "
+                        f"{min(counts, key=counts.get)} only {min(counts.values())}")
+    return warnings
+
+
+class ClipListPanel(QGroupBox):
+    """Every edit goes through `EditHistory`, so Ctrl+Z undoes relabels as well as deletes."""
+
+    edited = Signal()  # the dataset changed here
+    play_requested = Signal(object, int)  # samples, rate
+
+    def __init__(self, keys: LabelKeys, message: MessageBar, parent=None) -> None:
+        super().__init__("Clips", parent)
+        self.store: DatasetStore | None = None
+        self.keys = keys
+        self.message = message
+        self.history = EditHistory()
+        self._build()
+
+    def _build(self) -> None:
+        self.filter_combo = QComboBox()
+        self.filter_combo.currentIndexChanged.connect(self._filter_changed)
+        filter_row = QHBoxLayout()
+        filter_row.addWidget(QLabel("Show:"))
+        filter_row.addWidget(self.filter_combo, 1)
+        self.counts_label = QLabel()
+        self.counts_label.setWordWrap(True)
+        self.warning_label = QLabel()
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setStyleSheet("color: #9a5b00;")
+        self._build_table()
+        self.clip_wave = WaveformView(height=90)
+        buttons = QHBoxLayout()
+        self.play_clip_button = self._button("▶ Play", self.play_selected, buttons)
+        self.relabel_button = self._button("Relabel…", self.relabel_selected, buttons)
+        self.delete_button = self._button("Delete (Del)", self.delete_selected, buttons)
+        self.undo_button = self._button("Undo (Ctrl+Z)", self.undo, buttons)
+        hint = QLabel("Drop audio files or folders here to add them.")
+        hint.setStyleSheet("color: #666;")
+        layout = QVBoxLayout(self)
+        layout.addLayout(filter_row)
+        for widget, stretch in ((self.counts_label, 0), (self.warning_label, 0), (self.table, 1),
+                                (self.clip_wave, 0)):
+            layout.addWidget(widget, stretch)
+        layout.addLayout(buttons)
+        layout.addWidget(hint)
+
+    def _button(self, text: str, slot, row: QHBoxLayout) -> QPushButton:
+        button = QPushButton(text)
+        button.clicked.connect(slot)
+        row.addWidget(button)
+        return button
+
+    def _build_table(self) -> None:
+        self.model = ClipTableModel(self)
+        self.proxy = LabelFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        header = self.table.horizontalHeader()
+        # Size columns from the first rows only: measuring every row would read every clip's
+        # header (duration) and make opening a large dataset slow.
+        header.setResizeContentsPrecision(30)
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.Stretch)
+        self.table.verticalHeader().hide()
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.table.doubleClicked.connect(lambda _index: self.play_selected())
+
+    # ------------------------------------------------------------------ showing
+    def set_dataset(self, store: DatasetStore | None) -> None:
+        self.store = store
+        self.history.clear()
+        self.model.set_dataset(store)
+
+    def refresh(self, counts: dict[str, int]) -> None:
+        """Show the dataset again after a change (`counts` from `store.label_counts()`)."""
+        self.model.refresh()
+        self.clip_wave.set_wave(None)  # the reset model has no selection any more
+        self._fill_filter(counts)
+        if self.store is None:
+            self.counts_label.setText("No dataset open: File > New dataset… or Open dataset…")
+        elif not counts:
+            self.counts_label.setText("No clips yet: record one, or drop audio files here.")
+        else:
+            self.counts_label.setText(" · ".join(f"{self._numbered(label)} {counts[label]}"
+                                                 for label in self.keys.ordered() if label in counts))
+        warnings = label_warnings(counts)
+        self.warning_label.setText("⚠ " + "; ".join(warnings) if warnings else "")
+        has_store = self.store is not None
+        for widget in (self.table, self.relabel_button, self.delete_button, self.play_clip_button):
+            widget.setEnabled(has_store)
+        self.undo_button.setEnabled(self.history.can_undo(self.store))
+
+    def _numbered(self, label: str) -> str:
+        number = self.keys.number_of(label)
+        return f"[{number}] {label}" if number is not None else label
+
+    def _fill_filter(self, counts: dict[str, int]) -> None:
+        current = self.filter_combo.currentData() or ""
+        self.filter_combo.blockSignals(True)
+        self.filter_combo.clear()
+        self.filter_combo.addItem(f"All labels ({sum(counts.values())})", "")
+        for label, n in counts.items():
+            self.filter_combo.addItem(f"{label} ({n})", label)
+        self.filter_combo.setCurrentIndex(max(0, self.filter_combo.findData(current)))
+        self.filter_combo.blockSignals(False)
+        self.proxy.set_label(self.filter_combo.currentData() or "")
+
+    def _filter_changed(self) -> None:
+        self.proxy.set_label(self.filter_combo.currentData() or "")
+
+    def selected_file_names(self) -> list[str]:
+        return [self.proxy.data(index, Qt.UserRole) for index in self.table.selectionModel().selectedRows()]
+
+    def _selection_changed(self) -> None:
+        names = self.selected_file_names()
+        wave, rate = None, 16000
+        if len(names) == 1 and self.store is not None:
+            try:
+                wave, rate = self._load_clip(names[0])
+            except IntentDeskError:
+                wave = None
+        self.clip_wave.set_wave(wave, rate)
+
+    def _load_clip(self, file_name: str) -> tuple[np.ndarray, int]:
+        return audio.load_audio(self.store.root / file_name, limits=audio.AudioLimits(max_seconds=None))
+
+    def play_selected(self) -> None:
+        names = self.selected_file_names()
+        if names and self.store is not None:
+            try:
+                wave, rate = self._load_clip(names[0])
+            except IntentDeskError as error:
+                self.message.show_message(str(error), "error")
+                return
+            self.play_requested.emit(wave, rate)
+
+    # ------------------------------------------------------------------ editing
+    def ask_label(self, title: str, text: str, current: str = "") -> str | None:
+        """Modal label prompt starting at `current` (tests replace this method)."""
+        labels = self.keys.ordered()
+        start = labels.index(current) if current in labels else 0
+        value, ok = QInputDialog.getItem(self, title, text, labels, start, True)
+        return value.strip() if ok and value.strip() else None
+
+    def relabel_selected(self) -> None:
+        names = self.selected_file_names()
+        if not names or self.store is None:
+            return
+        current = self.store.find(names[0]).label
+        label = self.ask_label("Relabel", f"New label for {len(names)} clip(s):", current)
+        if label is None:
+            return
+        self._edit(lambda: self.history.relabel(self.store, names, label),
+                   f"Relabelled {len(names)} clip(s) as “{label}”. Ctrl+Z undoes it.")
+
+    def delete_selected(self) -> None:
+        names = self.selected_file_names()
+        if names and self.store is not None:
+            self._edit(lambda: self.history.delete(self.store, names),
+                       f"Deleted {len(names)} clip(s). Ctrl+Z brings them back.")
+
+    def undo(self) -> None:
+        if self.history.can_undo(self.store):
+            self._edit(lambda: self.history.undo(self.store))
+
+    def _edit(self, change, done: str | None = None) -> None:
+        """Run one change; a refusal (read-only dataset, edited trash...) is shown, never raised."""
+        try:
+            result = change()
+        except IntentDeskError as error:
+            self.message.show_message(str(error), "error")
+            self.edited.emit()  # the store may have re-read the dataset: show what is there
+            return
+        self.edited.emit()
+        self.message.show_message(done or str(result), "info", 5000)

@@ -1,0 +1,142 @@
+"""Bringing audio into the dataset from the Label tab: dropped files and folders, and File > Import.
+
+An import runs in the background behind a strip that says what is happening; the tab stays
+usable, and a hub import can be cancelled (nothing is added then).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+from intentdesk.core.data.importers import check_source, import_hub, import_into, import_label_folders
+from intentdesk.core.data.store import DatasetStore, ImportReport
+from intentdesk.core.errors import IntentDeskError
+from intentdesk.core.files import audio_files_under
+from intentdesk.gui.common.jobs import Job, start_job
+
+ImportWork = Callable[[Callable[[object], None], threading.Event], ImportReport]
+
+
+class ImportCancelled(IntentDeskError):
+    """The user cancelled before anything was written."""
+
+
+def drop_work(store: DatasetStore, paths: list[Path], label: str | None) -> ImportWork:
+    """Folders with sub-folders bring their labels; loose files and flat folders get `label`."""
+    files = [p for p in paths if p.is_file()]
+    folders = [p for p in paths if p.is_dir()]
+
+    def work(_emit, _cancel) -> ImportReport:
+        for folder in folders:
+            check_source(str(folder), store.root)  # never the dataset itself, nor a folder around it
+        loose = [(f, label, {}) for f in files]
+        report = ImportReport()
+        for folder in folders:
+            if needs_label([folder]):
+                loose += [(f, label, {}) for f in audio_files_under(folder, recursive=True)]
+            else:
+                report.merge(import_label_folders(store, folder))
+        return report.merge(store.add_files(loose)) if loose else report
+
+    return work
+
+
+def needs_label(paths: list[Path]) -> bool:
+    """True when some dropped item brings no label of its own (a file, or a folder without sub-folders)."""
+    return any(p.is_file() or (p.is_dir() and not any(sub.is_dir() for sub in p.iterdir())) for p in paths)
+
+
+def source_work(store: DatasetStore, source: str, config: str | None) -> tuple[ImportWork, bool]:
+    """File > Import: a local folder, or a hub dataset whose download can be cancelled (then True)."""
+    if check_source(source, store.root) is not None:
+        return (lambda _emit, _cancel: import_into(store, source)), False
+
+    def work(_emit, cancel: threading.Event) -> ImportReport:
+        def load(*args, **kwargs):
+            import datasets
+
+            data = datasets.load_dataset(*args, **kwargs)
+            if cancel.is_set():  # the download cannot be interrupted; its result can be dropped
+                raise ImportCancelled("import cancelled: nothing was added")
+            return data
+
+        return import_hub(store, source, config=config, loader=load)
+
+    return work, True
+
+
+def report_text(report: ImportReport) -> tuple[str, str]:
+    """What an import did, in words, and the message kind that suits it."""
+    lines = [f"Added {len(report.added)} clip(s)."]
+    if report.duplicates:
+        lines[0] += f" {len(report.duplicates)} file(s) already in the dataset were not added again."
+    if report.skipped:
+        lines[0] += f" Skipped {len(report.skipped)} file(s) that could not be read."
+        lines += report.skipped[:10]
+    lines += report.warnings[:10]
+    if not report.skipped and not report.warnings:
+        return "\n".join(lines), "info"
+    return "\n".join(lines), "warning" if report.added or report.duplicates else "error"
+
+
+class ImportStrip(QWidget):
+    """A busy bar, what is being imported, and Cancel (only where cancelling can work)."""
+
+    finished = Signal(object)  # the ImportReport, once an import has added its clips
+    failed = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.job: Job | None = None
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.text = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)  # busy: the importers do not report a fraction
+        self.bar.setMaximumWidth(160)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        for widget in (self.bar, self.text, self.cancel_button):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # appearing moves nothing, like the message bar
+        self.setSizePolicy(policy)
+        self.hide()
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    def start(self, what: str, work: ImportWork, cancellable: bool) -> None:
+        self.text.setText(what)
+        self.cancel_button.setVisible(cancellable)
+        self.show()
+        self.job = start_job(self, work, self._succeeded, self._failed)
+
+    def cancel(self) -> None:
+        """Stop waiting: the strip goes at once; the import adds nothing when its download ends."""
+        if self.job is not None:
+            self.job.cancel()
+            self.job = None
+            self.hide()
+            self.failed.emit("Import cancelled: nothing was added.")
+
+    def _succeeded(self, report: ImportReport) -> None:
+        if self.sender() is self.job:
+            self._done()
+        self.finished.emit(report)  # also when Cancel came too late: the clips are there
+
+    def _failed(self, message: str) -> None:
+        if self.sender() is self.job:  # not a cancelled job: that one was already reported
+            self._done()
+            self.failed.emit(message)
+
+    def _done(self) -> None:
+        self.job = None
+        self.hide()
