@@ -41,7 +41,7 @@ def test_classify_raw_body_matches_the_classifier(client, classifier):
     reply = client.post("/classify", content=body, headers={"content-type": "audio/wav"})
     assert reply.status_code == 200
     data = reply.json()
-    expected = classifier.rank(classifier.scores([classifier.load_clip(body)])[0])
+    expected = classifier.rank(classifier.scores([classifier.load_clip(body)[0]])[0])
     assert [r["label"] for r in data["ranking"]] == [p.label for p in expected]
     assert data["ranking"][0]["score"] == pytest.approx(expected[0].score, abs=1e-5)
     assert data["latency_ms"] > 0
@@ -152,7 +152,7 @@ def test_background_service_answers_over_http(classifier):
 
 
 def test_cli_refuses_public_host_without_key(saved_classifier):
-    from tests.test_inference_cli import run_cli
+    from tests.helpers import run_cli
 
     proc = run_cli("serve", saved_classifier, "--host", "0.0.0.0", check=False)
     assert proc.returncode == 2 and "--api-key" in proc.stderr
@@ -170,7 +170,7 @@ def test_export_serve_writes_a_ray_app(saved_classifier, tmp_path, classifier):
     app_text = (out / "app.py").read_text()
     assert "max_batch_size=4" in app_text and "max_seconds=5.0" in app_text
     deployment = IntentDeployment(str(out / "model"), max_seconds=5.0)
-    waves = [classifier.load_clip(wav_bytes(1.0, f)) for f in (300, 900)]
+    waves = [classifier.load_clip(wav_bytes(1.0, f))[0] for f in (300, 900)]
     rows = deployment.score_batch(waves)
     same_format = Classifier(saved_classifier, precision=deployment.classifier.precision)  # auto may differ under load
     assert np.allclose(rows[1], same_format.scores([waves[1]])[0], atol=1e-5)

@@ -156,29 +156,37 @@ class Classifier:
         return wave[:keep], f"only the first {window:.1f} s of {len(wave) / self.rate:.1f} s were used"
 
     # ------------------------------------------------------------------ conveniences
-    def load_clip(self, source: Path | bytes, name: str | None = None) -> np.ndarray:
-        """The samples the model would be given for a file or an upload (at `self.rate`), e.g. to draw it."""
-        if isinstance(source, Path):
-            return self.load_file(source, name)[0]
-        wave, _ = audio.load_audio(source, self.rate, name=name, limits=self.limits)
-        return wave
-
-    def load_file(self, path: Path, name: str | None = None) -> tuple[np.ndarray, str | None]:
-        """The part of a file the model uses, and a note when that is not all of it. With no length
-        limit set, only that part is decoded: a two-hour file costs no more than its first window.
-        With a limit (the service), a longer file is refused instead (`AudioTooLong`)."""
-        if self.limits.max_seconds is not None:
-            wave, _ = audio.load_audio(path, self.rate, name=name or str(path), limits=self.limits)
+    def load_clip(self, source: Path | bytes, name: str | None = None,
+                  limits: audio.AudioLimits | None = None) -> tuple[np.ndarray, str | None]:
+        """The part of a file or an upload the model uses (at `self.rate`), and a note when that is not
+        all of it. Without a length limit (`limits`, else the classifier's own), only that part of a file
+        is decoded: a two-hour file costs no more than its first window. With one (the service), a
+        longer clip is refused before decoding instead (`AudioTooLong`)."""
+        limits = limits or self.limits
+        if name is None and isinstance(source, Path):
+            name = str(source)
+        if limits.max_seconds is not None or not isinstance(source, Path):
+            wave, _ = audio.load_audio(source, self.rate, name=name, limits=limits)
             return self.fit_length(wave)
         window = self.longest_input_seconds
-        wave, _ = audio.load_audio(path, self.rate, name=name or str(path), limits=self.limits, cut_seconds=window)
+        wave, _ = audio.load_audio(source, self.rate, name=name, limits=limits, cut_seconds=window)
         wave, _ = self.fit_length(wave)  # resampling may round up by a sample
-        total = audio.duration_seconds(path)  # from the header; 0.0 when it does not say
+        total = audio.duration_seconds(source)  # from the header; 0.0 when it does not say
         if total > window + 1e-3:
             return wave, f"only the first {window:.1f} s of {total:.1f} s were used"
         if not total and len(wave) >= int(window * self.rate):
             return wave, f"only the first {window:.1f} s were used"
         return wave, None
+
+    def to_result(self, name: str, probabilities: np.ndarray, latency_ms: float, note: str | None = None,
+                  top_k: int | None = None) -> FileResult:
+        """A clip's scores as its ranked result, or as an error when they are not numbers (`check_scores`):
+        the one place the CLI, the GUI and the service turn scores into an answer."""
+        try:
+            self.check_scores(probabilities, name)
+        except AudioError as error:
+            return FileResult(name, None, 0.0, str(error))
+        return FileResult(name, self.rank(probabilities, top_k), latency_ms, note=note)
 
     def classify_array(self, samples: np.ndarray, rate: int, top_k: int | None = None,
                        name: str = "recording") -> list[Prediction]:
@@ -201,7 +209,7 @@ class Classifier:
         notes: dict[int, str | None] = {}
         for i, path in enumerate(paths):
             try:
-                waves[i], notes[i] = self.load_file(Path(path), str(path))
+                waves[i], notes[i] = self.load_clip(Path(path), str(path))
             except AudioError as error:
                 results[i] = FileResult(str(path), None, 0.0, str(error))
         ok = sorted(waves)
@@ -209,12 +217,7 @@ class Classifier:
         probabilities = self.scores_many([waves[i] for i in ok], batch_size)
         per_clip = (time.perf_counter() - started) * 1000 / max(1, len(ok))
         for i, row in zip(ok, probabilities):
-            try:
-                self.check_scores(row, str(paths[i]))
-            except AudioError as error:
-                results[i] = FileResult(str(paths[i]), None, 0.0, str(error))
-                continue
-            results[i] = FileResult(str(paths[i]), self.rank(row, top_k), per_clip, note=notes[i])
+            results[i] = self.to_result(str(paths[i]), row, per_clip, notes[i], top_k)
         return [results[i] for i in range(len(paths))]
 
     def scores_many(self, waves: Sequence[np.ndarray], batch_size: int = 8,

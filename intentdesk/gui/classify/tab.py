@@ -221,7 +221,7 @@ class ClassifyTab(QWidget):
         wave = None
         if not result.error and self.classifier is not None:
             with contextlib.suppress(IntentDeskError):  # unreadable now: the bars alone
-                wave = self.classifier.load_file(Path(result.file))[0]
+                wave = self.classifier.load_clip(Path(result.file))[0]
         self.wave.set_wave(wave, RATE)
         self.bars.show_ranking(result.ranking or [], self.threshold.value(), Path(result.file).name,
                                None if result.error else result.latency_ms, result.note or result.error)
