@@ -71,9 +71,9 @@ class MainWindow(QMainWindow):
         self._fill_recent()
         file_menu.addSeparator()
         self._add(file_menu, "&Quit", self.close, QKeySequence.Quit)
-        help_menu = self.menuBar().addMenu("&Help")
-        self._add(help_menu, "&Getting started", self.getting_started, QKeySequence.HelpContents)
-        self._add(help_menu, "&About IntentDesk", self.about)
+        self.help_menu = self.menuBar().addMenu("&Help")
+        self._add(self.help_menu, "&Getting started", self.getting_started, QKeySequence.HelpContents)
+        self._add(self.help_menu, "&About IntentDesk", self.about)
 
     def _add(self, menu, text, slot, keys=None) -> QAction:
         action = QAction(text, self)

@@ -1,0 +1,106 @@
+"""The main window: datasets (new, open, recent), the Help menu, start-up cost, and the GC guard."""
+
+import pytest
+from PySide6.QtWidgets import QFileDialog
+
+from intentdesk.core.data.store import DatasetStore
+from tests.helpers import RATE, open_main_window, tone
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    win = open_main_window(qtbot, tmp_path / "settings.ini")
+    win.open_dataset(tmp_path / "data", create=True)
+    qtbot.waitExposed(win)
+    yield win
+    win.label_tab.shutdown()
+    win.classify_tab.shutdown()
+
+
+def test_new_dataset_takes_a_new_name_and_a_place(qtbot, window, tmp_path, monkeypatch):
+    """Like any Save dialog: the typed name need not exist yet (it used to say "Directory not found")."""
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: "")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "places" / "greetings"), ""))
+    window.new_dataset()
+    assert (tmp_path / "places" / "greetings" / "metadata.csv").is_file()
+    assert window.windowTitle() == "IntentDesk — greetings"
+
+
+def test_new_dataset_refuses_a_folder_with_other_files(qtbot, window, tmp_path, monkeypatch):
+    taken = tmp_path / "photos"
+    taken.mkdir()
+    (taken / "cat.jpg").write_bytes(b"jpeg")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(taken), ""))
+    window.new_dataset()
+    assert not (taken / "metadata.csv").exists()
+    assert "choose a new name" in window.label_tab.message.text()
+    assert window.windowTitle() == "IntentDesk — data"
+
+
+def test_help_has_a_getting_started_page_with_the_keys(qtbot, window):
+    titles = [action.text() for action in window.help_menu.actions()]
+    assert titles == ["&Getting started", "&About IntentDesk"]
+    window.getting_started()
+    page = window._help.page.toPlainText()
+    for step in ("Record and label", "Train", "Classify", "Space", "Enter", "Ctrl+Z", "Del"):
+        assert step in page
+    assert window._help.isVisible()
+
+
+def test_window_title_recent_and_remembered_dataset(qtbot, window, tmp_path):
+    assert window.windowTitle() == "IntentDesk — data"
+    assert window.recent_datasets()[0] == str((tmp_path / "data").resolve())
+    assert window.settings.value("last/dataset") == str((tmp_path / "data").resolve())
+    assert [window.tabs.tabText(i) for i in range(3)] == ["Label", "Train", "Classify"]
+    assert DatasetStore.open(tmp_path / "data") is not None
+
+
+def test_gui_starts_without_torch(tmp_path):
+    """Start-up must not pay for torch/transformers, even with a dataset that has trained models:
+    they load when a model or a training run is first needed."""
+    import subprocess
+    import sys
+
+    store = DatasetStore.create(tmp_path / "data")
+    store.add_array(tone(300, 0.5), RATE, "a")
+    run = tmp_path / "data" / "models" / "2026-01-01_000000_quick_x"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text("{}")
+    code = ("import os, sys; os.environ['QT_QPA_PLATFORM']='offscreen';"
+            "from PySide6.QtCore import QSettings; from intentdesk.gui.app import make_application;"
+            "from intentdesk.gui.main_window import MainWindow; from pathlib import Path; app=make_application();"
+            f"w=MainWindow(QSettings({str(tmp_path / 's.ini')!r}, QSettings.IniFormat));"
+            f"w.open_dataset(Path({str(tmp_path / 'data')!r})); w.show(); app.processEvents();"
+            "print(w.classify_tab.models.combo.count(), 'torch' in sys.modules, 'transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split()[-3:] == ["1", "False", "False"], out.stderr
+
+
+def test_garbage_cycles_are_collected_in_the_gui_thread_only(qtbot, window):
+    """A worker allocating must never run the collector (it may free Qt objects there)."""
+    import gc
+    import threading
+
+    freed_in = []
+
+    class Node:
+        def __del__(self):
+            freed_in.append(threading.current_thread())
+
+    assert not gc.isenabled()
+    for _ in range(20):  # cycles only the collector can free
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+    del a, b
+    worker = threading.Thread(target=lambda: [[object()] for _ in range(100_000)])
+    worker.start()
+    worker.join()
+    assert freed_in == []  # the allocating worker did not collect
+    ballast = []
+
+    def collected() -> bool:  # keep the gen-0 count (live new objects) above its threshold
+        ballast.extend([] for _ in range(gc.get_threshold()[0]))
+        return len(freed_in) == 40
+
+    qtbot.waitUntil(collected, timeout=5000)
+    assert set(freed_in) == {threading.main_thread()}
