@@ -18,27 +18,13 @@ from PySide6.QtWidgets import (
 )
 
 from intentdesk.core.audio import io as audio
+from intentdesk.core.data.health import label_warnings
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.gui.common.widgets import MessageBar, WaveformView
 from intentdesk.gui.label.clip_table import ClipTableModel, LabelFilter
 from intentdesk.gui.label.history import EditHistory
 from intentdesk.gui.label.label_keys import LabelKeys
-
-FEW_CLIPS = 5
-IMBALANCE_RATIO = 3.0
-
-
-def label_warnings(counts: dict[str, int]) -> list[str]:
-    """What a user should fix before training: thin classes and strong imbalance."""
-    warnings = []
-    few = [f"{label} ({n})" for label, n in counts.items() if n < FEW_CLIPS]
-    if few:
-        warnings.append(f"fewer than {FEW_CLIPS} clips: {', '.join(few)}")
-    if len(counts) >= 2 and min(counts.values()) * IMBALANCE_RATIO < max(counts.values()):
-        warnings.append(f"imbalanced: {max(counts, key=counts.get)} has {max(counts.values())} clips, "
-                        f"{min(counts, key=counts.get)} only {min(counts.values())}")
-    return warnings
 
 
 class ClipListPanel(QGroupBox):
