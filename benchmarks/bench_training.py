@@ -77,11 +77,17 @@ def run_trainer(waves, y, labels, max_seconds) -> list[float]:
 
 
 def run_full_mode(waves, y, labels, max_seconds) -> list[float]:
-    from intentdesk.core.events import StepEvent
+    import threading
+
+    from intentdesk.core.events import Progress, Stage, StepEvent
+    from intentdesk.core.learning.context import TrainingRun
+    from intentdesk.core.learning.loop import fit
+    from intentdesk.core.learning.prepared import PreparedData
     from intentdesk.core.learning.settings import TrainSettings
-    from intentdesk.core.learning.trainer import FullTask, PreparedData, fit
+    from intentdesk.core.learning.task import FullTask
     from intentdesk.core.models import backbone
     from intentdesk.core.models.inputs import InputBuilder
+    from intentdesk.core.runs import RunRecord
 
     model, extractor = make_model(labels)
     backbone.freeze_front_end(model)
@@ -95,9 +101,9 @@ def run_full_mode(waves, y, labels, max_seconds) -> list[float]:
         if isinstance(event, StepEvent):
             stamps.append(time.perf_counter())
 
-    import threading
-
-    fit(FullTask(model, InputBuilder(extractor), data, device), data, settings, device, on_event, threading.Event())
+    run = TrainingRun(model, InputBuilder(extractor), data, settings, device, Progress(on_event, {}),
+                      threading.Event(), RunRecord())
+    fit(run, FullTask(run), Stage.FINE_TUNING)
     return stamps
 
 

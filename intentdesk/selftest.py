@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-RATE = 16000
+from intentdesk.core.audio.io import SAMPLE_RATE as RATE
+
 TONES = {"low": 220.0, "high": 1760.0}
 
 
@@ -63,7 +64,7 @@ def run() -> str:
         settings = TrainSettings(base_model=str(root / "base"), mode="full", epochs=6, learning_rate=3e-3,
                                  batch_size=4)
         result = train(store.root, root / "model", settings)
-        classifier = Classifier(result.output_dir)
+        classifier = Classifier(result.path)
         probe = root / "probe.wav"
         import soundfile as sf
 
@@ -75,6 +76,6 @@ def run() -> str:
 
         top = answer.ranking[0]
         return (f"IntentDesk self-test OK: trained {len(result.history)} epochs on {len(store.clips)} clips "
-                f"(eval accuracy {result.metrics['accuracy']:.2f}), classified a {TONES['high']:g} Hz tone as "
+                f"(eval accuracy {result.accuracy:.2f}), classified a {TONES['high']:g} Hz tone as "
                 f"'{top.label}' ({top.score:.2f}) in {answer.latency_ms:.0f} ms [{classifier.precision}], "
                 f"torch {torch.__version__}, {time.perf_counter() - started:.1f} s")

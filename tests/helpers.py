@@ -49,3 +49,15 @@ def write_two_utterances(path: Path, rate: int = RATE) -> Path:
     wave = np.concatenate([gap, tone(300, 0.7, rate), gap, tone(1400, 0.7, rate, seed=3), gap, gap])
     sf.write(path, (wave + rng.normal(0, 0.002, len(wave))).astype(np.float32), rate)
     return path
+
+
+def run_cli(*args, check: bool = True):
+    """`python -m intentdesk ARGS` in a subprocess (what a user types); raises on a non-zero exit when `check`."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "intentdesk", *map(str, args)], capture_output=True, text=True,
+                          timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
+    return proc

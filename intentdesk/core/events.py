@@ -1,17 +1,56 @@
-"""Progress events of long jobs. Plain dataclasses: the GUI turns them into Qt signals in one place."""
+"""Progress events of long jobs, structured so no consumer parses text; the GUI turns them into Qt signals.
+
+Every progress event says what is happening as a `Stage` kind (the human text is for display
+only) and where the whole job stands as `fraction`, 0..1 of the whole run, which only ever moves
+forward (`Progress` keeps it so). A training run ends with one `TrainFinished` saying how it
+ended: finished, cancelled or failed.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from intentdesk.core.runs import RunRecord
+
+
+class Stage(str, Enum):
+    """What a long job is doing; compare with these, never with the display text."""
+
+    LOADING_AUDIO = "loading_audio"
+    LOADING_MODEL = "loading_model"
+    CACHING_FEATURES = "caching_features"  # quick mode and full mode's warm start: the frozen backbone runs once
+    TRAINING = "training"  # quick mode: the top layer and head
+    WARM_START = "warm_start"  # full mode, stage 1 of 2: quick-mode training first
+    FINE_TUNING = "fine_tuning"  # full mode, stage 2 of 2: the whole backbone
+    EVALUATING = "evaluating"  # scoring a model on clips
+    SAVING = "saving"
+
+
+class Outcome(str, Enum):
+    """How a run ended."""
+
+    FINISHED = "finished"
+    CANCELLED = "cancelled"  # stopped by the user; the best model so far may still have been saved
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
 class StageEvent:
-    """A coarse phase change ("Loading audio", "Caching features 120/900"); `fraction` is 0..1 or None."""
+    """A phase change or progress inside a phase. `stage` is the display text ("Computing backbone
+    features 120/900"); `kind` what it is; `step`/`total` counts within the phase when it has them."""
 
     stage: str
-    fraction: float | None = None
+    fraction: float | None = None  # of the whole run, never going back
+    kind: Stage | None = None
+    step: int | None = None
+    total: int | None = None
 
 
 @dataclass(frozen=True)
@@ -23,17 +62,19 @@ class TrainStarted:
     labels: list[str]
     device: str
     mode: str
+    kind: Stage = Stage.TRAINING
 
 
 @dataclass(frozen=True)
 class StepEvent:
-    step: int
+    step: int  # within the current training stage (total_steps of the last TrainStarted)
     total_steps: int
     epoch: float
     loss: float
     learning_rate: float
     elapsed_s: float
-    eta_s: float
+    eta_s: float  # of the current training stage
+    fraction: float | None = None  # of the whole run
 
 
 @dataclass(frozen=True)
@@ -49,11 +90,20 @@ class EpochEvent:
 
 @dataclass(frozen=True)
 class TrainFinished:
-    output_dir: str | None
-    cancelled: bool
-    best_epoch: int | None
-    metrics: dict = field(default_factory=dict)
-    seconds: float = 0.0
+    """The last event of a run. `record` is the saved run (None when nothing was saved)."""
+
+    outcome: Outcome
+    record: RunRecord | None
+    seconds: float
+    error: str = ""  # the one-line reason, when failed
+
+    @property
+    def output_dir(self) -> Path | None:
+        return self.record.path if self.record is not None else None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.outcome is Outcome.CANCELLED
 
 
 TrainEvent = StageEvent | TrainStarted | StepEvent | EpochEvent | TrainFinished
@@ -62,3 +112,37 @@ EventCallback = Callable[[TrainEvent], None]
 
 def ignore(_event: TrainEvent) -> None:
     """The default callback: headless callers that want no progress."""
+
+
+class Progress:
+    """Turns "how far is this phase" into the fraction of the whole job, and sends the events.
+
+    Each phase gets a share of 0..1 in proportion to its weight, in the order given; a phase that
+    turns out not to run is simply skipped, so the fraction jumps forward, never back.
+    """
+
+    def __init__(self, on_event: EventCallback, weights: dict[Stage, float]) -> None:
+        self.on_event = on_event
+        self.started = time.monotonic()  # elapsed times run on across the job's stages
+        self.sent_any = False  # failing before the first event means bad input: no final event then
+        self._spans: dict[Stage, tuple[float, float]] = {}
+        total, start = sum(weights.values()) or 1.0, 0.0
+        for kind, weight in weights.items():
+            self._spans[kind] = (start, start + weight / total)
+            start += weight / total
+        self._last = 0.0
+
+    def fraction(self, kind: Stage, done: float = 0.0) -> float:
+        """The whole job's fraction when phase `kind` is `done` (0..1) complete; never less than before."""
+        start, end = self._spans.get(kind, (self._last, self._last))
+        self._last = max(self._last, start + (end - start) * min(1.0, max(0.0, done)))
+        return self._last
+
+    def stage(self, kind: Stage, text: str, step: int | None = None, total: int | None = None) -> None:
+        """Announce phase `kind` (or progress in it, with `step` of `total`)."""
+        done = step / total if total else float(step is not None)  # nothing to do is done
+        self.emit(StageEvent(text, self.fraction(kind, done), kind, step, total))
+
+    def emit(self, event: TrainEvent) -> None:
+        self.sent_any = True
+        self.on_event(event)

@@ -1,47 +1,132 @@
-"""Training runs saved under a dataset's `models/` folder: naming, listing, and where a model
-may be written (a command removes only what it created)."""
+"""Training runs: `RunRecord`, the one reader and writer of a run's metrics.json, and the runs under a
+dataset's `models/` folder (naming, listing, renaming, deleting).
+
+Nothing else opens metrics.json: the trainer writes a record, the CLI prints one, the GUI and the
+classifier read one, all through the typed attributes here instead of `.get` chains.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
-from typing import IO
+from typing import Any
 
 from intentdesk.core.errors import TrainingError
+from intentdesk.core.staging import MODELS, is_trained_model, remove_model_folder, remove_stale_staging
 
-MODELS = "models"
-# A model is written into a hidden folder beside its final place, then renamed into place; the
-# folder it replaces is renamed away first. Both carry this marker file, locked while in use, so
-# a save killed half-way leaves something that is recognisably IntentDesk's and safe to remove.
-STAGING_MARKER = ".intentdesk-staging"
-MARKER_TEXT = "IntentDesk scratch folder: safe to delete when no save is running\n"
-STAGING_NAME = re.compile(r"^\..+\.intentdesk-(?:staging|old)-[A-Za-z0-9_]+$")
-TRAINED_FILES = ("config.json", "training_settings.json", "metrics.json")
+METRICS_FILE = "metrics.json"
+NOT_IN_FILE = ("path", "created")  # where the record lies, not what the run measured
 
 
-@dataclass(frozen=True)
-class RunInfo:
-    path: Path
-    name: str
-    created: float
-    mode: str
-    base_model: str
-    accuracy: float | None
-    macro_f1: float | None
-    cancelled: bool
+@dataclass
+class RunRecord:
+    """One training run as metrics.json stores it (the field names are its keys), plus where it lies.
+
+    The scores (labels ... confusion_matrix, as `classification_metrics` computes them) are the
+    saved model's on the eval split; `history` has one row per epoch (epoch, train_loss,
+    eval_loss, accuracy, macro_f1); `step_losses` one training loss per optimizer step.
+    """
+
+    mode: str = "?"
+    base_model: str = "?"
+    cancelled: bool = False
+    best_epoch: int | None = None
+    train_seconds: float = 0.0
+    train_clips: int = 0
+    eval_clips: int = 0
+    eval_loss: float | None = None
+    labels: list[str] = field(default_factory=list)
+    count: int = 0
+    accuracy: float | None = None
+    precision: dict[str, float] = field(default_factory=dict)  # micro, macro, weighted
+    recall: dict[str, float] = field(default_factory=dict)
+    f1: dict[str, float] = field(default_factory=dict)
+    per_class: dict[str, dict] = field(default_factory=dict)  # label -> precision, recall, f1, support
+    confusion_matrix: list[list[int]] = field(default_factory=list)  # rows: true label, columns: predicted
+    history: list[dict] = field(default_factory=list)
+    step_losses: list[float] = field(default_factory=list)
+    path: Path | None = None  # the model folder; None when nothing was saved
+    created: float = 0.0  # when the model folder was written (seconds since the epoch)
+
+    @property
+    def macro_f1(self) -> float | None:
+        return self.f1.get("macro")
+
+    @property
+    def name(self) -> str:
+        return self.path.name if self.path is not None else ""
+
+    @property
+    def output_dir(self) -> Path | None:
+        """`path`, by the name `train()`'s result always had."""
+        return self.path
+
+    @property
+    def metrics(self) -> dict:
+        """What metrics.json holds."""
+        return {key: value for key, value in asdict(self).items() if key not in NOT_IN_FILE}
 
     def summary(self) -> str:
-        score = f"acc {self.accuracy:.3f}, macro-F1 {self.macro_f1:.3f}" if self.accuracy is not None else "no metrics"
+        """One line for run lists: name, mode, scores."""
+        score = f"acc {self.accuracy:.3f}, macro-F1 {self.macro_f1 or 0:.3f}" if self.accuracy is not None \
+            else "no metrics"
         flag = ", cancelled" if self.cancelled else ""
         return f"{self.name}  ({self.mode}, {score}{flag})"
+
+    def write(self, folder: Path) -> None:
+        """Write metrics.json into `folder` (a staging folder: the save makes it appear atomically)."""
+        (Path(folder) / METRICS_FILE).write_text(json.dumps(self.metrics, indent=1))
+
+    @classmethod
+    def from_metrics(cls, metrics: Any, path: Path | None = None, created: float = 0.0) -> RunRecord:
+        """A record from metrics.json's content; a missing or wrongly typed value gets its default, so
+        a damaged or older file still lists and opens."""
+        values = metrics if isinstance(metrics, dict) else {}
+        kept = {f.name: values[f.name] for f in fields(cls)
+                if f.name not in NOT_IN_FILE and f.name in values and _fits(values[f.name], f)}
+        return cls(**kept, path=path, created=created)
+
+
+def _fits(value: Any, spec_field) -> bool:
+    """Whether a JSON value has the type of the field (judged by its default, or int/float for optional numbers)."""
+    default = spec_field.default_factory() if spec_field.default is MISSING else spec_field.default
+    if default is None:
+        wanted: tuple[type, ...] = (int,) if spec_field.name == "best_epoch" else (int, float)
+    else:
+        wanted = (int, float) if isinstance(default, float) else (type(default),)
+    return isinstance(value, wanted) and (isinstance(default, bool) or not isinstance(value, bool))
+
+
+def read_record(folder: Path) -> RunRecord:
+    """The run saved in `folder`: its metrics.json, or an empty record when that is missing or
+    damaged (the metrics are only shown: they must never stop a model from loading)."""
+    folder = Path(folder)
+    try:
+        metrics = json.loads((folder / METRICS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        metrics = {}
+    try:
+        created = (folder / "config.json").stat().st_mtime
+    except OSError:
+        created = 0.0
+    return RunRecord.from_metrics(metrics, folder, created)
+
+
+def read_run(folder: Path) -> RunRecord | None:
+    """The run in `folder`, or None when it holds no model (no config.json)."""
+    return read_record(folder) if (Path(folder) / "config.json").is_file() else None
+
+
+def list_runs(dataset_root: Path | None) -> list[RunRecord]:
+    """Runs of a dataset, most recent first (what killed saves left behind is removed first)."""
+    if dataset_root is None or not (Path(dataset_root) / MODELS).is_dir():
+        return []
+    remove_stale_staging(Path(dataset_root) / MODELS)
+    runs = [read_run(p) for p in (Path(dataset_root) / MODELS).iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return sorted((r for r in runs if r is not None), key=lambda r: r.created, reverse=True)
 
 
 def new_run_dir(dataset_root: Path, mode: str, base_model: str) -> Path:
@@ -55,208 +140,24 @@ def new_run_dir(dataset_root: Path, mode: str, base_model: str) -> Path:
     return folder
 
 
-def read_run(folder: Path) -> RunInfo | None:
-    folder = Path(folder)
-    if not (folder / "config.json").is_file():
-        return None
-    try:
-        metrics = json.loads((folder / "metrics.json").read_text())
-    except (OSError, ValueError):
-        metrics = {}
-    return RunInfo(folder, folder.name, (folder / "config.json").stat().st_mtime, metrics.get("mode", "?"),
-                   metrics.get("base_model", "?"), metrics.get("accuracy"), metrics.get("f1", {}).get("macro"),
-                   bool(metrics.get("cancelled")))
+def rename_run(folder: Path, new_name: str) -> Path:
+    """Give a trained model folder a new name beside it; returns the new path. Only a model
+    IntentDesk trained is renamed, never onto something that exists, never out of its folder."""
+    folder, name = Path(folder), new_name.strip()
+    if not name or name in (".", "..") or name.startswith(".") or re.search(r"[/\\:\x00-\x1f]", name):
+        raise TrainingError(f"{new_name!r} cannot be a folder name; use letters, digits, spaces, - or _ "
+                            "(not starting with a dot)")
+    if folder.is_symlink() or not is_trained_model(folder):
+        raise TrainingError(f"{folder}: not a model trained by IntentDesk, so it is not renamed")
+    target = folder.with_name(name)
+    if target == folder:
+        return folder
+    if target.exists() or target.is_symlink():
+        raise TrainingError(f"{target}: already exists; choose another name")
+    folder.rename(target)
+    return target
 
 
-def list_runs(dataset_root: Path | None) -> list[RunInfo]:
-    """Runs of a dataset, most recent first."""
-    if dataset_root is None or not (Path(dataset_root) / MODELS).is_dir():
-        return []
-    remove_stale_staging(Path(dataset_root) / MODELS)
-    runs = [read_run(p) for p in (Path(dataset_root) / MODELS).iterdir() if p.is_dir() and not p.name.startswith(".")]
-    return sorted((r for r in runs if r is not None), key=lambda r: r.created, reverse=True)
-
-
-def is_trained_model(folder: Path) -> bool:
-    """A folder IntentDesk wrote as a trained model (the only kind a save may replace)."""
-    if not all((folder / name).is_file() for name in TRAINED_FILES):
-        return False
-    try:
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(config, dict) and isinstance(config.get("intentdesk"), dict)
-
-
-def check_output_dir(output_dir: Path, data_dir: Path | None = None, base_model: str | None = None) -> Path:
-    """Where a trained model may go, checked before training (not after minutes of it): a new or
-    empty folder, or a model IntentDesk trained; never the dataset or the base model, nor a folder
-    inside or around them (the dataset's own models/ folder excepted); writable. Returns it resolved."""
-    out = Path(output_dir).expanduser().resolve()
-    if data_dir is not None:
-        data = Path(data_dir).expanduser().resolve()
-        if (data / MODELS) not in out.parents:  # a run in the dataset's models/ is fine: the app saves them there
-            _refuse_overlap(out, data, "the dataset folder")
-    if base_model and Path(base_model).expanduser().exists():
-        _refuse_overlap(out, Path(base_model).expanduser().resolve(), "the base model folder")
-    if out.exists() and not out.is_dir():
-        raise TrainingError(f"{out}: is a file; choose a new folder for the model")
-    if out.is_dir() and any(out.iterdir()) and not is_trained_model(out):
-        raise TrainingError(f"{out}: exists and is not a model trained by IntentDesk (which is all a save "
-                            "replaces); choose an empty or new folder")
-    _check_writable(out.parent)
-    return out
-
-
-def _refuse_overlap(out: Path, other: Path, what: str) -> None:
-    if out == other:
-        raise TrainingError(f"{out}: is {what}; choose another folder for the model (saving there would replace it)")
-    if other in out.parents:
-        raise TrainingError(f"{out}: is inside {what} {other}; choose a folder outside it for the model")
-    if out in other.parents:
-        raise TrainingError(f"{out}: contains {what} {other}; choose a folder outside it for the model")
-
-
-def _check_writable(folder: Path) -> None:
-    """Create and remove a hidden folder in the nearest existing ancestor: the real test of writing."""
-    existing = next(p for p in (folder, *folder.parents) if p.exists())
-    if not existing.is_dir():
-        raise TrainingError(f"{existing}: is a file, so no model folder can be made under it; choose another place")
-    try:
-        Path(tempfile.mkdtemp(prefix=".intentdesk-write-check-", dir=existing)).rmdir()
-    except OSError as error:
-        raise TrainingError(f"{existing}: cannot write there ({error.strerror or error}); "
-                            "choose a folder you can write to") from error
-
-
-@contextlib.contextmanager
-def staged_folder(output_dir: Path) -> Iterator[Path]:
-    """Yield a fresh hidden folder beside `output_dir` to write a model into. When the block ends
-    without error the folder replaces `output_dir` (which `check_output_dir` allowed), so nobody
-    ever sees a half-written model; on error, or if killed, nothing of it is left in the way."""
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_staging(output_dir.parent)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.intentdesk-staging-", dir=output_dir.parent))
-    handle = _hold_marker(staging)
-    try:
-        yield staging
-    except BaseException:
-        handle.close()
-        _remove_marked(staging)
-        raise
-    _drop_marker(staging, handle)
-    try:
-        _install(staging, output_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _install(staging: Path, output_dir: Path) -> None:
-    """Rename `staging` to `output_dir`; a model already there is renamed away, then removed."""
-    if output_dir.is_dir() and not any(output_dir.iterdir()):
-        output_dir.rmdir()  # an empty folder made for the model
-    if not output_dir.exists():
-        staging.rename(output_dir)
-        return
-    old = output_dir.with_name(f".{output_dir.name}.intentdesk-old-{time.time_ns()}")
-    output_dir.rename(old)
-    try:
-        staging.rename(output_dir)
-    except BaseException:
-        old.rename(output_dir)
-        raise
-    (old / STAGING_MARKER).write_text(MARKER_TEXT)  # marked only once replaced: if killed before, it stays
-    _remove_marked(old)
-
-
-def _hold_marker(folder: Path) -> IO:
-    """Write the marker and keep it locked while the save runs (the OS drops the lock if killed)."""
-    handle = (folder / STAGING_MARKER).open("a+")
-    handle.write(MARKER_TEXT)
-    handle.flush()
-    _try_lock(handle)
-    return handle
-
-
-def _drop_marker(folder: Path, handle: IO) -> None:
-    """Remove the marker before the folder becomes the model; on POSIX while still locked, so no
-    cleanup can take the folder for abandoned in between (Windows cannot delete an open file)."""
-    marker = folder / STAGING_MARKER
-    if os.name != "nt":
-        marker.unlink()
-    handle.close()
-    with contextlib.suppress(FileNotFoundError):
-        marker.unlink()
-
-
-def _remove_marked(folder: Path) -> None:
-    """Delete a marked folder with its marker last: if this is killed half-way, what is left is
-    still marked, so a later cleanup finishes the job."""
-    for child in folder.iterdir():
-        if child.name == STAGING_MARKER:
-            continue
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                child.unlink()
-    with contextlib.suppress(OSError):
-        (folder / STAGING_MARKER).unlink()
-        folder.rmdir()
-
-
-def remove_stale_staging(parent: Path) -> list[Path]:
-    """Remove what saves that were killed left behind: only folders with IntentDesk's name pattern
-    AND its marker, and only when no running save holds the marker."""
-    removed = []
-    with contextlib.suppress(OSError):
-        for folder in Path(parent).iterdir():
-            if STAGING_NAME.match(folder.name) and folder.is_dir() and not folder.is_symlink() \
-                    and _is_abandoned(folder / STAGING_MARKER):
-                _remove_marked(folder)
-                removed.append(folder)
-    return removed
-
-
-def _is_abandoned(marker: Path) -> bool:
-    """The marker exists and no process holds its lock (checked on the very file still there)."""
-    try:
-        with marker.open("r+") as handle:
-            if not _try_lock(handle):
-                return False
-            same = os.path.samestat(os.fstat(handle.fileno()), os.stat(marker))
-            _unlock(handle)
-            return same
-    except OSError:
-        return False
-
-
-def _try_lock(handle: IO) -> bool:
-    """An exclusive, non-blocking lock on an open file (released by the OS if the process dies)."""
-    try:
-        if os.name == "nt":
-            import msvcrt
-
-            handle.seek(0)
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except OSError:
-        return False
-
-
-def _unlock(handle: IO) -> None:
-    with contextlib.suppress(OSError):
-        if os.name == "nt":
-            import msvcrt
-
-            handle.seek(0)
-            msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+def delete_run(folder: Path) -> None:
+    """Delete a trained model folder; refuses anything IntentDesk did not train (see `is_trained_model`)."""
+    remove_model_folder(Path(folder))

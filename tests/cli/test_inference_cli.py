@@ -1,8 +1,6 @@
 """The classifier agrees with transformers' pipeline; the CLI chain import -> train -> evaluate -> classify."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -10,8 +8,9 @@ import soundfile as sf
 
 from intentdesk.core.audio import io as audio
 from intentdesk.core.inference.classifier import Classifier
-from intentdesk.core.learning.trainer import TrainSettings, train
-from tests.helpers import write_tone_folder
+from intentdesk.core.learning.settings import TrainSettings
+from intentdesk.core.learning.trainer import train
+from tests.helpers import run_cli, write_tone_folder
 
 
 @pytest.fixture(scope="module")
@@ -66,14 +65,6 @@ def test_batch_of_files_reports_bad_ones(trained, tmp_path):
     assert [r.error is None for r in results] == [True, True, True, False]
     assert "bad.wav" in results[3].error
     assert all(len(r.ranking) == 2 for r in results[:3])
-
-
-def run_cli(*args, check=True):
-    proc = subprocess.run([sys.executable, "-m", "intentdesk", *map(str, args)], capture_output=True, text=True,
-                          timeout=300)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
-    return proc
 
 
 def test_cli_import_train_evaluate_classify(tmp_path, tiny_wav2vec2):

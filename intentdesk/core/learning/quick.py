@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +23,12 @@ import torch
 
 from intentdesk.core.audio import io as audio
 from intentdesk.core.errors import ModelError
-from intentdesk.core.events import EventCallback, StageEvent
-from intentdesk.core.learning.trainer import PreparedData, TrainSettings, split_head_params
+from intentdesk.core.events import Stage
+from intentdesk.core.learning.context import TrainingRun
+from intentdesk.core.learning.settings import TrainSettings
+from intentdesk.core.learning.task import split_head_params
 from intentdesk.core.models import backbone
-from intentdesk.core.models.inputs import InputBuilder, length_buckets
+from intentdesk.core.models.inputs import length_buckets
 from intentdesk.paths import cache_home
 
 WAV2VEC2_FAMILY = {"wav2vec2", "hubert", "data2vec-audio"}
@@ -116,9 +117,10 @@ class QuickTask:
         self.device = device
 
     @classmethod
-    def build(cls, model, builder: InputBuilder, data: PreparedData, settings: TrainSettings,
-              device: torch.device, on_event: EventCallback, cancel: threading.Event,
-              fingerprint: str) -> QuickTask:
+    def build(cls, run: TrainingRun, fingerprint: str) -> QuickTask:
+        """Freeze all but the top layer(s) and compute (or read from the cache, keyed by
+        `fingerprint`) their inputs for every eval clip and every variant of every training clip."""
+        model, builder, data, settings = run.model, run.builder, run.data, run.settings
         check_quick_support(model)
         count = max(1, min(settings.quick_layers, len(_encoder(model).layers)))
         for param in model.parameters():
@@ -136,10 +138,10 @@ class QuickTask:
             for wave in data.train_waves:
                 changed = audio.change_speed(wave, builder.rate, factor)
                 waves.append(changed[: int(window * builder.rate)] if window else changed)
-        cached = _cached_layer_inputs(model, builder, waves, layer_index, folder, settings, device, on_event, cancel)
+        cached = _cached_layer_inputs(run, waves, layer_index, folder)
         n_eval, n_train = len(data.eval_waves), len(data.train_waves)
         variants = [[cached[n_eval + v * n_train + i] for v in range(len(factors) + 1)] for i in range(n_train)]
-        return cls(module, variants, cached[:n_eval], device)
+        return cls(module, variants, cached[:n_eval], run.device)
 
     def param_groups(self, settings: TrainSettings) -> list[dict]:
         return split_head_params(self.module, settings)
@@ -169,14 +171,14 @@ def _content_key(wave: np.ndarray) -> str:
     return hashlib.sha1(np.ascontiguousarray(wave, dtype=np.float32).tobytes()).hexdigest()
 
 
-def _cached_layer_inputs(model, builder: InputBuilder, waves: list[np.ndarray], layer_index: int, folder: Path,
-                         settings: TrainSettings, device: torch.device, on_event: EventCallback,
-                         cancel: threading.Event) -> list[torch.Tensor]:
+def _cached_layer_inputs(run: TrainingRun, waves: list[np.ndarray], layer_index: int,
+                         folder: Path) -> list[torch.Tensor]:
     """Layer inputs for every wave: from the disk cache, computing (and storing) what is missing.
 
     Clips that need no padding (fixed-window models) run in batches; the others one by one, so
     each clip's features are exactly what single-clip inference computes.
     """
+    model, builder, device, cancel = run.model, run.builder, run.device, run.cancel
     keys = [_content_key(w) for w in waves]
     result: list[torch.Tensor | None] = [None] * len(waves)
     todo = []
@@ -195,9 +197,10 @@ def _cached_layer_inputs(model, builder: InputBuilder, waves: list[np.ndarray], 
         if cancel.is_set():
             break
         chunk = todo[start:start + batch]
-        on_event(StageEvent(f"Computing backbone features {start}/{len(todo)}", start / max(1, len(todo))))
+        run.progress.stage(Stage.CACHING_FEATURES, f"Computing backbone features {start}/{len(todo)}",
+                           start, len(todo))
         inputs = {k: v.to(device) for k, v in builder.build([waves[i] for i in chunk]).items()}
-        with torch.inference_mode(), backbone.autocast_for(device, settings.bf16):
+        with torch.inference_mode(), backbone.autocast_for(device, run.settings.bf16):
             hidden = layer_inputs(model, layer_index, inputs).to("cpu", torch.float16)
         for i, row in zip(chunk, hidden):
             array = row.numpy()
@@ -208,5 +211,5 @@ def _cached_layer_inputs(model, builder: InputBuilder, waves: list[np.ndarray], 
     if cancel.is_set() and any(r is None for r in result):
         # Training cannot start without all features; the loop sees cancel and returns at once.
         return [r if r is not None else torch.zeros(1, 1, dtype=torch.float16) for r in result]
-    on_event(StageEvent("Backbone features ready", 1.0))
+    run.progress.stage(Stage.CACHING_FEATURES, "Backbone features ready", len(todo), len(todo))
     return result  # type: ignore[return-value]

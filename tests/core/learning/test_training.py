@@ -9,10 +9,11 @@ import soundfile as sf
 
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import ModelError, TrainingError
-from intentdesk.core.events import EpochEvent, StepEvent, TrainFinished, TrainStarted
+from intentdesk.core.events import EpochEvent, Outcome, Stage, StageEvent, StepEvent, TrainFinished, TrainStarted
 from intentdesk.core.inference.classifier import Classifier
 from intentdesk.core.inference.evaluation import evaluate_model
-from intentdesk.core.learning.trainer import TrainSettings, train
+from intentdesk.core.learning.settings import TrainSettings
+from intentdesk.core.learning.trainer import train
 from tests.helpers import tone, write_tone_folder
 
 
@@ -64,6 +65,14 @@ def test_full_mode_warm_starts_from_quick(learnable, tiny_wav2vec2, tmp_path):
     best = max(result.history, key=lambda h: (h["accuracy"], h["macro_f1"], -h["eval_loss"]))
     assert result.metrics["accuracy"] == pytest.approx(best["accuracy"], abs=1e-6)
     assert result.metrics["accuracy"] >= 0.9
+    # Structured progress: kinds in order, one fraction of the whole run that never goes back.
+    kinds = [e.kind for e in events if isinstance(e, StageEvent)]
+    assert list(dict.fromkeys(kinds)) == [Stage.LOADING_AUDIO, Stage.LOADING_MODEL, Stage.CACHING_FEATURES,
+                                          Stage.WARM_START, Stage.FINE_TUNING, Stage.EVALUATING, Stage.SAVING]
+    fractions = [e.fraction for e in events if isinstance(e, (StageEvent, StepEvent))]
+    assert None not in fractions and fractions == sorted(fractions) and fractions[0] >= 0 and fractions[-1] <= 1
+    assert [e.kind for e in events if isinstance(e, TrainStarted)] == [Stage.WARM_START, Stage.FINE_TUNING]
+    assert events[-1].outcome is Outcome.FINISHED and events[-1].record.path == result.path == result.output_dir
 
 
 def test_quick_mode_learns_and_caches(learnable, tiny_wav2vec2, tmp_path):
@@ -71,9 +80,12 @@ def test_quick_mode_learns_and_caches(learnable, tiny_wav2vec2, tmp_path):
                              head_learning_rate=1e-2, batch_size=4, label_smoothing=0.0, bf16=False)
     first = train(learnable.root, tmp_path / "quick", settings)
     assert first.metrics["accuracy"] >= 0.9, first.history
-    stages = []
-    second = train(learnable.root, tmp_path / "quick2", settings, lambda e: stages.append(getattr(e, "stage", "")))
+    events = []
+    second = train(learnable.root, tmp_path / "quick2", settings, events.append)
+    stages = [getattr(e, "stage", "") for e in events]
     assert not any(s.startswith("Computing backbone features") for s in stages), "cache should be warm"
+    caching = [e for e in events if isinstance(e, StageEvent) and e.kind is Stage.CACHING_FEATURES]
+    assert caching and all(e.step == e.total == 0 for e in caching), "nothing computed: all from the cache"
     assert second.metrics["accuracy"] == pytest.approx(first.metrics["accuracy"])
     # The quick model is an ordinary checkpoint: the full forward pass agrees with training's view.
     reloaded = evaluate_model(second.output_dir, learnable.root, split="eval")
@@ -101,8 +113,10 @@ def test_full_mode_on_whisper_with_bf16(learnable, tiny_whisper, tmp_path):
 
 def test_cancel_keeps_best_model_so_far(learnable, tiny_wav2vec2, tmp_path):
     cancel = threading.Event()
+    events = []
 
     def on_event(event):
+        events.append(event)
         if isinstance(event, EpochEvent) and event.epoch == 1:
             cancel.set()
 
@@ -111,13 +125,17 @@ def test_cancel_keeps_best_model_so_far(learnable, tiny_wav2vec2, tmp_path):
     assert result.cancelled and result.best_epoch == 1
     assert (result.output_dir / "config.json").is_file()
     assert json.loads((result.output_dir / "metrics.json").read_text())["cancelled"] is True
+    assert events[-1].outcome is Outcome.CANCELLED and events[-1].record.path == result.path
 
 
 def test_cancel_before_first_epoch_saves_nothing(learnable, tiny_wav2vec2, tmp_path):
     cancel = threading.Event()
     cancel.set()
-    result = train(learnable.root, tmp_path / "m", TrainSettings(base_model=str(tiny_wav2vec2)), cancel=cancel)
+    events = []
+    result = train(learnable.root, tmp_path / "m", TrainSettings(base_model=str(tiny_wav2vec2)), events.append,
+                   cancel)
     assert result.cancelled and result.output_dir is None
+    assert events[-1].outcome is Outcome.CANCELLED and events[-1].record is None and events[-1].output_dir is None
     assert not (tmp_path / "m").exists()
 
 
@@ -142,8 +160,10 @@ def test_label_with_one_clip_is_refused(tmp_path, tiny_wav2vec2):
 def test_unreadable_clip_is_named(learnable, tiny_wav2vec2, tmp_path):
     victim = learnable.clips[0]
     learnable.path_of(victim).write_bytes(b"corrupted")
+    events = []
     with pytest.raises(TrainingError, match=victim.name):
-        train(learnable.root, tmp_path / "m", TrainSettings(base_model=str(tiny_wav2vec2)))
+        train(learnable.root, tmp_path / "m", TrainSettings(base_model=str(tiny_wav2vec2)), events.append)
+    assert events[-1].outcome is Outcome.FAILED and victim.name in events[-1].error  # the run had started
 
 
 def test_missing_model_folder(learnable, tmp_path):

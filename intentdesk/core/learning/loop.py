@@ -1,0 +1,151 @@
+"""The epoch loop: AdamW with warmup and linear decay, evaluation after every epoch, best weights kept."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+
+from intentdesk.core.events import EpochEvent, Stage, StepEvent, TrainStarted
+from intentdesk.core.learning.context import TrainingRun
+from intentdesk.core.learning.metrics import classification_metrics
+from intentdesk.core.learning.task import Task
+from intentdesk.core.models import backbone
+
+
+def fit(run: TrainingRun, task: Task, kind: Stage) -> dict | None:
+    """Train `task` for `run.settings.epochs` epochs; returns the best weights (on the CPU), or None
+    when cancelled before anything beat what was there.
+
+    Epochs number on from `run.record.history`. When the record already has a best epoch (full
+    mode's warm start) the starting weights are scored first, so this stage only replaces them
+    when it really does better. The record gets each epoch's scores, every step's loss, the best
+    epoch, and `cancelled`.
+    """
+    stepper = _Stepper(run, task, kind)
+    data = run.data
+    run.progress.emit(TrainStarted(stepper.total, run.settings.epochs, len(data.train_y), len(data.eval_y),
+                                   data.labels, str(run.device), run.settings.mode, kind))
+    best = _Best(run, task)
+    if run.record.best_epoch is not None:
+        best.consider(evaluate_task(run, task), run.record.best_epoch)
+    first = len(run.record.history) + 1
+    rng = np.random.default_rng(run.settings.seed)
+    for epoch in range(first, first + run.settings.epochs):
+        losses = stepper.run_epoch(rng, first)
+        scores = evaluate_task(run, task) if losses is not None else None
+        if scores is None:
+            run.record.cancelled = True
+            return best.state
+        is_best = best.consider(scores, epoch)
+        train_loss = float(np.mean(losses)) if losses else math.nan
+        run.record.history.append({"epoch": epoch, "train_loss": train_loss, **scores})
+        run.progress.emit(EpochEvent(epoch, scores["eval_loss"], scores["accuracy"], scores["macro_f1"], train_loss,
+                                     is_best, time.monotonic() - run.progress.started))
+    return best.state
+
+
+class _Best:
+    """The best weights so far by (accuracy, macro-F1, -eval loss), copied to the CPU."""
+
+    def __init__(self, run: TrainingRun, task: Task) -> None:
+        self.run, self.task = run, task
+        self.state: dict | None = None
+        self.key: tuple | None = None
+
+    def consider(self, scores: dict | None, epoch: int) -> bool:
+        """Keep the task's weights when `scores` beat the best so far; says whether they did."""
+        if scores is None:
+            return False
+        key = (scores["accuracy"], scores["macro_f1"], -scores["eval_loss"])
+        if self.key is not None and not key > self.key:
+            return False
+        self.key, self.run.record.best_epoch = key, epoch
+        self.state = {k: v.detach().to("cpu", copy=True) for k, v in self.task.module.state_dict().items()}
+        return True
+
+
+class _Stepper:
+    """One training stage's optimizer steps: the schedule, clipped gradients, a `StepEvent` per step."""
+
+    def __init__(self, run: TrainingRun, task: Task, kind: Stage) -> None:
+        settings = run.settings
+        self.run, self.task, self.kind = run, task, kind
+        self.per_epoch = len(task.train_batches(np.random.default_rng(settings.seed), settings.batch_size))
+        self.total = self.per_epoch * settings.epochs
+        self.optimizer = torch.optim.AdamW(task.param_groups(settings))
+        self.base_lrs = [group["lr"] for group in self.optimizer.param_groups]
+        self.schedule = warmup_linear(self.total, settings.warmup_ratio)
+        self.loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing)
+        self.step = 0
+        self.stage_start = time.monotonic()
+
+    def run_epoch(self, rng: np.random.Generator, first_epoch: int) -> list[float] | None:
+        """The losses of one pass over the training clips; None when cancelled (within one step)."""
+        self.task.module.train()
+        losses = []
+        for indices in self.task.train_batches(rng, self.run.settings.batch_size):
+            if self.run.cancel.is_set():
+                return None
+            losses.append(self._step(indices, first_epoch))
+        return losses
+
+    def _step(self, indices: list[int], first_epoch: int) -> float:
+        run = self.run
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
+            group["lr"] = base * self.schedule(self.step)
+        with backbone.autocast_for(run.device, run.settings.bf16):
+            logits = self.task.logits(indices, True)
+        loss = self.loss_fn(logits.float(), run.data.train_y[indices].to(run.device))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.task.module.parameters(), 1.0)
+        self.optimizer.step()
+        self.step += 1
+        value = float(loss.detach())
+        run.record.step_losses.append(value)
+        now = time.monotonic()
+        eta = (now - self.stage_start) / self.step * (self.total - self.step)
+        run.progress.emit(StepEvent(self.step, self.total, first_epoch - 1 + self.step / self.per_epoch, value,
+                                    self.optimizer.param_groups[-1]["lr"], now - run.progress.started, eta,
+                                    run.progress.fraction(self.kind, self.step / self.total)))
+        return value
+
+
+def warmup_linear(total_steps: int, warmup_ratio: float):
+    """The learning-rate factor per step: rises linearly over the warmup, then falls linearly to 0."""
+    warmup = max(1, int(total_steps * warmup_ratio))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    return factor
+
+
+def predict_task(run: TrainingRun, task: Task, stoppable: bool = True) -> torch.Tensor | None:
+    """Eval-split logits (float32, CPU), or None when cancelled (only if `stoppable`)."""
+    task.module.eval()
+    outputs = {}
+    with torch.inference_mode():
+        for indices in task.eval_batches(max(8, run.settings.batch_size)):
+            if stoppable and run.cancel.is_set():
+                return None
+            with backbone.autocast_for(run.device, run.settings.bf16):
+                logits = task.logits(indices, False)
+            for i, row in zip(indices, logits.float().cpu()):
+                outputs[i] = row
+    return torch.stack([outputs[i] for i in range(len(run.data.eval_y))])
+
+
+def evaluate_task(run: TrainingRun, task: Task) -> dict | None:
+    """The epoch's scores on the eval split (eval_loss, accuracy, macro_f1), or None when cancelled."""
+    logits = predict_task(run, task)
+    if logits is None:
+        return None
+    metrics = classification_metrics(run.data.eval_y.numpy(), logits.argmax(-1).numpy(), run.data.labels)
+    return {"eval_loss": float(torch.nn.functional.cross_entropy(logits, run.data.eval_y)),
+            "accuracy": metrics["accuracy"], "macro_f1": metrics["f1"]["macro"]}

@@ -1,0 +1,38 @@
+"""Saving a trained model folder, and the fingerprint that keys quick mode's feature cache."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from intentdesk.core.learning.settings import TrainSettings
+from intentdesk.core.models import backbone
+from intentdesk.core.runs import RunRecord
+from intentdesk.core.staging import check_output_dir, staged_folder
+
+
+def save_model_folder(model, feature_extractor, output_dir: Path, record: RunRecord, settings: TrainSettings) -> Path:
+    """Write the folder next to its final place, then swap it in: never a half-saved model, and
+    only ever in place of a model IntentDesk trained (checked again: the folder may have changed
+    during training). A standard Hugging Face folder plus metrics.json and training_settings.json."""
+    output_dir = check_output_dir(output_dir)
+    with staged_folder(output_dir) as staging:
+        model.config.intentdesk = {"base_model": settings.base_model, "mode": settings.mode}
+        model.save_pretrained(staging)
+        feature_extractor.save_pretrained(staging)
+        record.write(staging)
+        (staging / "training_settings.json").write_text(json.dumps(asdict(settings), indent=1))
+    return output_dir
+
+
+def model_fingerprint(base: str, settings: TrainSettings) -> str:
+    """Identifies the frozen part of a backbone, for the feature cache: same key, same features."""
+    path = Path(base).expanduser()
+    bf16 = backbone.uses_bf16(backbone.pick_device(settings.device), settings.bf16)  # what runs, not what was asked
+    parts = [base, str(settings.max_seconds), str(settings.quick_layers), str(bf16)]
+    if path.is_dir():
+        files = sorted(f for f in path.iterdir() if f.is_file())
+        parts += [f"{f.name}:{f.stat().st_size}:{int(f.stat().st_mtime)}" for f in files]
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
