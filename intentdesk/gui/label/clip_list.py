@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableView,
     QVBoxLayout,
+    QWidget,
 )
 
 from intentdesk.core.audio import io as audio
@@ -33,15 +34,15 @@ class ClipListPanel(QGroupBox):
     edited = Signal()  # the dataset changed here
     play_requested = Signal(object, int)  # samples, rate
 
-    def __init__(self, keys: LabelKeys, message: MessageBar, parent=None) -> None:
+    def __init__(self, keys: LabelKeys, message: MessageBar, footer: QWidget, parent=None) -> None:
         super().__init__("Clips", parent)
         self.store: DatasetStore | None = None
         self.keys = keys
         self.message = message
         self.history = EditHistory()
-        self._build()
+        self._build(footer)
 
-    def _build(self) -> None:
+    def _build(self, footer: QWidget) -> None:
         self.filter_combo = QComboBox()
         self.filter_combo.currentIndexChanged.connect(self._filter_changed)
         filter_row = QHBoxLayout()
@@ -59,15 +60,13 @@ class ClipListPanel(QGroupBox):
         self.relabel_button = self._button("Relabel…", self.relabel_selected, buttons)
         self.delete_button = self._button("Delete (Del)", self.delete_selected, buttons)
         self.undo_button = self._button("Undo (Ctrl+Z)", self.undo, buttons)
-        hint = QLabel("Drop audio files or folders here to add them.")
-        hint.setStyleSheet("color: #666;")
         layout = QVBoxLayout(self)
         layout.addLayout(filter_row)
         for widget, stretch in ((self.counts_label, 0), (self.warning_label, 0), (self.table, 1),
                                 (self.clip_wave, 0)):
             layout.addWidget(widget, stretch)
         layout.addLayout(buttons)
-        layout.addWidget(hint)
+        layout.addWidget(footer)
 
     def _button(self, text: str, slot, row: QHBoxLayout) -> QPushButton:
         button = QPushButton(text)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QStackedWidget, QWidget
 
 from intentdesk.core.data.importers import check_source, import_hub, import_into, import_label_folders
 from intentdesk.core.data.store import DatasetStore, ImportReport
@@ -84,8 +84,9 @@ def report_text(report: ImportReport) -> tuple[str, str]:
     return "\n".join(lines), "warning" if report.added or report.duplicates else "error"
 
 
-class ImportStrip(QWidget):
-    """A busy bar, what is being imported, and Cancel (only where cancelling can work)."""
+class ImportStrip(QStackedWidget):
+    """Under the clip list: the drop hint, or while importing a busy bar, what is being imported,
+    and Cancel (only where cancelling can work). Both take the same room, so nothing moves."""
 
     finished = Signal(object)  # the ImportReport, once an import has added its clips
     failed = Signal(str)
@@ -93,7 +94,11 @@ class ImportStrip(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.job: Job | None = None
-        layout = QHBoxLayout(self)
+        hint = QLabel("Drop audio files or folders here to add them.")
+        hint.setStyleSheet("color: #666;")
+        self.addWidget(hint)
+        self.busy_row = QWidget()
+        layout = QHBoxLayout(self.busy_row)
         layout.setContentsMargins(0, 0, 0, 0)
         self.text = QLabel()
         self.bar = QProgressBar()
@@ -104,10 +109,7 @@ class ImportStrip(QWidget):
         for widget in (self.bar, self.text, self.cancel_button):
             layout.addWidget(widget)
         layout.addStretch(1)
-        policy = self.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)  # appearing moves nothing, like the message bar
-        self.setSizePolicy(policy)
-        self.hide()
+        self.addWidget(self.busy_row)
 
     @property
     def busy(self) -> bool:
@@ -116,7 +118,7 @@ class ImportStrip(QWidget):
     def start(self, what: str, work: ImportWork, cancellable: bool) -> None:
         self.text.setText(what)
         self.cancel_button.setVisible(cancellable)
-        self.show()
+        self.setCurrentWidget(self.busy_row)
         self.job = start_job(self, work, self._succeeded, self._failed)
 
     def cancel(self) -> None:
@@ -124,7 +126,7 @@ class ImportStrip(QWidget):
         if self.job is not None:
             self.job.cancel()
             self.job = None
-            self.hide()
+            self.setCurrentIndex(0)
             self.failed.emit("Import cancelled: nothing was added.")
 
     def _succeeded(self, report: ImportReport) -> None:
@@ -139,4 +141,4 @@ class ImportStrip(QWidget):
 
     def _done(self) -> None:
         self.job = None
-        self.hide()
+        self.setCurrentIndex(0)

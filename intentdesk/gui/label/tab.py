@@ -36,8 +36,8 @@ class LabelTab(QWidget):
         self.message = MessageBar()
         self.recorder_panel = RecorderPanel(microphone)
         self.take = TakePanel(self.keys)
-        self.clips = ClipListPanel(self.keys, self.message)
         self.importer = ImportStrip()
+        self.clips = ClipListPanel(self.keys, self.message, self.importer)
         self._layout()
         self._connect()
         self._connect_shortcuts()
@@ -53,7 +53,6 @@ class LabelTab(QWidget):
         column.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
-        layout.addWidget(self.importer)
         layout.addWidget(side_by_side(left, self.clips), 1)
 
     def _connect(self) -> None:

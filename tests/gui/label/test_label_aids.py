@@ -4,7 +4,7 @@ import threading
 
 import pytest
 import soundfile as sf
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 from intentdesk.core.audio.microphone import InputDevice, MicrophoneError
@@ -130,13 +130,15 @@ def test_a_hub_import_shows_progress_and_cancel_adds_nothing(qtbot, tab, tmp_pat
         raise AssertionError("a cancelled import must not use the download")
 
     monkeypatch.setattr(datasets, "load_dataset", slow_hub)
+    buttons = tab.clips.delete_button.mapToGlobal(QPoint(0, 0))
     tab.import_source("someone/speech", "en")
-    assert tab.importer.isVisible() and tab.importer.cancel_button.isVisible()
+    assert tab.clips.delete_button.mapToGlobal(QPoint(0, 0)) == buttons  # the strip moves nothing
+    assert tab.importer.busy_row.isVisible() and tab.importer.cancel_button.isVisible()
     assert "someone/speech" in tab.importer.text.text()
     assert tab.isEnabled() and tab.clips.table.isEnabled()  # the tab stays usable meanwhile
     job = tab.importer.job
     qtbot.mouseClick(tab.importer.cancel_button, Qt.LeftButton)
-    assert not tab.importer.isVisible() and "cancelled" in tab.message.text()
+    assert not tab.importer.busy_row.isVisible() and "cancelled" in tab.message.text()
     release.set()
     qtbot.waitUntil(job.isFinished, timeout=10000)
     qtbot.wait(50)
