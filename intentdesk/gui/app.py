@@ -26,7 +26,8 @@ def make_application(argv: list[str] | None = None):
 def build_window(dataset: str | None = None, model: str | None = None, settings=None, fake_mic: str | None = None):
     from PySide6.QtCore import QSettings
 
-    from intentdesk.core.audio.microphone import InputDevice, replay_factory
+    from intentdesk.core.audio.microphone import InputDevice
+    from intentdesk.core.audio.replay import replay_factory
     from intentdesk.gui.main_window import MainWindow
 
     settings = settings or QSettings()

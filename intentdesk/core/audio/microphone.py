@@ -1,4 +1,7 @@
-"""Microphone input through sounddevice (PortAudio), with a replaceable stream for tests.
+"""Microphone input (and clip playback) through sounddevice (PortAudio), with a replaceable stream.
+
+The stream factory can be swapped for `replay.replay_factory`, which plays a file instead of
+listening (tests, `--fake-mic`).
 
 `Recorder` collects blocks from a callback thread under a lock; the GUI polls it with a timer,
 so no widget is ever touched from the audio thread.
@@ -7,17 +10,15 @@ so no widget is ever touched from the audio thread.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from intentdesk.core.audio.io import SAMPLE_RATE
 from intentdesk.core.audio.vad import level_db
 from intentdesk.core.errors import IntentDeskError
 
-RATE = 16000
 BLOCK = 800  # 50 ms
 
 
@@ -66,7 +67,7 @@ class Recorder:
     without the latency of opening a device.
     """
 
-    def __init__(self, rate: int = RATE, device: int | None = None,
+    def __init__(self, rate: int = SAMPLE_RATE, device: int | None = None,
                  stream_factory: StreamFactory | None = None, max_seconds: float = 10.0) -> None:
         self.rate = rate
         self.device = device
@@ -145,59 +146,6 @@ class Recorder:
     def recorded_seconds(self) -> float:
         with self._lock:
             return sum(len(b) for b in self._take) / self.rate
-
-
-class ReplayStream:
-    """A stand-in for `sounddevice.InputStream` that plays a WAV file into the callback.
-
-    Used by the tests (and `--fake-mic`) to drive recording and live mode without hardware.
-    With `loop` it starts over at the end (a speaker who keeps talking); otherwise it goes on
-    feeding silence, like a quiet room.
-    """
-
-    def __init__(self, path: Path, *, samplerate: int, blocksize: int, callback, speed: float = 1.0,
-                 loop: bool = True, **_ignored) -> None:
-        from intentdesk.core.audio import io as audio
-
-        self.wave, _ = audio.load_audio(Path(path), samplerate, limits=audio.AudioLimits(max_seconds=None))
-        self.blocksize = blocksize
-        self.rate = samplerate
-        self.callback = callback
-        self.speed = speed
-        self.loop = loop
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, daemon=True, name="replay-mic")
-        self._thread.start()
-
-    def _run(self) -> None:
-        position = 0
-        while not self._stop.is_set():
-            block = self.wave[position:position + self.blocksize]
-            if len(block) < self.blocksize:
-                block = np.concatenate([block, np.zeros(self.blocksize - len(block), np.float32)])
-            position += self.blocksize
-            if self.loop and position >= len(self.wave):
-                position = 0
-            self.callback(block.reshape(-1, 1), self.blocksize, None, None)
-            time.sleep(self.blocksize / self.rate / self.speed)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-
-    def close(self) -> None:
-        self._stop.set()
-
-
-def replay_factory(path: Path, speed: float = 1.0, loop: bool = True) -> StreamFactory:
-    def factory(**kwargs):
-        return ReplayStream(path, speed=speed, loop=loop, **kwargs)
-
-    return factory
 
 
 def play(samples: np.ndarray, rate: int) -> None:

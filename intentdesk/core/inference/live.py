@@ -17,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from intentdesk.core.audio.microphone import RATE
+from intentdesk.core.audio.io import SAMPLE_RATE as RATE
 from intentdesk.core.audio.vad import UtteranceSegmenter
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.core.inference.results import Prediction

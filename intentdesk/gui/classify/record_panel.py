@@ -9,7 +9,8 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QListWidget, QPushButton, QVBoxLayout
 
-from intentdesk.core.audio.microphone import RATE, Recorder
+from intentdesk.core.audio.io import SAMPLE_RATE as RATE
+from intentdesk.core.audio.microphone import Recorder
 from intentdesk.core.audio.vad import trim_silence
 from intentdesk.core.inference.live import LiveResult, LiveSession
 from intentdesk.gui.common.jobs import start_job

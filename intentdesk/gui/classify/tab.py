@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QSplitter, QVBoxLayout, QWidget
 
+from intentdesk.core.audio.io import SAMPLE_RATE as RATE
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.core.files import audio_files_under
@@ -23,7 +24,6 @@ from intentdesk.gui.common.jobs import Job, start_job, stop_jobs
 from intentdesk.gui.common.microphone import Microphone
 from intentdesk.gui.common.widgets import MessageBar, WaveformView, accept_file_drags, dropped_paths, side_by_side
 
-RATE = 16000
 DEFAULT_THRESHOLD = 0.5
 
 

@@ -6,7 +6,9 @@ import time
 import numpy as np
 import pytest
 
-from intentdesk.core.audio.microphone import RATE, Recorder, replay_factory
+from intentdesk.core.audio.io import SAMPLE_RATE as RATE
+from intentdesk.core.audio.microphone import Recorder
+from intentdesk.core.audio.replay import replay_factory
 from intentdesk.core.errors import AudioError
 from intentdesk.core.inference.classifier import Classifier
 from intentdesk.core.inference.live import LiveResult, LiveSession
