@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from intentdesk.core.audio.io import SAMPLE_RATE
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
@@ -76,7 +78,7 @@ def main() -> None:
         print("| clip | pipeline | " + " | ".join(f"ours {n}" for n in names) + " | auto vs pipeline |")
         print("|---|---|" + "---|" * len(names) + "---|")
         for seconds in (1, 3, 8):
-            wave = (rng.standard_normal(16000 * seconds) * 0.1).astype(np.float32)
+            wave = (rng.standard_normal(SAMPLE_RATE * seconds) * 0.1).astype(np.float32)
             calls = {"pipeline": lambda w=wave: hf(w, top_k=14)}
             calls.update({n: (lambda w=wave, c=c: c.scores([w])) for n, c in ours.items()})
             ms = interleaved_medians(calls, args.runs)
@@ -84,7 +86,7 @@ def main() -> None:
             print(f"| {seconds} s | {ms['pipeline']:.0f} | " + " | ".join(f"{ms[n]:.0f}" for n in names)
                   + f" | {speedup:.2f}x |")
 
-        lengths = rng.integers(16000, 16000 * 8 + 1, size=args.clips)
+        lengths = rng.integers(SAMPLE_RATE, SAMPLE_RATE * 8 + 1, size=args.clips)
         waves = [(rng.standard_normal(n) * 0.1).astype(np.float32) for n in lengths]
         started = time.perf_counter()
         for wave in waves:
@@ -93,7 +95,7 @@ def main() -> None:
         started = time.perf_counter()
         auto.scores_many(waves, batch_size=8)
         fast = args.clips / (time.perf_counter() - started)
-        print(f"\n{args.clips} clips of 1-8 s (mean {lengths.mean() / 16000:.1f} s): pipeline one by one "
+        print(f"\n{args.clips} clips of 1-8 s (mean {lengths.mean() / SAMPLE_RATE:.1f} s): pipeline one by one "
               f"{base:.2f} clips/s, Classifier.scores_many ({auto.precision}) {fast:.2f} clips/s, {fast / base:.2f}x")
 
 

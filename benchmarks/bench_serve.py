@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 from fastapi import FastAPI, Request  # module level: FastAPI resolves the endpoint's annotations here
 
+from intentdesk.core.audio.io import SAMPLE_RATE
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -117,7 +119,7 @@ def main() -> None:
 
     rng = np.random.default_rng(0)
     buffer = io.BytesIO()
-    sf.write(buffer, (rng.standard_normal(48000) * 0.1).astype(np.float32), 16000, format="WAV")
+    sf.write(buffer, (rng.standard_normal(48000) * 0.1).astype(np.float32), SAMPLE_RATE, format="WAV")
     body = buffer.getvalue()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from intentdesk.core.audio.io import SAMPLE_RATE
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 BATCH = 8
 
@@ -36,10 +38,10 @@ def load_clips(folder: str, count: int, max_seconds: float, full_length: bool = 
 
     store = DatasetStore.open(Path(folder))
     clips = store.clips[:count]
-    waves, errors = load_waves([store.path_of(c) for c in clips], 16000, max_seconds)
+    waves, errors = load_waves([store.path_of(c) for c in clips], SAMPLE_RATE, max_seconds)
     assert not errors, errors
     if full_length:  # every clip repeated up to exactly max_seconds: the memory worst case
-        size = int(16000 * max_seconds)
+        size = int(SAMPLE_RATE * max_seconds)
         waves = [np.resize(w, size) for w in waves]
     labels = sorted({c.label for c in store.clips})
     return waves, [labels.index(c.label) for c in clips], labels
@@ -59,7 +61,7 @@ def run_trainer(waves, y, labels, max_seconds) -> list[float]:
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
     model, extractor = make_model(labels)
-    features = extractor(waves, sampling_rate=16000, max_length=int(16000 * max_seconds), truncation=True)
+    features = extractor(waves, sampling_rate=SAMPLE_RATE, max_length=int(SAMPLE_RATE * max_seconds), truncation=True)
     dataset = Dataset.from_dict({"input_values": features["input_values"], "label": y})
     stamps: list[float] = []
 
@@ -133,7 +135,7 @@ def main() -> None:
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         results[kind] = json.loads(out.strip().splitlines()[-1])
     waves, _, _ = load_clips(args.data, args.clips, args.max_seconds, args.full_length)
-    mean = np.mean([len(w) for w in waves]) / 16000
+    mean = np.mean([len(w) for w in waves]) / SAMPLE_RATE
     print(f"{args.clips} clips (mean {mean:.1f} s, cut at {args.max_seconds:g} s), batch {BATCH}, "
           f"Wav2Vec2-base architecture, torch {torch.__version__}, {torch.get_num_threads()} threads\n")
     print("| recipe | samples/s | peak RSS (GB) |")
