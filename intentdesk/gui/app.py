@@ -85,8 +85,8 @@ def _render(tab: str, out: Path, settings_file: Path, dataset: str | None, model
             sample = window.store.clips[:: max(1, len(window.store) // 6)][:6]
             classify.classify_files([window.store.path_of(c) for c in sample])
             _wait(app, lambda: bool(done))
-    if tab == "train" and window.train_tab.runs_list.count():
-        window.train_tab.runs_list.setCurrentRow(0)
+    if tab == "train":
+        window.train_tab.runs.select_first()
     _wait(app, lambda: False, 0.3)
     out.parent.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(out))

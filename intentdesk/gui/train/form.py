@@ -37,10 +37,10 @@ from intentdesk.core.learning.settings import MODE_DEFAULTS, SETTING_SPECS, Sett
 
 HAND_LAID = ("base_model", "mode")
 MODE_TEXTS = {  # plain words for the two modes; the technical terms are in the tooltip (the mode's spec help)
-    "quick": "Quick: trains only the top of the model (seconds per pass)",
-    "full": "Full: adapts the whole model (slower, copes better with new voices)",
+    "quick": "Quick: trains only the model's top (fast)",
+    "full": "Full: adapts the whole model (slower, better on new voices)",
 }
-ADVANCED_HELP = ("The defaults suit most datasets. Tick the box to change these; "
+ADVANCED_HELP = ("The defaults suit most datasets. Tick the box to see and change them; "
                  "rest the mouse on a setting to read what it does.")
 
 
@@ -133,19 +133,30 @@ class SettingsForm(QWidget):
         basic.addRow("Dataset:", self.dataset_label)
         basic.addRow(self._row_label("base_model"), self._base_row(recent_bases))
         basic.addRow(self._row_label("mode"), self._mode_buttons())
-        self.advanced = QGroupBox("Advanced settings")
-        self.advanced.setCheckable(True)
-        self.advanced.setChecked(False)
-        advanced = QFormLayout(self.advanced)
-        explanation = QLabel(ADVANCED_HELP)
-        explanation.setWordWrap(True)
-        advanced.addRow(explanation)
+        advanced = self._advanced_group()
         for name, setting in self.fields.items():
             target = advanced if setting.spec.advanced else basic
             target.addRow("" if setting.kind is bool else self._row_label(name), setting.widget)
         layout.addWidget(basic_box)
         layout.addWidget(self.advanced)
         self._mode_changed()
+
+    def _advanced_group(self) -> QFormLayout:
+        """A checkable group, folded while unticked (the defaults apply), so Start stays in view."""
+        self.advanced = QGroupBox("Advanced settings")
+        self.advanced.setCheckable(True)
+        explanation = QLabel(ADVANCED_HELP)
+        explanation.setWordWrap(True)
+        inner = QWidget()
+        column = QVBoxLayout(self.advanced)
+        column.addWidget(explanation)
+        column.addWidget(inner)
+        self.advanced.toggled.connect(inner.setVisible)
+        self.advanced.setChecked(False)
+        inner.setVisible(False)
+        form = QFormLayout(inner)
+        form.setContentsMargins(0, 0, 0, 0)
+        return form
 
     def _row_label(self, name: str) -> QLabel:
         label = QLabel(SETTING_SPECS[name].label + ":")
@@ -166,7 +177,9 @@ class SettingsForm(QWidget):
         return row
 
     def _mode_buttons(self) -> QVBoxLayout:
-        self.mode_buttons = {mode: QRadioButton(MODE_TEXTS.get(mode, mode)) for mode in SETTING_SPECS["mode"].choices}
+        choices = SETTING_SPECS["mode"].choices
+        ordered = [mode for mode in MODE_TEXTS if mode in choices] + [m for m in choices if m not in MODE_TEXTS]
+        self.mode_buttons = {mode: QRadioButton(MODE_TEXTS.get(mode, mode)) for mode in ordered}
         group = QButtonGroup(self)
         column = QVBoxLayout()
         for button in self.mode_buttons.values():

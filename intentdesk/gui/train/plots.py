@@ -28,7 +28,6 @@ def epoch_plot(title: str, legend: tuple[int, int]) -> pg.PlotWidget:
         plot.getAxis(side).enableAutoSIPrefix(False)
     plot.addLegend(offset=legend)
     plot.showGrid(x=True, y=True, alpha=0.2)
-    plot.setXRange(0, 1)
     return plot
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHeaderView, QLabel, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QLabel, QScrollArea, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from intentdesk.gui.train.plots import ConfusionMatrixView
 
@@ -67,8 +67,12 @@ def cautions(metrics: dict) -> list[str]:
     return notes
 
 
-class ResultsPanel(QWidget):
-    """Summary on top; below, the per-label table above the confusion matrix (full width: nothing cut off)."""
+class ResultsPanel(QScrollArea):
+    """Summary, the per-label table at its full height, then the confusion matrix, one under the other
+    in one scrolling page: every row and column can be read, nothing is squeezed or cut off."""
+
+    ROW_PX = 24
+    MATRIX_PX = 460
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -83,19 +87,29 @@ class ResultsPanel(QWidget):
         self.per_class.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.per_class.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
         self.per_class.verticalHeader().hide()
+        self.per_class.verticalHeader().setDefaultSectionSize(self.ROW_PX)
+        self.per_class.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.confusion = ConfusionMatrixView()
-        split = QSplitter(Qt.Vertical)
-        split.addWidget(self.per_class)
-        split.addWidget(self.confusion)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 2)
-        layout = QVBoxLayout(self)
+        self.confusion.setMinimumHeight(self.MATRIX_PX)
+        page = QWidget()
+        layout = QVBoxLayout(page)
         layout.addWidget(self.summary)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.per_class)
+        layout.addWidget(self.confusion, 1)
+        self.setWidget(page)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.NoFrame)
+        self._fit_table()
+
+    def _fit_table(self) -> None:
+        """The table as tall as its rows: the page scrolls, not the table."""
+        rows = self.per_class.rowCount()
+        self.per_class.setFixedHeight(self.per_class.horizontalHeader().sizeHint().height() + rows * self.ROW_PX + 4)
 
     def clear(self) -> None:
         self.summary.setText(EMPTY_TEXT)
         self.per_class.setRowCount(0)
+        self._fit_table()
         self.confusion.set_matrix([], [])
 
     def show_metrics(self, metrics: dict) -> None:
@@ -109,4 +123,5 @@ class ResultsPanel(QWidget):
                 if row["support"] < FEW_LABEL_CLIPS:
                     item.setToolTip(f"Only {row['support']} test clip(s): this row's scores are very rough")
                 self.per_class.setItem(i, j, item)
+        self._fit_table()
         self.confusion.set_matrix(metrics.get("confusion_matrix", []), metrics.get("labels", []))

@@ -1,47 +1,35 @@
-"""Train tab: a form, Start/Cancel, live curves, results, and the list of past runs."""
+"""The Train tab: wires the settings form, Start/Cancel and progress (left) to curves, results and runs (right)."""
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup,
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
-    QFileDialog,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
-    QPlainTextEdit,
-    QProgressBar,
     QPushButton,
-    QRadioButton,
     QScrollArea,
-    QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from intentdesk.core.data.store import DatasetStore
-from intentdesk.core.events import EpochEvent, StageEvent, StepEvent, TrainFinished, TrainStarted
-from intentdesk.core.learning.settings import MODE_DEFAULTS, TrainSettings
+from intentdesk.core.events import EpochEvent, Outcome, StepEvent
+from intentdesk.core.learning.settings import TrainSettings
 from intentdesk.core.models.hub import DEFAULT_BASE_MODEL
-from intentdesk.core.runs import list_runs, new_run_dir, read_run
-from intentdesk.gui.common.jobs import Job
-from intentdesk.gui.train.plots import ConfusionMatrixView, TrainingCurves
+from intentdesk.core.runs import RunRecord, new_run_dir
+from intentdesk.gui.common.jobs import Job, start_job
 from intentdesk.gui.common.widgets import MessageBar, side_by_side
+from intentdesk.gui.train.form import SettingsForm
+from intentdesk.gui.train.plots import TrainingCurves
+from intentdesk.gui.train.progress import ProgressPanel
+from intentdesk.gui.train.results import ResultsPanel
+from intentdesk.gui.train.runs import RunsPanel
+
+RECENT_BASES = "train/bases"
 
 
 def run_training(data_root: Path, out: Path, settings: TrainSettings, emit, cancel):
@@ -51,235 +39,131 @@ def run_training(data_root: Path, out: Path, settings: TrainSettings, emit, canc
     return train(data_root, out, settings, emit, cancel)
 
 
-def format_eta(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
+def red_or_amber(label: QLabel, colour: str) -> QLabel:
+    label.setWordWrap(True)
+    label.setStyleSheet(f"color: {colour};")
+    return label
 
 
 class TrainTab(QWidget):
+    """`run_finished` carries a newly saved run's folder; `runs_changed` follows a rename or delete;
+    `use_model` a folder to open in Classify; `finished` the trainer's result (for tests)."""
+
     status = Signal(str)
     use_model = Signal(str)
-    finished = Signal(object)  # the TrainResult, for tests and the runs list
+    finished = Signal(object)
+    run_finished = Signal(Path)
+    runs_changed = Signal()
 
     def __init__(self, settings: QSettings, parent=None) -> None:
         super().__init__(parent)
         self.settings = settings
         self.store: DatasetStore | None = None
         self.job: Job | None = None
-        self.output_dir: Path | None = None
-        self._build()
-        self._mode_changed()
-        self.set_store(None)
-
-    # ------------------------------------------------------------------ layout
-    def _build(self) -> None:
+        recent = settings.value(RECENT_BASES, [DEFAULT_BASE_MODEL])
+        self.form = SettingsForm([recent] if isinstance(recent, str) else list(recent or [DEFAULT_BASE_MODEL]))
+        self.form.base_changed.connect(lambda: self.update_blockers(check_files=False))
         self.message = MessageBar()
-        form_box = QGroupBox("Settings")
-        form = QFormLayout(form_box)
-        self.dataset_label = QLabel()
-        self.dataset_label.setWordWrap(True)
-        form.addRow("Dataset:", self.dataset_label)
-        base_row = QHBoxLayout()
-        self.base_combo = QComboBox(editable=True)
-        recent = self.settings.value("train/bases", [DEFAULT_BASE_MODEL])
-        self.base_combo.addItems([recent] if isinstance(recent, str) else list(recent or [DEFAULT_BASE_MODEL]))
-        self.base_combo.setToolTip("A Hugging Face hub id (needs internet the first time) or a local model folder")
-        browse = QPushButton("Folder…")
-        browse.clicked.connect(self.choose_base_folder)
-        base_row.addWidget(self.base_combo, 1)
-        base_row.addWidget(browse)
-        form.addRow("Base model:", base_row)
-        mode_row = QHBoxLayout()
-        self.quick_radio = QRadioButton("Quick (frozen backbone, seconds per epoch)")
-        self.full_radio = QRadioButton("Full (fine-tune, slower, best accuracy)")
-        self.quick_radio.setChecked(True)
-        group = QButtonGroup(self)
-        group.addButton(self.quick_radio)
-        group.addButton(self.full_radio)
-        self.quick_radio.toggled.connect(self._mode_changed)
-        mode_box = QVBoxLayout()
-        mode_box.addWidget(self.quick_radio)
-        mode_box.addWidget(self.full_radio)
-        mode_row.addLayout(mode_box)
-        form.addRow("Mode:", mode_row)
-        defaults = TrainSettings()
-        self.epochs = QSpinBox(minimum=1, maximum=500)
-        self.learning_rate = QDoubleSpinBox(decimals=6, minimum=1e-6, maximum=1e-1, singleStep=1e-5)
-        self.batch_size = QSpinBox(minimum=1, maximum=128)
-        self.max_seconds = QDoubleSpinBox(minimum=1, maximum=30, value=defaults.max_seconds, suffix=" s")
-        self.eval_share = QDoubleSpinBox(minimum=0.05, maximum=0.5, singleStep=0.05, value=defaults.eval_share)
-        self.seed = QSpinBox(minimum=0, maximum=1_000_000, value=defaults.seed)
-        for label, widget in (("Epochs:", self.epochs), ("Learning rate:", self.learning_rate),
-                              ("Batch size:", self.batch_size), ("Max clip length:", self.max_seconds),
-                              ("Eval share:", self.eval_share), ("Seed:", self.seed)):
-            form.addRow(label, widget)
-        self.advanced = QGroupBox("Advanced")
-        self.advanced.setCheckable(True)
-        self.advanced.setChecked(False)
-        advanced = QFormLayout(self.advanced)
-        self.head_lr = QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=1e-1, singleStep=1e-4,
-                                      value=defaults.head_learning_rate)
-        self.warmup = QDoubleSpinBox(minimum=0, maximum=0.5, singleStep=0.05, value=defaults.warmup_ratio)
-        self.weight_decay = QDoubleSpinBox(decimals=3, minimum=0, maximum=0.5, singleStep=0.01,
-                                           value=defaults.weight_decay)
-        self.label_smoothing = QDoubleSpinBox(minimum=0, maximum=0.3, singleStep=0.05, value=defaults.label_smoothing)
-        self.quick_layers = QSpinBox(minimum=1, maximum=4, value=defaults.quick_layers)
-        self.warm_start = QSpinBox(minimum=0, maximum=50, value=defaults.warm_start_epochs)
-        self.warm_start.setToolTip("Full mode first trains the top layer this many epochs on cached features")
-        self.bf16 = QCheckBox("bf16 where it is faster (CPU with AMX, or GPU)")
-        self.bf16.setChecked(defaults.bf16)
-        for label, widget in (("Head learning rate:", self.head_lr), ("Warmup share:", self.warmup),
-                              ("Weight decay:", self.weight_decay), ("Label smoothing:", self.label_smoothing),
-                              ("Quick: trained top layers:", self.quick_layers),
-                              ("Full: warm-start epochs:", self.warm_start), ("", self.bf16)):
-            advanced.addRow(label, widget)
-        self.blockers = QLabel()
-        self.blockers.setWordWrap(True)
-        self.blockers.setStyleSheet("color: #b02a2a;")
-        buttons = QHBoxLayout()
+        self.progress = ProgressPanel()
+        self.curves = TrainingCurves()
+        self.results = ResultsPanel()
+        self.runs = RunsPanel()
+        self.runs.selected.connect(self._run_selected)
+        self.runs.use_model.connect(self.use_model)
+        self.runs.changed.connect(self.runs_changed)
+        self.runs.failed.connect(lambda text: self.message.show_message(text, "error"))
+        self._build()
+        self.set_dataset(None)
+
+    def _build(self) -> None:
+        self.blockers = red_or_amber(QLabel(), "#b02a2a")
+        self.warnings = red_or_amber(QLabel(), "#9a5b00")
         self.start_button = QPushButton("▶  Start training")
         self.start_button.setMinimumHeight(40)
         self.start_button.clicked.connect(self.start)
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop training; the best model so far is kept")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
+        buttons = QHBoxLayout()
         buttons.addWidget(self.start_button, 2)
         buttons.addWidget(self.cancel_button, 1)
-        self.progress = QProgressBar()
-        self.progress.setFormat("%p%")
-        self.eta_label = QLabel("")
-        self.log = QPlainTextEdit(readOnly=True)
-        self.log.setMaximumBlockCount(2000)
-
         left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(form_box)
-        left_layout.addWidget(self.advanced)
-        left_layout.addWidget(self.blockers)
-        left_layout.addLayout(buttons)
-        left_layout.addWidget(self.progress)
-        left_layout.addWidget(self.eta_label)
-        left_layout.addWidget(self.log, 1)
-
-        self.curves = TrainingCurves()
-        results = QWidget()
-        results_layout = QVBoxLayout(results)
-        self.summary = QLabel("Results appear here when a run ends.")
-        self.summary.setWordWrap(True)
-        self.summary.setTextFormat(Qt.RichText)
-        self.per_class = QTableWidget(0, 5)
-        self.per_class.setHorizontalHeaderLabels(["Label", "Precision", "Recall", "F1", "Clips"])
-        self.per_class.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.per_class.verticalHeader().hide()
-        self.confusion = ConfusionMatrixView()
-        results_layout.addWidget(self.summary)
-        results_layout.addWidget(side_by_side(self.per_class, self.confusion, (1, 1)), 1)
-        runs = QWidget()
-        runs_layout = QVBoxLayout(runs)
-        self.runs_list = QListWidget()
-        self.runs_list.currentItemChanged.connect(self._run_selected)
-        self.use_button = QPushButton("Use in Classify")
-        self.use_button.clicked.connect(self._use_selected)
-        runs_layout.addWidget(self.runs_list, 1)
-        runs_layout.addWidget(self.use_button)
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.form, self.blockers, self.warnings):
+            column.addWidget(widget)
+        column.addLayout(buttons)
+        column.addWidget(self.progress, 1)
         self.views = QTabWidget()
         self.views.addTab(self.curves, "Curves")
-        self.views.addTab(results, "Results")
-        self.views.addTab(runs, "Runs")
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.message)
+        self.views.addTab(self.results, "Results")
+        self.views.addTab(self.runs, "Runs")
         scroll = QScrollArea()  # scrolls rather than squashing the form on small screens
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.NoFrame)
         left.setMinimumHeight(left.sizeHint().height())
         scroll.setMinimumWidth(left.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.message)
         layout.addWidget(side_by_side(scroll, self.views), 1)
 
-    # ------------------------------------------------------------------ state
-    def set_store(self, store: DatasetStore | None) -> None:
+    # ------------------------------------------------------------------ dataset and blockers
+    def set_dataset(self, store: DatasetStore | None) -> None:
+        """The dataset changed (another one opened, or clips added, relabelled or deleted)."""
+        new_root = store is None or self.store is None or store.root != self.store.root
         self.store = store
-        self.dataset_changed()
-        self.refresh_runs()
-
-    def dataset_changed(self) -> None:
-        if self.store is None:
-            self.dataset_label.setText("none: open or create one in the File menu")
+        if store is None:
+            self.form.dataset_label.setText("none: open or create one in the File menu")
         else:
-            counts = self.store.label_counts()
-            self.dataset_label.setText(f"{self.store.root.name}: {len(self.store)} clips, {len(counts)} labels")
+            counts = store.label_counts()
+            self.form.dataset_label.setText(f"{store.root.name}: {len(store)} clips, {len(counts)} labels")
         self.update_blockers(check_files=False)
-
-    def _mode_changed(self) -> None:
-        defaults = MODE_DEFAULTS["quick" if self.quick_radio.isChecked() else "full"]
-        self.epochs.setValue(defaults["epochs"])
-        self.learning_rate.setValue(defaults["learning_rate"])
-        self.batch_size.setValue(defaults["batch_size"])
-
-    def choose_base_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a Hugging Face model folder")
-        if folder:
-            self.base_combo.setCurrentText(folder)
-            self.update_blockers(check_files=False)
+        if new_root:
+            self.runs.refresh(store.root if store is not None else None)
 
     def update_blockers(self, check_files: bool = True) -> list[str]:
-        """Explain what stops training; the Start button is enabled only when nothing does."""
-        from intentdesk.core.data.health import base_model_blocker, training_blockers, unreadable_clips
+        """Explain what stops training, and what will make it go badly; Start is enabled only when nothing stops it."""
+        from intentdesk.core.data.health import (
+            base_model_blocker,
+            label_warnings,
+            training_blockers,
+            unreadable_clips,
+        )
 
-        problems: list[str] = []
-        if self.store is None:
-            problems.append("open a dataset first")
-        else:
-            problems += training_blockers(self.store)
-            if check_files and not problems:
-                bad = unreadable_clips(self.store)
-                if bad:
-                    problems.append(f"{len(bad)} clip(s) cannot be read: {', '.join(bad[:5])} "
-                                    "(delete them in the Label tab)")
+        problems = ["open a dataset first"] if self.store is None else training_blockers(self.store)
+        problems += self.form.problems()
+        if check_files and self.store is not None and not problems:
+            bad = unreadable_clips(self.store)
+            if bad:
+                problems.append(f"{len(bad)} clip(s) cannot be read: {', '.join(bad[:5])} "
+                                "(delete them in the Label tab)")
         if check_files:
-            blocker = base_model_blocker(self.base_combo.currentText().strip())
+            blocker = base_model_blocker(self.form.base_model())
             if blocker:
                 problems.append(blocker)
         self.blockers.setText("\n".join(f"• Cannot start: {p}" for p in problems))
-        running = self.job is not None and self.job.isRunning()
-        self.start_button.setEnabled(not running and (self.store is not None) and (not problems or not check_files))
+        warnings = label_warnings(self.store.label_counts()) if self.store is not None else []
+        self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
+        self.start_button.setEnabled(not self.is_running() and self.store is not None
+                                     and (not problems or not check_files))
         return problems
-
-    def training_settings(self):
-        return TrainSettings(
-            base_model=self.base_combo.currentText().strip(), mode="quick" if self.quick_radio.isChecked() else "full",
-            epochs=self.epochs.value(), learning_rate=self.learning_rate.value(), batch_size=self.batch_size.value(),
-            max_seconds=self.max_seconds.value(), eval_share=self.eval_share.value(), seed=self.seed.value(),
-            head_learning_rate=self.head_lr.value(), warmup_ratio=self.warmup.value(),
-            weight_decay=self.weight_decay.value(), label_smoothing=self.label_smoothing.value(),
-            quick_layers=self.quick_layers.value(), warm_start_epochs=self.warm_start.value(),
-            bf16=self.bf16.isChecked(),
-        )
 
     # ------------------------------------------------------------------ run
     def start(self) -> bool:
-        if self.job is not None and self.job.isRunning():
+        if self.is_running() or self.update_blockers(check_files=True):
             return False
-        if self.update_blockers(check_files=True):
-            return False
-        settings = self.training_settings()
+        settings = self.form.settings()
         self._remember_base(settings.base_model)
-        self.output_dir = new_run_dir(self.store.root, settings.mode, settings.base_model)
-        data_root, out = self.store.root, self.output_dir
+        data_root, out = self.store.root, new_run_dir(self.store.root, settings.mode, settings.base_model)
         self.curves.clear()
-        self.log.clear()
-        self.progress.setValue(0)
+        self.results.clear()
         self.message.hide()
-        self._log(f"Run {out.name}: {settings.mode} mode, base {settings.base_model}")
-        self.job = Job(lambda emit, cancel: run_training(data_root, out, settings, emit, cancel), self)
-        self.job.progress.connect(self._on_event)
-        self.job.succeeded.connect(self._on_finished)
-        self.job.failed.connect(self._on_failed)
+        self.progress.begin(f"Run {out.name}: {settings.mode} mode, base {settings.base_model}")
+        self.job = start_job(self, lambda emit, cancel: run_training(data_root, out, settings, emit, cancel),
+                             self._on_finished, self._on_failed, self._on_event)
         self.job.finished.connect(self._job_ended)
-        self._started = time.monotonic()
-        self.job.start()
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.views.setCurrentWidget(self.curves)
@@ -287,111 +171,63 @@ class TrainTab(QWidget):
         return True
 
     def cancel(self) -> None:
-        if self.job is not None and self.job.isRunning():
+        if self.is_running():
             self.job.cancel()
             self.cancel_button.setEnabled(False)
-            self._log("Cancelling… the best model so far is kept.")
+            self.progress.add_log("Cancelling… the best model so far is kept.")
 
     def _on_event(self, event) -> None:
-        if isinstance(event, StageEvent):
-            if event.fraction is not None:
-                self.progress.setValue(int(event.fraction * 100))
-            self.eta_label.setText(event.stage)
-            if not event.stage.startswith("Computing") or event.fraction == 0:
-                self._log(event.stage)
-        elif isinstance(event, TrainStarted):
-            self.progress.setRange(0, event.total_steps)
-            self.progress.setValue(0)
-            self._log(f"{event.train_clips} training / {event.eval_clips} eval clips, {len(event.labels)} labels, "
-                      f"{event.total_steps} steps on {event.device}")
-        elif isinstance(event, StepEvent):
-            self.progress.setRange(0, event.total_steps)
-            self.progress.setValue(event.step)
-            self.eta_label.setText(f"Step {event.step}/{event.total_steps} · loss {event.loss:.3f} · "
-                                   f"ETA {format_eta(event.eta_s)}")
+        self.progress.on_event(event)
+        if isinstance(event, StepEvent):
             self.curves.add_step(event.epoch, event.loss)
         elif isinstance(event, EpochEvent):
             self.curves.add_epoch(event.epoch, event.eval_loss, event.accuracy, event.macro_f1, event.is_best)
-            self._log(f"Epoch {event.epoch}: eval loss {event.eval_loss:.3f}, accuracy {event.accuracy:.3f}, "
-                      f"macro-F1 {event.macro_f1:.3f}{'  ★ best' if event.is_best else ''}")
-        elif isinstance(event, TrainFinished):
-            self._log("Cancelled." if event.cancelled and not event.output_dir else
-                      f"Saved to {event.output_dir} ({event.seconds:.0f} s)")
 
-    def _on_finished(self, result) -> None:
-        if result.output_dir is None:
-            self.message.show_message("Training was cancelled before the first evaluation: no model was saved.",
+    def _on_finished(self, record: RunRecord) -> None:
+        """The trainer's record: `path` is None when the run was cancelled before anything was saved."""
+        cancelled = record.cancelled or record.path is None
+        self.progress.end(Outcome.CANCELLED if cancelled else Outcome.FINISHED, record.path is not None)
+        if record.path is None:
+            self.message.show_message("Training was cancelled before the first test: no model was saved.",
                                       "warning")
         else:
-            self.show_results(result.metrics)
-            note = " (cancelled: best model so far)" if result.cancelled else ""
-            self.message.show_message(f"Model saved: {result.output_dir}{note}", "info", 8000)
-            self.refresh_runs()
-        self.status.emit("Training finished")
-        self.finished.emit(result)
+            self.show_run(record, curves=False)
+            note = " (cancelled: the best model so far)" if cancelled else ""
+            self.message.show_message(f"Model saved: {record.path}{note}", "info", 8000)
+            self.runs.refresh(self.store.root if self.store is not None else None, select=record.path)
+            self.run_finished.emit(record.path)
+        self.status.emit("Training cancelled" if cancelled else "Training finished")
+        self.finished.emit(record)
 
     def _on_failed(self, message: str) -> None:
         self.message.show_message(message, "error")
-        self._log(f"Failed: {message}")
+        self.progress.end(Outcome.FAILED, False, error=message.splitlines()[0])
         self.status.emit("Training failed")
 
     def _job_ended(self) -> None:
         self.cancel_button.setEnabled(False)
         self.update_blockers(check_files=False)
 
-    def _log(self, text: str) -> None:
-        self.log.appendPlainText(f"[{time.strftime('%H:%M:%S')}] {text}")
-
     def _remember_base(self, base: str) -> None:
-        items = [base] + [self.base_combo.itemText(i) for i in range(self.base_combo.count())
-                          if self.base_combo.itemText(i) != base]
-        self.settings.setValue("train/bases", items[:8])
+        combo = self.form.base_combo
+        items = [base] + [combo.itemText(i) for i in range(combo.count()) if combo.itemText(i) != base]
+        self.settings.setValue(RECENT_BASES, items[:8])
 
-    # ------------------------------------------------------------------ results and runs
-    def show_results(self, metrics: dict) -> None:
-        labels = metrics.get("labels", [])
-        p, r, f = metrics.get("precision", {}), metrics.get("recall", {}), metrics.get("f1", {})
-        rows = "".join(f"<tr><td>{avg}</td><td>{p.get(avg, 0):.3f}</td><td>{r.get(avg, 0):.3f}</td>"
-                       f"<td>{f.get(avg, 0):.3f}</td></tr>" for avg in ("micro", "macro", "weighted"))
-        self.summary.setText(
-            f"<b>Accuracy {metrics.get('accuracy', 0):.3f}</b> on {metrics.get('count', 0)} eval clips "
-            f"(best epoch {metrics.get('best_epoch')})<table cellpadding=3><tr><th></th><th>precision</th>"
-            f"<th>recall</th><th>F1</th></tr>{rows}</table>")
-        per_class = metrics.get("per_class", {})
-        self.per_class.setRowCount(len(per_class))
-        for i, (label, row) in enumerate(per_class.items()):
-            values = [label, f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["support"])]
-            for j, value in enumerate(values):
-                self.per_class.setItem(i, j, QTableWidgetItem(value))
-        self.confusion.set_matrix(metrics.get("confusion_matrix", []), labels)
-        self.curves.mark_best(metrics.get("best_epoch"))
-
-    def refresh_runs(self) -> None:
-        self.runs_list.clear()
-        for run in list_runs(self.store.root if self.store is not None else None):
-            item = QListWidgetItem(run.summary())
-            item.setData(Qt.UserRole, str(run.path))
-            self.runs_list.addItem(item)
-        self.use_button.setEnabled(self.runs_list.count() > 0)
-
-    def open_run(self, folder: Path) -> None:
-        """Show a past run's curves and results."""
-        try:
-            metrics = json.loads((Path(folder) / "metrics.json").read_text())
-        except (OSError, ValueError):
-            self.message.show_message(f"{folder}: no readable metrics.json", "warning", 5000)
+    # ------------------------------------------------------------------ past runs
+    def show_run(self, record: RunRecord, curves: bool = True) -> None:
+        """Show a saved run's results (and its curves, unless they were just drawn live)."""
+        if record.accuracy is None:
+            self.results.clear()
+            self.message.show_message(f"{record.name}: no readable metrics.json", "warning", 5000)
             return
-        self.curves.load_history(metrics.get("history", []), metrics.get("step_losses", []), metrics.get("best_epoch"))
-        self.show_results(metrics)
+        if curves:
+            self.curves.load_history(record.history, record.step_losses, record.best_epoch)
+        self.curves.mark_best(record.best_epoch)
+        self.results.show_metrics(record.metrics)
 
-    def _run_selected(self, item) -> None:
-        if item is not None and not (self.job is not None and self.job.isRunning()):
-            self.open_run(Path(item.data(Qt.UserRole)))
-
-    def _use_selected(self) -> None:
-        item = self.runs_list.currentItem() or self.runs_list.item(0)
-        if item is not None and read_run(Path(item.data(Qt.UserRole))) is not None:
-            self.use_model.emit(item.data(Qt.UserRole))
+    def _run_selected(self, record: RunRecord) -> None:
+        if not self.is_running():
+            self.show_run(record)
 
     # ------------------------------------------------------------------ closing
     def is_running(self) -> bool:

@@ -18,7 +18,7 @@ def form(qtbot):
 
 def test_every_setting_has_a_field_with_the_specs_bounds_help_and_group(form):
     assert set(form.fields) | set(HAND_LAID) == {f.name for f in fields(TrainSettings)}
-    for name, setting in form.fields.items():
+    for name in form.fields:
         spec, widget = SETTING_SPECS[name], form.field(name)
         assert widget.toolTip().startswith(spec.help), name
         assert form.advanced.isAncestorOf(widget) == spec.advanced, name

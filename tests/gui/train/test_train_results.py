@@ -1,4 +1,4 @@
-"""Results that cannot fool a beginner: cautions for few test clips, named columns, no meaningless axes, nothing cut off."""
+"""Results that cannot fool a beginner: cautions for few test clips, named columns, no empty axes, nothing cut off."""
 
 import numpy as np
 import pytest

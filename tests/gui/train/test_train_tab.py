@@ -26,16 +26,17 @@ def window(qtbot, tmp_path):
 
 
 def configure(tab, base, epochs=4, full=True, warm_start=None):
-    tab.base_combo.setCurrentText(str(base))
-    (tab.full_radio if full else tab.quick_radio).setChecked(True)
-    tab.epochs.setValue(epochs)
-    tab.learning_rate.setValue(3e-3)
-    tab.batch_size.setValue(4)
-    tab.advanced.setChecked(True)
-    tab.head_lr.setValue(3e-3)
-    tab.label_smoothing.setValue(0.0)
+    form = tab.form
+    form.base_combo.setCurrentText(str(base))
+    form.set_mode("full" if full else "quick")
+    form.field("epochs").setValue(epochs)
+    form.field("learning_rate").setValue(3e-3)
+    form.field("batch_size").setValue(4)
+    form.advanced.setChecked(True)
+    form.field("head_learning_rate").setValue(3e-3)
+    form.field("label_smoothing").setValue(0.0)
     if warm_start is not None:
-        tab.warm_start.setValue(warm_start)
+        form.field("warm_start_epochs").setValue(warm_start)
 
 
 def test_training_run_end_to_end(qtbot, window, tiny_wav2vec2):
@@ -58,20 +59,20 @@ def test_training_run_end_to_end(qtbot, window, tiny_wav2vec2):
         pass
     timer.stop()
     result = finished.args[0]
-    assert tab.progress.value() == tab.progress.maximum()
-    assert len(tab.curves.epochs) == len(result.history) == 3 + tab.warm_start.value()
+    assert tab.progress.bar.value() == tab.progress.bar.maximum()
+    assert len(tab.curves.epochs) == len(result.history) == 3 + tab.form.field("warm_start_epochs").value()
     assert len(tab.curves.steps) == len(result.metrics["step_losses"]) > 0
     assert result.output_dir.is_dir() and (result.output_dir / "metrics.json").is_file()
     assert result.output_dir.parent == window.store.root / "models"
     assert result.metrics["accuracy"] >= 0.9
-    assert "Accuracy" in tab.summary.text() and tab.per_class.rowCount() == 3
-    assert tab.confusion.matrix.shape == (3, 3)
+    assert "accuracy" in tab.results.summary.text() and tab.results.per_class.rowCount() == 3
+    assert tab.results.confusion.matrix.shape == (3, 3)
     assert tab.curves.best_lines[0].isVisible()
-    assert tab.runs_list.count() == 1
+    assert tab.runs.list.count() == 1
     assert max(gaps[2:]) < 100, f"event loop stalled {max(gaps)} ms"
     # Use in Classify hands the model over.
     with qtbot.waitSignal(window.classify_tab.model_ready, timeout=30000):
-        tab._use_selected()
+        tab.runs.use_button.click()
     assert window.tabs.currentWidget() is window.classify_tab
 
 
@@ -95,11 +96,11 @@ def test_blocked_start_explains_why(qtbot, tmp_path, tiny_wav2vec2):
     store.add_array(tone(300, 0.5), 16000, "only")
     win.open_dataset(store.root)
     tab = win.train_tab
-    tab.base_combo.setCurrentText(str(tmp_path / "missing-model"))
+    tab.form.base_combo.setCurrentText(str(tmp_path / "missing-model"))
     assert not tab.start()
     text = tab.blockers.text()
     assert "at least 2 are needed" in text and "missing-model" in text
-    tab.base_combo.setCurrentText("facebook/wav2vec2-base")
+    tab.form.base_combo.setCurrentText("facebook/wav2vec2-base")
     tab.update_blockers()
     assert "hub cannot be reached" in tab.blockers.text()
 
@@ -134,8 +135,9 @@ def test_confusion_matrix_fits_its_widget_at_the_usual_window_size(qtbot, window
     window.show()
     qtbot.waitExposed(window)
     labels = [f"high_value_intent_{i}" for i in range(14)]
-    tab.confusion.set_matrix(np.eye(14, dtype=int).tolist(), labels)
-    tab.views.setCurrentIndex(tab.views.indexOf(tab.confusion.parentWidget().parentWidget()))
-    qtbot.waitUntil(tab.confusion.isVisible)
+    confusion = tab.results.confusion
+    confusion.set_matrix(np.eye(14, dtype=int).tolist(), labels)
+    tab.views.setCurrentWidget(tab.results)
+    qtbot.waitUntil(confusion.isVisible)
     qtbot.wait(50)
-    assert tab.confusion.getPlotItem().minimumWidth() <= tab.confusion.width()
+    assert confusion.getPlotItem().minimumWidth() <= confusion.width()

@@ -1,0 +1,103 @@
+"""The Progress panel: a bar over the whole run that only moves forward, the current phase with its ETA, and a log
+whose last line says how the run ended (finished, cancelled or failed)."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QVBoxLayout, QWidget
+
+from intentdesk.core.events import EpochEvent, Outcome, StageEvent, StepEvent, TrainFinished, TrainStarted
+
+BAR_STEPS = 1000
+
+
+def format_eta(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
+
+
+def ending_text(outcome: Outcome, saved: bool, seconds: float, error: str = "") -> str:
+    """The run's last word, in plain terms: how it ended and whether a model was kept."""
+    took = format_eta(seconds)
+    if outcome is Outcome.FAILED:
+        return f"Failed after {took}: {error or 'see the message above'}"
+    if outcome is Outcome.CANCELLED:
+        return (f"Cancelled after {took}: the best model so far was saved" if saved else
+                f"Cancelled after {took}, before the first test: no model was saved")
+    return f"Finished in {took}: the model was saved"
+
+
+class ProgressPanel(QWidget):
+    """Fed with a run's events; `begin` resets it for a new run, `end` writes how the run ended (once)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, BAR_STEPS)
+        self.bar.setFormat("%p%")
+        self.bar.setToolTip("How far the whole run is, from loading the clips to saving the model")
+        self.phase = QLabel("")
+        self.phase.setWordWrap(True)
+        self.log = QPlainTextEdit(readOnly=True)
+        self.log.setMaximumBlockCount(2000)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.phase)
+        layout.addWidget(self.log, 1)
+        self.ended = True
+        self._logged_kind = None
+        self._began = time.monotonic()
+
+    def begin(self, text: str) -> None:
+        self.bar.setValue(0)
+        self.log.clear()
+        self.phase.setText("Starting…")
+        self.ended = False
+        self._logged_kind = None
+        self._began = time.monotonic()
+        self.add_log(text)
+
+    def fraction(self) -> float:
+        return self.bar.value() / BAR_STEPS
+
+    def _advance(self, fraction: float | None) -> None:
+        """Move the bar to `fraction` of the whole run, never back."""
+        if fraction is not None and not self.ended:
+            self.bar.setValue(max(self.bar.value(), round(min(1.0, fraction) * BAR_STEPS)))
+
+    def on_event(self, event) -> None:
+        if isinstance(event, StageEvent):
+            self._advance(event.fraction)
+            self.phase.setText(event.stage)
+            if event.kind is None or event.kind != self._logged_kind:  # a new phase, not its n-th step
+                self._logged_kind = event.kind
+                self.add_log(event.stage)
+        elif isinstance(event, TrainStarted):
+            self.add_log(f"{event.train_clips} clips to learn from, {event.eval_clips} kept aside to test, "
+                         f"{len(event.labels)} labels, {event.total_steps} steps on {event.device}")
+        elif isinstance(event, StepEvent):
+            self._advance(event.fraction)
+            self.phase.setText(f"Step {event.step}/{event.total_steps} · loss {event.loss:.3f} · "
+                               f"ETA {format_eta(event.eta_s)}")
+        elif isinstance(event, EpochEvent):
+            self.add_log(f"Pass {event.epoch}: test loss {event.eval_loss:.3f}, accuracy {event.accuracy:.3f}, "
+                         f"macro-F1 {event.macro_f1:.3f}{'  ★ best so far' if event.is_best else ''}")
+        elif isinstance(event, TrainFinished):
+            self.end(event.outcome, event.output_dir is not None, event.seconds, event.error)
+
+    def end(self, outcome: Outcome, saved: bool, seconds: float | None = None, error: str = "") -> None:
+        """Write how the run ended, in the phase line and the log; later calls for the same run do nothing."""
+        if self.ended:
+            return
+        seconds = time.monotonic() - self._began if seconds is None else seconds
+        if outcome is Outcome.FINISHED:
+            self.bar.setValue(BAR_STEPS)
+        self.ended = True
+        text = ending_text(outcome, saved, seconds, error)
+        self.phase.setText(text)
+        self.add_log(text)
+
+    def add_log(self, text: str) -> None:
+        self.log.appendPlainText(f"[{time.strftime('%H:%M:%S')}] {text}")

@@ -1,0 +1,131 @@
+"""The Runs panel and a run's end, without torch: a finished run is announced, runs can be renamed and deleted."""
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from intentdesk.core.events import Outcome, Stage, StageEvent, StepEvent, TrainFinished
+from intentdesk.core.runs import RunRecord, list_runs
+from intentdesk.gui.train import tab as tab_module
+from intentdesk.gui.train.runs import RunsPanel
+from intentdesk.gui.train.tab import TrainTab
+
+
+def fake_run(folder: Path, accuracy: float = 0.9) -> RunRecord:
+    """A folder that passes for a model IntentDesk trained (what rename and delete accept)."""
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps({"intentdesk": {"mode": "quick"}}))
+    (folder / "training_settings.json").write_text("{}")
+    (folder / "weights.bin").write_bytes(b"0" * 2_000_000)
+    record = RunRecord(mode="quick", accuracy=accuracy, count=3, labels=["a", "b"],
+                       per_class={"a": {"precision": 1, "recall": 1, "f1": 1, "support": 2},
+                                  "b": {"precision": 1, "recall": 1, "f1": 1, "support": 1}},
+                       confusion_matrix=[[2, 0], [0, 1]], best_epoch=1,
+                       history=[{"epoch": 1, "eval_loss": 0.5, "accuracy": accuracy, "macro_f1": accuracy}],
+                       step_losses=[1.0, 0.8], path=folder)
+    record.write(folder)
+    return record
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path):
+    fake_run(tmp_path / "models" / "first")
+    widget = RunsPanel()
+    qtbot.addWidget(widget)
+    widget.refresh(tmp_path)
+    return widget
+
+
+def test_rename_a_run(qtbot, panel, tmp_path, monkeypatch):
+    monkeypatch.setattr(panel, "ask_new_name", lambda current: "keyword model")
+    with qtbot.waitSignal(panel.changed):
+        target = panel.rename_selected()
+    assert target == tmp_path / "models" / "keyword model" and target.is_dir()
+    assert [run.name for run in list_runs(tmp_path)] == ["keyword model"]
+    assert panel.list.currentItem().text().startswith("keyword model")
+
+
+def test_rename_refusal_is_shown_not_raised(qtbot, panel, monkeypatch):
+    monkeypatch.setattr(panel, "ask_new_name", lambda current: "../outside")
+    with qtbot.waitSignal(panel.failed) as failed:
+        assert panel.rename_selected() is None
+    assert "cannot be a folder name" in failed.args[0]
+
+
+def test_delete_asks_first_and_says_the_size(qtbot, panel, tmp_path, monkeypatch):
+    asked = []
+    monkeypatch.setattr(panel, "ask_delete", lambda name, megabytes: asked.append((name, megabytes)) or False)
+    assert not panel.delete_selected()
+    assert (tmp_path / "models" / "first").is_dir() and asked[0][0] == "first" and asked[0][1] >= 2
+    monkeypatch.setattr(panel, "ask_delete", lambda name, megabytes: True)
+    with qtbot.waitSignal(panel.changed):
+        assert panel.delete_selected()
+    assert not (tmp_path / "models" / "first").exists() and panel.list.count() == 0
+    assert not panel.delete_button.isEnabled()
+
+
+def fake_training(record_for):
+    """A stand-in for the trainer: the events of a run whose progress text once misled, then its record."""
+    def run(data_root, out, settings, emit, cancel):
+        emit(StageEvent("Loading audio", 0.0, Stage.LOADING_AUDIO))
+        emit(StageEvent("Computing backbone features 0/10", 0.5, Stage.CACHING_FEATURES, 0, 10))
+        emit(StageEvent("Computing backbone features 5/10", 0.7, Stage.CACHING_FEATURES, 5, 10))
+        emit(StepEvent(1, 10, 0.1, 1.0, 1e-3, 1.0, 75.0, fraction=0.33))  # behind: must not move the bar back
+        emit(StageEvent("Saving model", 0.95, Stage.SAVING))
+        record = record_for(out)
+        emit(TrainFinished(Outcome.CANCELLED if record.cancelled else Outcome.FINISHED,
+                           record if record.path else None, 4.0))
+        return record
+    return run
+
+
+@pytest.fixture
+def train_tab(qtbot, tmp_path, tone_dataset, tiny_wav2vec2):
+    tab = TrainTab(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(tab)
+    tab.set_dataset(tone_dataset)
+    tab.form.base_combo.setCurrentText(str(tiny_wav2vec2))
+    return tab
+
+
+def test_a_finished_run_is_announced_listed_and_shown(qtbot, train_tab, monkeypatch):
+    monkeypatch.setattr(tab_module, "run_training", fake_training(lambda out: fake_run(out, 0.75)))
+    statuses = []
+    train_tab.status.connect(statuses.append)
+    assert train_tab.start()
+    with qtbot.waitSignal(train_tab.run_finished, timeout=20000) as finished:
+        pass
+    assert finished.args[0].parent == train_tab.store.root / "models"
+    assert train_tab.runs.list.count() == 1 and train_tab.runs.current_path() == finished.args[0]
+    assert "Right on 75%" in train_tab.results.summary.text()
+    assert train_tab.progress.bar.value() == train_tab.progress.bar.maximum()
+    assert train_tab.progress.phase.text().startswith("Finished")
+    assert statuses[-1] == "Training finished"
+
+
+def test_a_cancelled_run_says_cancelled_and_the_bar_never_went_back(qtbot, train_tab, monkeypatch):
+    monkeypatch.setattr(tab_module, "run_training", fake_training(lambda out: RunRecord(cancelled=True)))
+    values, statuses = [], []
+    train_tab.progress.bar.valueChanged.connect(values.append)
+    train_tab.status.connect(statuses.append)
+    assert train_tab.start()
+    with qtbot.waitSignal(train_tab.finished, timeout=20000):
+        pass
+    assert values == sorted(values) and max(values) == 950, "only forward; 0.33 after 0.7 is ignored"
+    phase = train_tab.progress.phase.text()
+    assert phase.startswith("Cancelled") and "no model was saved" in phase and "Saving model" not in phase
+    assert statuses[-1] == "Training cancelled"
+    log = train_tab.progress.log.toPlainText()
+    assert "features 0/10" in log and "features 5/10" not in log, "a phase is logged once, not each step"
+    assert log.rstrip().splitlines()[-1].endswith(phase)
+    assert "no model was saved" in train_tab.message.text()
+
+
+def test_thin_labels_are_warned_about_on_the_train_tab(qtbot, train_tab):
+    store = train_tab.store
+    store.delete([clip.file_name for clip in store.clips if clip.label == "high"][2:])
+    train_tab.set_dataset(store)
+    assert "high (2)" in train_tab.warnings.text() and train_tab.warnings.text().startswith("⚠")
+    assert train_tab.start_button.isEnabled(), "a warning, not a blocker: two clips can train"
