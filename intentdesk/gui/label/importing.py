@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QStackedWidget, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QStackedWidget, QWidget
 
 from intentdesk.core.data.importers import check_source, import_hub, import_into, import_label_folders
 from intentdesk.core.data.store import DatasetStore, ImportReport
@@ -101,14 +101,15 @@ class ImportStrip(QStackedWidget):
         layout = QHBoxLayout(self.busy_row)
         layout.setContentsMargins(0, 0, 0, 0)
         self.text = QLabel()
+        self.text.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # a long name never widens the window
         self.bar = QProgressBar()
         self.bar.setRange(0, 0)  # busy: the importers do not report a fraction
         self.bar.setMaximumWidth(160)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
-        for widget in (self.bar, self.text, self.cancel_button):
-            layout.addWidget(widget)
-        layout.addStretch(1)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.cancel_button)
         self.addWidget(self.busy_row)
 
     @property
@@ -117,6 +118,7 @@ class ImportStrip(QStackedWidget):
 
     def start(self, what: str, work: ImportWork, cancellable: bool) -> None:
         self.text.setText(what)
+        self.text.setToolTip(what)
         self.cancel_button.setVisible(cancellable)
         self.setCurrentWidget(self.busy_row)
         self.job = start_job(self, work, self._succeeded, self._failed)
