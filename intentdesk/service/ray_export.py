@@ -5,7 +5,7 @@ OUT gets a copy of the model folder, `app.py` (a Serve deployment wrapping the s
 `serve_config.yaml`. Start it with `cd OUT && serve run serve_config.yaml` (or `serve deploy`
 on a cluster). The deployment logic lives in `IntentDeployment` below, a plain class, so it is
 tested without Ray; `app.py` only wraps it with Ray's decorators. A request is handled exactly
-as `intentdesk serve` handles it (`intentdesk.service.app`): the same body size limit and
+as `intentdesk serve` handles it (`intentdesk.service.classify`): the same body size limit and
 deadline, the clip length checked before decoding, the same `{"error": ...}` answers.
 """
 
@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import numpy as np
 
 from intentdesk.core.errors import IntentDeskError
-from intentdesk.core.inference.classifier import check_model_folder
+from intentdesk.core.inference.classifier import Classifier, check_model_folder
+from intentdesk.service.classify import Score, classify_request
+from intentdesk.service.errors import BadRequest, refusal
+from intentdesk.service.options import ServiceOptions
 
 
 class IntentDeployment:
@@ -28,29 +29,20 @@ class IntentDeployment:
 
     def __init__(self, model_dir: str, max_seconds: float = 30.0, max_body_bytes: int = 10 * 2**20,
                  body_timeout_s: float = 60.0) -> None:
-        from intentdesk.core.inference.classifier import Classifier
-
         self.classifier = Classifier(model_dir, max_seconds=max_seconds)
-        self.max_body_bytes = max_body_bytes
-        self.body_timeout_s = body_timeout_s
+        self.options = ServiceOptions(max_seconds=max_seconds, max_body_bytes=max_body_bytes,
+                                      body_timeout_s=body_timeout_s)
 
     def score_batch(self, waves: list[np.ndarray]) -> list[np.ndarray]:
         """Serve's @batch hands a list of clips; exact groups share a forward pass."""
         return list(self.classifier.scores_many(waves, batch_size=len(waves)))
 
-    async def classify(self, request, top_k: int | None, score: Callable[[np.ndarray], Awaitable[np.ndarray]]):
+    async def classify(self, request, top_k: int | None, score: Score):
         """POST /classify: the ranking, or a JSON error (413 too big or too long, 400 not audio...)."""
-        from intentdesk.service.app import BadRequest, error_response, ranking_answer, receive_clip
-
-        started = time.perf_counter()
         try:
-            wave = await receive_clip(request, self.classifier.rate, self.classifier.limits, self.max_body_bytes,
-                                      self.body_timeout_s)
-            answer = ranking_answer(self.classifier, await score(wave), top_k)
+            return await classify_request(request, self.classifier, score, top_k, self.options)
         except BadRequest as error:
-            return error_response(error.status, error.message, close=error.close)
-        answer["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
-        return answer
+            return refusal(error)
 
 
 APP_TEMPLATE = '''"""Ray Serve application for the IntentDesk model in ./model (written by intentdesk export-serve).
@@ -63,7 +55,7 @@ from pathlib import Path
 from fastapi import FastAPI, Query, Request
 from ray import serve
 
-from intentdesk.service.app import install_error_handlers
+from intentdesk.service.errors import install_error_handlers
 from intentdesk.service.ray_export import IntentDeployment
 
 MODEL_DIR = str(Path(__file__).resolve().parent / "model")
@@ -115,8 +107,6 @@ applications:
 def check_export_settings(max_batch: int, batch_wait_ms: float, min_replicas: int, max_replicas: int,
                           max_seconds: float, max_body_bytes: int) -> None:
     """Settings Ray would refuse only when the app starts (or that disable a limit), refused now."""
-    from intentdesk.service.app import ServiceOptions
-
     ServiceOptions(max_batch=max_batch, max_wait_ms=batch_wait_ms, max_seconds=max_seconds,
                    max_body_bytes=max_body_bytes).validate()
     if min_replicas < 0:

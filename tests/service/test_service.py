@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.core.inference.classifier import Classifier
-from intentdesk.service.app import ServiceOptions, create_app
+from intentdesk.service.app import create_app
 from intentdesk.service.batcher import MicroBatcher
+from intentdesk.service.options import ServiceOptions
 from intentdesk.service.runner import BackgroundService, check_exposure, free_port
 from tests.helpers import tone
 
@@ -158,10 +159,32 @@ def test_cli_refuses_public_host_without_key(saved_classifier):
     assert proc.returncode == 2 and "--api-key" in proc.stderr
 
 
+def test_service_answers_like_the_cli_for_a_clip_longer_than_whisper_window(tiny_whisper, tmp_path):
+    """Same ranking and the same note as `intentdesk classify`: a Whisper model trained on 1 s clips
+    scores a 3 s upload on its first second, and the answer says so."""
+    from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+
+    from intentdesk.core.models import backbone
+
+    model = AutoModelForAudioClassification.from_pretrained(tiny_whisper, num_labels=3)
+    extractor = AutoFeatureExtractor.from_pretrained(tiny_whisper)
+    backbone.fit_whisper_window(model, extractor, 1.0)
+    model.save_pretrained(tmp_path / "whisper")
+    extractor.save_pretrained(tmp_path / "whisper")
+    (tmp_path / "long.wav").write_bytes(wav_bytes(3.0, 300))
+    whisper = Classifier(tmp_path / "whisper", precision="fp32")
+    expected = whisper.classify_file(tmp_path / "long.wav")
+    with TestClient(create_app(whisper, ServiceOptions(max_seconds=5.0))) as client:
+        answer = client.post("/classify", content=wav_bytes(3.0, 300)).json()
+    assert answer["note"] == expected.note == "only the first 1.0 s of 3.0 s were used"
+    assert [p["label"] for p in answer["ranking"]] == [p.label for p in expected.ranking]
+    assert [p["score"] for p in answer["ranking"]] == pytest.approx([p.score for p in expected.ranking], abs=1e-6)
+
+
 def test_export_serve_writes_a_ray_app(saved_classifier, tmp_path, classifier):
     from fastapi import FastAPI, Query, Request
 
-    from intentdesk.service.app import install_error_handlers
+    from intentdesk.service.errors import install_error_handlers
     from intentdesk.service.ray_export import IntentDeployment, export_ray_app
 
     out = export_ray_app(saved_classifier, tmp_path / "ray_app", max_batch=4, max_seconds=5.0)

@@ -21,30 +21,35 @@ import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
 
+from intentdesk.core.audio.io import AudioLimits
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.core.inference.classifier import Classifier
-from intentdesk.service.app import ServiceOptions, create_app
+from intentdesk.service.app import create_app
 from intentdesk.service.batcher import MicroBatcher, ServiceClosed
+from intentdesk.service.options import ServiceOptions
 from intentdesk.service.runner import BackgroundService, free_port
 from tests.helpers import tone
 
 RATE = 16000
 
 
-class FakeClassifier:
-    """What `create_app` needs of a Classifier, with fixed (or NaN) scores and no model."""
+class FakeClassifier(Classifier):
+    """A Classifier with fixed (or NaN) scores and no model: every step but the forward pass is the real one.
+    `window`: the fixed input window of a spectrogram model (Whisper), in seconds."""
 
-    rate = RATE
     labels = ["balance", "freeze", "pay_bill"]
     model_dir = Path("fake-model")
     precision = "fp32"
-    rank = Classifier.rank
 
-    def __init__(self, row=(0.2, 0.7, 0.1)) -> None:
+    def __init__(self, row=(0.2, 0.7, 0.1), window: float | None = None) -> None:
         self.row = np.asarray(row, np.float32)
-        self.builder = SimpleNamespace(inference_batches=lambda lengths, size: [list(range(len(lengths)))])
+        self.limits = AudioLimits(max_seconds=None)
+        self.builder = SimpleNamespace(rate=RATE, fixed_window=window,
+                                       inference_batches=lambda lengths, size: [list(range(len(lengths)))])
+        self.seen: list[int] = []  # the length of every wave scored
 
     def scores(self, waves):
+        self.seen += [len(wave) for wave in waves]
         return np.tile(self.row, (len(waves), 1))
 
 
@@ -104,6 +109,18 @@ def test_hour_long_flac_is_refused_413_before_decoding(hour_of_silence_flac, mul
     assert_json_error(reply, 413, "too long", "30")
     assert seconds < 2.0
     assert peak < 50 * 2**20, f"the request allocated {peak / 2**20:.0f} MB"
+
+
+def test_a_clip_longer_than_the_models_window_is_cut_and_says_so():
+    """The service fits a clip to the model's window like the CLI, and says so in the answer (it used to
+    score a Whisper model's first window silently)."""
+    fake = FakeClassifier(window=1.0)
+    with make_client(fake, max_seconds=5.0) as client:
+        long_reply = client.post("/classify", content=wav(3.0))
+        short_reply = client.post("/classify", content=wav(0.5))
+    assert long_reply.status_code == 200 and long_reply.json()["note"] == "only the first 1.0 s of 3.0 s were used"
+    assert short_reply.status_code == 200 and "note" not in short_reply.json()
+    assert fake.seen == [RATE, RATE // 2]
 
 
 def test_huge_sample_values_are_refused_400(client):
