@@ -129,3 +129,23 @@ def test_thin_labels_are_warned_about_on_the_train_tab(qtbot, train_tab):
     train_tab.set_dataset(store)
     assert "high (2)" in train_tab.warnings.text() and train_tab.warnings.text().startswith("⚠")
     assert train_tab.start_button.isEnabled(), "a warning, not a blocker: two clips can train"
+
+
+def test_a_failed_run_says_failed_and_why(qtbot, train_tab, monkeypatch):
+    from intentdesk.core.errors import TrainingError
+
+    def failing(data_root, out, settings, emit, cancel):
+        emit(StageEvent("Loading audio", 0.1, Stage.LOADING_AUDIO))
+        emit(TrainFinished(Outcome.FAILED, None, 1.0, "the disk is full"))
+        raise TrainingError("the disk is full")
+
+    monkeypatch.setattr(tab_module, "run_training", failing)
+    statuses = []
+    train_tab.status.connect(statuses.append)
+    assert train_tab.start()
+    qtbot.waitUntil(lambda: statuses[-1] == "Training failed", timeout=20000)
+    assert train_tab.progress.phase.text() == "Failed after 1 s: the disk is full"
+    assert train_tab.progress.log.toPlainText().count("Failed after") == 1, "the end is written once"
+    assert "the disk is full" in train_tab.message.text()
+    qtbot.waitUntil(lambda: not train_tab.is_running())
+    qtbot.waitUntil(train_tab.start_button.isEnabled)
