@@ -23,9 +23,7 @@ import numpy as np
 import soundfile as sf
 
 from intentdesk.core.audio.checks import (
-    ARRAY_RATE_HINT,
     DEFAULT_MAX_SECONDS,
-    MAX_CHANNELS,
     MAX_PEAK,
     MAX_RATE,
     MIN_RATE,
@@ -36,15 +34,14 @@ from intentdesk.core.audio.checks import (
     checked_channels,
     checked_rate,
     short_error,
-    to_mono,
     too_long,
 )
 from intentdesk.core.audio.sniff import HEAD_BYTES, looks_like_text, unreadable
 from intentdesk.core.errors import AudioError
 
-__all__ = ["ARRAY_RATE_HINT", "AUDIO_EXTENSIONS", "DEFAULT_MAX_SECONDS", "MAX_CHANNELS", "MAX_PEAK", "MAX_RATE",
-           "MIN_RATE", "SAMPLE_RATE", "AudioError", "AudioLimits", "change_speed", "check", "check_array",
-           "decode", "duration_seconds", "is_audio_file", "load_audio", "resample", "to_mono", "wav_bytes"]
+__all__ = ["AUDIO_EXTENSIONS", "DEFAULT_MAX_SECONDS", "MAX_PEAK", "MAX_RATE", "MIN_RATE", "SAMPLE_RATE", "AudioError",
+           "AudioLimits", "change_speed", "check", "check_array", "decode", "duration_seconds", "is_audio_file",
+           "load_audio", "resample", "wav_bytes"]
 
 SAMPLE_RATE = 16000  # the app's rate: microphone takes are recorded at it, and speech models expect it
 
