@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from intentdesk.core.data.safety import inside, real
 from intentdesk.core.data.store import METADATA, DatasetStore, ImportReport, read_metadata_table
 from intentdesk.core.errors import DatasetError
 from intentdesk.core.files import audio_files_under
@@ -98,19 +99,14 @@ def import_label_folders(store: DatasetStore, folder: Path, *, label: str | None
 
 def _audio_files(top: Path, source: Path, report: ImportReport) -> list[Path]:
     """Audio files under `top` (not in hidden folders, links not followed out of `source`), sorted."""
-    base = os.path.realpath(source)
+    base = real(source)
     found = []
     for path in audio_files_under(top):
-        if _within(path, base):
+        if inside(path, base):
             found.append(path)
         else:
             report.skipped.append(f"{path}: a link to {os.path.realpath(path)}, outside {source}; not imported")
     return found
-
-
-def _within(path: Path, base_real: str) -> bool:
-    real = os.path.realpath(path)
-    return real == base_real or real.startswith(base_real.rstrip(os.sep) + os.sep)
 
 
 def import_audiofolder(store: DatasetStore, folder: Path) -> ImportReport:
@@ -125,13 +121,13 @@ def import_audiofolder(store: DatasetStore, folder: Path) -> ImportReport:
     if "file_name" not in columns:
         raise DatasetError(f"{meta}: needs a file_name column")
     label_key = next((c for c in LABEL_COLUMN_GUESSES if c in columns), None)
-    base = os.path.realpath(folder)
+    base = real(folder)
     report = ImportReport()
     items = []
     for line, row in rows:
         name = row.get("file_name") or ""
         file_path = folder / name
-        if not name or os.path.isabs(name) or not _within(file_path, base):
+        if not name or os.path.isabs(name) or not inside(file_path, base):
             report.skipped.append(f"{meta}, line {line}: file_name {name!r} is outside {folder}; not imported")
             continue
         row_label = row.get(label_key) if label_key else Path(name).parent.name
