@@ -85,3 +85,18 @@ def saved_whisper_classifier(tmp_path_factory, tiny_whisper):
     AutoModelForAudioClassification.from_pretrained(tiny_whisper, num_labels=3).save_pretrained(folder)
     WhisperFeatureExtractor.from_pretrained(tiny_whisper).save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def tone_model(tmp_path_factory, tiny_wav2vec2) -> Path:
+    """A model trained on the tone folder (labels high/low/mid): a real run folder with metrics."""
+    from intentdesk.core.data.importers import import_into
+    from intentdesk.core.data.store import DatasetStore
+    from intentdesk.core.learning.trainer import TrainSettings, train
+
+    root = tmp_path_factory.mktemp("tone-model")
+    store = DatasetStore.create(root / "data")
+    import_into(store, str(write_tone_folder(root / "src", per_label=8)))
+    settings = TrainSettings(base_model=str(tiny_wav2vec2), epochs=5, learning_rate=3e-3, head_learning_rate=3e-3,
+                             batch_size=4, label_smoothing=0.0)
+    return train(store.root, root / "model", settings).output_dir

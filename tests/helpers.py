@@ -51,6 +51,24 @@ def write_two_utterances(path: Path, rate: int = RATE) -> Path:
     return path
 
 
+def open_main_window(qtbot, settings_file: Path, mic_wav: Path | None = None, devices=None):
+    """The real main window, offscreen, with throw-away settings and a replayed microphone
+    (`devices`: what the device list gives; by default one replay device)."""
+    from PySide6.QtCore import QSettings
+
+    from intentdesk.core.audio.microphone import InputDevice
+    from intentdesk.core.audio.replay import replay_factory
+    from intentdesk.gui.main_window import MainWindow
+
+    devices = [InputDevice(-1, "Replay microphone")] if devices is None else devices
+    factory = replay_factory(mic_wav, speed=2.0, loop=False) if mic_wav is not None else None
+    window = MainWindow(QSettings(str(settings_file), QSettings.IniFormat), stream_factory=factory,
+                        list_devices=lambda: list(devices))
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
 def run_cli(*args, check: bool = True):
     """`python -m intentdesk ARGS` in a subprocess (what a user types); raises on a non-zero exit when `check`."""
     import subprocess

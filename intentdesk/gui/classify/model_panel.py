@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
@@ -17,12 +18,15 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from intentdesk.core.runs import RunInfo, list_runs, read_run
+from intentdesk.core.runs import list_runs, read_run
 from intentdesk.gui.common.jobs import Job, start_job
+
+if TYPE_CHECKING:
+    from intentdesk.core.runs import RunRecord
 
 CHOSEN_KEY = "classify/chosen_models"  # JSON: dataset folder ("" for none) -> the model the user chose for it
 NO_MODEL_TEXT = "No model loaded. Train one in the Train tab, or choose a model folder (Open folder…)."
-# How the chosen inference format reads to a user (core/inference/precision.py picks it per machine).
+# How the chosen inference format reads to a user (core/inference/precision/ picks it per machine).
 PRECISION_NAMES = {"fp32": "float32", "bf16": "bfloat16 (fast path)", "int8": "int8 (fast path)"}
 
 
@@ -43,7 +47,7 @@ def describe(classifier) -> str:
             f"Labels: {', '.join(info['labels'])}")
 
 
-def default_model(runs: list[RunInfo], chosen: Path | None) -> Path | None:
+def default_model(runs: list[RunRecord], chosen: Path | None) -> Path | None:
     """The model to start with: the user's last choice, else the newest run that was not cancelled."""
     if chosen is not None and chosen.is_dir():
         return chosen
@@ -160,9 +164,9 @@ class ModelPanel(QGroupBox):
         self._show_busy(folder)
         self._loading = start_job(self, lambda _emit, _cancel: load_classifier(folder),
                                   lambda classifier: self._loaded(classifier, chosen), self._failed)
-        self._loading.finished.connect(self._load_ended)
 
     def _load_ended(self) -> None:
+        """After a load succeeded or failed: the next requested model, if any."""
         self._loading = None
         self._show_busy(None)
         queued, self._queued = self._queued, None
@@ -177,11 +181,13 @@ class ModelPanel(QGroupBox):
         self._select_current()
         self.status.emit(f"Model loaded: {self.model_dir.name}")
         self.loaded.emit(classifier)
+        self._load_ended()
 
     def _failed(self, message: str) -> None:
         """The model in use (if any) goes on being used, and the panel goes on showing it."""
         self._select_current()
         self.failed.emit(message)
+        self._load_ended()
 
     def _show_busy(self, folder: Path | None) -> None:
         self.busy.setVisible(folder is not None)

@@ -2,47 +2,25 @@
 
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QSettings
 
-from intentdesk.core.audio.microphone import InputDevice, replay_factory
 from intentdesk.core.inference.classifier import Classifier
-from intentdesk.core.learning.trainer import TrainSettings, train
-from intentdesk.gui.main_window import MainWindow
-from tests.helpers import drop, tone, write_tone_folder, write_two_utterances
+from tests.helpers import drop, open_main_window, tone, write_two_utterances
 
 RATE = 16000
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory, tiny_wav2vec2):
-    from intentdesk.core.data.importers import import_into
-    from intentdesk.core.data.store import DatasetStore
-
-    root = tmp_path_factory.mktemp("classify")
-    store = DatasetStore.create(root / "data")
-    import_into(store, str(write_tone_folder(root / "src", per_label=8)))
-    settings = TrainSettings(base_model=str(tiny_wav2vec2), epochs=5, learning_rate=3e-3, head_learning_rate=3e-3,
-                             batch_size=4, label_smoothing=0.0)
-    return train(store.root, root / "model", settings).output_dir
-
-
 @pytest.fixture
-def window(qtbot, tmp_path, model_dir):
-    wav = write_two_utterances(tmp_path / "mic.wav")
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
-    win = MainWindow(settings, stream_factory=replay_factory(wav, speed=2.0, loop=False),
-                     list_devices=lambda: [InputDevice(-1, "Replay microphone")])
-    qtbot.addWidget(win)
-    win.show()
+def window(qtbot, tmp_path, tone_model):
+    win = open_main_window(qtbot, tmp_path / "settings.ini", write_two_utterances(tmp_path / "mic.wav"))
     tab = win.classify_tab
     with qtbot.waitSignal(tab.model_ready, timeout=30000):
-        tab.open_model(model_dir)
+        tab.open_model(tone_model)
     yield win
     tab.shutdown()
     win.label_tab.shutdown()
 
 
-def test_dropped_files_rank_like_the_core_classifier(qtbot, window, tmp_path, model_dir):
+def test_dropped_files_rank_like_the_core_classifier(qtbot, window, tmp_path, tone_model):
     files = []
     for name, freq in (("a.wav", 300), ("b.wav", 1400), ("c.wav", 700)):
         sf.write(tmp_path / name, tone(freq, 0.5, RATE, seed=7), RATE)
@@ -52,7 +30,7 @@ def test_dropped_files_rank_like_the_core_classifier(qtbot, window, tmp_path, mo
     tab = window.classify_tab
     with qtbot.waitSignal(tab.batch_done, timeout=30000):
         drop(tab, files[:2] + [bad] + files[2:])
-    core = Classifier(model_dir, precision=tab.classifier.precision)  # auto may pick differently under load
+    core = Classifier(tone_model, precision=tab.classifier.precision)  # auto may pick differently under load
     expected = [core.classify_file(f).ranking for f in files]
     assert tab.results.table.rowCount() == 4
     good_rows = [0, 1, 3]
@@ -106,6 +84,8 @@ def test_serve_toggle_answers_http_and_counts_requests(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: tab.serve.service is not None, timeout=20000)
     url = tab.serve.service.url
     assert url.startswith("http://127.0.0.1:") and url in tab.serve.info.text()
+    assert f"href='{url}/'" in tab.serve.info.text()  # the link opens the help page, which answers
+    assert "/classify" in httpx.get(url + "/", timeout=30).text
     sf.write(tmp_path / "x.wav", tone(700, 0.5, RATE), RATE)
     reply = httpx.post(url + "/classify", content=(tmp_path / "x.wav").read_bytes(), timeout=30)
     assert reply.status_code == 200
@@ -117,16 +97,16 @@ def test_serve_toggle_answers_http_and_counts_requests(qtbot, window, tmp_path):
         httpx.post(url + "/classify", content=b"x", timeout=5)
 
 
-def test_asking_again_for_the_loaded_or_loading_model_does_not_reload(qtbot, window, model_dir, tmp_path):
+def test_asking_again_for_the_loaded_or_loading_model_does_not_reload(qtbot, window, tone_model, tmp_path):
     tab = window.classify_tab
-    tab.open_model(model_dir)  # already loaded
+    tab.open_model(tone_model)  # already loaded
     assert not tab.models.loading
     loads = []
     tab.model_ready.connect(loads.append)
     other = tmp_path / "other"
     import shutil
 
-    shutil.copytree(model_dir, other)
+    shutil.copytree(tone_model, other)
     tab.open_model(other)
     tab.open_model(other)  # while it loads: not queued a second time
     qtbot.waitUntil(lambda: not tab.models.loading, timeout=30000)

@@ -1,0 +1,118 @@
+"""Classify's model panel: which model is in use, what loading looks like, what is remembered (issue #16)."""
+
+import json
+import os
+import shutil
+
+import pytest
+import soundfile as sf
+
+from intentdesk.core.runs import read_run
+from intentdesk.gui.classify.model_panel import default_model
+from tests.helpers import RATE, open_main_window, tone
+
+
+def copy_run(model, dataset_root, name, age_s=0.0, cancelled=False):
+    """A copy of `model` as a run of the dataset, `age_s` seconds old (runs sort by config.json's time)."""
+    run = dataset_root / "models" / name
+    shutil.copytree(model, run)
+    metrics = json.loads((run / "metrics.json").read_text())
+    (run / "metrics.json").write_text(json.dumps({**metrics, "cancelled": cancelled}))
+    stamp = (run / "config.json").stat().st_mtime - age_s
+    os.utime(run / "config.json", (stamp, stamp))
+    return run.resolve()
+
+
+@pytest.fixture
+def loaded(qtbot, tmp_path, tone_model):
+    window = open_main_window(qtbot, tmp_path / "settings.ini")
+    with qtbot.waitSignal(window.classify_tab.model_ready, timeout=30000):
+        window.classify_tab.open_model(tone_model)
+    yield window
+    window.classify_tab.shutdown()
+
+
+def test_without_a_model_it_says_to_train_first_and_offers_nothing_disabled(qtbot, tmp_path):
+    window = open_main_window(qtbot, tmp_path / "settings.ini")
+    window.show_tab("classify")
+    tab = window.classify_tab
+    assert "Train tab" in tab.bars.headline.text() and "Drop audio" not in tab.bars.headline.text()
+    assert "Train tab" in tab.models.info.text()
+    for button in (tab.results.open_button, tab.recording.record_button, tab.recording.live_button,
+                   tab.serve.button):
+        assert not button.isEnabled()
+    sf.write(tmp_path / "x.wav", tone(700, 0.5), RATE)
+    tab.classify_files([tmp_path / "x.wav"])
+    assert "Train tab" in tab.message.text() and tab.results.table.rowCount() == 0
+
+
+def test_a_failed_load_leaves_the_model_in_use_shown_and_working(qtbot, loaded, tmp_path, tone_model):
+    tab = loaded.classify_tab
+    before = tab.classifier
+    (tmp_path / "not-a-model").mkdir()
+    tab.open_model(tmp_path / "not-a-model")
+    qtbot.waitUntil(lambda: tab.message.kind == "error" and not tab.models.loading, timeout=30000)
+    assert tab.classifier is before and tab.model_dir == tone_model.resolve()
+    assert tone_model.name in tab.models.info.text() and "No model" not in tab.models.info.text()
+    assert tab.models.combo.currentData() == str(tone_model.resolve())
+    assert not tab.models.busy.isVisibleTo(tab) and tab.results.open_button.isEnabled()
+    sf.write(tmp_path / "x.wav", tone(700, 0.5), RATE)
+    with qtbot.waitSignal(tab.batch_done, timeout=30000):
+        tab.classify_files([tmp_path / "x.wav"])
+    assert tab.results.table.rowCount() == 1
+
+
+def test_loading_shows_what_is_happening_and_keeps_the_previous_model_usable(qtbot, loaded, tmp_path, tone_model):
+    tab = loaded.classify_tab
+    other = tmp_path / "other-model"
+    shutil.copytree(tone_model, other)
+    before = tab.classifier
+    tab.open_model(other)
+    assert tab.models.busy.isVisibleTo(tab) and "Loading model other-model" in tab.models.busy_text.text()
+    assert tab.classifier is before and tab.results.open_button.isEnabled() and tab.serve.button.isEnabled()
+    assert tone_model.name in tab.models.info.text()
+    qtbot.waitUntil(lambda: tab.model_dir == other.resolve(), timeout=30000)
+    assert "other-model" in tab.models.info.text()
+    qtbot.waitUntil(lambda: not tab.models.busy.isVisibleTo(tab), timeout=5000)
+
+
+def test_starts_with_the_model_last_chosen_not_the_newest_run(qtbot, tmp_path, tone_dataset, tone_model):
+    older = copy_run(tone_model, tone_dataset.root, "2026-01-01_000000_quick_a", age_s=100)
+    newer = copy_run(tone_model, tone_dataset.root, "2026-01-02_000000_quick_b")
+    first = open_main_window(qtbot, tmp_path / "settings.ini")
+    first.open_dataset(tone_dataset.root)
+    with qtbot.waitSignal(first.classify_tab.model_ready, timeout=30000):
+        first.show_tab("classify")
+    assert first.classify_tab.model_dir == newer  # nothing chosen yet: the newest run
+    with qtbot.waitSignal(first.classify_tab.model_ready, timeout=30000):
+        first.classify_tab.models.combo.activated.emit(first.classify_tab.models.combo.findData(str(older)))
+    first.classify_tab.shutdown()
+    first.close()
+    again = open_main_window(qtbot, tmp_path / "settings.ini")
+    again.open_dataset(tone_dataset.root)
+    with qtbot.waitSignal(again.classify_tab.model_ready, timeout=30000):
+        again.show_tab("classify")
+    assert again.classify_tab.model_dir == older
+    again.classify_tab.shutdown()
+
+
+def test_the_newest_cancelled_run_is_not_the_default(tmp_path, tone_dataset, tone_model):
+    from intentdesk.core.runs import list_runs
+
+    finished = copy_run(tone_model, tone_dataset.root, "2026-01-01_000000_quick_a", age_s=100)
+    copy_run(tone_model, tone_dataset.root, "2026-01-02_000000_quick_b", cancelled=True)
+    assert default_model(list_runs(tone_dataset.root), None) == finished
+    assert default_model(list_runs(tone_dataset.root), tmp_path / "gone") == finished
+
+
+def test_a_run_finished_in_train_is_listed_and_used_at_once(qtbot, tmp_path, tone_dataset, tone_model):
+    window = open_main_window(qtbot, tmp_path / "settings.ini")
+    window.open_dataset(tone_dataset.root)
+    window.show_tab("classify")
+    tab = window.classify_tab
+    assert tab.models.combo.count() == 0
+    run = copy_run(tone_model, tone_dataset.root, "2026-01-03_000000_quick_c")
+    with qtbot.waitSignal(tab.model_ready, timeout=30000):
+        tab.add_run(run)
+    assert tab.models.combo.itemText(0) == read_run(run).summary() and tab.model_dir == run
+    tab.shutdown()
