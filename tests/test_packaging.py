@@ -22,7 +22,7 @@ def test_windowed_app_without_standard_streams_can_still_print():
     code = ("import sys; sys.stdout = None; sys.stderr = None\n"
             "from intentdesk.paths import prepare_process; prepare_process()\n"
             "print('hello'); import warnings; warnings.warn('x')\n"
-            "from intentdesk.cli import _print_err; _print_err('fine')\n")
+            "from intentdesk.cli.output import print_err; print_err('fine')\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
 

@@ -205,14 +205,14 @@ def test_os_error_in_a_command_is_one_line(monkeypatch, capsys):
     def disk_full(_args):
         raise OSError(28, "No space left on device", "/data/models/run")
 
-    monkeypatch.setattr(cli, "cmd_evaluate", disk_full)
+    monkeypatch.setattr(cli.models, "cmd_evaluate", disk_full)
     code, _, err = run_main(["evaluate", "m", "d"], capsys)
     assert (code, err) == (2, "error: /data/models/run: No space left on device\n")
 
 
 def test_unexpected_exception_is_one_line(monkeypatch, capsys):
     monkeypatch.delenv("INTENTDESK_DEBUG", raising=False)
-    monkeypatch.setattr(cli, "cmd_evaluate", lambda _args: {}["missing"])
+    monkeypatch.setattr(cli.models, "cmd_evaluate", lambda _args: {}["missing"])
     code, _, err = run_main(["evaluate", "m", "d"], capsys)
     assert code == 2 and err.count("\n") == 1 and err.startswith("error: unexpected KeyError")
 
@@ -261,3 +261,33 @@ def test_top_k_larger_than_labels_gives_all(place, capsys):
     code, out, _ = run_main(["classify", str(place["model"]), str(place["wav"]), "--top-k", "50", "--json",
                              "--precision", "fp32"], capsys)
     assert code == 0 and len(json.loads(out)[0]["ranking"]) == 3
+
+
+def test_train_flags_come_from_the_setting_specs(place, capsys, monkeypatch):
+    """Every setting with a CLI flag has one, with the spec's help, bounds (one-line error, exit 2) and
+    value type; the values given reach TrainSettings, the others keep their defaults."""
+    from intentdesk.core.learning import trainer
+    from intentdesk.core.learning.settings import SETTING_SPECS, TrainSettings
+    from intentdesk.core.runs import RunRecord
+
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    flags = {name: "--" + name.replace("_", "-") for name, spec in SETTING_SPECS.items() if spec.cli}
+    assert {"--epochs", "--learning-rate", "--batch-size", "--max-seconds", "--eval-share",
+            "--seed"} <= set(flags.values())
+    for name, flag in flags.items():
+        assert flag in help_text and " ".join(SETTING_SPECS[name].help.split())[:40] in help_text, flag
+        spec = SETTING_SPECS[name]
+        if spec.maximum is not None:
+            code, _, err = run_main(["train", str(place["data"]), "--out", "o", flag, str(spec.maximum * 2 + 1)],
+                                   capsys)
+            assert code == 2 and err.count("\n") == 1 and flag in err and "between" in err
+    seen = {}
+    monkeypatch.setattr(trainer, "train", lambda _data, _out, settings, *_a: seen.update(s=settings) or RunRecord())
+    argv = ["train", str(place["data"]), "--out", "o", "--mode", "quick", "--quick-layers", "2",
+            "--warmup-ratio", "0.2", "--no-bf16", "--device", "cpu"]
+    assert cli.main(argv) == 1  # nothing saved (the fake train saved nothing)
+    capsys.readouterr()
+    expected = TrainSettings(mode="quick", quick_layers=2, warmup_ratio=0.2, bf16=False, device="cpu")
+    assert seen["s"] == expected

@@ -1,0 +1,43 @@
+"""`intentdesk import`: clips from a folder, another dataset or the hub into a dataset folder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from intentdesk.cli.output import print_err
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import into DATA (created if needed). The source is checked before anything is written, and a
+    failed or interrupted import removes only what it created itself, never a folder that was there."""
+    from intentdesk.core.data.importers import check_source, import_into
+    from intentdesk.core.data.store import DatasetStore
+
+    data = Path(args.data).expanduser()
+    check_source(args.source, data)
+    with DatasetStore.opened_for_import(data) as store:
+        report = import_into(store, args.source, hub_config=args.hub_config, split=args.split,
+                             label_column=args.label_column, label=args.label)
+    for message in report.skipped:
+        print_err(f"skipped {message}")
+    if report.duplicates:  # one line: a re-run of a big import would print hundreds
+        print_err(f"skipped {len(report.duplicates)} file(s) already in the dataset, e.g. {report.duplicates[0]}")
+    for message in report.warnings:
+        print_err(f"warning {message}")
+    print(json.dumps({"data": str(store.root), "added": len(report.added), "skipped": len(report.skipped),
+                      "duplicates": len(report.duplicates), "warnings": len(report.warnings),
+                      "clips": len(store), "labels": store.label_counts()}))
+    return 0
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("import", help="import clips into a dataset folder (created if needed)")
+    p.add_argument("source", help="a folder of label folders, an audiofolder, a file, or a hub dataset id")
+    p.add_argument("data", help="the dataset folder")
+    p.add_argument("--hub-config", help="hub dataset configuration, e.g. en-US for PolyAI/minds14")
+    p.add_argument("--split", help="hub dataset split (default train)")
+    p.add_argument("--label-column", help="the column holding the intent (default: label/intent_class/...)")
+    p.add_argument("--label", help="label for a single file, or for every file of a plain folder")
+    p.set_defaults(func=cmd_import)

@@ -1,0 +1,70 @@
+"""`intentdesk evaluate` and `intentdesk classify`: using a trained model folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from intentdesk.cli.output import print_err, print_json
+from intentdesk.cli.parser import add_precision_option, positive_int
+from intentdesk.core.errors import AudioError, IntentDeskError
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from intentdesk.core.inference.evaluation import evaluate_model
+
+    metrics = evaluate_model(args.model, args.data, split=args.split, precision=args.precision)
+    if args.json:
+        print_json(metrics)
+    else:
+        print(f"accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['f1']['macro']:.4f}  "
+              f"weighted-F1 {metrics['f1']['weighted']:.4f}  ({metrics['count']} clips, split {args.split})")
+        for label, row in metrics["per_class"].items():
+            print(f"  {label:24s} P {row['precision']:.3f} R {row['recall']:.3f} F1 {row['f1']:.3f} n={row['support']}")
+    return 0
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from intentdesk.core.inference.classifier import Classifier, check_model_folder
+
+    check_model_folder(Path(args.model))
+    missing = [f for f in args.files if not Path(f).is_file()]
+    if len(missing) == len(args.files):  # nothing to classify: say so before the slow model load
+        raise AudioError(missing[0], "is a folder, not an audio file" if Path(missing[0]).is_dir() else
+                         "file not found", "give audio files: WAV, FLAC, OGG or MP3")
+    classifier = Classifier(args.model, precision=args.precision)
+    results = classifier.classify_files(args.files, top_k=args.top_k, batch_size=8)
+    failed = [r for r in results if r.error]
+    if args.json:
+        print_json([r.as_dict() for r in results])
+    else:
+        for r in results:
+            if r.error:
+                continue
+            ranking = ", ".join(f"{p.label} {p.score:.3f}" for p in r.ranking or [])
+            note = f"  ({r.note})" if r.note else ""
+            print(f"{r.file}: {ranking}  [{r.latency_ms:.0f} ms]{note}")
+    if failed and len(failed) == len(results):
+        more = f" (and {len(failed) - 1} more file(s) that cannot be classified)" if len(failed) > 1 else ""
+        raise IntentDeskError(failed[0].error + more)
+    for r in failed:
+        print_err(f"skipped {r.error}")
+    return 0
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("evaluate", help="score a model folder on a dataset")
+    p.add_argument("model")
+    p.add_argument("data")
+    p.add_argument("--split", choices=["eval", "all"], default="eval")
+    p.add_argument("--json", action="store_true")
+    add_precision_option(p)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("classify", help="ranked intents for audio files")
+    p.add_argument("model")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--top-k", type=positive_int, help="how many intents to list (default: all)")
+    p.add_argument("--json", action="store_true")
+    add_precision_option(p)
+    p.set_defaults(func=cmd_classify)
