@@ -10,7 +10,7 @@ import numpy as np
 from intentdesk.core.data.split import split_clips
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import ModelError, TrainingError
-from intentdesk.core.events import EventCallback, StageEvent, ignore
+from intentdesk.core.events import EventCallback, Stage, StageEvent, ignore
 from intentdesk.core.inference.classifier import Classifier, check_model_folder
 from intentdesk.core.learning.metrics import classification_metrics
 from intentdesk.core.models.hub import read_json_object
@@ -36,13 +36,13 @@ def evaluate_model(model_dir: Path | str, data_dir: Path | str, split: str = "ev
     if unknown:
         raise ModelError(f"the dataset has labels the model does not know: {', '.join(unknown)} "
                          f"(model labels: {', '.join(classifier.labels)})")
-    on_event(StageEvent("Loading audio", 0.0))
+    on_event(StageEvent("Loading audio", 0.0, Stage.LOADING_AUDIO))
     waves, errors = load_waves([store.path_of(c) for c in clips], classifier.rate, None,
                                [c.file_name for c in clips])
     if errors:
         raise TrainingError(f"{len(errors)} clip(s) cannot be read: " + "; ".join(errors[:5]))
     probabilities = classifier.scores_many(
-        waves, batch_size, on_progress=lambda share: on_event(StageEvent("Classifying", share)))
+        waves, batch_size, on_progress=lambda share: on_event(StageEvent("Classifying", share, Stage.EVALUATING)))
     unusable = [clips[i].file_name for i in np.flatnonzero(~np.isfinite(probabilities).all(-1))]
     if unusable:
         raise TrainingError(f"the model gives no usable scores (not finite numbers) for {len(unusable)} clip(s): "
