@@ -8,7 +8,6 @@ machine (`intentdesk.core.inference.precision`); `precision="fp32"` gives the pi
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -19,10 +18,11 @@ import torch
 
 from intentdesk.core.audio import io as audio
 from intentdesk.core.errors import AudioError, ModelError
-from intentdesk.core.inference import precision as fastpath
+from intentdesk.core.inference.precision import Choice, ChoiceMemo, choose, model_dtype
 from intentdesk.core.inference.results import FileResult, Prediction
 from intentdesk.core.models import backbone, hub
 from intentdesk.core.models.inputs import InputBuilder
+from intentdesk.core.runs import read_record
 
 # Longest stretch of a clip a raw-waveform model is given: attention cost grows with the square
 # of the length, so an hour-long file would never finish. Spectrogram models (Whisper) have
@@ -65,9 +65,9 @@ class Classifier:
         self.labels = [str(config.id2label[i]) for i in range(config.num_labels)]
         self.limits = audio.AudioLimits(max_seconds=max_seconds)
         self._lock = threading.Lock()
-        memo = fastpath.ChoiceMemo(self.model_dir) if precision == "auto" else None
-        self.choice = fastpath.choose(reference, self._forward, self.rate, self.device, precision,
-                                      remembered=memo.read() if memo else None)
+        memo = ChoiceMemo(self.model_dir) if precision == "auto" else None
+        self.choice = choose(reference, self._forward, self.rate, self.device, precision,
+                             remembered=memo.read() if memo else None)
         if memo and not self.choice.remembered:
             memo.write(self.choice.precision)
         self.model = self.choice.model
@@ -97,19 +97,15 @@ class Classifier:
 
     def info(self) -> dict:
         """What the GUI shows about a model: labels, base model and stored eval metrics."""
-        try:  # the metrics are only shown: a missing or damaged file must not stop the model
-            metrics = json.loads((self.model_dir / "metrics.json").read_text())
-        except (OSError, ValueError):
-            metrics = {}
-        metrics = metrics if isinstance(metrics, dict) else {}
+        record = read_record(self.model_dir)  # empty when metrics.json is missing or damaged: never stops a model
         extra = getattr(self.config, "intentdesk", None) or {}
         return {"labels": self.labels, "base_model": extra.get("base_model", self.config.model_type),
-                "mode": extra.get("mode"), "accuracy": metrics.get("accuracy"),
-                "macro_f1": metrics.get("f1", {}).get("macro"), "precision": self.precision}
+                "mode": extra.get("mode"), "accuracy": record.accuracy,
+                "macro_f1": record.macro_f1, "precision": self.precision}
 
     # ------------------------------------------------------------------ core call
     def _forward(self, model, waves: list[np.ndarray]) -> torch.Tensor:
-        dtype = fastpath.model_dtype(model)
+        dtype = model_dtype(model)
         inputs = self.builder.build(waves)
         inputs = {k: v.to(self.device, dtype) if v.is_floating_point() else v.to(self.device)
                   for k, v in inputs.items()}
@@ -126,8 +122,8 @@ class Classifier:
             # A fast format that fails on some input (an op without a bf16/int8 kernel here)
             # must never cost the user a result: fall back to float32 for good.
             self.model = self._load_float32()
-            self.choice = fastpath.Choice("fp32", self.model, self.choice.timings_ms,
-                                          {**self.choice.rejected, self.precision: "failed at run time"})
+            self.choice = Choice("fp32", self.model, self.choice.timings_ms,
+                                 {**self.choice.rejected, self.precision: "failed at run time"})
             return self._forward(self.model, list(waves)).numpy()
 
     def rank(self, probabilities: np.ndarray, top_k: int | None = None) -> list[Prediction]:

@@ -18,9 +18,9 @@ from tests.helpers import write_two_utterances
 
 @pytest.fixture
 def microphone(tmp_path):
-    """A microphone that says two utterances (at 1.0 s and 2.7 s of its stream), then stays quiet."""
+    """A microphone that says two utterances (at 1.0 s and 2.7 s of its stream), then stays quiet.
+    Tests open it once the session listens, so that no utterance is missed however slow the set-up."""
     recorder = Recorder(RATE, None, replay_factory(write_two_utterances(tmp_path / "mic.wav"), speed=4.0, loop=False))
-    recorder.open()
     yield recorder
     recorder.close()
 
@@ -68,6 +68,7 @@ def test_each_utterance_is_classified_once_in_order(microphone, saved_classifier
     started = time.time()
     session = LiveSession(classifier, microphone, heard.result)
     session.start()
+    microphone.open()
     heard.wait_for(2)
     assert session.stop() and not session.running
     assert len(heard.results) == 2 and all(r.error is None for r in heard.results)
@@ -82,6 +83,7 @@ def test_an_unusable_clip_is_reported_and_listening_goes_on(microphone):
     heard = Collector()
     session = LiveSession(model, microphone, heard.result, heard.failure)
     session.start()
+    microphone.open()
     heard.wait_for(2)
     session.stop()
     assert [r.error for r in heard.results] == ["recording: too quiet", None]
@@ -93,6 +95,7 @@ def test_a_bug_stops_the_session_with_one_message(microphone):
     heard = Collector()
     session = LiveSession(Loudness(fail_first_with=ValueError("boom")), microphone, heard.result, heard.failure)
     session.start()
+    microphone.open()
     heard.wait_for(1)
     assert heard.failures == ["live mode stopped: unexpected error: boom"] and not heard.results
     assert not session.running and not microphone._listeners
@@ -106,7 +109,8 @@ def test_stop_stops_listening(microphone):
     assert microphone._listeners == [session._hear]
     assert session.stop()
     assert not microphone._listeners
-    time.sleep(1.0)
+    microphone.open()
+    time.sleep(1.0)  # the whole recording plays, to nobody
     assert not heard.results
     with pytest.raises(RuntimeError):
         session.start()

@@ -1,4 +1,4 @@
-"""The fast inference formats compute the same function as float32, and a failing one falls back."""
+"""The chosen fast format scores like float32; a drifting or failing one is refused or falls back; it is remembered."""
 
 import copy
 
@@ -6,27 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from intentdesk.core.inference import precision as fastpath
 from intentdesk.core.inference.classifier import Classifier
+from intentdesk.core.inference.precision import choice
 from intentdesk.core.models import backbone
-
-
-@pytest.mark.parametrize("shape", [dict(in_channels=1, out_channels=8, kernel_size=10, stride=5),
-                                   dict(in_channels=8, out_channels=8, kernel_size=3, stride=2),
-                                   dict(in_channels=8, out_channels=8, kernel_size=16, padding=8, groups=4)])
-def test_rewritten_convolutions_equal_conv1d(shape):
-    """Same function as Conv1d on bf16-rounded weights and inputs, float32 in and out."""
-    torch.manual_seed(0)
-    conv = torch.nn.Conv1d(**shape)
-    x = torch.randn(2, shape["in_channels"], 400)
-    fast = fastpath._fast_conv(conv)
-    assert isinstance(fast, fastpath.WaveformConv1d) == (shape["in_channels"] == 1)
-    with torch.no_grad():
-        conv.weight.copy_(conv.weight.bfloat16().float())
-        conv.bias.copy_(conv.bias.bfloat16().float())
-        y = fast(x)
-        assert y.dtype == torch.float32
-        assert torch.allclose(y, conv(x.bfloat16().float()), atol=2e-2)
 
 
 @pytest.mark.parametrize("fixture", ["saved_classifier", "saved_whisper_classifier"])
@@ -38,9 +20,9 @@ def test_forced_format_stays_close_to_float32(request, fixture, precision):
     exact = Classifier(model_dir, precision="fp32")
     fast = Classifier(model_dir, precision=precision)
     assert fast.precision == precision
-    waves = fastpath.probe_waves(exact.rate)[::-1] + [np.zeros(8000, np.float32)]
+    waves = choice.probe_waves(exact.rate)[::-1] + [np.zeros(8000, np.float32)]
     for wave in waves:
-        assert np.abs(fast.scores([wave]) - exact.scores([wave])).max() <= fastpath.TOLERANCE
+        assert np.abs(fast.scores([wave]) - exact.scores([wave])).max() <= choice.TOLERANCE
 
 
 def test_a_drifting_format_is_rejected(saved_classifier, monkeypatch):
@@ -49,7 +31,7 @@ def test_a_drifting_format_is_rejected(saved_classifier, monkeypatch):
         fast.classifier.bias.data += 5 * torch.arange(fast.classifier.bias.numel())
         return fast
 
-    monkeypatch.setitem(fastpath.CONVERTERS, "int8", scrambled)
+    monkeypatch.setitem(choice.CONVERTERS, "int8", scrambled)
     classifier = Classifier(saved_classifier, precision="int8")
     assert classifier.precision == "fp32"
     assert "differ from float32" in classifier.choice.rejected["int8"]
@@ -63,7 +45,7 @@ def test_a_format_failing_at_run_time_falls_back_to_float32(saved_classifier):
         raise RuntimeError("no kernel for this op")
 
     classifier.model.forward = broken
-    wave = fastpath.probe_waves(classifier.rate)[0]
+    wave = choice.probe_waves(classifier.rate)[0]
     assert np.allclose(classifier.scores([wave]), exact.scores([wave]), atol=1e-6)
     assert classifier.precision == "fp32"
     assert classifier.choice.rejected["int8"] == "failed at run time"
@@ -76,42 +58,16 @@ def test_the_auto_choice_is_remembered_per_model_and_machine(saved_classifier, t
     again = Classifier(saved_classifier)
     assert not first.choice.remembered and again.choice.remembered
     assert again.precision == first.precision
-    wave = fastpath.probe_waves(first.rate)[1]
+    wave = choice.probe_waves(first.rate)[1]
     assert np.abs(again.scores([wave]) - first.scores([wave])).max() < 1e-6
     changed = tmp_path / "changed"
     shutil.copytree(saved_classifier, changed)
     assert not Classifier(changed).choice.remembered  # another folder (or changed files): a fresh choice
 
 
-def test_int8_convolution_is_the_same_window_product():
-    torch.manual_seed(0)
-    conv = torch.nn.Conv1d(16, 32, kernel_size=3, stride=2)
-    assert fastpath.Int8Conv1d.fits(conv) and not fastpath.Int8Conv1d.fits(torch.nn.Conv1d(1, 8, 10, 5))
-    assert not fastpath.Int8Conv1d.fits(torch.nn.Conv1d(16, 16, 3, padding=1))
-    x = torch.randn(2, 16, 301)
-    with torch.no_grad():
-        exact, fast = conv(x), fastpath.Int8Conv1d(conv)(x)
-    assert fast.shape == exact.shape == (2, 32, 150)
-    assert (fast - exact).abs().max() <= 0.02 * exact.abs().max()  # int8 rounding, nothing else
-
-
-def test_int8_model_bakes_weight_norm_into_a_plain_convolution():
-    from torch.nn.utils import parametrize
-    from torch.nn.utils.parametrizations import weight_norm
-
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(weight_norm(torch.nn.Conv1d(8, 8, 5, padding=2), dim=2))
-    fast = fastpath.to_int8(model)
-    assert not any(parametrize.is_parametrized(m) for m in fast.modules())
-    assert parametrize.is_parametrized(model[0])  # the original is untouched
-    x = torch.randn(1, 8, 50)
-    with torch.no_grad():
-        assert torch.allclose(fast(x), model(x), atol=1e-6)
-
-
 def test_a_format_drifting_only_on_speech_is_rejected(saved_classifier, monkeypatch):
     """Tones alone once let a drifting int8 model through; the spoken probes must catch it."""
-    speech = fastpath.speech_probes(16000)
+    speech = choice.speech_probes(16000)
     assert len(speech) == 4 and all(2.5 < len(w) / 16000 < 4.5 for w in speech)
     speech_lengths = {len(w) for w in speech}
 
@@ -126,14 +82,14 @@ def test_a_format_drifting_only_on_speech_is_rejected(saved_classifier, monkeypa
                 out.logits = out.logits + 5 * torch.arange(out.logits.shape[-1])
             return out
 
-    monkeypatch.setitem(fastpath.CONVERTERS, "int8", lambda model: DriftsOnSpeech(copy.deepcopy(model)))
+    monkeypatch.setitem(choice.CONVERTERS, "int8", lambda model: DriftsOnSpeech(copy.deepcopy(model)))
     classifier = Classifier(saved_classifier, precision="int8")
     assert classifier.precision == "fp32"
     assert "differ from float32" in classifier.choice.rejected["int8"]
 
 
 def test_without_speech_probes_auto_stays_float32(saved_classifier, monkeypatch):
-    monkeypatch.setattr(fastpath, "speech_probes", lambda rate: [])
+    monkeypatch.setattr(choice, "speech_probes", lambda rate: [])
     classifier = Classifier(saved_classifier)
     assert classifier.precision == "fp32" and not classifier.choice.remembered
     assert all("speech probes" in why for why in classifier.choice.rejected.values())

@@ -1,0 +1,32 @@
+"""Fast CPU inference: the same trained model, run in a cheaper number format chosen per machine.
+
+On a 2-core CPU the transformers pipeline runs Wav2Vec2 in float32 at about 100-250 GFLOP/s.
+CPUs with AMX do bfloat16 matrix products several times faster, when the work reaches oneDNN
+in a shape it likes (`bf16`). CPUs without fast bf16 get int8 dynamic quantization (VNNI) of the
+Linear layers and of the convolutions that are plain window products (`int8`). Which one wins
+depends on the machine: with AMX, bf16; with AVX512-BF16 alone, bf16 ran slower than float32 and
+int8 won. `choice.choose` times the candidates on a probe clip and keeps the fastest whose scores
+stay within `TOLERANCE` of float32 on probe clips; anything that fails falls back to float32.
+
+Adding a precision (say "fp16"):
+1. write `precision/fp16.py` with `to_fp16(model) -> model`, a converted copy (never change the
+   original; `layers.ConvShape` helps when rewriting convolutions);
+2. register it in `choice.CONVERTERS` and, if it is worth trying unasked on some machines, in
+   `choice.candidates`;
+3. add its name to `PRECISIONS` in `core/learning/settings.py` (the CLI's `--precision` choices),
+   raise `choice.CHECK_VERSION` if the check changed, and add a plain-words label for it in the
+   Classify tab's model panel (`gui/classify/model_panel.py`).
+`choose` then checks it against float32 like the others; tests in tests/core/inference/precision/.
+"""
+
+from intentdesk.core.inference.precision.choice import (
+    CONVERTERS,
+    TOLERANCE,
+    Choice,
+    ChoiceMemo,
+    candidates,
+    choose,
+)
+from intentdesk.core.inference.precision.layers import model_dtype
+
+__all__ = ["CONVERTERS", "TOLERANCE", "Choice", "ChoiceMemo", "candidates", "choose", "model_dtype"]
