@@ -1,17 +1,13 @@
 """Starting the service: from the CLI (blocking) or from the GUI (a background thread).
 
 The listening socket is bound before the model loads, so a port in use is a one-line error at
-once, not after a minute of loading. Connections run on `GuardedH11Protocol`, uvicorn's h11
-protocol with a deadline for each request's head (uvicorn has none: a client sending its headers
-a byte at a time, or nothing at all, would hold its connection forever); the body's deadline is
-`read_body`'s.
+once, not after a minute of loading. Connections run on `protocol.GuardedH11Protocol`, which
+gives each request's head a deadline.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
-import json
 import os
 import socket
 import sys
@@ -19,13 +15,10 @@ import threading
 import time
 from pathlib import Path
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
-
 from intentdesk.core.errors import IntentDeskError
+from intentdesk.service.protocol import server_config
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
-MAX_HEAD_BYTES = 16 * 1024  # request line + headers; a request is a clip, not a cookie jar
 
 
 def is_loopback(host: str) -> bool:
@@ -42,80 +35,6 @@ def check_exposure(host: str, api_key: str | None) -> None:
     if not is_loopback(host) and not api_key:
         raise IntentDeskError(f"serving on {host} makes the model reachable from other machines; "
                               "add --api-key KEY (clients send it as X-API-Key) or bind to 127.0.0.1")
-
-
-def raw_json_response(status: int, reason: str, message: str) -> bytes:
-    """A complete `{"error": ...}` answer written straight to the socket (outside any request cycle)."""
-    body = json.dumps({"error": message}).encode()
-    head = (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
-            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n")
-    return head.encode("ascii") + body
-
-
-class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a deadline for the head of every request on the connection.
-
-    The deadline starts when the connection opens and again after each answer. When it passes
-    while the head is still incomplete, the client gets a 408 and the connection closes; when an
-    answer went out before the client finished sending its body (413, 401...), the rest of that
-    body is not waited for any longer either. Malformed requests get a JSON 400, not text.
-    """
-
-    header_timeout_s = 10.0  # set per server by `protocol_class`
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        self._deadline: asyncio.TimerHandle | None = None
-        super().connection_made(transport)
-        self._arm_deadline()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_deadline()
-        super().connection_lost(exc)
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        self._arm_deadline()
-
-    def _cancel_deadline(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-
-    def _arm_deadline(self) -> None:
-        self._cancel_deadline()
-        if not self.transport.is_closing():
-            self._deadline = self.loop.call_later(self.header_timeout_s, self._deadline_passed)
-
-    def _deadline_passed(self) -> None:
-        self._deadline = None
-        if self.transport.is_closing():
-            return
-        if self.conn.their_state is h11.IDLE:  # the next request's head is not (all) here
-            self.transport.write(raw_json_response(
-                408, "Request Timeout", f"the request headers did not arrive within {self.header_timeout_s:g} s"))
-            self.transport.close()
-        elif self.conn.our_state in (h11.DONE, h11.MUST_CLOSE) and self.conn.their_state is h11.SEND_BODY:
-            self.transport.close()  # answered already; the client is still trickling an unread body
-
-    def send_400_response(self, msg: str) -> None:
-        self.transport.write(raw_json_response(
-            400, "Bad Request", "malformed HTTP request (request line, headers or body framing); "
-                                "send a plain HTTP/1.1 POST with the audio as its body"))
-        self.transport.close()
-
-
-def protocol_class(header_timeout_s: float) -> type[GuardedH11Protocol]:
-    return type("IntentDeskHTTP", (GuardedH11Protocol,), {"header_timeout_s": header_timeout_s})
-
-
-def server_config(app, sock: socket.socket, log_level: str = "info", graceful_s: int = 5):
-    """uvicorn settings for the service: guarded protocol, small head limit, short keep-alive."""
-    import uvicorn
-
-    options = app.state.options
-    return uvicorn.Config(app, host=sock.getsockname()[0], port=sock.getsockname()[1], log_level=log_level,
-                          http=protocol_class(options.header_timeout_s), h11_max_incomplete_event_size=MAX_HEAD_BYTES,
-                          timeout_keep_alive=5, timeout_graceful_shutdown=graceful_s)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
