@@ -63,6 +63,7 @@ class ModelPanel(QGroupBox):
 
     loaded = Signal(object)
     failed = Signal(str)
+    loading_changed = Signal(str)  # the name of the model being loaded; "" when none is
     status = Signal(str)
 
     def __init__(self, settings: QSettings, parent=None) -> None:
@@ -190,11 +191,15 @@ class ModelPanel(QGroupBox):
         self._load_ended()
 
     def _show_busy(self, folder: Path | None) -> None:
+        """The moving bar and "Loading model NAME…" while a load runs; `loading_changed` tells the tab."""
         self.busy.setVisible(folder is not None)
         self.busy_text.setVisible(folder is not None)
         if folder is not None:
             keeps = " (the current model stays in use until it is ready)" if self.classifier is not None else ""
             self.busy_text.setText(f"Loading model {folder.name}…{keeps}")
+        if self.classifier is None:
+            self.info.setText("No model in use yet." if folder is not None else NO_MODEL_TEXT)
+        self.loading_changed.emit(folder.name if folder is not None else "")
 
     # ------------------------------------------------------------------ combo and settings
     def _add_item(self, text: str, folder: Path) -> None:

@@ -40,10 +40,12 @@ class RankingBars(QWidget):
         self.ranking: list[Prediction] = []
         self._timing = ""
 
-    def show_prompt(self, has_model: bool) -> None:
-        """What to do next, while no ranking is shown: train first, or give it audio."""
+    def show_prompt(self, has_model: bool, loading: str = "") -> None:
+        """What to do next, while no ranking is shown: give it audio, wait for the model `loading`,
+        or train first."""
         if not self.ranking:
-            self.headline.setText(READY_TEXT if has_model else NO_MODEL_TEXT)
+            waiting = f"Loading model {loading}…" if loading else NO_MODEL_TEXT
+            self.headline.setText(READY_TEXT if has_model else waiting)
             self.headline.setStyleSheet(HEADLINE_STYLE)
 
     def clear(self, has_model: bool) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QListWidget, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QListWidget, QPushButton, QVBoxLayout
 
 from intentdesk.core.audio.io import SAMPLE_RATE as RATE
 from intentdesk.core.audio.microphone import Recorder
@@ -46,16 +46,20 @@ class RecordPanel(QGroupBox):
         self.live_button.setToolTip("Listen continuously; each utterance is classified when it ends")
         self.live_button.toggled.connect(self.set_live)
         self.live_list = QListWidget()
+        self.mic_note = QLabel("")  # why nothing can be recorded, in plain words
+        self.mic_note.setStyleSheet("color: #9a5b00;")
         row = QHBoxLayout()
         row.addWidget(DeviceChooser(microphone), 1)
         row.addWidget(self.record_button)
         row.addWidget(self.live_button)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
+        layout.addWidget(self.mic_note)
         layout.addWidget(self.live_list, 1)
         self.live_heard.connect(self._show_live)
         self._live_failed.connect(self._stop_after_failure)
         microphone.changed.connect(self._device_changed)
+        self._device_changed()
 
     @property
     def recorder(self) -> Recorder | None:
@@ -128,6 +132,8 @@ class RecordPanel(QGroupBox):
         self.problem.emit(message)
 
     def _device_changed(self) -> None:
+        self.mic_note.setText(self.microphone.problem)
+        self.mic_note.setVisible(bool(self.microphone.problem))
         if self._live is not None and self._live.microphone is not self.microphone.recorder:
             self.restart_live()
 

@@ -86,6 +86,7 @@ class ClassifyTab(QWidget):
     def _connect(self) -> None:
         self.models.loaded.connect(self._model_loaded)
         self.models.failed.connect(self._show_error)
+        self.models.loading_changed.connect(lambda name: self.bars.show_prompt(self.classifier is not None, name))
         self.results.files_chosen.connect(self.classify_files)
         self.results.selected.connect(self.show_file_result)
         self.results.cleared.connect(self._cleared)

@@ -46,6 +46,18 @@ def test_without_a_model_it_says_to_train_first_and_offers_nothing_disabled(qtbo
     assert "Train tab" in tab.message.text() and tab.results.table.rowCount() == 0
 
 
+def test_the_first_load_says_which_model_is_loading(qtbot, tmp_path, tone_model):
+    window = open_main_window(qtbot, tmp_path / "settings.ini")
+    window.show_tab("classify")
+    tab = window.classify_tab
+    tab.open_model(tone_model)
+    assert tab.bars.headline.text() == f"Loading model {tone_model.name}…"
+    assert "Train tab" not in tab.models.info.text() and tab.models.busy.isVisibleTo(tab)
+    qtbot.waitUntil(lambda: not tab.models.loading, timeout=30000)
+    assert tab.bars.headline.text().startswith("Drop audio") and tone_model.name in tab.models.info.text()
+    tab.shutdown()
+
+
 def test_a_failed_load_leaves_the_model_in_use_shown_and_working(qtbot, loaded, tmp_path, tone_model):
     tab = loaded.classify_tab
     before = tab.classifier

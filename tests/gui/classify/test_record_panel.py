@@ -41,8 +41,10 @@ def test_without_a_microphone_record_and_live_say_so(qtbot, tmp_path, tone_model
     window = window_with(qtbot, tmp_path, tone_model, [])
     shutdown(window)
     tab = window.classify_tab
+    problem = window.microphone.problem
+    assert problem and tab.recording.mic_note.text() == problem
     tab.recording.toggle_record()
-    assert "no input device" in tab.message.text()
+    assert problem in tab.message.text()
     tab.message.hide()
     tab.recording.live_button.setChecked(True)
-    assert not tab.recording.live_button.isChecked() and "no input device" in tab.message.text()
+    assert not tab.recording.live_button.isChecked() and problem in tab.message.text()
