@@ -19,12 +19,13 @@ from PySide6.QtWidgets import (
 )
 
 from intentdesk.core.runs import list_runs, read_run
-from intentdesk.gui.common.jobs import Job, start_job
+from intentdesk.gui.common.jobs import Job, start_job, stop_jobs
 
 if TYPE_CHECKING:
     from intentdesk.core.runs import RunRecord
 
 CHOSEN_KEY = "classify/chosen_models"  # JSON: dataset folder ("" for none) -> the model the user chose for it
+LOAD_WAIT_MS = 120_000  # a load cannot be interrupted; its thread must end before the window goes
 NO_MODEL_TEXT = "No model loaded. Train one in the Train tab, or choose a model folder (Open folder…)."
 # How the chosen inference format reads to a user (core/inference/precision/ picks it per machine).
 PRECISION_NAMES = {"fp32": "float32", "bf16": "bfloat16 (fast path)", "int8": "int8 (fast path)"}
@@ -200,6 +201,10 @@ class ModelPanel(QGroupBox):
         if self.classifier is None:
             self.info.setText("No model in use yet." if folder is not None else NO_MODEL_TEXT)
         self.loading_changed.emit(folder.name if folder is not None else "")
+
+    def shutdown(self) -> None:
+        """Wait for a load under way: destroying its thread while it runs would abort the app."""
+        stop_jobs(self, LOAD_WAIT_MS)
 
     # ------------------------------------------------------------------ combo and settings
     def _add_item(self, text: str, folder: Path) -> None:

@@ -36,13 +36,10 @@ class ClassifyTab(QWidget):
 
     status = Signal(str)
     model_ready = Signal(object)
-    file_classified = Signal(object)
     batch_done = Signal()
-    live_result = Signal(object)
 
     def __init__(self, settings: QSettings, microphone: Microphone, parent=None) -> None:
         super().__init__(parent)
-        self.dataset: DatasetStore | None = None
         self._batch: Job | None = None
         self._generation = 0  # bumped by Clear: results of older batches are ignored
         self._pending: list[Path] = []
@@ -116,7 +113,6 @@ class ClassifyTab(QWidget):
 
     def set_dataset(self, store: DatasetStore | None) -> None:
         """The dataset changed: list its runs; its model loads when the tab is first looked at."""
-        self.dataset = store
         self.models.set_dataset_root(store.root if store is not None else None)
         if self.isVisible():
             self.models.load_default()
@@ -195,7 +191,6 @@ class ClassifyTab(QWidget):
         if self._first_of_batch:
             self._first_of_batch = False
             self.show_file_result(result)
-        self.file_classified.emit(result)
 
     def _batch_ended(self) -> None:
         self._batch = None
@@ -237,10 +232,10 @@ class ClassifyTab(QWidget):
         if result.ranking:
             stamp = time.strftime("%H:%M:%S", time.localtime(result.at))
             self.bars.show_ranking(result.ranking, self.threshold.value(), f"Live, heard at {stamp}")
-        self.live_result.emit(result)
 
     def shutdown(self) -> None:
         self.recording.shutdown()
         self.serve.stop()
-        for owner in (self, self.models, self.serve, self.recording):
+        self.models.shutdown()
+        for owner in (self, self.serve, self.recording):
             stop_jobs(owner)

@@ -15,6 +15,7 @@ def window(qtbot, tmp_path, tone_model):
     tab = win.classify_tab
     with qtbot.waitSignal(tab.model_ready, timeout=30000):
         tab.open_model(tone_model)
+    win.microphone.close()  # the Label tab opened it on show: the replayed recording starts again when Classify listens
     yield win
     tab.shutdown()
     win.label_tab.shutdown()

@@ -11,6 +11,7 @@ def window_with(qtbot, tmp_path, tone_model, devices):
     window.show_tab("classify")
     with qtbot.waitSignal(window.classify_tab.model_ready, timeout=30000):
         window.classify_tab.open_model(tone_model)
+    window.microphone.close()  # the Label tab opened it on show: the replayed recording starts again on use
     return window
 
 
