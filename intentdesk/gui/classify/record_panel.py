@@ -39,6 +39,7 @@ class RecordPanel(QGroupBox):
         self._classifier = classifier
         self._threshold = threshold
         self._live: LiveSession | None = None
+        self._has_model = False
         self.record_button = QPushButton(RECORD_TEXT)
         self.record_button.clicked.connect(self.toggle_record)
         self.live_button = QPushButton("Live: off")
@@ -66,8 +67,10 @@ class RecordPanel(QGroupBox):
         return self.microphone.recorder
 
     def set_enabled(self, has_model: bool) -> None:
+        """Record and Live need a model and a device to record from (the note says when there is none)."""
+        self._has_model = has_model
         for button in (self.record_button, self.live_button):
-            button.setEnabled(has_model)
+            button.setEnabled(has_model and self.microphone.recorder is not None)
 
     def _open(self) -> Recorder | None:
         recorder = self.microphone.open()
@@ -134,6 +137,7 @@ class RecordPanel(QGroupBox):
     def _device_changed(self) -> None:
         self.mic_note.setText(self.microphone.problem)
         self.mic_note.setVisible(bool(self.microphone.problem))
+        self.set_enabled(self._has_model)
         if self._live is not None and self._live.microphone is not self.microphone.recorder:
             self.restart_live()
 

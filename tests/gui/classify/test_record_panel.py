@@ -44,6 +44,7 @@ def test_without_a_microphone_record_and_live_say_so(qtbot, tmp_path, tone_model
     tab = window.classify_tab
     problem = window.microphone.problem
     assert problem and tab.recording.mic_note.text() == problem
+    assert not tab.recording.record_button.isEnabled() and not tab.recording.live_button.isEnabled()
     tab.recording.toggle_record()
     assert problem in tab.message.text()
     tab.message.hide()
