@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
             tab.status.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.label_tab.dataset_changed.connect(lambda: self.train_tab.set_dataset(self.store))
         self.train_tab.use_model.connect(self._use_model_in_classify)
+        self.train_tab.run_finished.connect(self.classify_tab.add_run)  # listed in Classify at once
         self._build_menus()
         self.statusBar().showMessage("Ready")
         geometry = settings.value("window/geometry")
