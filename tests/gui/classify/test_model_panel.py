@@ -125,6 +125,6 @@ def test_a_run_finished_in_train_is_listed_and_used_at_once(qtbot, tmp_path, ton
     assert tab.models.combo.count() == 0
     run = copy_run(tone_model, tone_dataset.root, "2026-01-03_000000_quick_c")
     with qtbot.waitSignal(tab.model_ready, timeout=30000):
-        tab.add_run(run)
+        window.train_tab.run_finished.emit(run)  # as the Train tab does when a run is saved
     assert tab.models.combo.itemText(0) == read_run(run).summary() and tab.model_dir == run
     tab.shutdown()
