@@ -58,23 +58,21 @@ def describe_source(base: str) -> str:
     return f"folder {base}" if Path(base).expanduser().exists() else f"model {base!r}"
 
 
-def load_config(base: str):
-    api = transformers_api()
+def _load_part(base: str, loader, what: str):
+    """Load one part of a model (config, feature extractor) with the one plain message when it fails."""
     local = check_local_model(base)
     try:
-        return api.AutoConfig.from_pretrained(base)
+        return loader(base)
     except Exception as error:
-        raise ModelError(hub_error_message(describe_source(base), error, local)) from error
+        raise ModelError(hub_error_message(f"{what}{describe_source(base)}", error, local)) from error
+
+
+def load_config(base: str):
+    return _load_part(base, transformers_api().AutoConfig.from_pretrained, "")
 
 
 def load_feature_extractor(base: str):
-    api = transformers_api()
-    local = check_local_model(base)
-    try:
-        return api.AutoFeatureExtractor.from_pretrained(base)
-    except Exception as error:
-        raise ModelError(hub_error_message(f"the feature extractor of {describe_source(base)}", error, local)) \
-            from error
+    return _load_part(base, transformers_api().AutoFeatureExtractor.from_pretrained, "the feature extractor of ")
 
 
 def load_classifier_model(base: str, labels: list[str] | None = None, **config_overrides):
