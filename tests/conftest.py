@@ -100,3 +100,81 @@ def tone_model(tmp_path_factory, tiny_wav2vec2) -> Path:
     settings = TrainSettings(base_model=str(tiny_wav2vec2), epochs=5, learning_rate=3e-3, head_learning_rate=3e-3,
                              batch_size=4, label_smoothing=0.0)
     return train(store.root, root / "model", settings).output_dir
+
+
+# ------------------------------------------ the words part (issue #14): tiny recogniser + text encoder
+WORDS_SPECIAL = ["<|endoftext|>", "<|startoftranscript|>", "<|en|>", "<|transcribe|>", "<|translate|>",
+                 "<|startoflm|>", "<|startofprev|>", "<|nocaptions|>", "<|notimestamps|>"]
+WORDS_VOCAB = ["my", "card", "balance", "freeze", "pay", "bill", "hello", "weather", "the", "is", "what",
+               "high", "low", "mid", "tone", "please"]
+
+
+def _byte_vocab() -> dict[str, int]:
+    """GPT-2 style byte-level vocabulary: the 256 byte symbols, a few whole words, special tokens."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    symbols, extra = {}, 0
+    for byte in range(256):
+        if byte in printable:
+            symbols[byte] = chr(byte)
+        else:
+            symbols[byte] = chr(256 + extra)
+            extra += 1
+    vocab = {symbol: i for i, symbol in enumerate(symbols.values())}
+    for word in WORDS_VOCAB:
+        vocab.setdefault("\u0120" + word, len(vocab))
+    for token in WORDS_SPECIAL:
+        vocab[token] = len(vocab)
+    return vocab
+
+
+@pytest.fixture(scope="session")
+def tiny_recogniser(tmp_path_factory) -> Path:
+    """A tiny random Whisper speech recogniser WITH a tokenizer (usable as `--asr`), offline."""
+    import json
+
+    import torch
+    from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration, WhisperTokenizer
+
+    folder = tmp_path_factory.mktemp("tiny-recogniser")
+    vocab = _byte_vocab()
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("#version: 0.2\n")
+    tokenizer = WhisperTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), errors="replace")
+    tokenizer.add_special_tokens({"additional_special_tokens": WORDS_SPECIAL[1:]})
+    tokenizer.save_pretrained(folder)
+    ids = {token: vocab[token] for token in WORDS_SPECIAL}
+    config = WhisperConfig(vocab_size=len(vocab), num_mel_bins=80, d_model=16, encoder_layers=1, decoder_layers=1,
+                           encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32,
+                           decoder_ffn_dim=32, max_source_positions=1500, max_target_positions=64,
+                           decoder_start_token_id=ids["<|startoftranscript|>"], eos_token_id=ids["<|endoftext|>"],
+                           pad_token_id=ids["<|endoftext|>"], bos_token_id=ids["<|endoftext|>"])
+    torch.manual_seed(0)
+    model = WhisperForConditionalGeneration(config).eval()
+    generation = model.generation_config
+    generation.decoder_start_token_id = ids["<|startoftranscript|>"]
+    generation.eos_token_id = ids["<|endoftext|>"]
+    generation.pad_token_id = ids["<|endoftext|>"]
+    generation.no_timestamps_token_id = ids["<|notimestamps|>"]
+    generation.is_multilingual = False
+    generation.forced_decoder_ids = [[1, ids["<|notimestamps|>"]]]
+    model.save_pretrained(folder)
+    WhisperFeatureExtractor(feature_size=80).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_text_encoder(tmp_path_factory) -> Path:
+    """A tiny random BERT sentence encoder (usable as `--text-encoder`), offline."""
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny-text-encoder")
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + WORDS_VOCAB + [
+        "block", "stolen", "lost", "money", "account", "left", "electricity", "water", "phone", "to", "do", "i",
+        "have", "how", "much", "in", "a", "it", "stop", "was", "rain", "sunny", "today", "will", "sound", "beep"]
+    BertTokenizerFast(vocab={word: i for i, word in enumerate(dict.fromkeys(words))}).save_pretrained(folder)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(dict.fromkeys(words)), hidden_size=32, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
+    BertModel(config).eval().save_pretrained(folder)
+    return folder
