@@ -136,7 +136,31 @@ def import_audiofolder(store: DatasetStore, folder: Path) -> ImportReport:
     if not items:
         detail = f" ({report.skipped[0]})" if report.skipped else ""
         raise DatasetError(f"{meta}: lists no clips that can be imported{detail}")
-    return _checked(report.merge(store.add_files(items)), folder)
+    report = _checked(report.merge(store.add_files(items)), folder)
+    import_phrases(store, folder, report)
+    return report
+
+
+def import_phrases(store: DatasetStore, folder: Path, report: ImportReport) -> int:
+    """The typed phrases of another dataset (its phrases.csv) come along; a label that cannot be a
+    folder name is skipped and reported. Returns how many were added."""
+    from intentdesk.core.data.phrases import read_phrases
+
+    try:
+        pairs = read_phrases(folder)
+    except DatasetError as error:
+        report.warnings.append(f"typed phrases not imported: {error}")
+        return 0
+    by_label: dict[str, list[str]] = {}
+    for label, text in pairs:
+        by_label.setdefault(label, []).append(text)
+    added = 0
+    for label, texts in by_label.items():
+        try:
+            added += store.add_phrases(label, texts)
+        except DatasetError as error:
+            report.warnings.append(f"typed phrases for {label!r} not imported: {error}")
+    return added
 
 
 def import_hub(store: DatasetStore, name: str, *, config: str | None = None, split: str | None = None,

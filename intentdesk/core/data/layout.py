@@ -2,7 +2,8 @@
 
 Layout::
 
-    DATA/metadata.csv               file_name,label[,split][,any extra columns...]
+    DATA/metadata.csv               file_name,label[,split][,transcript,transcript_by][,any extra columns...]
+    DATA/phrases.csv                label,text: example sentences typed for an intent (phrases.py)
     DATA/clips/<label>/<name>       the audio, one file per clip
     DATA/.trash/<batch>/            deleted clips and their rows, for undo (hidden: audiofolder skips it)
     DATA/.staging/<id>/             an import in progress (copies of its sources, then its journal)
@@ -13,6 +14,7 @@ Layout::
 from __future__ import annotations
 
 METADATA = "metadata.csv"
+PHRASES = "phrases.csv"
 CLIPS = "clips"
 TRASH = ".trash"
 STAGING = ".staging"

@@ -19,6 +19,8 @@ from intentdesk.core.errors import DatasetError
 from intentdesk.core.files import atomic_open
 
 REQUIRED_COLUMNS = ("file_name", "label")
+TRANSCRIPT, TRANSCRIPT_BY = "transcript", "transcript_by"  # what was said; who wrote it ("user" or a recogniser)
+BY_USER = "user"
 _SAVE_AS_UTF8 = "save it as UTF-8 (in a spreadsheet: CSV UTF-8)"
 Stamp = tuple[int, int, int]
 
@@ -34,6 +36,16 @@ class Clip:
     @property
     def name(self) -> str:
         return self.file_name.rsplit("/", 1)[-1]
+
+    @property
+    def transcript(self) -> str:
+        """What was said in the clip ("" when not transcribed yet)."""
+        return self.extra.get(TRANSCRIPT, "")
+
+    @property
+    def transcript_by(self) -> str:
+        """Who wrote the transcript: "user" for a correction, otherwise the recogniser's id ("" for none)."""
+        return self.extra.get(TRANSCRIPT_BY, "")
 
     def row(self) -> dict[str, str]:
         return {"file_name": self.file_name, "label": self.label, **self.extra}

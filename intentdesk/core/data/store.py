@@ -54,6 +54,7 @@ from intentdesk.core.data.safety import (
     remove_empty_dirs,
     validate_label,
 )
+from intentdesk.core.data.texts import DatasetTexts
 from intentdesk.core.errors import DatasetError
 from intentdesk.core.files import atomic_create_bytes, move_no_clobber
 
@@ -62,8 +63,10 @@ __all__ = ["CLIPS", "LOCK_FILE", "MAX_STEM_BYTES", "METADATA", "Clip", "DatasetS
            "read_metadata_table", "validate_label"]
 
 
-class DatasetStore:
-    """A labelled clip collection on disk. All mutations are atomic, locked, and undoable where it matters."""
+class DatasetStore(DatasetTexts):
+    """A labelled clip collection on disk. All mutations are atomic, locked, and undoable where it matters.
+
+    Transcripts and typed phrases: `set_transcripts`, `phrases`, `add_phrases`, `remove_phrases` (texts.py)."""
 
     def __init__(self, root: Path, clips: list[Clip], columns: list[str]) -> None:
         self.root = Path(root)
