@@ -23,7 +23,7 @@ from intentdesk.core.data.health import label_warnings
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.gui.common.widgets import MessageBar, WaveformView
-from intentdesk.gui.label.clip_table import ClipTableModel, LabelFilter
+from intentdesk.gui.label.clip_table import BY_USER, TRANSCRIPT_COLUMN, ClipTableModel, LabelFilter
 from intentdesk.gui.label.history import EditHistory
 from intentdesk.gui.label.label_keys import LabelKeys
 
@@ -76,6 +76,8 @@ class ClipListPanel(QGroupBox):
 
     def _build_table(self) -> None:
         self.model = ClipTableModel(self)
+        # Queued: the save re-reads the table, which must not happen while its editor is committing.
+        self.model.transcript_typed.connect(self.save_transcript, Qt.QueuedConnection)
         self.proxy = LabelFilter(self)
         self.proxy.setSourceModel(self.model)
         self.table = QTableView()
@@ -89,9 +91,12 @@ class ClipListPanel(QGroupBox):
         header.setResizeContentsPrecision(30)
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.Stretch)
+        header.setSectionResizeMode(TRANSCRIPT_COLUMN, QHeaderView.Stretch)
+        self.table.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed)
         self.table.verticalHeader().hide()
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.table.doubleClicked.connect(lambda _index: self.play_selected())
+        # Double-click plays a clip, except on its transcript, which it opens for correcting.
+        self.table.doubleClicked.connect(lambda index: index.column() != TRANSCRIPT_COLUMN and self.play_selected())
 
     # ------------------------------------------------------------------ showing
     def set_dataset(self, store: DatasetStore | None) -> None:
@@ -163,6 +168,14 @@ class ClipListPanel(QGroupBox):
             self.play_requested.emit(wave, rate)
 
     # ------------------------------------------------------------------ editing
+    def save_transcript(self, file_name: str, text: str) -> None:
+        """The user's own transcript of one clip: kept as a correction the recogniser never overwrites."""
+        if self.store is None:
+            return
+        name = file_name.rsplit("/", 1)[-1]
+        self._edit(lambda: self.store.set_transcripts({file_name: text}, by=BY_USER),
+                   f"Transcript of {name} saved as your correction: the recogniser will not change it.")
+
     def ask_label(self, title: str, text: str, current: str = "") -> str | None:
         """Modal label prompt starting at `current` (tests replace this method)."""
         labels = self.keys.ordered()

@@ -1,20 +1,46 @@
-"""The table model behind the clip list (file, label, duration, date) and its one-label filter."""
+"""The table model behind the clip list (file, label, transcript, duration, date) and its one-label filter.
+
+The transcript cell is editable (double-click or F2): what the user types is saved as their
+correction (`transcript_by` = "user"), shown with a ✎ mark in italics, and never overwritten by
+the recogniser."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QFont
 
 from intentdesk.core.audio import io as audio
 from intentdesk.core.data.store import Clip, DatasetStore
 
-COLUMNS = ("File", "Label", "Duration (s)", "Date")
+COLUMNS = ("File", "Label", "Transcript", "Duration (s)", "Date")
 LABEL_COLUMN = 1
+TRANSCRIPT_COLUMN = 2
+BY_USER = "user"
+CORRECTED_MARK = "✎ "
+
+
+def transcript_of(clip: Clip) -> tuple[str, str]:
+    """(text, who wrote it) from the clip's `transcript` and `transcript_by` columns ("" when absent)."""
+    return clip.extra.get("transcript", "") or "", clip.extra.get("transcript_by", "") or ""
+
+
+def transcript_tip(clip: Clip) -> str:
+    text, by = transcript_of(clip)
+    if by == BY_USER:
+        return "Corrected by you: the speech recogniser never overwrites it. Double-click to change it."
+    if text or by:
+        return f"Heard by the speech recogniser {by or ''}. Double-click to correct it.".replace("  ", " ")
+    return "No transcript yet: press Transcribe clips, or double-click to type what is said."
 
 
 class ClipTableModel(QAbstractTableModel):
-    """One row per clip; durations and dates are read lazily, once per file, as rows are shown."""
+    """One row per clip; durations and dates are read lazily, once per file, as rows are shown.
+
+    Editing a transcript cell emits `transcript_typed(file_name, text)`; the panel saves it."""
+
+    transcript_typed = Signal(str, str)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -54,23 +80,57 @@ class ClipTableModel(QAbstractTableModel):
             self._facts[clip.file_name] = facts
         return facts or (0.0, "")
 
+    def flags(self, index):
+        flags = super().flags(index)
+        if index.isValid() and index.column() == TRANSCRIPT_COLUMN and self._store is not None:
+            flags |= Qt.ItemIsEditable
+        return flags
+
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():
             return None
         clip = self._clips[index.row()]
         column = index.column()
+        if column == TRANSCRIPT_COLUMN:
+            return self._transcript_data(clip, role)
         if role in (Qt.DisplayRole, Qt.EditRole):
             if column == 0:
                 return clip.name
             if column == 1:
                 return clip.label
             duration, date = self._facts_of(clip)
-            return f"{duration:.2f}" if column == 2 else date
+            return f"{duration:.2f}" if column == 3 else date
         if role == Qt.ToolTipRole:
             return clip.file_name
         if role == Qt.UserRole:
             return clip.file_name
         return None
+
+    def _transcript_data(self, clip: Clip, role):
+        text, by = transcript_of(clip)
+        if role == Qt.DisplayRole:
+            return CORRECTED_MARK + text if by == BY_USER else text
+        if role == Qt.EditRole:
+            return text
+        if role == Qt.ToolTipRole:
+            return transcript_tip(clip)
+        if role == Qt.FontRole and by == BY_USER:
+            font = QFont()
+            font.setItalic(True)
+            return font
+        if role == Qt.UserRole:
+            return clip.file_name
+        return None
+
+    def setData(self, index, value, role=Qt.EditRole) -> bool:
+        if role != Qt.EditRole or not index.isValid() or index.column() != TRANSCRIPT_COLUMN:
+            return False
+        clip = self._clips[index.row()]
+        text = " ".join(str(value).split())
+        if text == transcript_of(clip)[0]:
+            return False  # the editor closed with nothing changed
+        self.transcript_typed.emit(clip.file_name, text)
+        return True
 
 
 class LabelFilter(QSortFilterProxyModel):

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from intentdesk.core.audio.io import SAMPLE_RATE as RATE
 from intentdesk.core.audio.microphone import MicrophoneError
@@ -19,8 +19,10 @@ from intentdesk.gui.common.widgets import MessageBar, accept_file_drags, dropped
 from intentdesk.gui.label.clip_list import ClipListPanel
 from intentdesk.gui.label.importing import ImportStrip, ImportWork, drop_work, needs_label, report_text, source_work
 from intentdesk.gui.label.label_keys import LabelKeys
+from intentdesk.gui.label.phrases_panel import PhrasesPanel
 from intentdesk.gui.label.recorder_panel import RecorderPanel
 from intentdesk.gui.label.take_panel import TakePanel
+from intentdesk.gui.label.transcribing import TranscribeStrip
 
 
 class LabelTab(QWidget):
@@ -38,6 +40,8 @@ class LabelTab(QWidget):
         self.take = TakePanel(self.keys)
         self.importer = ImportStrip()
         self.clips = ClipListPanel(self.keys, self.message, self.importer)
+        self.transcriber = TranscribeStrip()
+        self.phrases = PhrasesPanel()
         self._layout()
         self._connect()
         self._connect_shortcuts()
@@ -48,12 +52,23 @@ class LabelTab(QWidget):
         left = QWidget()
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.recorder_panel, self.take):
+        for widget in (self.recorder_panel, self.take, self._words_box()):
             column.addWidget(widget)
         column.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
         layout.addWidget(side_by_side(left, self.clips), 1)
+
+    def _words_box(self) -> QGroupBox:
+        """Transcripts (what each clip says) and typed example phrases: what training with words learns from."""
+        box = QGroupBox("Words: transcripts and example phrases")
+        column = QVBoxLayout(box)
+        column.addWidget(self.transcriber)
+        title = QLabel("<b>Example phrases</b> (typed, not recorded)")
+        title.setToolTip(self.phrases.toolTip())
+        column.addWidget(title)
+        column.addWidget(self.phrases)
+        return box
 
     def _connect(self) -> None:
         self.recorder_panel.take_recorded.connect(self.take.take_finished)
@@ -65,10 +80,14 @@ class LabelTab(QWidget):
         self.clips.edited.connect(self._edited)
         self.importer.finished.connect(self._import_done)
         self.importer.failed.connect(self._import_failed)
+        self.transcriber.finished.connect(self._transcribed)
+        self.transcriber.failed.connect(lambda text: self.message.show_message(text, "error"))
+        self.phrases.message.connect(lambda text, kind: self.message.show_message(text, kind, 0 if kind == "error"
+                                                                                  else 4000))
 
     def _connect_shortcuts(self) -> None:
         keys = [(Qt.Key_Space, self.toggle_recording), (QKeySequence.Delete, self.clips.delete_selected),
-                (QKeySequence.Undo, self.clips.undo), (Qt.Key_Return, self.save_take), (Qt.Key_Enter, self.save_take)]
+                (QKeySequence.Undo, self.clips.undo), (Qt.Key_Return, self._enter), (Qt.Key_Enter, self._enter)]
         keys += [(getattr(Qt, f"Key_{n}"), lambda n=n: self.take.pick_label(n)) for n in range(1, 10)]
         for sequence, slot in keys:
             QShortcut(QKeySequence(sequence), self, context=Qt.WidgetWithChildrenShortcut).activated.connect(slot)
@@ -78,6 +97,8 @@ class LabelTab(QWidget):
         self.store = store
         self.keys.reset(store.labels() if store is not None else [])
         self.clips.set_dataset(store)
+        self.transcriber.set_dataset(store)
+        self.phrases.set_dataset(store)
         self.recorder_panel.set_has_dataset(store is not None)
         self.refresh()
 
@@ -86,6 +107,7 @@ class LabelTab(QWidget):
         self.keys.update(list(counts))
         self.take.show_labels()
         self.clips.refresh(counts)
+        self.phrases.set_labels(list(counts))
 
     def _edited(self) -> None:
         self.refresh()
@@ -96,6 +118,11 @@ class LabelTab(QWidget):
             self.message.show_message("Open or create a dataset first (File menu).", "warning")
         return self.store
 
+    def _transcribed(self, count: int) -> None:
+        if count:
+            self.refresh()  # the new transcripts in the clip table
+            self.status.emit(f"{count} clip(s) transcribed")
+
     # ------------------------------------------------------------------ takes
     @property
     def pending(self) -> np.ndarray | None:
@@ -104,6 +131,17 @@ class LabelTab(QWidget):
     def toggle_recording(self) -> None:
         if self._require_store() is not None:
             self.recorder_panel.toggle()
+
+    def _enter(self) -> None:
+        """Enter adds the typed phrase while its field has the focus, ends the editing of a transcript
+        in the clip table (its editor commits when it loses the focus); anywhere else it saves the take."""
+        focus, table = QApplication.focusWidget(), self.clips.table
+        if self.phrases.edit.hasFocus():
+            self.phrases.add_typed()
+        elif focus is not None and focus is not table and table.isAncestorOf(focus):
+            table.setFocus()
+        else:
+            self.save_take()
 
     def save_take(self) -> None:
         if self.take.pending is None or self._require_store() is None:
@@ -122,6 +160,7 @@ class LabelTab(QWidget):
         self._edited()
         self.take.label_combo.setCurrentText(label)
         self.status.emit(f"Saved {clip.file_name}")
+        self.transcriber.clips_added()
         self._focus_for_keys()
 
     def _play(self, samples: np.ndarray | None, rate: int = RATE) -> None:
@@ -171,6 +210,7 @@ class LabelTab(QWidget):
 
     def _import_done(self, report: ImportReport) -> None:
         self._edited()
+        self.transcriber.clips_added()
         text, kind = report_text(report)
         self.message.show_message(text, kind, 5000 if kind == "info" else 0)
         self.status.emit(text.splitlines()[0])
@@ -194,4 +234,5 @@ class LabelTab(QWidget):
 
     def shutdown(self) -> None:
         self.recorder_panel.shutdown()
+        self.transcriber.shutdown()
         stop_jobs(self.importer)

@@ -1,0 +1,156 @@
+"""Transcripts for the clips: the "Transcribe clips" button, its progress and Cancel, and the automatic
+run after recording or import (while words are used). The work is `core.data.transcripts.transcribe_dataset`."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+from intentdesk.core.data.store import DatasetStore
+from intentdesk.gui.common.jobs import Job, start_job, stop_jobs
+
+try:  # the words engine names the default recogniser; the GUI must open even without it
+    from intentdesk.core.words.asr import DEFAULT_RECOGNISER
+except ImportError:  # pragma: no cover - only while the words engine is absent
+    DEFAULT_RECOGNISER = "openai/whisper-tiny.en"
+
+AUTO_HELP = ("Transcribe each new clip in the background as it is recorded or imported, so training "
+             "with words finds the transcripts ready. Ticked by itself when you choose to train with words.")
+
+
+def run_transcription(store: DatasetStore, recogniser: str, emit, cancel) -> int:
+    """Runs in the worker (the recogniser imports torch): transcribe the clips that have none yet."""
+    from intentdesk.core.data.transcripts import transcribe_dataset
+
+    return transcribe_dataset(store, recogniser, progress=lambda *args: emit(args), cancel=cancel)
+
+
+def progress_numbers(args: tuple) -> tuple[int, int] | None:
+    """(done, total) out of whatever the core progress callback passed: two numbers, a stage and two
+    numbers, or an event with `done` and `total`."""
+    numbers = [a for a in args if isinstance(a, int) and not isinstance(a, bool)]
+    if len(numbers) >= 2:
+        return numbers[-2], numbers[-1]
+    event = args[0] if args else None
+    done, total = getattr(event, "done", None), getattr(event, "total", None)
+    return (done, total) if isinstance(done, int) and isinstance(total, int) else None
+
+
+class TranscribeStrip(QWidget):
+    """One transcription at a time. `finished(count)` after a run (count: clips given a transcript),
+    `failed(message)` when it could not run; after a failure the automatic runs stop, so an offline
+    computer gets one message, not one per clip."""
+
+    finished = Signal(int)
+    failed = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.store: DatasetStore | None = None
+        self.recogniser = DEFAULT_RECOGNISER
+        self.job: Job | None = None
+        self._again = False
+        self.button = QPushButton("Transcribe clips")
+        self.button.setToolTip("Write down what is said in each clip that has no transcript yet, with the "
+                               "speech recogniser (runs in the background; your corrections are kept)")
+        self.button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.bar = QProgressBar()
+        self.bar.setFormat("%v of %m clips")
+        self.note = QLabel("")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #555;")
+        self.auto = QCheckBox("Transcribe new clips automatically")
+        self.auto.setToolTip(AUTO_HELP)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        for widget, stretch in ((self.button, 0), (self.bar, 1), (self.cancel_button, 0)):
+            row.addWidget(widget, stretch)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.auto)
+        layout.addWidget(self.note)
+        self._show_running(False)
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    def set_dataset(self, store: DatasetStore | None) -> None:
+        self.shutdown()
+        self.store = store
+        self.button.setEnabled(store is not None)
+        self.note.setText("")
+
+    def set_recogniser(self, recogniser: str) -> None:
+        self.recogniser = recogniser.strip() or DEFAULT_RECOGNISER
+
+    def clips_added(self) -> None:
+        """New clips arrived: transcribe them when the automatic runs are on."""
+        if self.auto.isChecked():
+            if self.busy:
+                self._again = True  # the running job may have listed the clips before these came
+            else:
+                self.start()
+
+    def start(self) -> bool:
+        if self.store is None or self.busy:
+            return False
+        store, recogniser = self.store, self.recogniser
+        self._again = False
+        self.bar.setRange(0, 0)
+        self.note.setText(f"Loading the speech recogniser {recogniser}…")
+        self.job = start_job(self, lambda emit, cancel: run_transcription(store, recogniser, emit, cancel),
+                             self._succeeded, self._failed, self._progress)
+        self.job.finished.connect(self._ended)
+        self._show_running(True)
+        return True
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.note.setText("Cancelling… the transcripts written so far are kept.")
+
+    def _progress(self, args) -> None:
+        numbers = progress_numbers(args if isinstance(args, tuple) else (args,))
+        if numbers is not None:
+            done, total = numbers
+            self.bar.setRange(0, max(total, 1))
+            self.bar.setValue(min(done, total))
+            self.note.setText(f"Transcribing with {self.recogniser}…")
+
+    def _succeeded(self, count) -> None:
+        count = count if isinstance(count, int) else 0
+        self.note.setText(f"{count} clip(s) transcribed with {self.recogniser}." if count
+                          else "Every clip has a transcript.")
+        self.finished.emit(count)
+
+    def _failed(self, message: str) -> None:
+        self._again = False
+        if self.job is not None and self.job.cancel_event.is_set():
+            self.note.setText("Transcription cancelled; the transcripts written so far are kept.")
+            return
+        if self.auto.isChecked():
+            self.auto.setChecked(False)
+            message += "\nAutomatic transcription is now off; press Transcribe clips to try again."
+        self.note.setText("Transcription stopped.")
+        self.failed.emit(message)
+
+    def _ended(self) -> None:
+        self.job = None
+        self._show_running(False)
+        if self._again:
+            self.start()
+
+    def _show_running(self, running: bool) -> None:
+        self.bar.setVisible(running)
+        self.cancel_button.setVisible(running)
+        self.button.setEnabled(not running and self.store is not None)
+
+    def shutdown(self) -> None:
+        self._again = False
+        stop_jobs(self)
+        self.job = None
+        self._show_running(False)

@@ -1,0 +1,188 @@
+"""Label tab, words part (issue #14): the transcript column and its corrections, Transcribe clips
+(progress, cancel, automatic runs, one message when the recogniser cannot load) and typed phrases."""
+
+import csv
+import threading
+
+import pytest
+import soundfile as sf
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit
+
+from intentdesk.core.audio.microphone import InputDevice
+from intentdesk.core.audio.replay import replay_factory
+from intentdesk.core.data.store import DatasetStore
+from intentdesk.core.errors import ModelError
+from intentdesk.gui.common.microphone import Microphone
+from intentdesk.gui.label import transcribing
+from intentdesk.gui.label.clip_table import CORRECTED_MARK, TRANSCRIPT_COLUMN
+from intentdesk.gui.label.tab import LabelTab
+from tests.helpers import RATE, tone
+
+
+@pytest.fixture
+def tab(qtbot, tmp_path):
+    sf.write(tmp_path / "mic.wav", tone(400, 1.0), RATE)
+    microphone = Microphone(lambda: [InputDevice(-1, "Replay")], replay_factory(tmp_path / "mic.wav", speed=4.0))
+    widget = LabelTab(microphone)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 800)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    widget.shutdown()
+    microphone.close()
+
+
+def open_dataset(tab, root, labels=("balance", "freeze")):
+    store = DatasetStore.create(root)
+    for n, label in enumerate(labels):
+        store.add_array(tone(300 + 50 * n, 0.4, seed=n), RATE, label, stem=f"{label}{n}")
+    tab.set_dataset(store)
+    return store
+
+
+def rows(store):
+    with open(store.root / "metadata.csv", newline="") as handle:
+        return {row["file_name"]: row for row in csv.DictReader(handle)}
+
+
+def transcript_index(tab, label):
+    proxy = tab.clips.proxy
+    row = next(r for r in range(proxy.rowCount()) if proxy.index(r, 1).data() == label)
+    return proxy.index(row, TRANSCRIPT_COLUMN)
+
+
+def test_a_typed_transcript_is_saved_as_the_users_and_marked(qtbot, tab, tmp_path):
+    store = open_dataset(tab, tmp_path / "data")
+    name = store.clips[0].file_name
+    store.set_transcripts({name: "how much is left"}, by="openai/whisper-tiny.en")
+    tab.refresh()
+    index = transcript_index(tab, store.find(name).label)
+    assert index.data() == "how much is left" and "recogniser" in index.data(Qt.ToolTipRole)
+    table = tab.clips.table
+    table.scrollTo(index)
+    where = table.visualRect(index).center()
+    qtbot.mouseClick(table.viewport(), Qt.LeftButton, pos=where)  # a real double-click starts with a press
+    qtbot.mouseDClick(table.viewport(), Qt.LeftButton, pos=where)
+    editor = table.focusWidget()
+    assert isinstance(editor, QLineEdit), "double-click on a transcript opens it for editing"
+    editor.selectAll()
+    qtbot.keyClicks(editor, "how much money is left")
+    qtbot.keyClick(editor, Qt.Key_Return)
+    qtbot.waitUntil(lambda: rows(store)[name]["transcript_by"] == "user")
+    assert rows(store)[name]["transcript"] == "how much money is left"
+    index = transcript_index(tab, store.find(name).label)
+    assert index.data() == CORRECTED_MARK + "how much money is left"
+    assert index.data(Qt.FontRole).italic() and "never overwrites" in index.data(Qt.ToolTipRole)
+    store.set_transcripts({name: "something else"}, by="openai/whisper-tiny.en")
+    assert rows(store)[name]["transcript"] == "how much money is left", "a correction is never overwritten"
+
+
+def test_transcribe_clips_shows_progress_and_can_be_cancelled(qtbot, tab, tmp_path, monkeypatch):
+    open_dataset(tab, tmp_path / "data")
+    release, seen = threading.Event(), {}
+
+    def slow(store, recogniser, emit, cancel):
+        seen["recogniser"] = recogniser
+        emit((1, 4))
+        while not cancel.is_set():
+            release.wait(0.01)
+        return 1
+
+    monkeypatch.setattr(transcribing, "run_transcription", slow)
+    strip = tab.transcriber
+    strip.set_recogniser("/models/my-asr")
+    qtbot.mouseClick(strip.button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: strip.bar.maximum() == 4 and strip.bar.value() == 1)
+    assert strip.cancel_button.isVisible() and not strip.button.isEnabled()
+    assert seen["recogniser"] == "/models/my-asr"
+    qtbot.mouseClick(strip.cancel_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not strip.busy)
+    assert strip.button.isEnabled() and not strip.cancel_button.isVisible()
+
+
+def test_new_clips_are_transcribed_automatically_and_an_offline_recogniser_says_so_once(qtbot, tab, tmp_path,
+                                                                                         monkeypatch):
+    open_dataset(tab, tmp_path / "data")
+    calls = []
+
+    def offline(store, recogniser, emit, cancel):
+        calls.append(recogniser)
+        raise ModelError(f"the speech recogniser {recogniser!r} could not be downloaded (no internet?)")
+
+    monkeypatch.setattr(transcribing, "run_transcription", offline)
+    tab.transcriber.auto.setChecked(True)
+    tab.take.set_pending(tone(500, 0.5))
+    tab.take.label_combo.setCurrentText("balance")
+    tab.save_take()
+    qtbot.waitUntil(lambda: not tab.transcriber.busy and bool(calls))
+    text = tab.message.text()
+    assert "openai/whisper-tiny.en" in text and "Automatic transcription is now off" in text
+    assert not tab.transcriber.auto.isChecked()
+    tab.take.set_pending(tone(600, 0.5))
+    tab.save_take()  # no second attempt, no second message
+    qtbot.wait(100)
+    assert len(calls) == 1
+
+
+def test_automatic_transcription_fills_the_transcript_column(qtbot, tab, tmp_path, monkeypatch):
+    store = open_dataset(tab, tmp_path / "data", ["balance"])
+    written = {}
+
+    def fake(store_, recogniser, emit, cancel):
+        for clip in store_.clips:
+            clip.extra["transcript"], clip.extra["transcript_by"] = "heard words", recogniser
+            written[clip.file_name] = True
+        emit((len(written), len(written)))
+        return len(written)
+
+    monkeypatch.setattr(transcribing, "run_transcription", fake)
+    tab.transcriber.auto.setChecked(True)
+    tab.take.set_pending(tone(500, 0.5))
+    tab.take.label_combo.setCurrentText("balance")
+    tab.save_take()
+    qtbot.waitUntil(lambda: len(written) == 2 and not tab.transcriber.busy)
+    assert "2 clip(s) transcribed" in tab.transcriber.note.text()
+    assert len(store.clips) == 2
+
+
+def test_transcribe_clips_with_a_local_recogniser(qtbot, tab, tmp_path, tiny_recogniser):
+    store = open_dataset(tab, tmp_path / "data")
+    tab.transcriber.set_recogniser(str(tiny_recogniser))
+    assert tab.transcriber.start()
+    qtbot.waitUntil(lambda: not tab.transcriber.busy, timeout=60000)
+    assert "transcribed" in tab.transcriber.note.text(), tab.message.text()
+    assert all(row["transcript_by"] not in ("", "user") for row in rows(store).values())
+
+
+def test_example_phrases_are_added_with_enter_and_removed(qtbot, tab, tmp_path):
+    store = open_dataset(tab, tmp_path / "data")
+    panel = tab.phrases
+    panel.label_combo.setCurrentText("freeze")
+    panel.edit.setFocus()
+    qtbot.keyClicks(panel.edit, "block my card")
+    qtbot.keyClick(panel.edit, Qt.Key_Return)
+    qtbot.keyClicks(panel.edit, "stop my card please")
+    qtbot.keyClick(panel.edit, Qt.Key_Enter)
+    assert store.phrases() == [("freeze", "block my card"), ("freeze", "stop my card please")]
+    assert panel.edit.text() == "" and panel.list.count() == 2
+    assert (store.root / "phrases.csv").is_file()
+    panel.label_combo.setCurrentText("balance")
+    assert panel.list.count() == 0
+    panel.label_combo.setCurrentText("freeze")
+    panel.list.item(0).setSelected(True)
+    qtbot.mouseClick(panel.remove_button, Qt.LeftButton)
+    assert store.phrases() == [("freeze", "stop my card please")]
+    assert [panel.list.item(i).text() for i in range(panel.list.count())] == ["stop my card please"]
+
+
+def test_typing_a_phrase_never_records_or_saves_a_take(qtbot, tab, tmp_path):
+    open_dataset(tab, tmp_path / "data")
+    tab.take.set_pending(tone(500, 0.5))
+    tab.phrases.edit.setFocus()
+    qtbot.keyClicks(tab.phrases.edit, "what is 1 left")
+    qtbot.keyClick(tab.phrases.edit, Qt.Key_Return)
+    assert tab.pending is not None, "Enter in the phrase field does not save the take"
+    assert not tab.recorder_panel.recording and not tab.recorder_panel._countdown_left, "Space typed a space"
+    assert tab.take.label() == "", "the digit typed was text, not a label key"
