@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from intentdesk.core.learning.settings import MODE_DEFAULTS, SETTING_SPECS, SettingSpec, TrainSettings, default_of
 
 HAND_LAID = ("base_model", "mode")
+WORDS_PARTS = ("asr", "text_encoder")  # used only when "words" is ticked: greyed out otherwise
 MODE_TEXTS = {  # plain words for the two modes; the technical terms are in the tooltip (the mode's spec help)
     "quick": "Quick: trains only the model's top (fast)",
     "full": "Full: adapts the whole model (slower, better on new voices)",
@@ -78,8 +79,8 @@ class SettingField:
             box.setSingleStep(spec.step or 1)
             box.setSuffix(spec.suffix)
             return box
-        edit = QLineEdit()  # a tuple of numbers: comma-separated, empty for none
-        edit.setPlaceholderText("none")
+        edit = QLineEdit()  # a tuple of numbers: comma-separated, empty for none; or a text (a model id)
+        edit.setPlaceholderText("none" if self.kind is not str else "")
         return edit
 
     def value(self) -> Any:
@@ -90,6 +91,8 @@ class SettingField:
             return widget.isChecked()
         if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
             return widget.value()
+        if self.kind is str:
+            return widget.text().strip() or str(default_of(self.name))
         text = widget.text().replace(",", " ").split()
         return tuple(float(part) for part in text)  # ValueError: see problem()
 
@@ -101,6 +104,8 @@ class SettingField:
             widget.setChecked(bool(value))
         elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
             widget.setValue(value)
+        elif self.kind is str:
+            widget.setText(str(value))
         else:
             widget.setText(", ".join(f"{v:g}" for v in value))
 
@@ -119,6 +124,7 @@ class SettingsForm(QWidget):
     """Base model, mode, the basic settings and a checkable Advanced group, all from the specs."""
 
     base_changed = Signal()
+    words_changed = Signal(bool)  # "Also learn from the words" ticked or unticked
 
     def __init__(self, recent_bases: list[str], parent=None) -> None:
         super().__init__(parent)
@@ -140,6 +146,24 @@ class SettingsForm(QWidget):
         layout.addWidget(basic_box)
         layout.addWidget(self.advanced)
         self._mode_changed()
+        self._connect_words()
+
+    def _connect_words(self) -> None:
+        """The recogniser and encoder fields follow the words box (greyed out while it is unticked)."""
+        words = self.fields.get("words")
+        if words is None:
+            return
+        words.widget.toggled.connect(self._words_toggled)
+        self._words_toggled(words.widget.isChecked())
+
+    def _words_toggled(self, on: bool) -> None:
+        for name in WORDS_PARTS:
+            if name in self.fields:
+                self.fields[name].widget.setEnabled(on)
+        self.words_changed.emit(on)
+
+    def uses_words(self) -> bool:
+        return "words" in self.fields and bool(self.fields["words"].value())
 
     def _advanced_group(self) -> QFormLayout:
         """A checkable group, folded while unticked (the defaults apply), so Start stays in view."""

@@ -7,6 +7,7 @@ import math
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView, QLabel, QScrollArea, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
+from intentdesk.gui.train.parts import PartsChooser, parts_of
 from intentdesk.gui.train.plots import ConfusionMatrixView
 
 FEW_TEST_CLIPS = 50  # below this, the summary warns that the score says little
@@ -91,8 +92,12 @@ class ResultsPanel(QScrollArea):
         self.per_class.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.confusion = ConfusionMatrixView()
         self.confusion.setMinimumHeight(self.MATRIX_PX)
+        self.parts = PartsChooser()
+        self.parts.chosen.connect(self.show_part)
+        self._parts: dict[str, dict] = {}
         page = QWidget()
         layout = QVBoxLayout(page)
+        layout.addWidget(self.parts)
         layout.addWidget(self.summary)
         layout.addWidget(self.per_class)
         layout.addWidget(self.confusion, 1)
@@ -107,12 +112,29 @@ class ResultsPanel(QScrollArea):
         self.per_class.setFixedHeight(self.per_class.horizontalHeader().sizeHint().height() + rows * self.ROW_PX + 4)
 
     def clear(self) -> None:
+        self._parts = {}
+        self.parts.show_parts({}, "")
         self.summary.setText(EMPTY_TEXT)
         self.per_class.setRowCount(0)
         self._fit_table()
         self.confusion.set_matrix([], [])
 
     def show_metrics(self, metrics: dict) -> None:
+        """A run's results; after a run with words, the three parts compared and the fused part's details."""
+        self._parts = parts_of(metrics)
+        if self._parts:
+            self.show_part("fused" if "fused" in self._parts else next(iter(self._parts)))
+        else:
+            self.parts.show_parts({}, "")
+            self._show_details(metrics)
+
+    def show_part(self, key: str) -> None:
+        """Summary, per-label table and confusion matrix of one part (sound, words or fused)."""
+        if key in self._parts:
+            self.parts.show_parts(self._parts, key)
+            self._show_details(self._parts[key])
+
+    def _show_details(self, metrics: dict) -> None:
         self.summary.setText(summary_html(metrics))
         per_class = metrics.get("per_class", {})
         self.per_class.setRowCount(len(per_class))

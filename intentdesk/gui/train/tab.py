@@ -30,6 +30,9 @@ from intentdesk.gui.train.results import ResultsPanel
 from intentdesk.gui.train.runs import RunsPanel
 
 RECENT_BASES = "train/bases"
+CURVES_NOTE = ("These curves are the sound model's. With words, the words model is trained after it, on the "
+               "clips' transcripts and your example phrases; Results compares sound only, words only and both "
+               "together.")
 
 
 def run_training(data_root: Path, out: Path, settings: TrainSettings, emit, cancel):
@@ -63,6 +66,8 @@ class TrainTab(QWidget):
         recent = settings.value(RECENT_BASES, [DEFAULT_BASE_MODEL])
         self.form = SettingsForm([recent] if isinstance(recent, str) else list(recent or [DEFAULT_BASE_MODEL]))
         self.form.base_changed.connect(lambda: self.update_blockers(check_files=False))
+        self.form.words_changed.connect(lambda on: self.curves_note.setVisible(on or self._shown_words))
+        self._shown_words = False  # the run shown used words
         self.message = MessageBar()
         self.progress = ProgressPanel()
         self.curves = TrainingCurves()
@@ -95,8 +100,15 @@ class TrainTab(QWidget):
             column.addWidget(widget)
         column.addLayout(buttons)
         column.addWidget(self.progress, 1)
+        self.curves_note = red_or_amber(QLabel(CURVES_NOTE), "#555")
+        self.curves_page = QWidget()
+        curves_column = QVBoxLayout(self.curves_page)
+        curves_column.setContentsMargins(0, 0, 0, 0)
+        curves_column.addWidget(self.curves, 1)
+        curves_column.addWidget(self.curves_note)
+        self.curves_note.setVisible(self.form.uses_words())
         self.views = QTabWidget()
-        self.views.addTab(self.curves, "Curves")
+        self.views.addTab(self.curves_page, "Curves")
         self.views.addTab(self.results, "Results")
         self.views.addTab(self.runs, "Runs")
         scroll = QScrollArea()  # scrolls rather than squashing the form on small screens
@@ -160,13 +172,14 @@ class TrainTab(QWidget):
         self.curves.clear()
         self.results.clear()
         self.message.hide()
-        self.progress.begin(f"Run {out.name}: {settings.mode} mode, base {settings.base_model}")
+        words = f", with words ({settings.asr}, {settings.text_encoder})" if getattr(settings, "words", False) else ""
+        self.progress.begin(f"Run {out.name}: {settings.mode} mode, base {settings.base_model}{words}")
         self.job = start_job(self, lambda emit, cancel: run_training(data_root, out, settings, emit, cancel),
                              self._on_finished, self._on_failed, self._on_event)
         self.job.finished.connect(self._job_ended)
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.views.setCurrentWidget(self.curves)
+        self.views.setCurrentWidget(self.curves_page)
         self.status.emit("Training started")
         return True
 
@@ -224,6 +237,8 @@ class TrainTab(QWidget):
             self.curves.load_history(record.history, record.step_losses, record.best_epoch)
         self.curves.mark_best(record.best_epoch)
         self.results.show_metrics(record.metrics)
+        self._shown_words = bool(getattr(record, "has_words", False))
+        self.curves_note.setVisible(self._shown_words or self.form.uses_words())
 
     def _run_selected(self, record: RunRecord) -> None:
         if not self.is_running():
