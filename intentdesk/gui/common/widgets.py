@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from intentdesk.core.audio.io import SAMPLE_RATE
+
 pg.setConfigOptions(antialias=True, background="w", foreground="#333")
 
 
@@ -31,11 +33,12 @@ class WaveformView(pg.PlotWidget):
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
         self.setLabel("bottom", "seconds")
+        self.getAxis("bottom").enableAutoSIPrefix(False)  # never "seconds (x0.001)" on a short clip
         self.getPlotItem().hideAxis("left")
         self.setYRange(-1, 1)
         self._curve = self.plot(pen=pg.mkPen("#3b6fd8", width=1))
 
-    def set_wave(self, samples: np.ndarray | None, rate: int = 16000) -> None:
+    def set_wave(self, samples: np.ndarray | None, rate: int = SAMPLE_RATE) -> None:
         if samples is None or len(samples) == 0:
             self._curve.setData([], [])
             return

@@ -41,3 +41,17 @@ def test_a_short_message_needs_no_details(qtbot):
     bar.show_message("Saved.", "info", timeout_ms=50)
     assert not bar.details_button.isVisibleTo(bar)
     qtbot.waitUntil(lambda: not bar.is_shown(), timeout=2000)
+
+
+def test_waveform_time_axis_never_shows_a_scale_factor(qtbot):
+    """A 50 ms take must read "seconds", not "seconds (x0.001)" (pyqtgraph's automatic SI prefix)."""
+    import numpy as np
+
+    from intentdesk.gui.common.widgets import WaveformView
+
+    view = WaveformView()
+    qtbot.addWidget(view)
+    view.set_wave(np.linspace(-0.5, 0.5, 800, dtype=np.float32), 16000)
+    axis = view.getAxis("bottom")
+    assert axis.labelString().count("x0.001") == 0 and "seconds" in axis.labelString()
+    assert axis.autoSIPrefix is False
