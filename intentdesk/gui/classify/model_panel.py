@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,14 +39,26 @@ def load_classifier(folder: Path):
     return Classifier(folder)
 
 
+def words_line(classifier, info: dict) -> str:
+    """Whether the model listens to the words too, which models that needs, or why that part is off."""
+    problem = getattr(classifier, "words_problem", None)
+    if problem:
+        return (f"<span style='color:#9a5b00'>⚠ Its words part could not be loaded, so it classifies by sound "
+                f"only: {escape(problem)}</span>")
+    if getattr(classifier, "has_words", False):
+        needs = " and ".join(escape(str(info[key])) for key in ("recogniser", "text_encoder") if info.get(key))
+        return f"Uses the sound and the words (what is said){f': {needs}' if needs else ''}."
+    return "Uses the sound only (trained without words)."
+
+
 def describe(classifier) -> str:
-    """The model line: name, base, eval metrics, number format and labels."""
+    """The model line: name, base, eval metrics, number format and labels, then whether it uses words."""
     info = classifier.info()
     metrics = (f"eval accuracy {info['accuracy']:.3f}, macro-F1 {info['macro_f1']:.3f}"
                if info.get("accuracy") is not None else "no eval metrics")
     return (f"<b>{Path(classifier.model_dir).name}</b> · base {info['base_model']} · {metrics} · "
             f"runs in {PRECISION_NAMES.get(info['precision'], info['precision'])}<br>"
-            f"Labels: {', '.join(info['labels'])}")
+            f"Labels: {', '.join(info['labels'])}<br>{words_line(classifier, info)}")
 
 
 def default_model(runs: list[RunRecord], chosen: Path | None) -> Path | None:

@@ -1,4 +1,5 @@
-"""The ranking of one clip as bars: which clip it is, the verdict, a note, every label best first."""
+"""The ranking of one clip as bars: which clip it is, the verdict, a note, every label best first, and
+(with a words model) what the recogniser heard."""
 
 from __future__ import annotations
 
@@ -12,13 +13,23 @@ SURE_COLOUR = "#1d6b35"
 UNCERTAIN_COLOUR = "#9a5b00"
 NO_MODEL_TEXT = "No model yet: train one in the Train tab, or choose a model folder above."
 READY_TEXT = "Drop audio files here, open them, or record."
+OUT_OF_SCOPE_TEXT = "Uncertain — maybe none of your intents"
+NOTHING_HEARD = "(no words recognised)"
+
+
+def heard_text(transcript: str | None) -> str:
+    """The line under the bars: what the words model read ("" for a sound-only model)."""
+    if transcript is None:
+        return ""
+    return f"Heard: “{transcript.strip()}”" if transcript.strip() else f"Heard: {NOTHING_HEARD}"
 
 
 class RankingBars(QWidget):
     """All labels as horizontal bars with percentages, best first; the top one highlighted.
 
     Above the bars: the clip they belong to (a file name, "Recording", a live time) and, when the
-    model did not hear all of it, the note saying so; the bars alone would not tell."""
+    model did not hear all of it, the note saying so; the bars alone would not tell. Under the bars,
+    with a model that has words, what was heard ("Heard: …")."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -36,9 +47,16 @@ class RankingBars(QWidget):
         for row, widget in enumerate((self.source, self.headline, self.note)):
             self.grid.addWidget(widget, row, 0, 1, 3)
         self.note.hide()
+        self.heard = QLabel("")
+        self.heard.setWordWrap(True)
+        self.heard.setToolTip("What the speech recogniser wrote down; the words model read this")
+        self.heard.setStyleSheet("color: #333; font-style: italic;")
+        self.grid.addWidget(self.heard, 3, 0, 1, 3)
+        self.heard.hide()
         self.rows: list[tuple[QLabel, QProgressBar, QLabel]] = []
         self.ranking: list[Prediction] = []
         self._timing = ""
+        self._out_of_scope = False
 
     def show_prompt(self, has_model: bool, loading: str = "") -> None:
         """What to do next, while no ranking is shown: give it audio, wait for the model `loading`,
@@ -54,31 +72,47 @@ class RankingBars(QWidget):
         self.ranking = []
         self.source.setText("")
         self.note.hide()
+        self._show_heard(None)
         self.show_prompt(has_model)
 
     def show_ranking(self, ranking: list[Prediction], threshold: float, source: str = "",
-                     seconds_ms: float | None = None, note: str | None = None) -> None:
-        """Replace the bars with `ranking` of the clip named `source` (empty ranking: unreadable)."""
+                     seconds_ms: float | None = None, note: str | None = None, transcript: str | None = None,
+                     uncertain: bool = False) -> None:
+        """Replace the bars with `ranking` of the clip named `source` (empty ranking: unreadable);
+        `transcript` is what a words model heard (None: sound only), `uncertain` its out-of-scope verdict."""
         self._clear_rows()
         self.ranking = ranking
+        self._out_of_scope = uncertain
         self.source.setText(source)
         self.note.setText(note or "")
         self.note.setVisible(bool(note))
         self._timing = f"  ·  {seconds_ms:.0f} ms" if seconds_ms is not None else ""
         if not ranking:
+            self._show_heard(None)
             self.headline.setText("No result")
             self.headline.setStyleSheet(HEADLINE_STYLE)
             return
         self.set_threshold(threshold)
         for i, prediction in enumerate(ranking):
             self._add_row(i, prediction)
+        self._show_heard(transcript)
+
+    def _show_heard(self, transcript: str | None) -> None:
+        """The transcript goes under the last bar."""
+        self.grid.removeWidget(self.heard)
+        self.grid.addWidget(self.heard, 3 + len(self.rows), 0, 1, 3)
+        self.heard.setText(heard_text(transcript))
+        self.heard.setVisible(transcript is not None)
 
     def set_threshold(self, threshold: float) -> None:
         """Re-read the verdict of the ranking shown against a new threshold."""
         if not self.ranking:
             return
         top = self.ranking[0]
-        if top.score >= threshold:
+        if self._out_of_scope:
+            text = f"{OUT_OF_SCOPE_TEXT} (best guess {top.label}, {top.score:.0%}){self._timing}"
+            colour = UNCERTAIN_COLOUR
+        elif top.score >= threshold:
             text, colour = f"{top.label}  {top.score:.0%}{self._timing}", SURE_COLOUR
         else:
             text, colour = f"Uncertain (best guess {top.label}, {top.score:.0%}){self._timing}", UNCERTAIN_COLOUR

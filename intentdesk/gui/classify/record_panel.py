@@ -13,6 +13,7 @@ from intentdesk.core.audio.io import SAMPLE_RATE as RATE
 from intentdesk.core.audio.microphone import Recorder
 from intentdesk.core.audio.vad import trim_silence
 from intentdesk.core.inference.live import LiveResult, LiveSession
+from intentdesk.core.inference.results import FileResult
 from intentdesk.gui.common.jobs import start_job
 from intentdesk.gui.common.microphone import DeviceChooser, Microphone
 
@@ -23,7 +24,7 @@ STOP_TEXT = "■  Stop and classify"
 class RecordPanel(QGroupBox):
     """Records through the app's one `Microphone` (the device chosen here or in Label).
 
-    `take_classified` carries (samples, ranking, milliseconds) of a recorded take; `live_heard`
+    `take_classified` carries (samples, FileResult) of a recorded take (with its transcript); `live_heard`
     each `LiveResult`; `problem` a message for the user (no microphone, a failed model call)."""
 
     take_classified = Signal(object)
@@ -94,9 +95,12 @@ class RecordPanel(QGroupBox):
         classifier = self._classifier()
 
         def work(_emit, _cancel):
+            recording = getattr(classifier, "classify_recording", None)
+            if recording is not None:  # the ranking with what was heard, when the model has words
+                return take, recording(take, RATE)
             started = time.perf_counter()
             ranking = classifier.classify_array(take, RATE)
-            return take, ranking, (time.perf_counter() - started) * 1000
+            return take, FileResult("recording", ranking, (time.perf_counter() - started) * 1000)
 
         start_job(self, work, self.take_classified.emit, self.problem.emit)
 
@@ -127,8 +131,10 @@ class RecordPanel(QGroupBox):
             self.live_list.insertItem(0, f"{stamp}  (skipped: {result.error})")
             return
         top = result.ranking[0]
-        verdict = top.label if top.score >= self._threshold() else f"uncertain ({top.label}?)"
-        self.live_list.insertItem(0, f"{stamp}  {verdict}  {top.score:.0%}")
+        sure = top.score >= self._threshold() and not getattr(result, "uncertain", False)
+        verdict = top.label if sure else f"uncertain ({top.label}?)"
+        heard = getattr(result, "transcript", None)
+        self.live_list.insertItem(0, f"{stamp}  {verdict}  {top.score:.0%}" + (f"  “{heard}”" if heard else ""))
 
     def _stop_after_failure(self, message: str) -> None:
         self.live_button.setChecked(False)

@@ -18,18 +18,22 @@ from PySide6.QtWidgets import (
 
 from intentdesk.core.inference.results import FileResult, write_results_csv
 
-COLUMNS = ("File", "Top intent", "Score", "Second intent", "Time (ms)", "Note")
+COLUMNS = ("File", "Top intent", "Score", "Second intent", "Transcript", "Time (ms)", "Note")
+TRANSCRIPT_COLUMN = 4
+UNCERTAIN_NOTE = "uncertain — maybe none of your intents"
 
 
 def row_values(result: FileResult) -> list[str]:
-    """The cells of one result, as the table shows them."""
+    """The cells of one result, as the table shows them (the transcript is empty for a sound-only model)."""
     name = Path(result.file).name
     if result.error:
-        return [name, "unreadable", "", result.error, "", ""]
+        return [name, "unreadable", "", result.error, "", "", ""]
     ranking = result.ranking or []
     second = f"{ranking[1].label} ({ranking[1].score:.0%})" if len(ranking) > 1 else ""
-    return [name, ranking[0].label, f"{ranking[0].score:.3f}", second, f"{result.latency_ms:.0f}",
-            result.note or ""]
+    notes = [UNCERTAIN_NOTE] if getattr(result, "uncertain", False) else []
+    notes += [result.note] if result.note else []
+    return [name, ranking[0].label, f"{ranking[0].score:.3f}", second, getattr(result, "transcript", None) or "",
+            f"{result.latency_ms:.0f}", "; ".join(notes)]
 
 
 class ResultsPanel(QGroupBox):
@@ -51,11 +55,13 @@ class ResultsPanel(QGroupBox):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.Stretch)  # long names give way (elided), never the scores
+        header.setSectionResizeMode(TRANSCRIPT_COLUMN, QHeaderView.Stretch)
         self.table.setTextElideMode(Qt.ElideMiddle)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectRows)
         self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.table.setColumnHidden(TRANSCRIPT_COLUMN, True)  # shown once a model with words gives one
         self.open_button = QPushButton("Open audio…")
         self.open_button.clicked.connect(self.choose_files)
         self.clear_button = QPushButton("Clear")
@@ -78,7 +84,10 @@ class ResultsPanel(QGroupBox):
         self.results.append(result)
         row = self.table.rowCount()
         self.table.insertRow(row)
-        tip = "\n".join(text for text in (result.file, result.note) if text)
+        heard = getattr(result, "transcript", None)
+        if heard is not None:
+            self.table.setColumnHidden(TRANSCRIPT_COLUMN, False)
+        tip = "\n".join(text for text in (result.file, f"Heard: “{heard}”" if heard else "", result.note) if text)
         for column, value in enumerate(row_values(result)):
             item = QTableWidgetItem(value)
             item.setToolTip(tip)
@@ -88,6 +97,7 @@ class ResultsPanel(QGroupBox):
     def clear(self) -> None:
         self.results = []
         self.table.setRowCount(0)
+        self.table.setColumnHidden(TRANSCRIPT_COLUMN, True)
         self._update_buttons()
         self.cleared.emit()
 

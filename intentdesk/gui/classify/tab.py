@@ -220,18 +220,23 @@ class ClassifyTab(QWidget):
                 wave = self.classifier.load_clip(Path(result.file))[0]
         self.wave.set_wave(wave, RATE)
         self.bars.show_ranking(result.ranking or [], self.threshold.value(), Path(result.file).name,
-                               None if result.error else result.latency_ms, result.note or result.error)
+                               None if result.error else result.latency_ms, result.note or result.error,
+                               getattr(result, "transcript", None), getattr(result, "uncertain", False))
 
     # ------------------------------------------------------------------ microphone
     def _take_classified(self, outcome) -> None:
-        take, ranking, ms = outcome
+        take, result = outcome
         self.wave.set_wave(take, RATE)
-        self.bars.show_ranking(ranking, self.threshold.value(), f"Recording, {time.strftime('%H:%M:%S')}", ms)
+        self.bars.show_ranking(result.ranking or [], self.threshold.value(), f"Recording, {time.strftime('%H:%M:%S')}",
+                               result.latency_ms, result.note or result.error, getattr(result, "transcript", None),
+                               getattr(result, "uncertain", False))
 
     def _live_heard(self, result: LiveResult) -> None:
         if result.ranking:
             stamp = time.strftime("%H:%M:%S", time.localtime(result.at))
-            self.bars.show_ranking(result.ranking, self.threshold.value(), f"Live, heard at {stamp}")
+            self.bars.show_ranking(result.ranking, self.threshold.value(), f"Live, heard at {stamp}",
+                                   note=getattr(result, "note", None), transcript=getattr(result, "transcript", None),
+                                   uncertain=getattr(result, "uncertain", False))
 
     def shutdown(self) -> None:
         self.recording.shutdown()
