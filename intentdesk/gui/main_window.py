@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self.label_tab.dataset_changed.connect(lambda: self.train_tab.set_dataset(self.store))
         self.train_tab.use_model.connect(self._use_model_in_classify)
         self.train_tab.run_finished.connect(self.classify_tab.add_run)  # listed in Classify at once
+        self._connect_words()
         self._build_menus()
         self.statusBar().showMessage("Ready")
         geometry = settings.value("window/geometry")
@@ -61,6 +62,15 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1200, 780)
         self._update_title()
+
+    def _connect_words(self) -> None:
+        """Training with words ticked turns on the Label tab's automatic transcripts, with the same recogniser."""
+        form, transcriber = self.train_tab.form, self.label_tab.transcriber
+        form.words_changed.connect(lambda on: on and transcriber.auto.setChecked(True))
+        if "asr" in form.fields:
+            asr = form.field("asr")
+            asr.textChanged.connect(transcriber.set_recogniser)
+            transcriber.set_recogniser(asr.text())
 
     # ------------------------------------------------------------------ menus
     def _build_menus(self) -> None:
