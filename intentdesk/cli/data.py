@@ -1,4 +1,5 @@
-"""`intentdesk import`: clips from a folder, another dataset or the hub into a dataset folder."""
+"""`intentdesk import`: clips from a folder, another dataset or the hub into a dataset folder;
+`intentdesk transcribe`: what each clip says, into metadata.csv's transcript column."""
 
 from __future__ import annotations
 
@@ -32,6 +33,36 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    """Transcribe the clips of DATA that have no transcript yet (a corrected one is never replaced)."""
+    import signal
+    import threading
+
+    from intentdesk.core.data.store import DatasetStore
+    from intentdesk.core.data.transcripts import recogniser_id, transcribe_dataset, untranscribed
+
+    store = DatasetStore.open(Path(args.data).expanduser())
+    cancel = threading.Event()
+    shown = [-1]
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done - shown[0] >= 50:
+            print_err(f"transcribed {done}/{total}")
+            shown[0] = done
+
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    try:
+        written = transcribe_dataset(store, args.asr, progress, cancel)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    clips = store.clips
+    print(json.dumps({"data": str(store.root), "recogniser": recogniser_id(args.asr), "transcribed": written,
+                      "left": len(untranscribed(store)), "clips": len(clips),
+                      "corrected_by_user": sum(c.transcript_by == "user" for c in clips),
+                      "cancelled": cancel.is_set()}))
+    return 1 if cancel.is_set() else 0
+
+
 def add_parsers(sub) -> None:
     p = sub.add_parser("import", help="import clips into a dataset folder (created if needed)")
     p.add_argument("source", help="a folder of label folders, an audiofolder, a file, or a hub dataset id")
@@ -41,3 +72,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--label-column", help="the column holding the intent (default: label/intent_class/...)")
     p.add_argument("--label", help="label for a single file, or for every file of a plain folder")
     p.set_defaults(func=cmd_import)
+    p = sub.add_parser("transcribe", help="write down what each clip says (the transcript column of metadata.csv)")
+    p.add_argument("data", help="the dataset folder")
+    p.add_argument("--asr", metavar="MODEL", help="speech recogniser: a hub id or a local folder "
+                   "(default: the small English Whisper, openai/whisper-tiny.en)")
+    p.set_defaults(func=cmd_transcribe)

@@ -30,6 +30,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         "mode": args.mode, "best_epoch": record.best_epoch, "seconds": round(record.train_seconds, 1),
         "accuracy": record.accuracy, "macro_f1": record.macro_f1, "eval_loss": record.eval_loss,
         "train_clips": record.train_clips, "eval_clips": record.eval_clips,
+        **({"sound_accuracy": record.sound_accuracy, "words_accuracy": record.words_accuracy,
+            "fused_accuracy": record.fused_accuracy} if record.has_words else {}),
     })
     return 0 if record.path else 1
 
@@ -77,12 +79,14 @@ def add_setting_flag(parser, name: str) -> None:
     """`--name-with-dashes`, typed, bounded and explained as the setting's spec says; unset means its default."""
     spec, kind = SETTING_SPECS[name], _value_type(name)
     flag = "--" + name.replace("_", "-")
-    bounds = "" if kind is bool or spec.choices else bounds_text(spec, kind) + "; "
+    bounds = "" if kind in (bool, str) or spec.choices else bounds_text(spec, kind) + "; "
     help_text = f"{spec.help} ({bounds}{_default_text(name)})".replace("%", "%%")  # argparse formats help with %
     if kind is bool:
         parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
     elif spec.choices:
         parser.add_argument(flag, choices=spec.choices, default=None, help=help_text)
+    elif kind is str:
+        parser.add_argument(flag, default=None, metavar="MODEL", help=help_text)
     else:
         parser.add_argument(flag, type=spec_number(spec, kind), default=None, metavar="N" if kind is int else "X",
                             help=help_text)

@@ -30,6 +30,8 @@ class Stage(str, Enum):
     WARM_START = "warm_start"  # full mode, stage 1 of 2: quick-mode training first
     FINE_TUNING = "fine_tuning"  # full mode, stage 2 of 2: the whole backbone
     EVALUATING = "evaluating"  # scoring a model on clips
+    TRANSCRIBING = "transcribing"  # the words part: a speech recogniser writes down each clip
+    TRAINING_WORDS = "training_words"  # the words part: embedding texts, training and calibrating its head
     SAVING = "saving"
 
 

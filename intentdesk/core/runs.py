@@ -19,6 +19,7 @@ from intentdesk.core.staging import MODELS, is_trained_model, remove_model_folde
 
 METRICS_FILE = "metrics.json"
 NOT_IN_FILE = ("path", "created")  # where the record lies, not what the run measured
+WORDS_KEYS = ("sound", "words", "fused")  # only in the file of a model with a words part
 
 
 @dataclass
@@ -48,12 +49,34 @@ class RunRecord:
     confusion_matrix: list[list[int]] = field(default_factory=list)  # rows: true label, columns: predicted
     history: list[dict] = field(default_factory=list)
     step_losses: list[float] = field(default_factory=list)
+    # With a words part: each model's scores on the eval split (dicts like the top level, which
+    # then holds the fused ones); empty, and left out of metrics.json, for a sound-only model.
+    sound: dict = field(default_factory=dict)
+    words: dict = field(default_factory=dict)
+    fused: dict = field(default_factory=dict)
     path: Path | None = None  # the model folder; None when nothing was saved
     created: float = 0.0  # when the model folder was written (seconds since the epoch)
 
     @property
     def macro_f1(self) -> float | None:
         return self.f1.get("macro")
+
+    @property
+    def sound_accuracy(self) -> float | None:
+        """The sound model's accuracy: its own when there is a words part, else the top level's."""
+        return _accuracy(self.sound) if self.sound else self.accuracy
+
+    @property
+    def words_accuracy(self) -> float | None:
+        return _accuracy(self.words)
+
+    @property
+    def fused_accuracy(self) -> float | None:
+        return _accuracy(self.fused)
+
+    @property
+    def has_words(self) -> bool:
+        return bool(self.fused)
 
     @property
     def name(self) -> str:
@@ -67,7 +90,8 @@ class RunRecord:
     @property
     def metrics(self) -> dict:
         """What metrics.json holds."""
-        return {key: value for key, value in asdict(self).items() if key not in NOT_IN_FILE}
+        return {key: value for key, value in asdict(self).items()
+                if key not in NOT_IN_FILE and not (key in WORDS_KEYS and not value)}
 
     def summary(self) -> str:
         """One line for run lists: name, mode, scores."""
@@ -88,6 +112,11 @@ class RunRecord:
         kept = {f.name: values[f.name] for f in fields(cls)
                 if f.name not in NOT_IN_FILE and f.name in values and _fits(values[f.name], f)}
         return cls(**kept, path=path, created=created)
+
+
+def _accuracy(scores: dict) -> float | None:
+    value = scores.get("accuracy") if isinstance(scores, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _fits(value: Any, spec_field) -> bool:

@@ -13,15 +13,22 @@ from intentdesk.core.runs import RunRecord
 from intentdesk.core.staging import check_output_dir, staged_folder
 
 
-def save_model_folder(model, feature_extractor, output_dir: Path, record: RunRecord, settings: TrainSettings) -> Path:
+def save_model_folder(model, feature_extractor, output_dir: Path, record: RunRecord, settings: TrainSettings,
+                      words=None) -> Path:
     """Write the folder next to its final place, then swap it in: never a half-saved model, and
     only ever in place of a model IntentDesk trained (checked again: the folder may have changed
-    during training). A standard Hugging Face folder plus metrics.json and training_settings.json."""
+    during training). A standard Hugging Face folder plus metrics.json and training_settings.json,
+    and `words/` when `words` (a `core.words.TrainedWords`) is given: the sound model and its words
+    part appear together or not at all."""
     output_dir = check_output_dir(output_dir)
     with staged_folder(output_dir) as staging:
         model.config.intentdesk = {"base_model": settings.base_model, "mode": settings.mode}
         model.save_pretrained(staging)
         feature_extractor.save_pretrained(staging)
+        if words is not None:
+            from intentdesk.core.words.layout import save_words
+
+            save_words(staging, words.config, words.head)
         record.write(staging)
         (staging / "training_settings.json").write_text(json.dumps(asdict(settings), indent=1))
     return output_dir

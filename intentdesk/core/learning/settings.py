@@ -13,6 +13,8 @@ from typing import Any
 
 from intentdesk.core.errors import TrainingError
 from intentdesk.core.models.hub import DEFAULT_BASE_MODEL
+from intentdesk.core.words.asr import DEFAULT_RECOGNISER
+from intentdesk.core.words.text_encoder import DEFAULT_TEXT_ENCODER
 
 # Number formats for inference (see the inference precision package); "auto" picks the fastest correct one here.
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
@@ -123,11 +125,25 @@ class TrainSettings:
         "Faster number format where it helps (bf16)", "Uses 16-bit numbers on CPUs with AMX and on GPUs, "
         "where they are faster; elsewhere it has no effect.", advanced=True))
 
+    words: bool = _setting(False, SettingSpec(
+        "Also learn from the words", "Transcribes every clip with a speech recogniser and learns from what "
+        "was said (and from the example phrases typed for each label), then combines that with the sound. "
+        "Helps most with new ways of saying things; training and classifying take longer."))
+    asr: str = _setting(DEFAULT_RECOGNISER, SettingSpec(
+        "Words: speech recogniser", "The model that writes down what each clip says: a Hugging Face hub id "
+        "(needs internet the first time) or a local speech recognition folder.", advanced=True))
+    text_encoder: str = _setting(DEFAULT_TEXT_ENCODER, SettingSpec(
+        "Words: sentence encoder", "The model that turns sentences into numbers the words part learns from: "
+        "a Hugging Face hub id (needs internet the first time) or a local folder.", advanced=True))
+
     def resolved(self) -> TrainSettings:
         """A copy with every mode-dependent default filled in, and every value checked against its bounds."""
         if self.mode not in MODE_DEFAULTS:
             raise TrainingError(f"unknown mode {self.mode!r}: use full or quick")
         copy = TrainSettings(**asdict(self))
+        for name in ("asr", "text_encoder"):
+            if not str(getattr(copy, name) or "").strip():
+                setattr(copy, name, default_of(name))
         for name, default in MODE_DEFAULTS[self.mode].items():
             if getattr(copy, name) is None:
                 setattr(copy, name, default)

@@ -12,6 +12,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from intentdesk.core.data.health import training_blockers
@@ -26,6 +27,7 @@ from intentdesk.core.learning.quick import QuickTask, check_quick_support
 from intentdesk.core.learning.saving import model_fingerprint, save_model_folder
 from intentdesk.core.learning.settings import MODE_DEFAULTS, TrainSettings
 from intentdesk.core.learning.task import FullTask, Task
+from intentdesk.core.learning.words_training import load_words_models, train_words_part
 from intentdesk.core.models import backbone
 from intentdesk.core.models.hub import one_line
 from intentdesk.core.models.inputs import InputBuilder
@@ -40,6 +42,16 @@ PHASES = {
     "quick": {**LOADING, Stage.CACHING_FEATURES: 25, Stage.TRAINING: 65, **ENDING},
     "full": {**LOADING, Stage.CACHING_FEATURES: 10, Stage.WARM_START: 15, Stage.FINE_TUNING: 65, **ENDING},
 }
+WORDS_PHASES = {Stage.TRANSCRIBING: 12, Stage.TRAINING_WORDS: 4}  # before saving, when training with words
+
+
+def phases(settings: TrainSettings) -> dict[Stage, float]:
+    """The run's phases in order, with their weights."""
+    weights = dict(PHASES[settings.mode])
+    if not settings.words:
+        return weights
+    saving = weights.pop(Stage.SAVING)
+    return {**weights, **WORDS_PHASES, Stage.SAVING: saving}
 
 
 def train(data_dir: Path | str, output_dir: Path | str, settings: TrainSettings | None = None,
@@ -52,7 +64,7 @@ def train(data_dir: Path | str, output_dir: Path | str, settings: TrainSettings 
     a failure after the run started ends with a `TrainFinished` saying failed.
     """
     settings = (settings or TrainSettings()).resolved()
-    progress = Progress(on_event, PHASES[settings.mode])
+    progress = Progress(on_event, phases(settings))
     try:
         return _train(Path(data_dir), Path(output_dir), settings, progress, cancel or threading.Event())
     except Exception as error:
@@ -69,6 +81,7 @@ def _train(data_dir: Path, output_dir: Path, settings: TrainSettings, progress: 
     problems = training_blockers(store)  # checked before any progress output: bad input fails first
     if problems:
         raise TrainingError("cannot train: " + "; ".join(problems))
+    words_models = load_words_models(settings, store.labels()) if settings.words else None  # fail early
     run = _start(store, settings, progress, cancel)
     task, state = _train_quick(run) if settings.mode == "quick" else _train_full(run)
     record = run.record
@@ -76,9 +89,14 @@ def _train(data_dir: Path, output_dir: Path, settings: TrainSettings, progress: 
         progress.emit(TrainFinished(Outcome.CANCELLED, None, time.monotonic() - progress.started))
         return record
     task.module.load_state_dict(state)
-    _score(run, task)
+    eval_sound = _score(run, task)
+    words = None
+    if words_models is not None and not cancel.is_set():
+        words = train_words_part(run, store, words_models, eval_sound)
+        record.train_seconds = time.monotonic() - progress.started
     progress.stage(Stage.SAVING, "Saving model")
-    record.path = save_model_folder(run.model.to("cpu"), run.builder.feature_extractor, output_dir, record, settings)
+    record.path = save_model_folder(run.model.to("cpu"), run.builder.feature_extractor, output_dir, record, settings,
+                                    words)
     outcome = Outcome.CANCELLED if record.cancelled else Outcome.FINISHED
     progress.emit(TrainFinished(outcome, record, time.monotonic() - progress.started))
     return record
@@ -100,8 +118,9 @@ def _start(store: DatasetStore, settings: TrainSettings, progress: Progress, can
     return TrainingRun(model, InputBuilder(feature_extractor), data, settings, device, progress, cancel, record)
 
 
-def _score(run: TrainingRun, task: Task) -> None:
-    """The saved weights' full scores on the eval split, into the record."""
+def _score(run: TrainingRun, task: Task) -> np.ndarray:
+    """The saved weights' full scores on the eval split, into the record; returns the eval clips'
+    probabilities (what the words part is fused with)."""
     run.progress.stage(Stage.EVALUATING, "Scoring the best model on the eval clips")
     logits = predict_task(run, task, stoppable=False)
     scores = classification_metrics(run.data.eval_y.numpy(), logits.argmax(-1).numpy(), run.data.labels)
@@ -109,6 +128,7 @@ def _score(run: TrainingRun, task: Task) -> None:
         setattr(run.record, name, value)
     run.record.eval_loss = float(torch.nn.functional.cross_entropy(logits, run.data.eval_y))
     run.record.train_seconds = time.monotonic() - run.progress.started
+    return torch.softmax(logits.float(), dim=-1).numpy()
 
 
 def _quick_task(run: TrainingRun) -> QuickTask:

@@ -1,0 +1,112 @@
+"""Training the words part of a run (issue #14), after its sound model: see `core.words.pipeline`.
+
+The recogniser and the text encoder are loaded before the sound model trains (`load_words_models`),
+so a missing model fails at once with a one-line message, not after an hour of training. After the
+sound model is scored, `train_words_part` transcribes the clips (the user's corrected transcripts
+win), trains the words head on them and the dataset's typed phrases, calibrates the fusion on the
+eval split, and puts the sound, words and fused scores into the record; the top level becomes the
+fused scores. The part is saved into the same staged folder as the sound model (saving.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from intentdesk.core.data.metadata_csv import BY_USER
+from intentdesk.core.data.store import DatasetStore
+from intentdesk.core.errors import ModelError
+from intentdesk.core.events import Stage
+from intentdesk.core.learning.context import TrainingRun
+from intentdesk.core.learning.metrics import classification_metrics
+from intentdesk.core.learning.settings import TrainSettings
+
+RATE = 16000
+
+
+@dataclass
+class WordsModels:
+    transcriber: object  # core.words.Transcriber
+    encoder: object  # core.words.TextEncoder
+
+
+def load_words_models(settings: TrainSettings, labels: list[str]) -> WordsModels:
+    """The recogniser and text encoder `settings` name; `ModelError` (one line) naming the model
+    and what to do when one cannot be loaded."""
+    from intentdesk.core.models import backbone
+    from intentdesk.core.words.asr import Transcriber, vocabulary_prompt
+    from intentdesk.core.words.text_encoder import TextEncoder
+
+    device = str(backbone.pick_device(settings.device))
+    parts = []
+    for what, flag, make in (
+            ("speech recogniser", "--asr", lambda: Transcriber(settings.asr, device=device,
+                                                               prompt=vocabulary_prompt(labels))),
+            ("text encoder", "--text-encoder", lambda: TextEncoder(settings.text_encoder, device=device))):
+        try:
+            parts.append(make())
+        except ModelError as error:
+            raise ModelError(f"{error}. Training with words needs the {what}: download it once while online, "
+                             f"or give a local model folder ({flag}, or the Train tab's Words settings), "
+                             "or train without words") from error
+    return WordsModels(*parts)
+
+
+def known_transcripts(store: DatasetStore, names: list[str], asr: str) -> list[str | None]:
+    """For each clip: the user's corrected transcript, or the stored one when this recogniser
+    wrote it (no need to hear it again); None to let the recogniser transcribe it."""
+    clips = {clip.file_name: clip for clip in store.clips}
+    known: list[str | None] = []
+    for name in names:
+        clip = clips.get(name)
+        by = clip.transcript_by if clip is not None else ""
+        known.append(clip.transcript if clip is not None and by in (BY_USER, asr) else None)
+    return known
+
+
+def at_16k(waves: list[np.ndarray], rate: int) -> list[np.ndarray]:
+    if rate == RATE:
+        return waves
+    from intentdesk.core.audio.io import resample
+
+    return [resample(w, rate, RATE) for w in waves]
+
+
+def train_words_part(run: TrainingRun, store: DatasetStore, models: WordsModels, eval_sound: np.ndarray):
+    """Train, calibrate and score the words part; returns the `TrainedWords` to save."""
+    from intentdesk.core.words.fusion import FusionSettings
+    from intentdesk.core.words.pipeline import train_words, word_probabilities
+
+    data, progress = run.data, run.progress
+
+    def report(text: str, done: int, total: int) -> None:
+        kind = Stage.TRANSCRIBING if text.startswith("transcribing") else Stage.TRAINING_WORDS
+        progress.stage(kind, f"Words: {text} {done}/{total}" if total else f"Words: {text}", done, total or None)
+
+    progress.stage(Stage.TRANSCRIBING, "Words: transcribing the clips")
+    phrases = [(label, text) for label, text in store.phrases() if label in data.labels]
+    rate = run.builder.rate
+    part = train_words(data.labels, at_16k(data.train_waves, rate), data.train_y.tolist(),
+                       at_16k(data.eval_waves, rate), data.eval_y.tolist(), eval_sound, phrases=phrases,
+                       train_transcripts=known_transcripts(store, data.train_names, run.settings.asr),
+                       recogniser=models.transcriber, text_encoder=models.encoder, progress=report)
+    part.config["training"]["typed_phrases_unused"] = len(store.phrases()) - len(phrases)
+    words, _ = word_probabilities(part.head, models.encoder.encode(part.eval_transcripts), part.eval_transcripts)
+    fused = FusionSettings.from_dict(part.config["fusion"]).fuse(eval_sound, words)
+    record_scores(run, eval_sound, words, fused)
+    return part
+
+
+def record_scores(run: TrainingRun, sound: np.ndarray, words: np.ndarray, fused: np.ndarray) -> None:
+    """sound / words / fused scores into the record; the top level (what lists and the GUI show
+    first) becomes the fused model's."""
+    truth, labels, record = run.data.eval_y.numpy(), run.data.labels, run.record
+    record.sound, record.words, record.fused = (classification_metrics(truth, p.argmax(-1), labels)
+                                                for p in (sound, words, fused))
+    record.sound["eval_loss"] = record.eval_loss
+    for name, value in record.fused.items():
+        setattr(record, name, value)
+    if len(truth):
+        picked = np.clip(fused[np.arange(len(truth)), truth], 1e-12, 1.0)
+        record.fused["eval_loss"] = record.eval_loss = float(-np.log(picked).mean())

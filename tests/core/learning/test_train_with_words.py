@@ -1,0 +1,82 @@
+"""Training with words (issue #14): the words part trained after the sound model, saved beside it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from intentdesk.core.errors import ModelError
+from intentdesk.core.events import Outcome, Stage, StageEvent, TrainFinished
+from intentdesk.core.learning.settings import TrainSettings
+from intentdesk.core.learning.trainer import train
+from intentdesk.core.runs import read_record
+
+PHRASES = {"high": ["a high sound please", "the high one"], "low": ["low please", "the low tone"],
+           "mid": ["the mid tone", "mid please"]}
+
+
+def words_settings(base, asr, encoder, **more) -> TrainSettings:
+    return TrainSettings(base_model=str(base), mode="quick", epochs=2, batch_size=4, words=True, asr=str(asr),
+                         text_encoder=str(encoder), **more)
+
+
+def test_quick_run_with_words_saves_both_parts(tone_dataset, tiny_wav2vec2, tiny_recogniser, tiny_text_encoder,
+                                               tmp_path):
+    for label, texts in PHRASES.items():
+        tone_dataset.add_phrases(label, texts)
+    tone_dataset.add_phrases("unheard", ["a label with no clips"])  # not a model label: left out, counted
+    fixed = tone_dataset.clips[0].file_name
+    tone_dataset.set_transcripts({fixed: "the high one"}, "user")
+    events = []
+    record = train(tone_dataset.root, tmp_path / "model", words_settings(tiny_wav2vec2, tiny_recogniser,
+                                                                         tiny_text_encoder), events.append)
+    kinds = [e.kind for e in events if isinstance(e, StageEvent)]
+    assert Stage.TRANSCRIBING in kinds and Stage.TRAINING_WORDS in kinds
+    assert kinds.index(Stage.TRAINING_WORDS) < kinds.index(Stage.SAVING)
+    fractions = [e.fraction for e in events if isinstance(e, StageEvent)]
+    assert fractions == sorted(fractions)
+    assert isinstance(events[-1], TrainFinished) and events[-1].outcome is Outcome.FINISHED
+    folder = record.path
+    assert (folder / "words" / "words_config.json").is_file() and (folder / "words" / "head.safetensors").is_file()
+    config = json.loads((folder / "words" / "words_config.json").read_text())
+    assert config["recogniser"]["source"] == str(tiny_recogniser)
+    assert config["text_encoder"]["source"] == str(tiny_text_encoder)
+    assert config["training"]["typed_phrases"] == 6 and config["training"]["typed_phrases_unused"] == 1
+    metrics = json.loads((folder / "metrics.json").read_text())
+    for key in ("sound", "words", "fused"):
+        assert {"accuracy", "f1", "per_class", "confusion_matrix"} <= set(metrics[key])
+    assert metrics["accuracy"] == metrics["fused"]["accuracy"]
+    saved = read_record(folder)
+    assert saved.has_words and saved.fused_accuracy == saved.accuracy
+    assert saved.sound_accuracy == metrics["sound"]["accuracy"] and saved.words_accuracy is not None
+
+    from transformers import pipeline
+
+    from tests.helpers import tone
+
+    ranking = pipeline("audio-classification", model=str(folder))({"raw": tone(700.0), "sampling_rate": 16000})
+    assert {r["label"] for r in ranking} == {"high", "low", "mid"}
+
+
+def test_sound_only_metrics_have_no_words_keys(tone_model):
+    metrics = json.loads((tone_model / "metrics.json").read_text())
+    assert not {"sound", "words", "fused"} & set(metrics)
+    record = read_record(tone_model)
+    assert not record.has_words and record.words_accuracy is None and record.fused_accuracy is None
+    assert record.sound_accuracy == record.accuracy
+    assert not (tone_model / "words").exists()
+
+
+@pytest.mark.parametrize("which", ["asr", "text_encoder"])
+def test_a_missing_words_model_fails_before_any_training(which, tone_dataset, tiny_wav2vec2, tiny_recogniser,
+                                                         tiny_text_encoder, tmp_path):
+    parts = {"asr": tiny_recogniser, "text_encoder": tiny_text_encoder, which: tmp_path / "missing-model"}
+    events = []
+    with pytest.raises(ModelError) as caught:
+        train(tone_dataset.root, tmp_path / "model", words_settings(tiny_wav2vec2, parts["asr"],
+                                                                    parts["text_encoder"]), events.append)
+    message = str(caught.value)
+    assert "missing-model" in message and "\n" not in message
+    assert ("--asr" if which == "asr" else "--text-encoder") in message and "download it once" in message
+    assert events == [] and not (tmp_path / "model").exists()
