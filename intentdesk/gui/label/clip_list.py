@@ -90,8 +90,7 @@ class ClipListPanel(QGroupBox):
         # header (duration) and make opening a large dataset slow.
         header.setResizeContentsPrecision(30)
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.Stretch)
-        header.setSectionResizeMode(TRANSCRIPT_COLUMN, QHeaderView.Stretch)
+        header.setSectionResizeMode(TRANSCRIPT_COLUMN, QHeaderView.Stretch)  # the one column that gives way
         self.table.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed)
         self.table.verticalHeader().hide()
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)

@@ -50,6 +50,7 @@ class TakePanel(QGroupBox):
             row.addWidget(widget, stretch)
         self.key_hint = QLabel()
         self.key_hint.setStyleSheet("color: #666;")
+        self.key_hint.setWordWrap(True)  # many labels wrap here rather than widen the whole column
         layout = QVBoxLayout(self)
         layout.addWidget(self.take_wave)
         layout.addLayout(row)

@@ -72,7 +72,13 @@ class TranscribeStrip(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.auto)
         layout.addWidget(self.note)
+        self.note.hide()
         self._show_running(False)
+
+    def _say(self, text: str) -> None:
+        """The line under the button; hidden while there is nothing to say (no empty gap)."""
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
 
     @property
     def busy(self) -> bool:
@@ -82,7 +88,7 @@ class TranscribeStrip(QWidget):
         self.shutdown()
         self.store = store
         self.button.setEnabled(store is not None)
-        self.note.setText("")
+        self._say("")
 
     def set_recogniser(self, recogniser: str) -> None:
         self.recogniser = recogniser.strip() or DEFAULT_RECOGNISER
@@ -101,7 +107,7 @@ class TranscribeStrip(QWidget):
         store, recogniser = self.store, self.recogniser
         self._again = False
         self.bar.setRange(0, 0)
-        self.note.setText(f"Loading the speech recogniser {recogniser}…")
+        self._say(f"Loading the speech recogniser {recogniser}…")
         self.job = start_job(self, lambda emit, cancel: run_transcription(store, recogniser, emit, cancel),
                              self._succeeded, self._failed, self._progress)
         self.job.finished.connect(self._ended)
@@ -111,7 +117,7 @@ class TranscribeStrip(QWidget):
     def cancel(self) -> None:
         if self.job is not None:
             self.job.cancel()
-            self.note.setText("Cancelling… the transcripts written so far are kept.")
+            self._say("Cancelling… the transcripts written so far are kept.")
 
     def _progress(self, args) -> None:
         numbers = progress_numbers(args if isinstance(args, tuple) else (args,))
@@ -119,23 +125,23 @@ class TranscribeStrip(QWidget):
             done, total = numbers
             self.bar.setRange(0, max(total, 1))
             self.bar.setValue(min(done, total))
-            self.note.setText(f"Transcribing with {self.recogniser}…")
+            self._say(f"Transcribing with {self.recogniser}…")
 
     def _succeeded(self, count) -> None:
         count = count if isinstance(count, int) else 0
-        self.note.setText(f"{count} clip(s) transcribed with {self.recogniser}." if count
+        self._say(f"{count} clip(s) transcribed with {self.recogniser}." if count
                           else "Every clip has a transcript.")
         self.finished.emit(count)
 
     def _failed(self, message: str) -> None:
         self._again = False
         if self.job is not None and self.job.cancel_event.is_set():
-            self.note.setText("Transcription cancelled; the transcripts written so far are kept.")
+            self._say("Transcription cancelled; the transcripts written so far are kept.")
             return
         if self.auto.isChecked():
             self.auto.setChecked(False)
             message += "\nAutomatic transcription is now off; press Transcribe clips to try again."
-        self.note.setText("Transcription stopped.")
+        self._say("Transcription stopped.")
         self.failed.emit(message)
 
     def _ended(self) -> None:
