@@ -178,3 +178,12 @@ def tiny_text_encoder(tmp_path_factory) -> Path:
                         num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
     BertModel(config).eval().save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def saved_words_classifier(tmp_path_factory, saved_classifier, tiny_recogniser, tiny_text_encoder) -> Path:
+    """`saved_classifier` with a words part (tiny recogniser + text encoder) beside it (tests/words_models.py)."""
+    from tests.words_models import make_words_model
+
+    return make_words_model(saved_classifier, tmp_path_factory.mktemp("words-classifier") / "model",
+                            tiny_recogniser, tiny_text_encoder)

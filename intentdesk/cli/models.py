@@ -14,14 +14,29 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from intentdesk.core.inference.evaluation import evaluate_model
 
     metrics = evaluate_model(args.model, args.data, split=args.split, precision=args.precision)
+    if metrics.get("words_problem"):
+        print_err(f"warning: {metrics['words_problem']}")
     if args.json:
         print_json(metrics)
-    else:
-        print(f"accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['f1']['macro']:.4f}  "
-              f"weighted-F1 {metrics['f1']['weighted']:.4f}  ({metrics['count']} clips, split {args.split})")
-        for label, row in metrics["per_class"].items():
-            print(f"  {label:24s} P {row['precision']:.3f} R {row['recall']:.3f} F1 {row['f1']:.3f} n={row['support']}")
+        return 0
+    print(f"accuracy {metrics['accuracy']:.4f}  macro-F1 {metrics['f1']['macro']:.4f}  "
+          f"weighted-F1 {metrics['f1']['weighted']:.4f}  ({metrics['count']} clips, split {args.split})")
+    if "fused" in metrics:
+        print("  " + "  ".join(f"{name} {metrics[name]['accuracy']:.4f}" for name in ("sound", "words", "fused"))
+              + "  (accuracy by sound only, by words only, and both fused: the figures above)")
+    for label, row in metrics["per_class"].items():
+        print(f"  {label:24s} P {row['precision']:.3f} R {row['recall']:.3f} F1 {row['f1']:.3f} n={row['support']}")
     return 0
+
+
+def print_result(result) -> None:
+    """One file's ranking on a line; with a words model, what was heard on the next."""
+    ranking = ", ".join(f"{p.label} {p.score:.3f}" for p in result.ranking or [])
+    note = f"  ({result.note})" if result.note else ""
+    print(f"{result.file}: {ranking}  [{result.latency_ms:.0f} ms]{note}")
+    if result.transcript is not None:
+        flag = "  (uncertain: out of scope or not understood)" if result.uncertain else ""
+        print(f"  heard: {result.transcript.strip() or '(no words)'}{flag}")
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
@@ -33,17 +48,16 @@ def cmd_classify(args: argparse.Namespace) -> int:
         raise AudioError(missing[0], "is a folder, not an audio file" if Path(missing[0]).is_dir() else
                          "file not found", "give audio files: WAV, FLAC, OGG or MP3")
     classifier = Classifier(args.model, precision=args.precision)
+    if classifier.words_problem:
+        print_err(f"warning: {classifier.words_problem}")
     results = classifier.classify_files(args.files, top_k=args.top_k, batch_size=8)
     failed = [r for r in results if r.error]
     if args.json:
         print_json([r.as_dict() for r in results])
     else:
         for r in results:
-            if r.error:
-                continue
-            ranking = ", ".join(f"{p.label} {p.score:.3f}" for p in r.ranking or [])
-            note = f"  ({r.note})" if r.note else ""
-            print(f"{r.file}: {ranking}  [{r.latency_ms:.0f} ms]{note}")
+            if not r.error:
+                print_result(r)
     if failed and len(failed) == len(results):
         more = f" (and {len(failed) - 1} more file(s) that cannot be classified)" if len(failed) > 1 else ""
         raise IntentDeskError(failed[0].error + more)

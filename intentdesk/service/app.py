@@ -24,6 +24,7 @@ from intentdesk.service.options import ServiceOptions, key_bytes
 
 if TYPE_CHECKING:
     from intentdesk.core.inference.classifier import Classifier
+    from intentdesk.core.inference.words_part import ClipScore
 
 # Load balancers probe /health and browsers open the help page without the key.
 OPEN_PATHS = {("GET", "/health"), ("GET", "/"), ("GET", "/classify")}
@@ -79,7 +80,7 @@ def require_key(app: FastAPI, api_key: str) -> None:
 def batched_scores(batcher: MicroBatcher):
     """`score(wave)` through the batcher: 503 while it is not running, 500 naming a model failure."""
 
-    async def score(wave: np.ndarray) -> np.ndarray:
+    async def score(wave: np.ndarray) -> ClipScore:
         try:
             return await batcher.submit(wave)
         except ServiceClosed as error:
@@ -94,7 +95,7 @@ def batched_scores(batcher: MicroBatcher):
 def create_app(classifier: Classifier, options: ServiceOptions | None = None) -> FastAPI:
     options = options or ServiceOptions()
     options.validate()
-    batcher = MicroBatcher(classifier.scores, classifier.builder.inference_batches,
+    batcher = MicroBatcher(classifier.score_batch, classifier.builder.inference_batches,
                            options.max_batch, options.max_wait_ms)
     stats = ServiceStats()
     score = batched_scores(batcher)
@@ -133,6 +134,7 @@ def create_app(classifier: Classifier, options: ServiceOptions | None = None) ->
     @app.get("/health", summary="Liveness and counters")
     async def health():
         return {"status": "ok", "model": classifier.model_dir.name, "precision": classifier.precision,
+                "words": classifier.has_words, "words_problem": classifier.words_problem,
                 "requests": stats.requests, "errors": stats.errors, "batches": batcher.batches,
                 "clips": batcher.clips}
 

@@ -25,15 +25,18 @@ from intentdesk.service.options import ServiceOptions
 
 if TYPE_CHECKING:
     from intentdesk.core.inference.classifier import Classifier
+    from intentdesk.core.inference.words_part import ClipScore
 
 FORMATS = "WAV, FLAC, OGG or MP3"
-Score = Callable[[np.ndarray], Awaitable[np.ndarray]]
+Score = Callable[[np.ndarray], Awaitable["np.ndarray | ClipScore"]]
 
 
 async def classify_request(request: Request, classifier: Classifier, score: Score, top_k: int | None,
                            options: ServiceOptions) -> dict:
-    """`{"ranking": [...], "latency_ms": ...}`, plus `"note"` when only part of a long clip was used
-    (as `intentdesk classify --json` says it); `BadRequest` for anything that is not an answer."""
+    """`{"ranking": [...], "latency_ms": ..., "transcript": ..., "uncertain": ...}` (the ranking fused
+    with the words part and its transcript when the model has one, else `"transcript": null`), plus
+    `"note"` when only part of a long clip was used (as `intentdesk classify --json` says it);
+    `BadRequest` for anything that is not an answer. `score` gives probabilities or a `ClipScore`."""
     started = time.perf_counter()
     wave, note = await receive_clip(request, classifier, options)
     result = classifier.to_result("request", await score(wave), 0.0, note, top_k)
@@ -41,8 +44,9 @@ async def classify_request(request: Request, classifier: Classifier, score: Scor
         raise BadRequest(500, "the model gave scores that are not numbers for this clip; "
                               "check the model folder (retrain or export it again)")
     answer = {"ranking": [p.as_dict() for p in result.ranking or []],
-              "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
-    return {**answer, "note": note} if note else answer
+              "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+              "transcript": result.transcript, "uncertain": result.uncertain}
+    return {**answer, "note": result.note} if result.note else answer
 
 
 async def receive_clip(request: Request, classifier: Classifier,

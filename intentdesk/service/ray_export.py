@@ -19,6 +19,7 @@ import numpy as np
 
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.core.inference.classifier import Classifier, check_model_folder
+from intentdesk.core.inference.words_part import ClipScore
 from intentdesk.service.classify import Score, classify_request
 from intentdesk.service.errors import BadRequest, refusal
 from intentdesk.service.options import ServiceOptions
@@ -33,9 +34,10 @@ class IntentDeployment:
         self.options = ServiceOptions(max_seconds=max_seconds, max_body_bytes=max_body_bytes,
                                       body_timeout_s=body_timeout_s)
 
-    def score_batch(self, waves: list[np.ndarray]) -> list[np.ndarray]:
-        """Serve's @batch hands a list of clips; exact groups share a forward pass."""
-        return list(self.classifier.scores_many(waves, batch_size=len(waves)))
+    def score_batch(self, waves: list[np.ndarray]) -> list[ClipScore]:
+        """Serve's @batch hands a list of clips; exact groups share a forward pass, then the words
+        part (when the model has one) transcribes the same batch."""
+        return self.classifier.score_clips(waves, batch_size=len(waves)).rows()
 
     async def classify(self, request, top_k: int | None, score: Score):
         """POST /classify: the ranking, or a JSON error (413 too big or too long, 400 not audio...)."""

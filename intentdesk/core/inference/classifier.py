@@ -4,6 +4,11 @@ Results match `transformers.pipeline("audio-classification", model=DIR)`: the sa
 extractor call, the same forward pass, softmax over the logits, labels from `id2label`. On a
 CPU the forward pass runs in the fastest number format that agrees with float32 on this
 machine (`intentdesk.core.inference.precision`); `precision="fp32"` gives the pipeline's exact numbers.
+
+A model trained with words (`MODEL/words/`) is ranked by the fused sound + words probabilities and
+its results carry the transcript (`words_part`); `pipeline(...)` on the same folder still gives the
+sound-only ranking. When the words part cannot be loaded, `words_problem` says why and the model
+classifies by sound only.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from intentdesk.core.audio import io as audio
 from intentdesk.core.errors import AudioError, ModelError
 from intentdesk.core.inference.precision import Choice, ChoiceMemo, choose, model_dtype
 from intentdesk.core.inference.results import FileResult, Prediction
+from intentdesk.core.inference.words_part import ClipScore, Scores, describe_words, load_words_part, with_words
 from intentdesk.core.models import backbone, hub
 from intentdesk.core.models.inputs import InputBuilder
 from intentdesk.core.runs import read_record
@@ -53,6 +59,9 @@ def describe_load_error(folder: Path, error: BaseException) -> str:
 class Classifier:
     """A loaded audio-classification model. Thread-safe: one forward pass at a time."""
 
+    words = None  # the loaded words part (`WordsModel`), when the folder has one that loads
+    words_problem: str | None = None  # why the folder's words part is not used (then: sound only)
+
     def __init__(self, model_dir: Path | str, device: str = "auto", max_seconds: float | None = None,
                  precision: str = "auto") -> None:
         self.model_dir = check_model_folder(Path(model_dir))
@@ -71,6 +80,12 @@ class Classifier:
         if memo and not self.choice.remembered:
             memo.write(self.choice.precision)
         self.model = self.choice.model
+        self.words, self.words_problem = load_words_part(self.model_dir, self.labels, str(self.device))
+
+    @property
+    def has_words(self) -> bool:
+        """Whether results are fused with a loaded words part (and carry transcripts)."""
+        return self.words is not None
 
     def _load_float32(self):
         api = backbone.transformers_api()
@@ -101,7 +116,8 @@ class Classifier:
         extra = getattr(self.config, "intentdesk", None) or {}
         return {"labels": self.labels, "base_model": extra.get("base_model", self.config.model_type),
                 "mode": extra.get("mode"), "accuracy": record.accuracy,
-                "macro_f1": record.macro_f1, "precision": self.precision}
+                "macro_f1": record.macro_f1, "precision": self.precision, "words": self.has_words,
+                "words_problem": self.words_problem, **describe_words(self.words)}
 
     # ------------------------------------------------------------------ core call
     def _forward(self, model, waves: list[np.ndarray]) -> torch.Tensor:
@@ -125,6 +141,19 @@ class Classifier:
             self.choice = Choice("fp32", self.model, self.choice.timings_ms,
                                  {**self.choice.rejected, self.precision: "failed at run time"})
             return self._forward(self.model, list(waves)).numpy()
+
+    def with_words(self, waves: Sequence[np.ndarray], sound: np.ndarray) -> Scores:
+        """The sound probabilities of `waves` fused with the words part's (as they are without one)."""
+        return with_words(self.words, list(waves), self.rate, sound)
+
+    def score_clips(self, waves: Sequence[np.ndarray], batch_size: int = 8,
+                    on_progress: Callable[[float], None] | None = None) -> Scores:
+        """`scores_many`, then the words part on the same clips: every path that ranks uses this."""
+        return self.with_words(waves, self.scores_many(waves, batch_size, on_progress))
+
+    def score_batch(self, waves: Sequence[np.ndarray]) -> list[ClipScore]:
+        """One forward pass for clips that can share it (the service's batches), then the words part."""
+        return self.with_words(waves, self.scores(waves)).rows()
 
     def rank(self, probabilities: np.ndarray, top_k: int | None = None) -> list[Prediction]:
         order = np.argsort(-probabilities, kind="stable")[: top_k or len(self.labels)]
@@ -174,23 +203,35 @@ class Classifier:
             return wave, f"only the first {window:.1f} s were used"
         return wave, None
 
-    def to_result(self, name: str, probabilities: np.ndarray, latency_ms: float, note: str | None = None,
+    def to_result(self, name: str, scores: np.ndarray | ClipScore, latency_ms: float, note: str | None = None,
                   top_k: int | None = None) -> FileResult:
-        """A clip's scores as its ranked result, or as an error when they are not numbers (`check_scores`):
-        the one place the CLI, the GUI and the service turn scores into an answer."""
+        """A clip's scores (probabilities, or a `ClipScore` with its transcript) as its ranked result,
+        or as an error when they are not numbers (`check_scores`): the one place the CLI, the GUI and
+        the service turn scores into an answer."""
+        clip = scores if isinstance(scores, ClipScore) else ClipScore(scores)
         try:
-            self.check_scores(probabilities, name)
+            self.check_scores(clip.probabilities, name)
         except AudioError as error:
             return FileResult(name, None, 0.0, str(error))
-        return FileResult(name, self.rank(probabilities, top_k), latency_ms, note=note)
+        note = "; ".join(part for part in (note, clip.problem) if part) or None
+        return FileResult(name, self.rank(clip.probabilities, top_k), latency_ms, note=note,
+                          transcript=clip.transcript, uncertain=clip.uncertain)
+
+    def classify_recording(self, samples: np.ndarray, rate: int, top_k: int | None = None,
+                           name: str = "recording") -> FileResult:
+        """A recording's ranked result with its transcript (live mode, the Record button).
+        `AudioError` when the samples are not usable audio or get no usable scores."""
+        wave = audio.check_array(samples, rate, name, limits=self.limits)
+        wave, note = self.fit_length(audio.resample(wave, rate, self.rate))
+        started = time.perf_counter()
+        clip = self.score_clips([wave], 1).clip(0)
+        self.check_scores(clip.probabilities, name)
+        return self.to_result(name, clip, (time.perf_counter() - started) * 1000, note, top_k)
 
     def classify_array(self, samples: np.ndarray, rate: int, top_k: int | None = None,
                        name: str = "recording") -> list[Prediction]:
-        wave = audio.check_array(samples, rate, name, limits=self.limits)
-        wave, _ = self.fit_length(audio.resample(wave, rate, self.rate))
-        probabilities = self.scores([wave])[0]
-        self.check_scores(probabilities, name)
-        return self.rank(probabilities, top_k)
+        """The ranking alone (fused when the model has words); see `classify_recording`."""
+        return self.classify_recording(samples, rate, top_k, name).ranking or []
 
     def classify_file(self, path: Path | str, top_k: int | None = None) -> FileResult:
         """One file; a bad file gives a result with `error` set instead of raising."""
@@ -210,10 +251,10 @@ class Classifier:
                 results[i] = FileResult(str(path), None, 0.0, str(error))
         ok = sorted(waves)
         started = time.perf_counter()
-        probabilities = self.scores_many([waves[i] for i in ok], batch_size)
+        scored = self.score_clips([waves[i] for i in ok], batch_size)
         per_clip = (time.perf_counter() - started) * 1000 / max(1, len(ok))
-        for i, row in zip(ok, probabilities):
-            results[i] = self.to_result(str(paths[i]), row, per_clip, notes[i], top_k)
+        for n, i in enumerate(ok):
+            results[i] = self.to_result(str(paths[i]), scored.clip(n), per_clip, notes[i], top_k)
         return [results[i] for i in range(len(paths))]
 
     def scores_many(self, waves: Sequence[np.ndarray], batch_size: int = 8,

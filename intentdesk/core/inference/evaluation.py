@@ -1,4 +1,8 @@
-"""Scoring a trained model folder on a dataset (its eval split, or every clip)."""
+"""Scoring a trained model folder on a dataset (its eval split, or every clip).
+
+For a model with a words part the top-level metrics are the fused ones, and `sound`, `words` and
+`fused` hold each opinion's own metrics (as training's `metrics.json` does); when the words part
+cannot be loaded, the metrics are by sound only and `words_problem` says why."""
 
 from __future__ import annotations
 
@@ -41,15 +45,27 @@ def evaluate_model(model_dir: Path | str, data_dir: Path | str, split: str = "ev
                                [c.file_name for c in clips])
     if errors:
         raise TrainingError(f"{len(errors)} clip(s) cannot be read: " + "; ".join(errors[:5]))
-    probabilities = classifier.scores_many(
-        waves, batch_size, on_progress=lambda share: on_event(StageEvent("Classifying", share, Stage.EVALUATING)))
-    unusable = [clips[i].file_name for i in np.flatnonzero(~np.isfinite(probabilities).all(-1))]
+    share = 0.5 if classifier.has_words else 1.0  # the other half: transcribing
+    sound = classifier.scores_many(
+        waves, batch_size, on_progress=lambda done: on_event(StageEvent("Classifying", done * share, Stage.EVALUATING)))
+    unusable = [clips[i].file_name for i in np.flatnonzero(~np.isfinite(sound).all(-1))]
     if unusable:
         raise TrainingError(f"the model gives no usable scores (not finite numbers) for {len(unusable)} clip(s): "
                             f"{', '.join(unusable[:5])}; check these recordings (samples must lie between -1 and 1)")
+    if classifier.has_words:
+        on_event(StageEvent("Transcribing and scoring the words", share, Stage.EVALUATING))
+    scores = classifier.with_words(waves, sound)
     index = {label: i for i, label in enumerate(classifier.labels)}
     y_true = [index[c.label] for c in clips]
-    metrics = classification_metrics(y_true, probabilities.argmax(-1), classifier.labels)
+    metrics = classification_metrics(y_true, scores.probabilities.argmax(-1), classifier.labels)
+    if scores.words is not None:
+        metrics.update({name: classification_metrics(y_true, p.argmax(-1), classifier.labels)
+                        for name, p in (("sound", scores.sound), ("words", scores.words),
+                                        ("fused", scores.probabilities))})
+        metrics["uncertain_share"] = float(np.mean(scores.uncertain))
+    problem = scores.problem or classifier.words_problem
+    if problem:
+        metrics["words_problem"] = problem
     metrics["split"] = split
     return metrics
 

@@ -35,18 +35,23 @@ class Listenable(Protocol):
 
 
 class ClassifiesArrays(Protocol):
-    """What live mode needs of a model (`classifier.Classifier`)."""
+    """What live mode needs of a model (`classifier.Classifier`). A model that also has
+    `classify_recording` (returning a `FileResult`) is asked that, so results carry the transcript."""
 
     def classify_array(self, samples: np.ndarray, rate: int) -> list[Prediction]: ...
 
 
 @dataclass(frozen=True)
 class LiveResult:
-    """One utterance heard: when it began (seconds since the epoch) and its ranking, or why it was skipped."""
+    """One utterance heard: when it began (seconds since the epoch) and its ranking, or why it was
+    skipped; with a words model, what was heard and whether the answer is uncertain."""
 
     at: float
     ranking: list[Prediction] | None
     error: str | None = None
+    transcript: str | None = None
+    uncertain: bool = False
+    note: str | None = None
 
 
 class LiveSession:
@@ -115,6 +120,10 @@ class LiveSession:
     def _classify(self, offset: float, samples: np.ndarray) -> LiveResult:
         at = self._started_at + offset
         try:
-            return LiveResult(at, self.classifier.classify_array(samples, self.rate))
+            recording = getattr(self.classifier, "classify_recording", None)
+            if recording is None:
+                return LiveResult(at, self.classifier.classify_array(samples, self.rate))
+            result = recording(samples, self.rate)
+            return LiveResult(at, result.ranking, result.error, result.transcript, result.uncertain, result.note)
         except IntentDeskError as error:
             return LiveResult(at, None, str(error))

@@ -10,6 +10,8 @@ from pathlib import Path
 from intentdesk.core.files import atomic_open
 
 CSV_COLUMNS = ("file", "top_intent", "score", "second_intent", "second_score", "latency_ms", "error")
+# Added when any result comes from a model with a words part (a sound-only export keeps `CSV_COLUMNS`).
+WORDS_COLUMNS = ("transcript", "uncertain")
 
 
 @dataclass(frozen=True)
@@ -28,12 +30,15 @@ class FileResult:
     latency_ms: float
     error: str | None = None
     note: str | None = None  # e.g. only part of a long clip was used
+    transcript: str | None = None  # what the recogniser heard; None when the model has no words part
+    uncertain: bool = False  # the words part says: out of scope or not understood
 
     def as_dict(self) -> dict:
         if self.error is not None:
             return {"file": self.file, "error": self.error}
         answer = {"file": self.file, "ranking": [p.as_dict() for p in self.ranking or []],
-                  "latency_ms": round(self.latency_ms, 3)}
+                  "latency_ms": round(self.latency_ms, 3), "transcript": self.transcript,
+                  "uncertain": self.uncertain}
         return {**answer, "note": self.note} if self.note else answer
 
 
@@ -43,22 +48,25 @@ def with_extension(path: Path, suffix: str) -> Path:
     return path if path.suffix else path.with_name(path.name + suffix)
 
 
-def csv_row(result: FileResult) -> list[str]:
-    """One spreadsheet row: the file, its two best intents with scores, latency, and the error if any."""
+def csv_row(result: FileResult, words: bool = False) -> list[str]:
+    """One spreadsheet row: the file, its two best intents with scores, latency, and the error if any;
+    with `words`, then the transcript and "yes" when the answer is uncertain."""
     top = [*(result.ranking or []), None, None]
     cells = [result.file]
     for prediction in top[:2]:
         cells += [prediction.label, f"{prediction.score:.4f}"] if prediction else ["", ""]
-    return cells + ["" if result.error else f"{result.latency_ms:.1f}", result.error or ""]
+    cells += ["" if result.error else f"{result.latency_ms:.1f}", result.error or ""]
+    return cells + [result.transcript or "", "yes" if result.uncertain else ""] if words else cells
 
 
 def write_results_csv(results: Sequence[FileResult], path: Path) -> Path:
-    """Write results as CSV (one row per file, `CSV_COLUMNS`), atomically; returns the path written,
-    which ends in `.csv` when the given name had no extension."""
+    """Write results as CSV (one row per file, `CSV_COLUMNS`, plus `WORDS_COLUMNS` when a result has a
+    transcript), atomically; returns the path written, which ends in `.csv` when the name had no extension."""
     path = with_extension(path, ".csv")
+    words = any(result.transcript is not None for result in results)
     with atomic_open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(CSV_COLUMNS)
-        writer.writerows(csv_row(result) for result in results)
+        writer.writerow(CSV_COLUMNS + WORDS_COLUMNS if words else CSV_COLUMNS)
+        writer.writerows(csv_row(result, words) for result in results)
     return path
 

@@ -1,0 +1,105 @@
+"""The words part of a model folder at inference time (see `intentdesk.core.words`).
+
+A model trained with words has `MODEL/words/` beside its sound model. The classifier loads it
+when it is there; the recogniser then transcribes the clips the sound model has just scored (the
+same batch, resampled to 16 kHz when the sound model reads another rate), and the fused
+probabilities give the ranking. When the words part cannot be loaded (its recogniser or text
+encoder missing, offline, damaged...) the model still classifies by sound only, and
+`load_words_part` says which part failed and what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from intentdesk.core.audio import io as audio
+
+WORDS_RATE = 16000  # what the recogniser reads
+SOUND_ONLY = "so this model classifies by sound only"
+
+
+@dataclass
+class ClipScore:
+    """One clip's scores as a ranking needs them: fused probabilities when the model has words."""
+
+    probabilities: np.ndarray
+    transcript: str | None = None
+    uncertain: bool = False
+    problem: str | None = None  # the words part failed on this clip: its answer is by sound only
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """As an array, a clip's score is its probabilities (what sound-only callers always got)."""
+        return np.asarray(self.probabilities, dtype=dtype)
+
+
+@dataclass
+class Scores:
+    """Many clips' scores: `probabilities` (what ranks: fused with words, else sound), `sound`, and
+    with words the words-only probabilities, the transcripts and the uncertain flags."""
+
+    probabilities: np.ndarray
+    sound: np.ndarray
+    words: np.ndarray | None = None
+    transcripts: list[str | None] | None = None
+    uncertain: np.ndarray | None = None
+    problem: str | None = None
+
+    def clip(self, i: int) -> ClipScore:
+        return ClipScore(self.probabilities[i], self.transcripts[i] if self.transcripts else None,
+                         bool(self.uncertain[i]) if self.uncertain is not None else False, self.problem)
+
+    def rows(self) -> list[ClipScore]:
+        return [self.clip(i) for i in range(len(self.probabilities))]
+
+
+def load_words_part(model_dir: Path, labels: list[str], device: str = "cpu"):
+    """(WordsModel or None, why not or None): None, None for a model without a words part."""
+    from intentdesk.core.words.layout import has_words
+
+    if not has_words(model_dir):
+        return None, None
+    from intentdesk.core.words.pipeline import WordsModel
+
+    try:
+        return WordsModel.load(model_dir, labels, device=device), None
+    except Exception as error:  # noqa: BLE001 - any failure here must leave the sound model usable
+        text = str(error).strip() or type(error).__name__
+        return None, f"the words part of this model could not be loaded, {SOUND_ONLY}: {text}"
+
+
+def describe_words(words) -> dict:
+    """What a loaded words part needs (for `Classifier.info`)."""
+    if words is None:
+        return {}
+    return {"recogniser": words.config["recogniser"]["source"],
+            "text_encoder": words.config["text_encoder"]["source"],
+            "recogniser_changed": words.recogniser_changed}
+
+
+def with_words(words, waves: Sequence[np.ndarray], rate: int, sound: np.ndarray) -> Scores:
+    """Fuse the sound probabilities of `waves` (at `rate`) with the words part's; sound only when
+    there is none. Clips whose sound scores are not numbers are not transcribed (they fail anyway).
+    A failure of the words part answers by sound only, with `problem` saying why."""
+    sound = np.asarray(sound, np.float32)
+    if words is None or not len(waves):
+        return Scores(sound, sound)
+    usable = np.flatnonzero(np.isfinite(sound).all(axis=-1))
+    fused, by_words = sound.copy(), np.full_like(sound, np.nan)
+    transcripts: list[str | None] = [None] * len(waves)
+    uncertain = np.zeros(len(waves), bool)
+    if len(usable):
+        heard = [waves[i] if rate == WORDS_RATE else audio.resample(waves[i], rate, WORDS_RATE) for i in usable]
+        try:
+            result = words.score(heard, sound[usable])
+        except Exception as error:  # noqa: BLE001 - the sound answer still stands
+            text = (str(error) or type(error).__name__).splitlines()[0][:200]
+            return Scores(sound, sound, problem=f"by sound only: the words part failed ({text})")
+        fused[usable], by_words[usable] = result.probabilities, result.words_probabilities
+        uncertain[usable] = result.uncertain
+        for i, text in zip(usable, result.transcripts):
+            transcripts[i] = text
+    return Scores(fused, sound, by_words, transcripts, uncertain)
