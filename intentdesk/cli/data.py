@@ -40,6 +40,8 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
 
     from intentdesk.core.data.store import DatasetStore
     from intentdesk.core.data.transcripts import recogniser_id, transcribe_dataset, untranscribed
+    from intentdesk.core.errors import ModelError
+    from intentdesk.core.learning.words_training import without_hint
 
     store = DatasetStore.open(Path(args.data).expanduser())
     cancel = threading.Event()
@@ -53,6 +55,9 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     try:
         written = transcribe_dataset(store, args.asr, progress, cancel)
+    except ModelError as error:
+        raise ModelError(f"{without_hint(error)}; download it once while online, or pass a local speech "
+                         "recognition folder with --asr") from error
     finally:
         signal.signal(signal.SIGINT, previous)
     clips = store.clips

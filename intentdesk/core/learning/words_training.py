@@ -47,10 +47,15 @@ def load_words_models(settings: TrainSettings, labels: list[str]) -> WordsModels
         try:
             parts.append(make())
         except ModelError as error:
-            raise ModelError(f"{error}. Training with words needs the {what}: download it once while online, "
-                             f"or give a local model folder ({flag}, or the Train tab's Words settings), "
-                             "or train without words") from error
+            raise ModelError(f"{without_hint(error)}. Training with words needs the {what}: download it once "
+                             f"while online, or give a local model folder ({flag}, or the Train tab's Words "
+                             "settings), or train without words") from error
     return WordsModels(*parts)
+
+
+def without_hint(error: Exception) -> str:
+    """The words engine's message without its own advice (which is about classifying, not training)."""
+    return str(error).split("; the words model needs it")[0]
 
 
 def known_transcripts(store: DatasetStore, names: list[str], asr: str) -> list[str | None]:
