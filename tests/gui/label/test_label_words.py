@@ -186,3 +186,20 @@ def test_typing_a_phrase_never_records_or_saves_a_take(qtbot, tab, tmp_path):
     assert tab.pending is not None, "Enter in the phrase field does not save the take"
     assert not tab.recorder_panel.recording and not tab.recorder_panel._countdown_left, "Space typed a space"
     assert tab.take.label() == "", "the digit typed was text, not a label key"
+
+
+def test_ticking_words_in_train_turns_on_automatic_transcripts_with_the_same_recogniser(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from intentdesk.gui.main_window import MainWindow
+
+    window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat),
+                        list_devices=lambda: [InputDevice(-1, "Replay")])
+    qtbot.addWidget(window)
+    transcriber = window.label_tab.transcriber
+    assert not transcriber.auto.isChecked() and transcriber.recogniser == "openai/whisper-tiny.en"
+    window.train_tab.form.field("words").setChecked(True)
+    window.train_tab.form.field("asr").setText("/models/local-asr")
+    assert transcriber.auto.isChecked() and transcriber.recogniser == "/models/local-asr"
+    window.label_tab.shutdown()
+    window.classify_tab.shutdown()
