@@ -1,0 +1,84 @@
+"""Transcriber plumbing on a tiny random Whisper: fitted windows, batching by window, the cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from intentdesk.core.errors import ModelError
+from intentdesk.core.words import asr
+from intentdesk.core.words.asr import Transcriber
+
+
+def waves(*seconds: float) -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    return [(rng.standard_normal(int(asr.RATE * s)) * 0.1).astype(np.float32) for s in seconds]
+
+
+def test_window_is_clip_plus_padding_rounded_up():
+    assert asr.window_seconds_for(int(1.5 * asr.RATE), 2.0, 2.0) == 4.0
+    assert asr.window_seconds_for(int(2.0 * asr.RATE), 2.0, 2.0) == 4.0
+    assert asr.window_seconds_for(int(2.1 * asr.RATE), 2.0, 2.0) == 6.0
+    assert asr.window_seconds_for(int(0.2 * asr.RATE), 2.0, 0.0) == 2.0
+    assert asr.window_seconds_for(int(40 * asr.RATE), 2.0, 2.0) == 30.0
+
+
+def test_text_helpers():
+    assert asr.normalise_text("  Freeze my card, PLEASE! ") == "freeze my card please"
+    assert asr.normalise_text("I'd like...") == "i'd like"
+    assert asr.drop_repeats("I moved. I moved. I moved.") == "I moved."
+    assert asr.drop_repeats("Hello. Bye. Hello.") == "Hello. Bye. Hello."
+    assert asr.vocabulary_prompt(["direct_debit", "atm-limit"]) == "direct debit, atm limit."
+
+
+def test_whisper_window_restores_the_model(tiny_whisper):
+    t = Transcriber(str(tiny_whisper), cache_dir=False)
+    model = t._parts[0]
+    table = model.get_encoder().embed_positions
+    with asr.whisper_window(model, 200):
+        assert model.get_encoder().embed_positions.num_embeddings == 200
+        assert model.config.max_source_positions == 200
+    assert model.get_encoder().embed_positions is table
+    assert model.config.max_source_positions == 1500
+
+
+def test_batches_share_a_window(tiny_whisper):
+    t = Transcriber(str(tiny_whisper), cache_dir=False, batch_size=2)
+    clips = waves(1.0, 5.0, 1.5, 1.2, 5.5)
+    batches = t._batches(list(range(len(clips))), clips)
+    assert sorted(i for b in batches for i in b) == list(range(5))
+    for batch in batches:
+        assert len(batch) <= 2
+        assert len({t.window_for(len(clips[i])) for i in batch}) == 1
+
+
+def test_transcripts_are_cached_on_disk(tiny_whisper, tmp_path, monkeypatch):
+    clips = waves(1.0, 2.5, 1.0)
+    clips[2] = clips[0].copy()  # the same sound twice is recognised once
+    first = Transcriber(str(tiny_whisper), cache_dir=tmp_path, prompt="my card, balance.")
+    calls = []
+    original = first._recognise
+    monkeypatch.setattr(first, "_recognise", lambda w: calls.append(len(w)) or original(w))
+    texts = first.transcribe(clips)
+    assert len(texts) == 3 and texts[0] == texts[2] and sum(calls) == 2
+    assert (tmp_path / "transcripts.sqlite").is_file()
+    again = Transcriber(str(tiny_whisper), cache_dir=tmp_path, prompt="my card, balance.")
+    monkeypatch.setattr(again, "_recognise", lambda w: pytest.fail("should come from the cache"))
+    assert again.transcribe(clips) == texts
+    other = Transcriber(str(tiny_whisper), cache_dir=tmp_path, prompt="")  # other settings, other key
+    assert other.fingerprint != again.fingerprint
+
+
+def test_padded_and_fitted_windows_both_run(tiny_whisper):
+    clips = waves(1.0, 3.0)
+    fitted = Transcriber(str(tiny_whisper), cache_dir=False, max_new_tokens=4).transcribe(clips)
+    padded = Transcriber(str(tiny_whisper), cache_dir=False, fit_window=False, max_new_tokens=4).transcribe(clips)
+    assert len(fitted) == len(padded) == 2 and all(isinstance(t, str) for t in fitted + padded)
+
+
+def test_missing_recogniser_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelError, match="speech recogniser"):
+        Transcriber(str(tmp_path / "nowhere"), cache_dir=False)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="speech recogniser.*config.json"):
+        Transcriber(str(tmp_path / "empty"), cache_dir=False)
