@@ -156,6 +156,7 @@ class Classifier:
         return self.with_words(waves, self.scores(waves)).rows()
 
     def rank(self, probabilities: np.ndarray, top_k: int | None = None) -> list[Prediction]:
+        probabilities = np.asarray(probabilities)  # a `ClipScore` ranks by its probabilities
         order = np.argsort(-probabilities, kind="stable")[: top_k or len(self.labels)]
         return [Prediction(self.labels[i], float(probabilities[i])) for i in order]
 
