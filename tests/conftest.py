@@ -187,3 +187,25 @@ def saved_words_classifier(tmp_path_factory, saved_classifier, tiny_recogniser, 
 
     return make_words_model(saved_classifier, tmp_path_factory.mktemp("words-classifier") / "model",
                             tiny_recogniser, tiny_text_encoder)
+
+
+@pytest.fixture
+def label_tab(qtbot, tmp_path):
+    """A Label tab alone, shown at a usual size, with a replayed microphone (a tone)."""
+    import soundfile as sf
+
+    from intentdesk.core.audio.microphone import InputDevice
+    from intentdesk.core.audio.replay import replay_factory
+    from intentdesk.gui.common.microphone import Microphone
+    from intentdesk.gui.label.tab import LabelTab
+
+    sf.write(tmp_path / "mic.wav", tone(400, 1.0), RATE)
+    microphone = Microphone(lambda: [InputDevice(-1, "Replay")], replay_factory(tmp_path / "mic.wav", speed=4.0))
+    widget = LabelTab(microphone)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 800)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    widget.shutdown()
+    microphone.close()

@@ -7,28 +7,16 @@ import soundfile as sf
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QInputDialog
 
-from intentdesk.core.audio.microphone import InputDevice, MicrophoneError
-from intentdesk.core.audio.replay import replay_factory
+from intentdesk.core.audio.microphone import MicrophoneError
 from intentdesk.core.data.store import DatasetStore, ImportReport
 from intentdesk.core.errors import DatasetError
-from intentdesk.gui.common.microphone import Microphone
 from intentdesk.gui.label.importing import report_text
-from intentdesk.gui.label.tab import LabelTab
 from tests.helpers import RATE, drop, tone
 
 
 @pytest.fixture
-def tab(qtbot, tmp_path):
-    sf.write(tmp_path / "mic.wav", tone(400, 1.0), RATE)
-    microphone = Microphone(lambda: [InputDevice(-1, "Replay")], replay_factory(tmp_path / "mic.wav", speed=4.0))
-    widget = LabelTab(microphone)
-    qtbot.addWidget(widget)
-    widget.resize(1000, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    widget.shutdown()
-    microphone.close()
+def tab(label_tab):
+    return label_tab
 
 
 def open_dataset(tab, root, labels=()):

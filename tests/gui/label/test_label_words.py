@@ -5,33 +5,20 @@ import csv
 import threading
 
 import pytest
-import soundfile as sf
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
 from intentdesk.core.audio.microphone import InputDevice
-from intentdesk.core.audio.replay import replay_factory
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import ModelError
-from intentdesk.gui.common.microphone import Microphone
 from intentdesk.gui.label import transcribing
 from intentdesk.gui.label.clip_table import CORRECTED_MARK, TRANSCRIPT_COLUMN
-from intentdesk.gui.label.tab import LabelTab
 from tests.helpers import RATE, tone
 
 
 @pytest.fixture
-def tab(qtbot, tmp_path):
-    sf.write(tmp_path / "mic.wav", tone(400, 1.0), RATE)
-    microphone = Microphone(lambda: [InputDevice(-1, "Replay")], replay_factory(tmp_path / "mic.wav", speed=4.0))
-    widget = LabelTab(microphone)
-    qtbot.addWidget(widget)
-    widget.resize(1100, 800)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    widget.shutdown()
-    microphone.close()
+def tab(label_tab):
+    return label_tab
 
 
 def open_dataset(tab, root, labels=("balance", "freeze")):
