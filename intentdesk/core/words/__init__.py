@@ -1,12 +1,12 @@
 """The words engine: what was said (transcript -> sentence embedding -> words head), fused with the sound model.
 
 A sound model learns the recordings it was trained on: on new voices saying the training wordings
-it is right ~97 % of the time, on NEW wordings of the same intents only 40-70 %. The words carry the
-intent, so a speech recogniser transcribes each clip, a sentence encoder embeds the transcript, a
-small head classifies the embedding, and the two opinions are fused (calibrated product of
-experts). A clip whose transcript is unlike every training text, or whose fused answer is weak,
-is "uncertain" (out of scope). No Qt here: functions take arrays, texts and paths, and report
-progress through plain callbacks `(stage, done, total)`.
+it is right ~97 % of the time, on NEW wordings of the same intents only 38-68 % (BENCHMARKS.md
+section 8). The words carry the intent, so a speech recogniser transcribes each clip, a sentence
+encoder embeds the transcript, a small head classifies the embedding, and the two opinions are
+fused (calibrated product of experts). A clip whose transcript is unlike every training text, or
+whose fused answer is weak, is "uncertain" (out of scope). No Qt here: functions take arrays,
+texts and paths, and report progress through plain callbacks `(stage, done, total)`.
 
 Modules (each does one job):
 
