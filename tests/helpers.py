@@ -79,3 +79,12 @@ def run_cli(*args, check: bool = True):
     if check and proc.returncode != 0:
         raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
     return proc
+
+
+def wav_bytes(seconds: float = 1.0, freq: float = 440.0, rate: int = RATE) -> bytes:
+    """A tone as the bytes of a WAV file: what a client uploads."""
+    import io
+
+    buffer = io.BytesIO()
+    sf.write(buffer, tone(freq, seconds, rate), rate, format="WAV")
+    return buffer.getvalue()

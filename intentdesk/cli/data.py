@@ -40,8 +40,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
 
     from intentdesk.core.data.store import DatasetStore
     from intentdesk.core.data.transcripts import recogniser_id, transcribe_dataset, untranscribed
-    from intentdesk.core.errors import ModelError
-    from intentdesk.core.learning.words_training import without_hint
+    from intentdesk.core.errors import ModelError, problem_of
 
     store = DatasetStore.open(Path(args.data).expanduser())
     cancel = threading.Event()
@@ -56,7 +55,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     try:
         written = transcribe_dataset(store, args.asr, progress, cancel)
     except ModelError as error:
-        raise ModelError(f"{without_hint(error)}; download it once while online, or pass a local speech "
+        raise ModelError(f"{problem_of(error)}; download it once while online, or pass a local speech "
                          "recognition folder with --asr") from error
     finally:
         signal.signal(signal.SIGINT, previous)

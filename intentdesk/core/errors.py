@@ -47,5 +47,23 @@ class ModelError(IntentDeskError):
     """A model folder or hub id that cannot be loaded, or a model that cannot do what is asked."""
 
 
+class ModelUnavailable(ModelError):
+    """A model that one part needs (a recogniser, a text encoder) cannot be loaded.
+
+    `problem` says why, `hint` what to do in the caller's situation; a caller with other advice
+    (training rather than classifying) uses `problem` with its own hint instead of editing the text.
+    """
+
+    def __init__(self, problem: str, hint: str) -> None:
+        self.problem = problem
+        self.hint = hint
+        super().__init__(f"{problem}; {hint}")
+
+
+def problem_of(error: Exception) -> str:
+    """What went wrong, without the advice a `ModelUnavailable` carries for another situation."""
+    return error.problem if isinstance(error, ModelUnavailable) else str(error)
+
+
 class TrainingError(IntentDeskError):
     """Settings or data that make training impossible (one class, too few clips, ...)."""

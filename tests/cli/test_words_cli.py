@@ -52,9 +52,11 @@ def test_train_with_an_unavailable_recogniser_stops_before_training(tone_dataset
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert "openai/no-such-recogniser-xyz" in lines[0] and "--asr" in lines[0] and "online" in lines[0]
+    assert "classify by sound only" not in lines[0]  # the classify-time advice is not given to a trainer
     assert not out.exists()
 
 
 def test_transcribe_with_an_unavailable_recogniser(tone_dataset):
     proc = run_cli("transcribe", tone_dataset.root, "--asr", "openai/no-such-recogniser-xyz", check=False)
     assert proc.returncode == 2 and "--asr" in proc.stderr and "no-such-recogniser-xyz" in proc.stderr
+    assert "classify by sound only" not in proc.stderr

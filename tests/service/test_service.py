@@ -1,13 +1,11 @@
 """The HTTP service: answers, 4xx errors, API key, micro-batching; the Ray Serve export."""
 
 import asyncio
-import io
 import py_compile
 import threading
 
 import numpy as np
 import pytest
-import soundfile as sf
 from fastapi.testclient import TestClient
 
 from intentdesk.core.errors import IntentDeskError
@@ -16,13 +14,7 @@ from intentdesk.service.app import create_app
 from intentdesk.service.batcher import MicroBatcher
 from intentdesk.service.options import ServiceOptions
 from intentdesk.service.runner import BackgroundService, check_exposure, free_port
-from tests.helpers import tone
-
-
-def wav_bytes(seconds=1.0, freq=440.0, rate=16000) -> bytes:
-    buffer = io.BytesIO()
-    sf.write(buffer, tone(freq, seconds, rate), rate, format="WAV")
-    return buffer.getvalue()
+from tests.helpers import wav_bytes
 
 
 @pytest.fixture(scope="module")

@@ -1,24 +1,16 @@
 """The HTTP service and the Ray export with a words model (issue #14): the fused ranking, "transcript" and
 "uncertain" in every answer ("transcript": null for a sound-only model)."""
 
-import io
 
 import numpy as np
 import pytest
-import soundfile as sf
 from fastapi.testclient import TestClient
 
 from intentdesk.core.inference.classifier import Classifier
 from intentdesk.core.inference.words_part import ClipScore
 from intentdesk.service.app import create_app
 from intentdesk.service.options import ServiceOptions
-from tests.helpers import tone
-
-
-def wav_bytes(seconds=1.0, freq=440.0, rate=16000) -> bytes:
-    buffer = io.BytesIO()
-    sf.write(buffer, tone(freq, seconds, rate), rate, format="WAV")
-    return buffer.getvalue()
+from tests.helpers import wav_bytes
 
 
 @pytest.fixture(scope="module")

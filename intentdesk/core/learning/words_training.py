@@ -16,7 +16,7 @@ import numpy as np
 
 from intentdesk.core.data.metadata_csv import BY_USER
 from intentdesk.core.data.store import DatasetStore
-from intentdesk.core.errors import ModelError
+from intentdesk.core.errors import ModelError, problem_of
 from intentdesk.core.events import Stage
 from intentdesk.core.learning.context import TrainingRun
 from intentdesk.core.learning.metrics import classification_metrics
@@ -47,15 +47,10 @@ def load_words_models(settings: TrainSettings, labels: list[str]) -> WordsModels
         try:
             parts.append(make())
         except ModelError as error:
-            raise ModelError(f"{without_hint(error)}. Training with words needs the {what}: download it once "
+            raise ModelError(f"{problem_of(error)}. Training with words needs the {what}: download it once "
                              f"while online, or give a local model folder ({flag}, or the Train tab's Words "
                              "settings), or train without words") from error
     return WordsModels(*parts)
-
-
-def without_hint(error: Exception) -> str:
-    """The words engine's message without its own advice (which is about classifying, not training)."""
-    return str(error).split("; the words model needs it")[0]
 
 
 def known_transcripts(store: DatasetStore, names: list[str], asr: str) -> list[str | None]:

@@ -23,10 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from intentdesk.core.errors import ModelError
+from intentdesk.core.errors import ModelError, ModelUnavailable
 from intentdesk.core.words.cache import KeyValueCache, default_cache_dir, wave_key, weights_fingerprint
 
 DEFAULT_RECOGNISER = "openai/whisper-tiny.en"
+WORDS_HINT = "the words model needs it (choose a local copy, or classify by sound only)"
 RATE = 16000
 MAX_NEW_TOKENS = 40
 TOKENS_PER_SECOND = 6  # spoken English is 2-4 words (3-5 tokens) a second: more means a decoding loop
@@ -85,8 +86,7 @@ def load_recogniser(source: str, device: str = "cpu"):
     except ModelError as error:
         raise ModelError(f"{what}: {error}") from error
     except Exception as error:
-        raise ModelError(hub_error_message(what, error, local)
-                         + "; the words model needs it (choose a local copy, or classify by sound only)") from error
+        raise ModelUnavailable(hub_error_message(what, error, local), WORDS_HINT) from error
 
 
 class Transcriber:

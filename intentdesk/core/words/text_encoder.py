@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from intentdesk.core.errors import ModelError
-from intentdesk.core.words.asr import normalise_text
+from intentdesk.core.errors import ModelError, ModelUnavailable
+from intentdesk.core.words.asr import WORDS_HINT, normalise_text
 from intentdesk.core.words.cache import KeyValueCache, default_cache_dir, text_key, weights_fingerprint
 
 DEFAULT_TEXT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
@@ -38,8 +38,7 @@ def load_text_encoder(source: str, device: str = "cpu"):
         tokenizer = api.AutoTokenizer.from_pretrained(source)
         model = api.AutoModel.from_pretrained(source).to(device).eval()
     except Exception as error:
-        raise ModelError(hub_error_message(what, error, local)
-                         + "; the words model needs it (choose a local copy, or classify by sound only)") from error
+        raise ModelUnavailable(hub_error_message(what, error, local), WORDS_HINT) from error
     return model, tokenizer
 
 
