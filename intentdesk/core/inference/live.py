@@ -120,10 +120,7 @@ class LiveSession:
     def _classify(self, offset: float, samples: np.ndarray) -> LiveResult:
         at = self._started_at + offset
         try:
-            recording = getattr(self.classifier, "classify_recording", None)
-            if recording is None:
-                return LiveResult(at, self.classifier.classify_array(samples, self.rate))
-            result = recording(samples, self.rate)
+            result = self.classifier.classify_recording(samples, self.rate)
             return LiveResult(at, result.ranking, result.error, result.transcript, result.uncertain, result.note)
         except IntentDeskError as error:
             return LiveResult(at, None, str(error))

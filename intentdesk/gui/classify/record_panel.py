@@ -13,7 +13,6 @@ from intentdesk.core.audio.io import SAMPLE_RATE as RATE
 from intentdesk.core.audio.microphone import Recorder
 from intentdesk.core.audio.vad import trim_silence
 from intentdesk.core.inference.live import LiveResult, LiveSession
-from intentdesk.core.inference.results import FileResult
 from intentdesk.gui.common.jobs import start_job
 from intentdesk.gui.common.microphone import DeviceChooser, Microphone
 
@@ -95,12 +94,7 @@ class RecordPanel(QGroupBox):
         classifier = self._classifier()
 
         def work(_emit, _cancel):
-            recording = getattr(classifier, "classify_recording", None)
-            if recording is not None:  # the ranking with what was heard, when the model has words
-                return take, recording(take, RATE)
-            started = time.perf_counter()
-            ranking = classifier.classify_array(take, RATE)
-            return take, FileResult("recording", ranking, (time.perf_counter() - started) * 1000)
+            return take, classifier.classify_recording(take, RATE)  # with what was heard, for a words model
 
         start_job(self, work, self.take_classified.emit, self.problem.emit)
 

@@ -12,7 +12,7 @@ from intentdesk.core.audio.replay import replay_factory
 from intentdesk.core.errors import AudioError
 from intentdesk.core.inference.classifier import Classifier
 from intentdesk.core.inference.live import LiveResult, LiveSession
-from intentdesk.core.inference.results import Prediction
+from intentdesk.core.inference.results import FileResult, Prediction
 from tests.helpers import write_two_utterances
 
 
@@ -54,12 +54,12 @@ class Loudness:
         self.lengths: list[float] = []
         self.fail_first_with = fail_first_with
 
-    def classify_array(self, samples: np.ndarray, rate: int) -> list[Prediction]:
+    def classify_recording(self, samples: np.ndarray, rate: int) -> FileResult:
         self.lengths.append(len(samples) / rate)
         if self.fail_first_with is not None:
             error, self.fail_first_with = self.fail_first_with, None
             raise error
-        return [Prediction("loud", 0.9), Prediction("quiet", 0.1)]
+        return FileResult("recording", [Prediction("loud", 0.9), Prediction("quiet", 0.1)], 1.0)
 
 
 def test_each_utterance_is_classified_once_in_order(microphone, saved_classifier):
