@@ -46,13 +46,15 @@ class Outcome(str, Enum):
 @dataclass(frozen=True)
 class StageEvent:
     """A phase change or progress inside a phase. `stage` is the display text ("Computing backbone
-    features 120/900"); `kind` what it is; `step`/`total` counts within the phase when it has them."""
+    features 120/900"); `kind` what it is; `step`/`total` counts within the phase when it has them,
+    and then `eta_s` the seconds left in the phase at the rate so far (None until there is a rate)."""
 
     stage: str
     fraction: float | None = None  # of the whole run, never going back
     kind: Stage | None = None
     step: int | None = None
     total: int | None = None
+    eta_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,10 @@ class StepEvent:
     loss: float
     learning_rate: float
     elapsed_s: float
-    eta_s: float  # of the current training stage
+    # Seconds left until the model is saved: this stage's steps and evaluation passes, the final
+    # scoring and saving (`learning.eta`). In full mode's warm start (TrainStarted.kind WARM_START)
+    # only until that stage ends: the fine-tuning after it has not been measured yet.
+    eta_s: float
     fraction: float | None = None  # of the whole run
 
 
@@ -133,6 +138,7 @@ class Progress:
             self._spans[kind] = (start, start + weight / total)
             start += weight / total
         self._last = 0.0
+        self._counting: tuple[Stage, int | None, float, int] | None = None  # kind, total, since, from step
 
     def fraction(self, kind: Stage, done: float = 0.0) -> float:
         """The whole job's fraction when phase `kind` is `done` (0..1) complete; never less than before."""
@@ -143,7 +149,19 @@ class Progress:
     def stage(self, kind: Stage, text: str, step: int | None = None, total: int | None = None) -> None:
         """Announce phase `kind` (or progress in it, with `step` of `total`)."""
         done = step / total if total else float(step is not None)  # nothing to do is done
-        self.emit(StageEvent(text, self.fraction(kind, done), kind, step, total))
+        self.emit(StageEvent(text, self.fraction(kind, done), kind, step, total, self._eta(kind, step, total)))
+
+    def _eta(self, kind: Stage, step: int | None, total: int | None) -> float | None:
+        """Seconds left in a counted phase at its rate since its first counted event (None for that one)."""
+        if step is None or not total:
+            return None
+        now = time.monotonic()
+        counting = self._counting
+        if counting is None or counting[:2] != (kind, total) or step < counting[3]:
+            self._counting = (kind, total, now, step)  # a new count starts here
+            return None
+        _, _, since, first = counting
+        return (now - since) / (step - first) * (total - step) if step > first else None
 
     def emit(self, event: TrainEvent) -> None:
         self.sent_any = True

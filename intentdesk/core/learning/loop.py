@@ -10,6 +10,7 @@ import torch
 
 from intentdesk.core.events import EpochEvent, Stage, StepEvent, TrainStarted
 from intentdesk.core.learning.context import TrainingRun
+from intentdesk.core.learning.eta import TrainingEta, save_seconds
 from intentdesk.core.learning.metrics import classification_metrics
 from intentdesk.core.learning.task import Task
 from intentdesk.core.models import backbone
@@ -30,12 +31,12 @@ def fit(run: TrainingRun, task: Task, kind: Stage) -> dict | None:
                                    data.labels, str(run.device), run.settings.mode, kind))
     best = _Best(run, task)
     if run.record.best_epoch is not None:
-        best.consider(evaluate_task(run, task), run.record.best_epoch)
+        best.consider(stepper.evaluate(counts_as_epoch=False), run.record.best_epoch)
     first = len(run.record.history) + 1
     rng = np.random.default_rng(run.settings.seed)
     for epoch in range(first, first + run.settings.epochs):
         losses = stepper.run_epoch(rng, first)
-        scores = evaluate_task(run, task) if losses is not None else None
+        scores = stepper.evaluate() if losses is not None else None
         if scores is None:
             run.record.cancelled = True
             return best.state
@@ -68,7 +69,8 @@ class _Best:
 
 
 class _Stepper:
-    """One training stage's optimizer steps: the schedule, clipped gradients, a `StepEvent` per step."""
+    """One training stage's optimizer steps: the schedule, clipped gradients, a `StepEvent` per step,
+    and the timing of steps and evaluation passes that the ETA is made of."""
 
     def __init__(self, run: TrainingRun, task: Task, kind: Stage) -> None:
         settings = run.settings
@@ -80,10 +82,14 @@ class _Stepper:
         self.schedule = warmup_linear(self.total, settings.warmup_ratio)
         self.loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing)
         self.step = 0
-        self.stage_start = time.monotonic()
+        data = run.data
+        self.eta = TrainingEta(self.per_epoch, settings.epochs, len(data.eval_y) / max(1, len(data.train_y)),
+                               last_stage=kind is not Stage.WARM_START,  # full mode's stage 1: stage 2 follows
+                               save_s=save_seconds(parameter_bytes(run.model)))
 
     def run_epoch(self, rng: np.random.Generator, first_epoch: int) -> list[float] | None:
         """The losses of one pass over the training clips; None when cancelled (within one step)."""
+        self.eta.begin_epoch()
         self.task.module.train()
         losses = []
         for indices in self.task.train_batches(rng, self.run.settings.batch_size):
@@ -91,6 +97,13 @@ class _Stepper:
                 return None
             losses.append(self._step(indices, first_epoch))
         return losses
+
+    def evaluate(self, counts_as_epoch: bool = True) -> dict | None:
+        """`evaluate_task`, timed for the ETA; `counts_as_epoch` False when scoring the starting weights."""
+        self.eta.begin_eval()
+        scores = evaluate_task(self.run, self.task)
+        self.eta.end_eval(counts_as_epoch)
+        return scores
 
     def _step(self, indices: list[int], first_epoch: int) -> float:
         run = self.run
@@ -106,12 +119,17 @@ class _Stepper:
         self.step += 1
         value = float(loss.detach())
         run.record.step_losses.append(value)
-        now = time.monotonic()
-        eta = (now - self.stage_start) / self.step * (self.total - self.step)
+        self.eta.step_done()
+        eta = self.eta.remaining() or 0.0  # never None after a step
         run.progress.emit(StepEvent(self.step, self.total, first_epoch - 1 + self.step / self.per_epoch, value,
-                                    self.optimizer.param_groups[-1]["lr"], now - run.progress.started, eta,
+                                    self.optimizer.param_groups[-1]["lr"], time.monotonic() - run.progress.started, eta,
                                     run.progress.fraction(self.kind, self.step / self.total)))
         return value
+
+
+def parameter_bytes(model: torch.nn.Module) -> int:
+    """The size of the model's weights as saved (what the saving estimate scales with)."""
+    return sum(p.numel() * p.element_size() for p in model.parameters())
 
 
 def warmup_linear(total_steps: int, warmup_ratio: float):

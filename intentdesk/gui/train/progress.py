@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import time
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QVBoxLayout, QWidget
 
-from intentdesk.core.events import EpochEvent, Outcome, StageEvent, StepEvent, TrainFinished, TrainStarted
+from intentdesk.core.events import EpochEvent, Outcome, Stage, StageEvent, StepEvent, TrainFinished, TrainStarted
 
 BAR_STEPS = 1000
 
@@ -15,6 +16,11 @@ BAR_STEPS = 1000
 def format_eta(seconds: float) -> str:
     seconds = max(0, int(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
+
+
+def time_left(seconds: float | None, where: str = "") -> str:
+    """The phase line's time estimate, e.g. " · about 1:05 left" (+ `where`); nothing while there is none."""
+    return "" if seconds is None else f" · about {format_eta(seconds)} left{where}"
 
 
 def ending_text(outcome: Outcome, saved: bool, seconds: float, error: str = "") -> str:
@@ -39,6 +45,10 @@ class ProgressPanel(QWidget):
         self.bar.setToolTip("How far the whole run is, from loading the clips to saving the model")
         self.phase = QLabel("")
         self.phase.setWordWrap(True)
+        # Two lines tall from the start, text at the top: the log below stays put when a phase
+        # line grows a time estimate or wraps.
+        self.phase.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.phase.setMinimumHeight(2 * self.phase.fontMetrics().lineSpacing())
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(2000)
         layout = QVBoxLayout(self)
@@ -48,6 +58,7 @@ class ProgressPanel(QWidget):
         layout.addWidget(self.log, 1)
         self.ended = True
         self._logged_kind = None
+        self._training_kind: Stage | None = None
         self._began = time.monotonic()
 
     def begin(self, text: str) -> None:
@@ -56,6 +67,7 @@ class ProgressPanel(QWidget):
         self.phase.setText("Starting…")
         self.ended = False
         self._logged_kind = None
+        self._training_kind = None
         self._began = time.monotonic()
         self.add_log(text)
 
@@ -70,17 +82,19 @@ class ProgressPanel(QWidget):
     def on_event(self, event) -> None:
         if isinstance(event, StageEvent):
             self._advance(event.fraction)
-            self.phase.setText(event.stage)
+            self.phase.setText(event.stage + time_left(event.eta_s))
             if event.kind is None or event.kind != self._logged_kind:  # a new phase, not its n-th step
                 self._logged_kind = event.kind
                 self.add_log(event.stage)
         elif isinstance(event, TrainStarted):
+            self._training_kind = event.kind
             self.add_log(f"{event.train_clips} clips to learn from, {event.eval_clips} kept aside to test, "
                          f"{len(event.labels)} labels, {event.total_steps} steps on {event.device}")
         elif isinstance(event, StepEvent):
             self._advance(event.fraction)
-            self.phase.setText(f"Step {event.step}/{event.total_steps} · loss {event.loss:.3f} · "
-                               f"ETA {format_eta(event.eta_s)}")
+            where = " in stage 1" if self._training_kind is Stage.WARM_START else ""  # see StepEvent.eta_s
+            self.phase.setText(f"Step {event.step}/{event.total_steps} · loss {event.loss:.3f}"
+                               + time_left(event.eta_s, where))
         elif isinstance(event, EpochEvent):
             self.add_log(f"Pass {event.epoch}: test loss {event.eval_loss:.3f}, accuracy {event.accuracy:.3f}, "
                          f"macro-F1 {event.macro_f1:.3f}{'  ★ best so far' if event.is_best else ''}")

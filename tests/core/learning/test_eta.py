@@ -1,0 +1,100 @@
+"""The training ETA counts what is still ahead: steps, every evaluation pass, the final scoring and saving."""
+
+import pytest
+
+from intentdesk.core.events import Progress, Stage
+from intentdesk.core.learning.eta import TrainingEta, save_seconds
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def simulate(eta: TrainingEta, clock: Clock, step_s: float, eval_s: float, prep_s: float = 0.0) -> list[tuple]:
+    """Run `eta`'s stage on the fake clock as the epoch loop does; (epoch, step, now, estimate) per step."""
+    seen = []
+    for epoch in range(1, eta.epochs + 1):
+        eta.begin_epoch()
+        clock.now += prep_s  # the epoch's batches are made before its first step
+        for step in range(1, eta.steps_per_epoch + 1):
+            clock.now += step_s
+            eta.step_done()
+            seen.append((epoch, step, clock.now, eta.remaining()))
+        eta.begin_eval()
+        clock.now += eval_s
+        eta.end_eval()
+    return seen
+
+
+def test_constant_step_and_eval_times_give_the_exact_remaining_time_from_the_second_epoch():
+    clock = Clock()
+    eta = TrainingEta(steps_per_epoch=5, epochs=4, eval_train_ratio=0.25, last_stage=True, save_s=1.5, clock=clock)
+    seen = simulate(eta, clock, step_s=2.0, eval_s=3.0)
+    end = clock.now + 3.0 + 1.5  # the final scoring is one more evaluation pass, then saving
+    for epoch, _step, now, estimate in seen:
+        if epoch >= 2:
+            assert estimate == pytest.approx(end - now)
+    # The step time alone (the old ETA) would say 0 s after the last step; 3 passes + saving are left.
+    assert seen[-1][3] == pytest.approx(3.0 + 3.0 + 1.5)
+
+
+def test_before_the_first_pass_is_timed_it_is_estimated_from_an_epoch_and_the_clip_ratio():
+    clock = Clock()
+    eta = TrainingEta(steps_per_epoch=5, epochs=2, eval_train_ratio=0.25, last_stage=True, save_s=0.0, clock=clock)
+    eta.begin_epoch()
+    clock.now += 2.0
+    eta.step_done()
+    assert eta.eval_seconds() == pytest.approx(2.0 * 5 * 0.25)
+    assert eta.remaining() == pytest.approx(9 * 2.0 + 3 * 2.5)
+
+
+def test_a_stage_that_is_not_the_last_leaves_out_the_scoring_and_saving():
+    clock = Clock()
+    eta = TrainingEta(steps_per_epoch=3, epochs=2, eval_train_ratio=1.0, last_stage=False, save_s=9.0, clock=clock)
+    seen = simulate(eta, clock, step_s=1.0, eval_s=4.0)
+    assert seen[-1][3] == pytest.approx(4.0)  # only the last epoch's own evaluation pass
+    assert seen[3][3] == pytest.approx(2 * 1.0 + 4.0)  # epoch 2, step 1: two steps and one pass
+
+
+def test_per_epoch_batch_preparation_counts_as_training_time():
+    clock = Clock()
+    eta = TrainingEta(steps_per_epoch=4, epochs=3, eval_train_ratio=0.5, last_stage=True, save_s=0.0, clock=clock)
+    seen = simulate(eta, clock, step_s=1.0, eval_s=2.0, prep_s=2.0)
+    end = clock.now + 2.0
+    at_epoch_ends = [(now, estimate) for epoch, step, now, estimate in seen if step == 4 and epoch >= 2]
+    for now, estimate in at_epoch_ends:  # whole epochs left: each costs its preparation too
+        assert estimate == pytest.approx(end - now)
+
+
+def test_a_pass_before_the_epochs_is_measured_but_not_counted_as_done():
+    clock = Clock()
+    eta = TrainingEta(steps_per_epoch=2, epochs=2, eval_train_ratio=1.0, last_stage=True, save_s=0.0, clock=clock)
+    eta.begin_eval()  # full mode's stage 2 first scores the warm start
+    clock.now += 5.0
+    eta.end_eval(counts_as_epoch=False)
+    eta.begin_epoch()
+    clock.now += 1.0
+    eta.step_done()
+    assert eta.remaining() == pytest.approx(3 * 1.0 + 3 * 5.0)
+
+
+def test_saving_is_estimated_from_the_weights_size():
+    assert 0 < save_seconds(33_000_000) < save_seconds(380_000_000) < 5
+
+
+def test_a_counted_phase_gets_an_eta_from_its_rate_after_its_first_step(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr("intentdesk.core.events.time.monotonic", clock)
+    events = []
+    progress = Progress(events.append, {Stage.CACHING_FEATURES: 1, Stage.TRAINING: 1})
+    progress.stage(Stage.CACHING_FEATURES, "Computing backbone features 0/100", 0, 100)
+    clock.now += 10.0
+    progress.stage(Stage.CACHING_FEATURES, "Computing backbone features 20/100", 20, 100)
+    clock.now += 10.0
+    progress.stage(Stage.CACHING_FEATURES, "Computing backbone features 40/100", 40, 100)
+    progress.stage(Stage.TRAINING, "Training")
+    assert [e.eta_s for e in events] == [None, pytest.approx(40.0), pytest.approx(30.0), None]
