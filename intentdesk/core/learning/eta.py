@@ -9,11 +9,13 @@ estimator its steps and its evaluation passes, and it adds up
     + evaluation passes left (the epochs' and the final scoring) x measured time per pass
     + an estimate for saving.
 
-Time per step counts from each epoch's start, so the per-epoch batch preparation (full mode
-resamples every clip for speed perturbation) is part of it. Before the first evaluation pass is
-measured it is taken as one epoch of training scaled by the eval/train clip ratio; that
-overestimates (an evaluation pass runs forward only), but it is replaced as soon as a pass has
-been timed, which is the end of the first epoch.
+Training time counts from each epoch's start, so the per-epoch batch preparation (full mode
+resamples every clip for speed perturbation) is part of it. The time per step is that of the
+last epoch's worth of steps, and the time per evaluation pass that of the latest pass: the
+estimate forgets the slow first steps and follows a machine that gets busier or freer. Before
+the first evaluation pass is measured it is taken as one epoch of training scaled by the
+eval/train clip ratio; that overestimates (an evaluation pass runs forward only), but it is
+replaced as soon as a pass has been timed, which is the end of the first epoch.
 
 Full mode's warm start is stage 1 of 2: the fine-tuning that follows has not run yet, so nothing
 can be measured about it, and the estimate of a stage that is not the last covers that stage
@@ -51,41 +53,44 @@ class TrainingEta:
         self.clock = clock
         self.steps = 0
         self.epochs_evaluated = 0
-        self._train_s = 0.0  # of finished epochs (up to their last step)
+        self._trained: list[float] = []  # training seconds of the stage so far, at each step
+        self._finished_s = 0.0  # of the finished epochs (up to their last step)
         self._epoch_start: float | None = None
-        self._epoch_train_s = 0.0  # of the current epoch, up to its latest step
         self._eval_start: float | None = None
-        self._eval_times: list[float] = []
+        self._eval_s: float | None = None  # the latest pass
 
     def begin_epoch(self) -> None:
-        self._epoch_start, self._epoch_train_s = self.clock(), 0.0
+        self._epoch_start = self.clock()
 
     def step_done(self) -> None:
         self.steps += 1
-        if self._epoch_start is not None:
-            self._epoch_train_s = self.clock() - self._epoch_start
+        in_epoch = 0.0 if self._epoch_start is None else self.clock() - self._epoch_start
+        self._trained.append(self._finished_s + in_epoch)
 
     def begin_eval(self) -> None:
         """An evaluation pass starts: the current epoch's training time is final."""
-        self._train_s += self._epoch_train_s
-        self._epoch_start, self._epoch_train_s = None, 0.0
+        self._finished_s = self._trained[-1] if self._trained else 0.0
+        self._epoch_start = None
         self._eval_start = self.clock()
 
     def end_eval(self, counts_as_epoch: bool = True) -> None:
         """The pass ended. `counts_as_epoch` False for a pass outside the epochs (scoring a warm start)."""
         if self._eval_start is not None:
-            self._eval_times.append(self.clock() - self._eval_start)
-            self._eval_start = None
+            self._eval_s, self._eval_start = self.clock() - self._eval_start, None
         self.epochs_evaluated += counts_as_epoch
 
     def step_seconds(self) -> float | None:
-        """Measured seconds per training step, or None before the first step."""
-        return (self._train_s + self._epoch_train_s) / self.steps if self.steps else None
+        """Seconds per training step over the last epoch's worth of steps; None before the first step."""
+        if not self._trained:
+            return None
+        window = min(len(self._trained), max(1, self.steps_per_epoch))
+        before = self._trained[-window - 1] if len(self._trained) > window else 0.0
+        return (self._trained[-1] - before) / window
 
     def eval_seconds(self) -> float | None:
-        """Seconds per evaluation pass: the mean of the measured ones, else estimated from the steps."""
-        if self._eval_times:
-            return sum(self._eval_times) / len(self._eval_times)
+        """Seconds per evaluation pass: the latest measured one, else estimated from the steps."""
+        if self._eval_s is not None:
+            return self._eval_s
         step = self.step_seconds()
         return None if step is None else step * self.steps_per_epoch * self.eval_train_ratio
 

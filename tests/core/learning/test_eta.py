@@ -42,6 +42,25 @@ def test_constant_step_and_eval_times_give_the_exact_remaining_time_from_the_sec
     assert seen[-1][3] == pytest.approx(3.0 + 3.0 + 1.5)
 
 
+def test_the_estimate_forgets_a_slow_start():
+    clock = Clock()
+    eta = TrainingEta(steps_per_epoch=4, epochs=3, eval_train_ratio=1.0, last_stage=True, save_s=0.0, clock=clock)
+    for epoch, (step_s, eval_s) in enumerate([(3.0, 6.0), (1.0, 2.0)], 1):  # the first epoch warms up
+        eta.begin_epoch()
+        for _ in range(4):
+            clock.now += step_s
+            eta.step_done()
+        if epoch == 1:
+            eta.begin_eval()
+            clock.now += eval_s
+            eta.end_eval()
+    assert eta.step_seconds() == pytest.approx(1.0)
+    eta.begin_eval()
+    clock.now += 2.0
+    eta.end_eval()
+    assert eta.remaining() == pytest.approx(4 * 1.0 + 2 * 2.0)  # epoch 3 and its pass, the scoring
+
+
 def test_before_the_first_pass_is_timed_it_is_estimated_from_an_epoch_and_the_clip_ratio():
     clock = Clock()
     eta = TrainingEta(steps_per_epoch=5, epochs=2, eval_train_ratio=0.25, last_stage=True, save_s=0.0, clock=clock)
@@ -98,3 +117,19 @@ def test_a_counted_phase_gets_an_eta_from_its_rate_after_its_first_step(monkeypa
     progress.stage(Stage.CACHING_FEATURES, "Computing backbone features 40/100", 40, 100)
     progress.stage(Stage.TRAINING, "Training")
     assert [e.eta_s for e in events] == [None, pytest.approx(40.0), pytest.approx(30.0), None]
+
+
+def test_a_real_run_still_counts_time_after_its_last_step(tone_dataset, tiny_wav2vec2, tmp_path):
+    """The wiring in the epoch loop. Timing accuracy is not asserted here: a tiny model's steps take
+    milliseconds, which a loaded machine makes noise of (benchmarks/bench_eta.py measures it)."""
+    from intentdesk.core.events import StepEvent, TrainFinished
+    from intentdesk.core.learning.settings import TrainSettings
+    from intentdesk.core.learning.trainer import train
+
+    events = []
+    settings = TrainSettings(base_model=str(tiny_wav2vec2), epochs=2, batch_size=4)
+    train(tone_dataset.root, tmp_path / "model", settings, events.append)
+    steps = [e for e in events if isinstance(e, StepEvent)]
+    assert isinstance(events[-1], TrainFinished) and steps[-1].step == steps[-1].total_steps
+    assert all(e.eta_s >= 0 for e in steps)
+    assert steps[-1].eta_s > 0  # two evaluation passes and saving are still ahead
