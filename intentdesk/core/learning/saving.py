@@ -34,11 +34,12 @@ def save_model_folder(model, feature_extractor, output_dir: Path, record: RunRec
     return output_dir
 
 
-def model_fingerprint(base: str, settings: TrainSettings) -> str:
-    """Identifies the frozen part of a backbone, for the feature cache: same key, same features."""
+def model_fingerprint(base: str, settings: TrainSettings, window: float | None) -> str:
+    """Identifies the frozen part of a backbone and its input window (Whisper's, fitted to the
+    clips), for the feature cache: same key, same features."""
     path = Path(base).expanduser()
     bf16 = backbone.uses_bf16(backbone.pick_device(settings.device), settings.bf16)  # what runs, not what was asked
-    parts = [base, str(settings.max_seconds), str(settings.quick_layers), str(bf16)]
+    parts = [base, str(settings.max_seconds), str(window), str(settings.quick_layers), str(bf16)]
     if path.is_dir():
         files = sorted(f for f in path.iterdir() if f.is_file())
         parts += [f"{f.name}:{f.stat().st_size}:{int(f.stat().st_mtime)}" for f in files]

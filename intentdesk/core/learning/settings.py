@@ -24,9 +24,11 @@ MODE_DEFAULTS = {
     # Full mode starts from the quick-mode warm start, so a small backbone rate and few epochs
     # suffice; 5e-5 x 10 epochs scored 0.939 on voices held out of training, 2e-5 x 6 scored 0.968.
     "full": {"epochs": 6, "learning_rate": 2e-5, "batch_size": 8},
-    "quick": {"epochs": 8, "learning_rate": 2e-4, "batch_size": 16},
+    # Quick mode trains the head on cached pooled features: an epoch costs milliseconds, so many
+    # passes are free (30 x 32 scored 0.980 on unseen voices, dev corpus, 4 folds; 20-60 passes,
+    # batches of 16-64 and head rates 1e-3-3e-3 all scored 0.979-0.980).
+    "quick": {"epochs": 30, "learning_rate": 2e-4, "batch_size": 32},
 }
-
 
 @dataclass(frozen=True)
 class SettingSpec:
@@ -75,7 +77,7 @@ class TrainSettings:
         "Base model", "A Hugging Face hub id (needs internet the first time) or a local model folder "
         "(Wav2Vec2, HuBERT, WavLM, Whisper, AST...). The model that already knows speech; training adapts it.",
         cli=False))
-    mode: str = _setting("full", SettingSpec(
+    mode: str = _setting("quick", SettingSpec(
         "Mode", "quick: trains only the top of the model on features computed once (fast). "
         "full: also adapts the whole model afterwards (slower).", choices=tuple(MODE_DEFAULTS), cli=False))
     epochs: int | None = _setting(None, SettingSpec(
@@ -109,12 +111,13 @@ class TrainSettings:
     label_smoothing: float = _setting(0.1, SettingSpec(
         "Less overconfident scores (label smoothing)", "Trains the model to be a little less than 100 % sure, "
         "which makes its scores more honest on new voices.", 0.0, 0.3, 0.05, 2, advanced=True))
-    quick_layers: int = _setting(1, SettingSpec(
-        "Quick: top layers trained", "How many of the model's top layers Quick mode trains "
-        "(the rest stay as they are).", 1, 4, advanced=True))
-    warm_start_epochs: int = _setting(6, SettingSpec(
-        "Full: quick passes first", "Full mode first trains the top layers this many passes (as Quick "
-        "mode does), then adapts the whole model. 0 skips this warm start.", 0, 50, advanced=True))
+    quick_layers: int = _setting(0, SettingSpec(
+        "Quick: top layers trained", "0 trains only the output layer, on the model's averaged sound "
+        "features (seconds). 1-4 also train that many of the model's top layers (minutes; "
+        "set fewer passes, e.g. 8).", 0, 4, advanced=True))
+    warm_start_epochs: int = _setting(30, SettingSpec(
+        "Full: quick passes first", "Full mode first trains the output layer this many passes (as Quick "
+        "mode does), then adapts the whole model. 0 skips this warm start.", 0, 100, advanced=True))
     speed_perturbation: tuple[float, ...] = _setting((0.9, 1.1), SettingSpec(
         "Speed variants", "Extra copies of each clip played slightly slower and faster, "
         "so the model hears more kinds of voices.", cli=False, advanced=True))

@@ -1,7 +1,8 @@
 """What the epoch loop trains (a `Task`): the protocol, full mode's `FullTask`, and the parameter groups.
 
 Two modes differ only in their task: full mode trains the whole backbone (convolutional front end
-frozen) on waveforms; quick mode (`quick.QuickTask`) only its top layer(s), on cached inputs.
+frozen) on waveforms; quick mode (`pooled.PooledTask`, `quick.QuickTask`) only its head or top
+layer(s), on cached backbone output.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class Task(Protocol):
     def train_batches(self, rng: np.random.Generator, batch_size: int) -> list[list[int]]: ...
     def eval_batches(self, batch_size: int) -> list[list[int]]: ...
     def logits(self, indices: list[int], training: bool) -> torch.Tensor: ...
+    def apply(self, state: dict) -> None:
+        """Load weights the loop kept (`module.state_dict()` form) into the model being trained."""
 
 
 class FullTask:
@@ -61,6 +64,9 @@ class FullTask:
         with torch.autocast(self.device.type, enabled=False):  # feature extractors need float32
             inputs = self.builder.build([waves[i] for i in indices])
         return self.module(**{k: v.to(self.device) for k, v in inputs.items()}).logits
+
+    def apply(self, state: dict) -> None:
+        self.module.load_state_dict(state)
 
 
 def split_head_params(module: torch.nn.Module, settings: TrainSettings) -> list[dict]:

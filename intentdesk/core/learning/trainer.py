@@ -7,6 +7,7 @@ quick mode), `loop` (the epoch loop), `saving` (the folder). Progress goes out a
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import replace
@@ -22,8 +23,8 @@ from intentdesk.core.events import EventCallback, Outcome, Progress, Stage, Trai
 from intentdesk.core.learning.context import TrainingRun
 from intentdesk.core.learning.loop import fit, predict_task
 from intentdesk.core.learning.metrics import classification_metrics
-from intentdesk.core.learning.prepared import prepare_data
-from intentdesk.core.learning.quick import QuickTask, check_quick_support
+from intentdesk.core.learning.prepared import PreparedData, prepare_data
+from intentdesk.core.learning.quick import build_quick_task, check_quick_support
 from intentdesk.core.learning.saving import model_fingerprint, save_model_folder
 from intentdesk.core.learning.settings import MODE_DEFAULTS, TrainSettings
 from intentdesk.core.learning.task import FullTask, Task
@@ -88,7 +89,7 @@ def _train(data_dir: Path, output_dir: Path, settings: TrainSettings, progress: 
     if state is None:
         progress.emit(TrainFinished(Outcome.CANCELLED, None, time.monotonic() - progress.started))
         return record
-    task.module.load_state_dict(state)
+    task.apply(state)
     eval_sound = _score(run, task)
     words = None
     if words_models is not None and not cancel.is_set():
@@ -109,13 +110,27 @@ def _start(store: DatasetStore, settings: TrainSettings, progress: Progress, can
     progress.stage(Stage.LOADING_MODEL, "Loading base model")
     model = backbone.load_classifier_model(settings.base_model, data.labels)
     if backbone.is_whisper(model):
-        backbone.fit_whisper_window(model, feature_extractor, settings.max_seconds)
+        backbone.fit_whisper_window(model, feature_extractor, whisper_window(data, settings.max_seconds,
+                                                                             int(feature_extractor.sampling_rate)))
     backbone.freeze_front_end(model)
     device = backbone.pick_device(settings.device)
     model.to(device)
     record = RunRecord(mode=settings.mode, base_model=settings.base_model, train_clips=len(data.train_y),
                        eval_clips=len(data.eval_y))
     return TrainingRun(model, InputBuilder(feature_extractor), data, settings, device, progress, cancel, record)
+
+
+def whisper_window(data: PreparedData, max_seconds: float, rate: int) -> float:
+    """Whisper's input window for this dataset: its longest clip in whole seconds (at least 2 s,
+    at most `max_seconds`).
+
+    Whisper pads every clip to one fixed window and its cost grows with the window, not the
+    clip: 1 s digits padded to 8 s cost 8x what they need. The window is saved with the model, so
+    the app and `pipeline("audio-classification")` both use it; a longer clip is cut to it when
+    classified (and the result says so). 2 s at least leaves room for a slower speaker.
+    """
+    longest = max((len(w) for w in [*data.train_waves, *data.eval_waves]), default=0) / rate
+    return float(min(max_seconds, max(2, math.ceil(longest))))
 
 
 def _score(run: TrainingRun, task: Task) -> np.ndarray:
@@ -131,13 +146,15 @@ def _score(run: TrainingRun, task: Task) -> np.ndarray:
     return torch.softmax(logits.float(), dim=-1).numpy()
 
 
-def _quick_task(run: TrainingRun) -> QuickTask:
-    return QuickTask.build(run, fingerprint=model_fingerprint(run.settings.base_model, run.settings))
+def _quick_task(run: TrainingRun) -> Task:
+    fingerprint = model_fingerprint(run.settings.base_model, run.settings, run.builder.fixed_window)
+    return build_quick_task(run, fingerprint)
 
 
 def _train_quick(run: TrainingRun) -> tuple[Task, dict | None]:
     task = _quick_task(run)
-    run.progress.stage(Stage.TRAINING, "Training the top layer on cached features")
+    what = "the output layer" if run.settings.quick_layers == 0 else "the top layer"
+    run.progress.stage(Stage.TRAINING, f"Training {what} on cached features")
     return task, fit(run, task, Stage.TRAINING)
 
 
@@ -158,11 +175,12 @@ def _train_full(run: TrainingRun) -> tuple[Task, dict | None]:
                                          learning_rate=MODE_DEFAULTS["quick"]["learning_rate"],
                                          batch_size=MODE_DEFAULTS["quick"]["batch_size"]))
     quick = _quick_task(warm)
-    run.progress.stage(Stage.WARM_START, "Stage 1 of 2: top layer on cached features")
+    what = "output layer" if run.settings.quick_layers == 0 else "top layer"
+    run.progress.stage(Stage.WARM_START, f"Stage 1 of 2: {what} on cached features")
     warm_state = fit(warm, quick, Stage.WARM_START)
     if warm_state is None or run.record.cancelled:
         return quick, warm_state
-    quick.module.load_state_dict(warm_state)
+    quick.apply(warm_state)
     for param in run.model.parameters():
         param.requires_grad_(True)
     backbone.freeze_front_end(run.model)
@@ -177,7 +195,7 @@ def _train_full(run: TrainingRun) -> tuple[Task, dict | None]:
 def _can_warm_start(run: TrainingRun) -> bool:
     """Full mode warm-starts when asked to and the backbone supports quick mode."""
     try:
-        check_quick_support(run.model)
+        check_quick_support(run.model, run.settings.quick_layers)
     except IntentDeskError:
         return False
     return run.settings.warm_start_epochs > 0

@@ -1,0 +1,132 @@
+"""Quick mode's default task: the head on cached pooled features (core/learning/pooled.py)."""
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from intentdesk.core.audio import io as audio
+from intentdesk.core.data.store import DatasetStore
+from intentdesk.core.errors import ModelError
+from intentdesk.core.learning.pooled import check_pooled_support
+from intentdesk.core.learning.settings import TrainSettings
+from intentdesk.core.learning.trainer import train
+from tests.helpers import tone, write_tone_folder
+
+
+@pytest.fixture
+def learnable(tmp_path):
+    from intentdesk.core.data.importers import import_into
+
+    store = DatasetStore.create(tmp_path / "data")
+    import_into(store, str(write_tone_folder(tmp_path / "src", per_label=10)))
+    return store
+
+
+def quick(base, **overrides) -> TrainSettings:
+    values = {"base_model": str(base), "mode": "quick", "head_learning_rate": 1e-2, "batch_size": 8, "bf16": False}
+    return TrainSettings(**{**values, **overrides})
+
+
+def pipeline_scores(model_dir, paths) -> list[dict[str, float]]:
+    from transformers import pipeline
+
+    classify = pipeline("audio-classification", model=str(model_dir), device="cpu")
+    out = []
+    for path in paths:
+        wave, rate = sf.read(path, dtype="float32")
+        out.append({p["label"]: p["score"] for p in classify({"raw": wave, "sampling_rate": rate}, top_k=None)})
+    return out
+
+
+@pytest.mark.parametrize("base", ["tiny_wav2vec2", "tiny_whisper"])
+def test_pooled_head_learns_and_the_saved_folder_computes_exactly_what_was_trained(base, learnable, tmp_path,
+                                                                                  request):
+    """The plain Hugging Face pipeline on the saved folder classifies the clips as trained."""
+    result = train(learnable.root, tmp_path / "m", quick(request.getfixturevalue(base), epochs=40))
+    assert result.accuracy >= 0.9, result.history
+    clips = learnable.clips
+    scores = pipeline_scores(tmp_path / "m", [learnable.path_of(c) for c in clips])
+    right = [max(s, key=s.get) == c.label for s, c in zip(scores, clips)]
+    assert np.mean(right) >= 0.9
+
+
+def test_folding_the_standardisation_into_the_projector_is_exact(tiny_wav2vec2):
+    import torch
+
+    from intentdesk.core.learning.pooled import PooledHead
+    from intentdesk.core.models.backbone import load_classifier_model
+
+    model = load_classifier_model(str(tiny_wav2vec2), ["a", "b", "c"])
+    torch.manual_seed(0)
+    width = model.projector.in_features
+    head = PooledHead(model, torch.randn(width) * 3, torch.rand(width) + 0.1)
+    pooled = torch.randn(5, width) * 4
+    with torch.no_grad():
+        expected = head(pooled)
+        head.apply_to(model)
+        folded = model.classifier(model.projector(pooled))
+    assert torch.allclose(folded, expected, atol=1e-4)
+
+
+def test_pooled_quick_saves_weights_that_differ_from_the_base(learnable, tiny_wav2vec2, tmp_path):
+    """Both head layers learn (a frozen classifier under a learning projector once slipped through)."""
+    from safetensors.torch import load_file
+
+    train(learnable.root, tmp_path / "m", quick(tiny_wav2vec2, epochs=3))
+    train(learnable.root, tmp_path / "n", quick(tiny_wav2vec2, epochs=3, seed=1))
+    first, second = load_file(tmp_path / "m" / "model.safetensors"), load_file(tmp_path / "n" / "model.safetensors")
+    for name in ("projector.weight", "classifier.weight"):
+        assert not np.allclose(first[name].numpy(), second[name].numpy()), name
+    assert np.allclose(first["wav2vec2.encoder.layers.0.attention.k_proj.weight"].numpy(),
+                       second["wav2vec2.encoder.layers.0.attention.k_proj.weight"].numpy())
+
+
+def test_warm_cache_skips_the_backbone_and_the_speed_variants(learnable, tiny_wav2vec2, tmp_path, monkeypatch):
+    settings = quick(tiny_wav2vec2, epochs=2)
+    first = train(learnable.root, tmp_path / "a", settings)
+
+    def no_resampling(*_args, **_kwargs):
+        raise AssertionError("a cached speed variant was computed again")
+
+    monkeypatch.setattr(audio, "change_speed", no_resampling)
+    second = train(learnable.root, tmp_path / "b", settings)
+    assert second.accuracy == pytest.approx(first.accuracy)
+
+
+def test_whisper_window_is_fitted_to_the_longest_clip(tmp_path, tiny_whisper):
+    """Clips of at most 0.6 s: a 2 s window (the floor), not the 8 s of max_seconds."""
+    from intentdesk.core.data.importers import import_into
+
+    store = DatasetStore.create(tmp_path / "data")
+    import_into(store, str(write_tone_folder(tmp_path / "src", per_label=6)))
+    result = train(store.root, tmp_path / "w", quick(tiny_whisper, epochs=2, max_seconds=8))
+    config = json.loads((result.output_dir / "config.json").read_text())
+    extractor = json.loads((result.output_dir / "preprocessor_config.json").read_text())
+    assert config["max_source_positions"] == 100 and extractor["chunk_length"] == 2
+
+
+def test_whisper_window_grows_with_a_longer_clip_up_to_max_seconds(tmp_path, tiny_whisper):
+    from intentdesk.core.data.importers import import_into
+
+    source = write_tone_folder(tmp_path / "src", per_label=6)
+    sf.write(source / "low" / "long.wav", tone(220, 4.3), 16000)
+    store = DatasetStore.create(tmp_path / "data")
+    import_into(store, str(source))
+    result = train(store.root, tmp_path / "w", quick(tiny_whisper, epochs=1, max_seconds=8))
+    assert json.loads((result.output_dir / "preprocessor_config.json").read_text())["chunk_length"] == 5
+    capped = train(store.root, tmp_path / "c", quick(tiny_whisper, epochs=1, max_seconds=3))
+    assert json.loads((capped.output_dir / "preprocessor_config.json").read_text())["chunk_length"] == 3
+
+
+def test_a_head_that_is_not_projector_and_classifier_is_refused():
+    class Config:
+        model_type = "ast"
+
+    class Model:
+        config = Config()
+        classifier = object()
+
+    with pytest.raises(ModelError, match="Full mode"):
+        check_pooled_support(Model())
