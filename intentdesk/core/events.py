@@ -138,7 +138,7 @@ class Progress:
             self._spans[kind] = (start, start + weight / total)
             start += weight / total
         self._last = 0.0
-        self._counting: tuple[Stage, int | None, float, int] | None = None  # kind, total, since, from step
+        self._counting: tuple[Stage, int, float | None, int] | None = None  # kind, total, since, from step
 
     def fraction(self, kind: Stage, done: float = 0.0) -> float:
         """The whole job's fraction when phase `kind` is `done` (0..1) complete; never less than before."""
@@ -152,15 +152,19 @@ class Progress:
         self.emit(StageEvent(text, self.fraction(kind, done), kind, step, total, self._eta(kind, step, total)))
 
     def _eta(self, kind: Stage, step: int | None, total: int | None) -> float | None:
-        """Seconds left in a counted phase at its rate since its first counted event (None for that one)."""
+        """Seconds left in a counted phase at its rate so far, leaving out its first stretch (the first
+        batch through a model is slow: memory, lazy setup); None until there is such a rate."""
         if step is None or not total:
             return None
         now = time.monotonic()
         counting = self._counting
         if counting is None or counting[:2] != (kind, total) or step < counting[3]:
-            self._counting = (kind, total, now, step)  # a new count starts here
+            self._counting = (kind, total, None, step)  # a new count: its rate starts at the next event
             return None
         _, _, since, first = counting
+        if since is None:
+            self._counting = (kind, total, now, step)
+            return None
         return (now - since) / (step - first) * (total - step) if step > first else None
 
     def emit(self, event: TrainEvent) -> None:

@@ -20,7 +20,7 @@ def format_eta(seconds: float) -> str:
 
 def time_left(seconds: float | None, where: str = "") -> str:
     """The phase line's time estimate, e.g. " · about 1:05 left" (+ `where`); nothing while there is none."""
-    return "" if seconds is None else f" · about {format_eta(seconds)} left{where}"
+    return "" if seconds is None else f" · about {format_eta(max(1, round(seconds)))} left{where}"
 
 
 def ending_text(outcome: Outcome, saved: bool, seconds: float, error: str = "") -> str:

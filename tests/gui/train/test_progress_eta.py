@@ -25,6 +25,8 @@ def test_feature_caching_and_training_show_the_time_left(qtbot):
     panel.on_event(started(Stage.TRAINING))
     panel.on_event(step(8.4))
     assert panel.phase.text() == "Step 12/57 · loss 0.412 · about 8 s left"
+    panel.on_event(step(0.2))
+    assert panel.phase.text().endswith("about 1 s left")  # never "0 s left" while something is left
     assert "left" not in panel.log.toPlainText()  # the log keeps the phases, not the running estimate
 
 
