@@ -29,8 +29,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True, help="folder for the fold datasets and models")
     parser.add_argument("--code", type=Path, default=HERE.parent, help="checkout whose intentdesk runs")
     parser.add_argument("--voices-per-fold", type=int, default=2)
-    parser.add_argument("train_flags", nargs="*", help="extra `intentdesk train` flags (after --)")
-    args = parser.parse_args()
+    own, train_flags = _split_at_dashes(sys.argv[1:])
+    args = parser.parse_args(own)
+    args.train_flags = train_flags
     with open(args.corpus / "metadata.csv", newline="") as handle:
         voices = sorted({row["voice"] for row in csv.DictReader(handle)})
     step = args.voices_per_fold
@@ -43,6 +44,14 @@ def main() -> None:
     print(f"mean accuracy on unseen voices: {sum(accuracies) / len(accuracies):.4f} "
           f"(folds: {' '.join(f'{a:.3f}' for a in accuracies)}); "
           f"mean train wall {sum(r['train_s'] for r in results) / len(results):.1f} s")
+
+
+def _split_at_dashes(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(this script's arguments, the `intentdesk train` flags after `--`)."""
+    if "--" not in argv:
+        return argv, []
+    cut = argv.index("--")
+    return argv[:cut], argv[cut + 1:]
 
 
 def run_fold(args, fold: int, held: list[str]) -> dict:
