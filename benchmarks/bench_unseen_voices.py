@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--voices-per-fold", type=int, default=2)
     own, train_flags = _split_at_dashes(sys.argv[1:])
     args = parser.parse_args(own)
+    args.corpus, args.work, args.code = args.corpus.resolve(), args.work.resolve(), args.code.resolve()
     args.train_flags = train_flags
     with open(args.corpus / "metadata.csv", newline="") as handle:
         voices = sorted({row["voice"] for row in csv.DictReader(handle)})
@@ -60,14 +61,15 @@ def run_fold(args, fold: int, held: list[str]) -> dict:
         subprocess.run([sys.executable, str(HERE / "split_by_voice.py"), str(args.corpus), str(train_dir),
                         str(test_dir), "--test-voices", ",".join(held)], check=True, stdout=subprocess.DEVNULL)
     model = args.work / f"fold{fold}" / "model"
+    # `python -m` puts the working folder first on sys.path: run in the checkout being measured
     env = {**os.environ, "PYTHONPATH": str(args.code), "HF_HUB_OFFLINE": "1"}
     started = time.monotonic()
     subprocess.run([sys.executable, "-m", "intentdesk", "train", str(train_dir), "--base", args.base,
-                    "--out", str(model), *args.train_flags], check=True, env=env, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+                    "--out", str(model), *args.train_flags], check=True, env=env, cwd=args.code,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     train_s = time.monotonic() - started
     out = subprocess.run([sys.executable, "-m", "intentdesk", "evaluate", str(model), str(test_dir), "--split", "all",
-                          "--json"], check=True, env=env, capture_output=True, text=True).stdout
+                          "--json"], check=True, env=env, cwd=args.code, capture_output=True, text=True).stdout
     return {"fold": fold, "held_out": held, "accuracy": json.loads(out)["accuracy"], "train_s": round(train_s, 1)}
 
 
