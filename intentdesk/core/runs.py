@@ -54,6 +54,9 @@ class RunRecord:
     sound: dict = field(default_factory=dict)
     words: dict = field(default_factory=dict)
     fused: dict = field(default_factory=dict)
+    # Quick mode's final pass on every clip: the saved model also learned from the eval clips, and
+    # the scores above are those of the same training without them (see settings.learn_from_all).
+    learned_from_all: bool = False
     path: Path | None = None  # the model folder; None when nothing was saved
     created: float = 0.0  # when the model folder was written (seconds since the epoch)
 

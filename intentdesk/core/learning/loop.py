@@ -48,6 +48,14 @@ def fit(run: TrainingRun, task: Task, kind: Stage) -> dict | None:
     return best.state
 
 
+def train_epochs(run: TrainingRun, task: Task, kind: Stage) -> bool:
+    """Train `task` for `run.settings.epochs` epochs without evaluating (there is nothing held out);
+    False when cancelled."""
+    stepper = _Stepper(run, task, kind)
+    rng = np.random.default_rng(run.settings.seed)
+    return all(stepper.run_epoch(rng, 1) is not None for _ in range(run.settings.epochs))
+
+
 class _Best:
     """The best weights so far by (accuracy, macro-F1, -eval loss), copied to the CPU."""
 

@@ -115,6 +115,12 @@ class TrainSettings:
         "Quick: top layers trained", "0 trains only the output layer, on the model's averaged sound "
         "features (seconds). 1-4 also train that many of the model's top layers (minutes; "
         "set fewer passes, e.g. 8).", 0, 4, advanced=True))
+    learn_from_all: bool = _setting(True, SettingSpec(
+        "Quick: learn from all clips at the end", "After the test clips have shown how well the training "
+        "works, Quick mode trains the output layer once more the same way on every clip, test clips "
+        "included, and saves that (the scores shown are still the honest ones from the first "
+        "training). More clips to learn from: on voices it had not heard, 0.96 became 0.98 in our tests.",
+        advanced=True))
     warm_start_epochs: int = _setting(30, SettingSpec(
         "Full: quick passes first", "Full mode first trains the output layer this many passes (as Quick "
         "mode does), then adapts the whole model. 0 skips this warm start.", 0, 100, advanced=True))

@@ -23,6 +23,7 @@ from intentdesk.core.events import EventCallback, Outcome, Progress, Stage, Trai
 from intentdesk.core.learning.context import TrainingRun
 from intentdesk.core.learning.loop import fit, predict_task
 from intentdesk.core.learning.metrics import classification_metrics
+from intentdesk.core.learning.pooled import PooledTask
 from intentdesk.core.learning.prepared import PreparedData, prepare_data
 from intentdesk.core.learning.quick import build_quick_task, check_quick_support
 from intentdesk.core.learning.saving import model_fingerprint, save_model_folder
@@ -95,6 +96,11 @@ def _train(data_dir: Path, output_dir: Path, settings: TrainSettings, progress: 
     if words_models is not None and not cancel.is_set():
         words = train_words_part(run, store, words_models, eval_sound)
         record.train_seconds = time.monotonic() - progress.started
+    if settings.mode == "quick" and settings.learn_from_all and isinstance(task, PooledTask) and not cancel.is_set():
+        progress.stage(Stage.TRAINING, f"Learning from all {len(run.data.train_y) + len(run.data.eval_y)} clips "
+                                       "(the test clips too) for the saved model")
+        record.learned_from_all = task.learn_from_all(run, state)
+        record.cancelled = record.cancelled or not record.learned_from_all  # the eval split's choice was kept
     progress.stage(Stage.SAVING, "Saving model")
     record.path = save_model_folder(run.model.to("cpu"), run.builder.feature_extractor, output_dir, record, settings,
                                     words)

@@ -44,6 +44,9 @@ def summary_html(metrics: dict) -> str:
     lines = [f"<b>Right on {accuracy:.0%} of the {count} test clips</b> (accuracy {accuracy:.3f}; "
              f"best pass {metrics.get('best_epoch')})",
              f"The true figure is likely between {low:.0%} and {high:.0%}."]
+    if metrics.get("learned_from_all"):
+        lines.append("These scores come from training without the test clips; the saved model then "
+                     "learned from all clips, test clips included, so it is likely a little better.")
     lines += [f"<span style='color:#9a5b00'>⚠ {text}</span>" for text in cautions(metrics)]
     p, r, f = metrics.get("precision", {}), metrics.get("recall", {}), metrics.get("f1", {})
     rows = "".join(f"<tr><td title='{tip}'>{words}</td><td>{p.get(key, 0):.3f}</td><td>{r.get(key, 0):.3f}</td>"

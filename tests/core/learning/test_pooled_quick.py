@@ -130,3 +130,41 @@ def test_a_head_that_is_not_projector_and_classifier_is_refused():
 
     with pytest.raises(ModelError, match="Full mode"):
         check_pooled_support(Model())
+
+
+def test_quick_learns_from_all_clips_at_the_end_and_keeps_the_honest_scores(learnable, tiny_wav2vec2, tmp_path):
+    """The saved head differs from the one the eval split chose (it also learned from the eval
+    clips); the recorded scores are the first training's; switching it off saves the chosen one."""
+    from safetensors.torch import load_file
+
+    events = []
+    on = train(learnable.root, tmp_path / "on", quick(tiny_wav2vec2, epochs=6), events.append)
+    off = train(learnable.root, tmp_path / "off", quick(tiny_wav2vec2, epochs=6, learn_from_all=False))
+    assert on.learned_from_all and not off.learned_from_all
+    assert on.accuracy == pytest.approx(off.accuracy) and on.history == off.history
+    assert json.loads((tmp_path / "on" / "metrics.json").read_text())["learned_from_all"] is True
+    weights_on = load_file(tmp_path / "on" / "model.safetensors")
+    weights_off = load_file(tmp_path / "off" / "model.safetensors")
+    assert not np.allclose(weights_on["classifier.weight"].numpy(), weights_off["classifier.weight"].numpy())
+    assert any("Learning from all" in getattr(e, "stage", "") for e in events)
+
+
+def test_cancel_while_learning_from_all_keeps_the_chosen_head(learnable, tiny_wav2vec2, tmp_path):
+    import threading
+
+    from safetensors.torch import load_file
+
+    from intentdesk.core.events import StageEvent
+
+    cancel = threading.Event()
+
+    def cancel_at_the_final_pass(event):
+        if isinstance(event, StageEvent) and "Learning from all" in event.stage:
+            cancel.set()
+
+    cancelled = train(learnable.root, tmp_path / "c", quick(tiny_wav2vec2, epochs=4), cancel_at_the_final_pass,
+                      cancel)
+    train(learnable.root, tmp_path / "k", quick(tiny_wav2vec2, epochs=4, learn_from_all=False))
+    assert cancelled.cancelled and not cancelled.learned_from_all and cancelled.path is not None
+    first, second = load_file(tmp_path / "c" / "model.safetensors"), load_file(tmp_path / "k" / "model.safetensors")
+    assert np.allclose(first["classifier.weight"].numpy(), second["classifier.weight"].numpy(), atol=1e-6)
