@@ -46,8 +46,11 @@ class TrainingEta:
     is the estimate in seconds. `last_stage`: the final scoring and saving follow this stage."""
 
     def __init__(self, steps_per_epoch: int, epochs: int, eval_train_ratio: float, last_stage: bool,
-                 save_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+                 save_s: float, clock: Callable[[], float] = time.monotonic, train_again: float = 0.0) -> None:
+        """`train_again`: the training is repeated afterwards on this many times the clips, without
+        evaluation (quick mode's final pass on all clips, `PooledTask.learn_from_all`)."""
         self.steps_per_epoch, self.epochs = steps_per_epoch, epochs
+        self.train_again = train_again
         self.eval_train_ratio = eval_train_ratio
         self.last_stage, self.save_s = last_stage, save_s
         self.clock = clock
@@ -60,6 +63,8 @@ class TrainingEta:
         self._eval_s: float | None = None  # the latest pass
 
     def begin_epoch(self) -> None:
+        if self._epoch_start is not None:  # the last epoch had no evaluation pass: its time is final now
+            self._finished_s = self._trained[-1] if self._trained else 0.0
         self._epoch_start = self.clock()
 
     def step_done(self) -> None:
@@ -102,4 +107,5 @@ class TrainingEta:
             return None
         steps_left = self.steps_per_epoch * self.epochs - self.steps
         evals_left = self.epochs - self.epochs_evaluated + self.last_stage
-        return steps_left * step + evals_left * evaluation + (self.save_s if self.last_stage else 0.0)
+        again = self.steps_per_epoch * self.epochs * self.train_again
+        return (steps_left + again) * step + evals_left * evaluation + (self.save_s if self.last_stage else 0.0)

@@ -51,7 +51,7 @@ def fit(run: TrainingRun, task: Task, kind: Stage) -> dict | None:
 def train_epochs(run: TrainingRun, task: Task, kind: Stage) -> bool:
     """Train `task` for `run.settings.epochs` epochs without evaluating (there is nothing held out);
     False when cancelled."""
-    stepper = _Stepper(run, task, kind)
+    stepper = _Stepper(run, task, kind, evaluates=False)
     rng = np.random.default_rng(run.settings.seed)
     return all(stepper.run_epoch(rng, 1) is not None for _ in range(run.settings.epochs))
 
@@ -80,7 +80,7 @@ class _Stepper:
     """One training stage's optimizer steps: the schedule, clipped gradients, a `StepEvent` per step,
     and the timing of steps and evaluation passes that the ETA is made of."""
 
-    def __init__(self, run: TrainingRun, task: Task, kind: Stage) -> None:
+    def __init__(self, run: TrainingRun, task: Task, kind: Stage, evaluates: bool = True) -> None:
         settings = run.settings
         self.run, self.task, self.kind = run, task, kind
         self.per_epoch = len(task.train_batches(np.random.default_rng(settings.seed), settings.batch_size))
@@ -91,9 +91,11 @@ class _Stepper:
         self.loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing)
         self.step = 0
         data = run.data
-        self.eta = TrainingEta(self.per_epoch, settings.epochs, len(data.eval_y) / max(1, len(data.train_y)),
+        eval_ratio = len(data.eval_y) / max(1, len(data.train_y)) if evaluates else 0.0
+        self.eta = TrainingEta(self.per_epoch, settings.epochs, eval_ratio,
                                last_stage=kind is not Stage.WARM_START,  # full mode's stage 1: stage 2 follows
-                               save_s=save_seconds(parameter_bytes(run.model)))
+                               save_s=save_seconds(parameter_bytes(run.model)), 
+                               train_again=_repeat_share(run, kind) if evaluates else 0.0)
 
     def run_epoch(self, rng: np.random.Generator, first_epoch: int) -> list[float] | None:
         """The losses of one pass over the training clips; None when cancelled (within one step)."""
@@ -133,6 +135,15 @@ class _Stepper:
                                     self.optimizer.param_groups[-1]["lr"], time.monotonic() - run.progress.started, eta,
                                     run.progress.fraction(self.kind, self.step / self.total)))
         return value
+
+
+def _repeat_share(run: TrainingRun, kind: Stage) -> float:
+    """How much training follows this stage again, relative to it: quick mode's pooled head is
+    trained once more on all clips (train + eval) after its evaluated run; nothing else is."""
+    settings, data = run.settings, run.data
+    if kind is not Stage.TRAINING or settings.mode != "quick" or settings.quick_layers or not settings.learn_from_all:
+        return 0.0
+    return (len(data.train_y) + len(data.eval_y)) / max(1, len(data.train_y))
 
 
 def parameter_bytes(model: torch.nn.Module) -> int:

@@ -131,3 +131,28 @@ def test_a_real_run_still_counts_time_after_its_last_step(tone_dataset, tiny_wav
     assert isinstance(events[-1], TrainFinished) and steps[-1].step == steps[-1].total_steps
     assert all(e.eta_s >= 0 for e in steps)
     assert steps[-1].eta_s > 0  # two evaluation passes and saving are still ahead
+
+
+def test_epochs_without_evaluation_passes_still_count_their_time():
+    """Quick mode's final pass on all clips evaluates nothing: the time per step must stay right
+    across epoch boundaries (it once went negative there)."""
+    now = [0.0]
+    eta = TrainingEta(steps_per_epoch=4, epochs=3, eval_train_ratio=0.0, last_stage=True, save_s=0.0,
+                      clock=lambda: now[0])
+    for _epoch in range(2):
+        eta.begin_epoch()
+        for _ in range(4):
+            now[0] += 0.5
+            eta.step_done()
+    assert eta.remaining() == pytest.approx(4 * 0.5)
+
+
+def test_a_training_repeated_afterwards_on_more_clips_is_counted():
+    now = [0.0]
+    eta = TrainingEta(steps_per_epoch=2, epochs=2, eval_train_ratio=0.0, last_stage=True, save_s=0.0,
+                      clock=lambda: now[0], train_again=1.5)
+    eta.begin_epoch()
+    for _ in range(2):
+        now[0] += 1.0
+        eta.step_done()
+    assert eta.remaining() == pytest.approx(2 * 1.0 + 4 * 1.5 * 1.0)
