@@ -94,7 +94,7 @@ class _Stepper:
         eval_ratio = len(data.eval_y) / max(1, len(data.train_y)) if evaluates else 0.0
         self.eta = TrainingEta(self.per_epoch, settings.epochs, eval_ratio,
                                last_stage=kind is not Stage.WARM_START,  # full mode's stage 1: stage 2 follows
-                               save_s=save_seconds(parameter_bytes(run.model)), 
+                               save_s=save_seconds(parameter_bytes(run.model)),
                                train_again=_repeat_share(run, kind) if evaluates else 0.0)
 
     def run_epoch(self, rng: np.random.Generator, first_epoch: int) -> list[float] | None:
