@@ -45,6 +45,7 @@ class TrainingCurves(QWidget):
         self.smooth_loss = self.loss_plot.plot(pen=pg.mkPen("#3b6fd8", width=2), name="training clips (smoothed)")
         self.eval_loss = self.loss_plot.plot(pen=pg.mkPen("#e07b00", width=2), symbol="s", symbolSize=7,
                                              symbolBrush="#e07b00", name="test clips")
+        self.final_loss = self.loss_plot.plot(pen=pg.mkPen("#888888", width=2, style=Qt.DashLine))
         self.score_plot = epoch_plot("Score on the test clips (higher is better)", legend=(-10, -10))
         self.score_plot.setYRange(0, 1)
         self.accuracy = self.score_plot.plot(pen=pg.mkPen("#2a9d4b", width=2), symbol="o", symbolSize=7,
@@ -65,15 +66,25 @@ class TrainingCurves(QWidget):
     def clear(self) -> None:
         self.steps: list[float] = []
         self.step_epochs: list[float] = []
+        self.final_steps: list[float] = []  # the last training again on all clips (see add_step)
+        self.final_epochs: list[float] = []
         self.epochs: list[dict] = []
+        self.loss_plot.plotItem.legend.removeItem(self.final_loss)
         self._redraw()
         for line in self.best_lines:
             line.hide()
 
     def add_step(self, epoch_position: float, loss: float) -> None:
-        self.step_epochs.append(epoch_position)
-        self.steps.append(loss)
-        if len(self.steps) % 5 == 0 or len(self.steps) < 20:
+        """One step's training loss. Steps that start counting passes from the beginning again are a
+        second training on all clips (Quick mode's "learn from all clips"): they get their own dashed
+        line, as drawing them onto the first line would join its end back to its start."""
+        final = bool(self.final_steps) or (bool(self.step_epochs) and epoch_position < self.step_epochs[-1])
+        if final and not self.final_steps:
+            self.loss_plot.plotItem.legend.addItem(self.final_loss, "all clips, for the saved model (smoothed)")
+        epochs, steps = (self.final_epochs, self.final_steps) if final else (self.step_epochs, self.steps)
+        epochs.append(epoch_position)
+        steps.append(loss)
+        if len(steps) % 5 == 0 or len(steps) < 20:
             self._redraw_steps()
 
     def add_epoch(self, epoch: int, eval_loss: float, accuracy: float, macro_f1: float, is_best: bool) -> None:
@@ -104,6 +115,7 @@ class TrainingCurves(QWidget):
     def _redraw_steps(self) -> None:
         self.raw_loss.setData(self.step_epochs, self.steps)
         self.smooth_loss.setData(self.step_epochs, smoothed(self.steps))
+        self.final_loss.setData(self.final_epochs, smoothed(self.final_steps))
 
     def _redraw(self) -> None:
         self._redraw_steps()

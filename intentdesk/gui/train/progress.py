@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QProgressBar, QVBoxLayout, QWidget
 
 from intentdesk.core.events import EpochEvent, Outcome, Stage, StageEvent, StepEvent, TrainFinished, TrainStarted
 
 BAR_STEPS = 1000
+LOG_LINES = 6  # the log's asked-for height; it takes whatever height is left
 
 
 def format_eta(seconds: float) -> str:
@@ -34,6 +35,16 @@ def ending_text(outcome: Outcome, saved: bool, seconds: float, error: str = "") 
     return f"Finished in {took}: the model was saved"
 
 
+class RunLog(QPlainTextEdit):
+    """The run's log, asking for a few lines only: the Train tab's column is as tall as its parts ask
+    for, and a taller log pushed its newest lines (how the run ended) below the fold at the usual
+    window size. The panel's layout still gives the log all the height that is left."""
+
+    def sizeHint(self) -> QSize:
+        frame = self.frameWidth() * 2 + self.document().documentMargin() * 2
+        return QSize(super().sizeHint().width(), int(LOG_LINES * self.fontMetrics().lineSpacing() + frame))
+
+
 class ProgressPanel(QWidget):
     """Fed with a run's events; `begin` resets it for a new run, `end` writes how the run ended (once)."""
 
@@ -49,7 +60,7 @@ class ProgressPanel(QWidget):
         # line grows a time estimate or wraps.
         self.phase.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.phase.setMinimumHeight(2 * self.phase.fontMetrics().lineSpacing())
-        self.log = QPlainTextEdit(readOnly=True)
+        self.log = RunLog(readOnly=True)
         self.log.setMaximumBlockCount(2000)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -59,6 +70,7 @@ class ProgressPanel(QWidget):
         self.ended = True
         self._logged_kind = None
         self._training_kind: Stage | None = None
+        self._unannounced = ""  # the stage whose steps came with no TrainStarted (see on_event)
         self._began = time.monotonic()
 
     def begin(self, text: str) -> None:
@@ -68,6 +80,7 @@ class ProgressPanel(QWidget):
         self.ended = False
         self._logged_kind = None
         self._training_kind = None
+        self._unannounced = ""
         self._began = time.monotonic()
         self.add_log(text)
 
@@ -83,17 +96,22 @@ class ProgressPanel(QWidget):
         if isinstance(event, StageEvent):
             self._advance(event.fraction)
             self.phase.setText(event.stage + time_left(event.eta_s))
+            self._unannounced = event.stage
             if event.kind is None or event.kind != self._logged_kind:  # a new phase, not its n-th step
                 self._logged_kind = event.kind
                 self.add_log(event.stage)
         elif isinstance(event, TrainStarted):
             self._training_kind = event.kind
+            self._unannounced = ""
             self.add_log(f"{event.train_clips} clips to learn from, {event.eval_clips} kept aside to test, "
                          f"{len(event.labels)} labels, {event.total_steps} steps on {event.device}")
         elif isinstance(event, StepEvent):
             self._advance(event.fraction)
             where = " in stage 1" if self._training_kind is Stage.WARM_START else ""  # see StepEvent.eta_s
-            self.phase.setText(f"Step {event.step}/{event.total_steps} · loss {event.loss:.3f}"
+            # Steps no TrainStarted announced (Quick mode's last training on all clips) count from 1
+            # again: the stage's name above them says why.
+            heading = f"{self._unannounced}\n" if self._unannounced else ""
+            self.phase.setText(f"{heading}Step {event.step}/{event.total_steps} · loss {event.loss:.3f}"
                                + time_left(event.eta_s, where))
         elif isinstance(event, EpochEvent):
             self.add_log(f"Pass {event.epoch}: test loss {event.eval_loss:.3f}, accuracy {event.accuracy:.3f}, "

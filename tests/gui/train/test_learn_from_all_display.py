@@ -1,0 +1,60 @@
+"""Quick mode's last training on all clips, as the Train tab shows it: its own curve, a named phase
+line, and a log whose last lines stay in view at the usual window size."""
+
+import gc
+
+from PySide6.QtCore import QSettings
+
+from intentdesk.core.events import Stage, StageEvent, StepEvent, TrainStarted
+from intentdesk.gui.train.plots import TrainingCurves
+from intentdesk.gui.train.progress import ProgressPanel
+from intentdesk.gui.train.tab import TrainTab
+
+ALL_CLIPS = "Learning from all 550 clips (the test clips too) for the saved model"
+
+
+def legend_names(curves: TrainingCurves) -> list[str]:
+    return [label.text for _sample, label in curves.loss_plot.plotItem.legend.items]
+
+
+def test_the_training_on_all_clips_gets_its_own_line_not_a_jump_back(qtbot):
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    for step in range(1, 61):  # 30 passes of 2 steps, evaluated
+        curves.add_step(step / 2, 1.0 / step)
+    for step in range(1, 61):  # the same training again on all clips: passes count from 0 again
+        curves.add_step(step / 2, 2.0 / step)
+    assert curves.step_epochs == sorted(curves.step_epochs) and len(curves.steps) == 60
+    assert len(curves.final_steps) == 60 and curves.final_epochs[0] == 0.5
+    x, _y = curves.smooth_loss.getData()
+    assert list(x) == sorted(x)  # the first line never runs back to its start
+    assert any("all clips" in name for name in legend_names(curves))
+    curves.clear()
+    assert not curves.final_steps and not any("all clips" in name for name in legend_names(curves))
+    gc.collect()  # pyqtgraph leaves cyclic garbage per redraw: collect it here, not in the next test's timed run
+
+
+def test_steps_without_a_training_start_are_headed_by_their_stage(qtbot):
+    panel = ProgressPanel()
+    qtbot.addWidget(panel)
+    panel.begin("Training")
+    panel.on_event(StageEvent("Training the output layer on cached features", 0.3, Stage.TRAINING))
+    panel.on_event(TrainStarted(450, 30, 460, 90, ["a", "b"], "cpu", "quick", Stage.TRAINING))
+    panel.on_event(StepEvent(450, 450, 30.0, 0.51, 1e-4, 30.0, 0.4, fraction=0.6))
+    assert panel.phase.text() == "Step 450/450 · loss 0.510 · about 1 s left"
+    panel.on_event(StageEvent(ALL_CLIPS, 0.6, Stage.TRAINING))
+    panel.on_event(StepEvent(38, 540, 2.1, 0.573, 1e-4, 31.0, 20.0, fraction=0.7))
+    assert panel.phase.text() == f"{ALL_CLIPS}\nStep 38/540 · loss 0.573 · about 20 s left"
+
+
+def test_the_left_column_fits_the_usual_window_so_the_log_end_shows(qtbot, tmp_path):
+    tab = TrainTab(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(tab)
+    tab.resize(1180, 700)  # the Train tab's area in the 1200 x 780 window the app opens with
+    tab.show()
+    qtbot.waitExposed(tab)
+    column = tab.progress.parentWidget()
+    scroll = column.parentWidget().parentWidget()  # the QScrollArea around the left column
+    qtbot.waitUntil(lambda: scroll.viewport().height() > 0)
+    assert scroll.verticalScrollBar().maximum() == 0
+    assert tab.progress.log.height() >= 4 * tab.progress.log.fontMetrics().lineSpacing()
