@@ -58,3 +58,14 @@ def test_the_left_column_fits_the_usual_window_so_the_log_end_shows(qtbot, tmp_p
     qtbot.waitUntil(lambda: scroll.viewport().height() > 0)
     assert scroll.verticalScrollBar().maximum() == 0
     assert tab.progress.log.height() >= 4 * tab.progress.log.fontMetrics().lineSpacing()
+
+
+def test_fast_steps_are_drawn_together_and_the_last_one_soon(qtbot, monkeypatch):
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    draws = []
+    monkeypatch.setattr(curves.smooth_loss, "setData", lambda *args, **kwargs: draws.append(len(args[0])))
+    for step in range(1, 301):  # a fast Quick run: hundreds of steps between two turns of the event loop
+        curves.add_step(step / 10, 1.0 / step)
+    assert len(draws) <= 20  # only the first few steps are drawn one by one
+    qtbot.waitUntil(lambda: draws[-1] == 300, timeout=2000)  # the rest together, soon after
