@@ -1,6 +1,6 @@
 """Does the app rank clips as `transformers.pipeline("audio-classification")` does on the saved folder?
 
-    python benchmarks/bench_pipeline_agreement.py MODEL_DIR DATASET_DIR [DATASET_DIR ...]
+    python benchmarks/bench_pipeline_agreement.py MODEL_DIR DATASET_DIR [DATASET_DIR ...] [--precision fp32]
 
 Every clip of each dataset is decoded once (at the model's rate) and scored by the Hugging Face
 pipeline on MODEL_DIR and by IntentDesk's `Classifier` (its default, automatically chosen number
@@ -25,6 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model")
     parser.add_argument("datasets", nargs="+")
+    parser.add_argument("--precision", default="auto", help="the app's number format (auto picks the fastest correct)")
     args = parser.parse_args()
     from transformers import pipeline
 
@@ -32,7 +33,7 @@ def main() -> None:
     from intentdesk.core.inference.classifier import Classifier
     from intentdesk.core.models.inputs import load_waves
 
-    ours = Classifier(args.model, device="cpu")
+    ours = Classifier(args.model, device="cpu", precision=args.precision)
     reference = pipeline("audio-classification", model=args.model, device="cpu")
     labels = ours.labels
     print(f"model {Path(args.model).name}: the app runs {ours.precision}\n")

@@ -90,6 +90,7 @@ class _Stepper:
         self.schedule = warmup_linear(self.total, settings.warmup_ratio)
         self.loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing)
         self.step = 0
+        self.evaluates = evaluates
         data = run.data
         eval_ratio = len(data.eval_y) / max(1, len(data.train_y)) if evaluates else 0.0
         self.eta = TrainingEta(self.per_epoch, settings.epochs, eval_ratio,
@@ -128,7 +129,8 @@ class _Stepper:
         self.optimizer.step()
         self.step += 1
         value = float(loss.detach())
-        run.record.step_losses.append(value)
+        if self.evaluates:  # the record's curve is the evaluated training's (a final pass on all clips is not)
+            run.record.step_losses.append(value)
         self.eta.step_done()
         eta = self.eta.remaining() or 0.0  # never None after a step
         run.progress.emit(StepEvent(self.step, self.total, first_epoch - 1 + self.step / self.per_epoch, value,

@@ -37,9 +37,9 @@ from intentdesk.core.learning.settings import MODE_DEFAULTS, SETTING_SPECS, Sett
 
 HAND_LAID = ("base_model", "mode")
 WORDS_PARTS = ("asr", "text_encoder")  # used only when "words" is ticked: greyed out otherwise
-MODE_TEXTS = {  # plain words for the two modes; the technical terms are in the tooltip (the mode's spec help)
-    "quick": "Quick: trains only the model's top (fast)",
-    "full": "Full: adapts the whole model (slower, better on new voices)",
+MODE_TEXTS = {  # plain words for the two modes; what we measured is in the tooltip (the mode's spec help)
+    "quick": "Quick: fast (about a minute the first time, then seconds)",
+    "full": "Full: adapts the whole model (several minutes)",
 }
 ADVANCED_HELP = ("The defaults suit most datasets. Tick the box to see and change them; "
                  "rest the mouse on a setting to read what it does.")
