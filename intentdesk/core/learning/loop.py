@@ -143,7 +143,7 @@ def _repeat_share(run: TrainingRun, kind: Stage) -> float:
     """How much training follows this stage again, relative to it: quick mode's pooled head is
     trained once more on all clips (train + eval) after its evaluated run; nothing else is."""
     settings, data = run.settings, run.data
-    if kind is not Stage.TRAINING or settings.mode != "quick" or settings.quick_layers or not settings.learn_from_all:
+    if kind is not Stage.TRAINING or not settings.final_pass_on_all_clips:
         return 0.0
     return (len(data.train_y) + len(data.eval_y)) / max(1, len(data.train_y))
 

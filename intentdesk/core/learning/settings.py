@@ -150,6 +150,12 @@ class TrainSettings:
         "Words: sentence encoder", "The model that turns sentences into numbers the words part learns from: "
         "a Hugging Face hub id (needs internet the first time) or a local folder.", advanced=True))
 
+    @property
+    def final_pass_on_all_clips(self) -> bool:
+        """Whether quick mode ends by training its head again on every clip (see `learn_from_all`):
+        only the pooled head (`quick_layers` 0) does."""
+        return self.mode == "quick" and self.quick_layers == 0 and self.learn_from_all
+
     def resolved(self) -> TrainSettings:
         """A copy with every mode-dependent default filled in, and every value checked against its bounds."""
         if self.mode not in MODE_DEFAULTS:

@@ -96,7 +96,7 @@ def _train(data_dir: Path, output_dir: Path, settings: TrainSettings, progress: 
     if words_models is not None and not cancel.is_set():
         words = train_words_part(run, store, words_models, eval_sound)
         record.train_seconds = time.monotonic() - progress.started
-    if settings.mode == "quick" and settings.learn_from_all and isinstance(task, PooledTask) and not cancel.is_set():
+    if settings.final_pass_on_all_clips and isinstance(task, PooledTask) and not cancel.is_set():
         progress.stage(Stage.TRAINING, f"Learning from all {len(run.data.train_y) + len(run.data.eval_y)} clips "
                                        "(the test clips too) for the saved model")
         record.learned_from_all = task.learn_from_all(run, state)
