@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from intentdesk.core.words import fusion
 
@@ -39,6 +40,17 @@ def test_fit_temperature_recovers_overconfidence():
     t = fusion.fit_temperature(overconfident, labels)
     assert 2.5 < t < 3.6
     assert fusion.nll(fusion.scale(overconfident, t), labels) < fusion.nll(overconfident, labels)
+
+
+def test_a_separable_eval_split_is_not_sharpened_past_the_floor():
+    rng = np.random.default_rng(3)
+    _, logits = random_probabilities(rng, n=300, sharpness=2.0)
+    labels = logits.argmax(axis=1)  # every clip right: the NLL keeps falling as T -> 0
+    t = fusion.fit_temperature(fusion.softmax(logits), labels)
+    assert t == pytest.approx(fusion.MIN_TEMPERATURE)
+    drawn = np.array([rng.choice(4, p=p) for p in fusion.softmax(logits)])  # calibrated at T=1
+    underconfident = fusion.softmax(0.5 * logits)  # a real need to sharpen (T=0.5), above the floor, is met
+    assert 0.4 < fusion.fit_temperature(underconfident, drawn) < 0.6
 
 
 def test_choose_words_weight_prefers_the_better_expert():

@@ -4,8 +4,9 @@ A sound model learns the recordings it was trained on: on new voices saying the 
 it is right ~97 % of the time, on NEW wordings of the same intents only 38-68 % (BENCHMARKS.md
 section 8). The words carry the intent, so a speech recogniser transcribes each clip, a sentence
 encoder embeds the transcript, a small head classifies the embedding, and the two opinions are
-fused (calibrated product of experts). A clip whose transcript is unlike every training text, or
-whose fused answer is weak, is "uncertain" (out of scope). No Qt here: functions take arrays,
+fused (calibrated product of experts). A clip whose transcript is unlike every training text,
+nearer everyday small talk than any training text, or whose fused answer is weak, is "uncertain"
+(out of scope). No Qt here: functions take arrays,
 texts and paths, and report progress through plain callbacks `(stage, done, total)`.
 
 Modules (each does one job):
@@ -14,7 +15,8 @@ Modules (each does one job):
   greedy decoding, an intent-vocabulary prompt; transcripts cached on disk.
 - `text_encoder`: `TextEncoder` - any HF text encoder, mean-pooled and unit length; cached.
 - `head`: `WordsHead`, `train_head` - logistic regression over embeddings + the bank of training
-  texts for `max_similarity`.
+  texts for `max_similarity` + the background bank for `background_margin`.
+- `background`: the shipped everyday sentences that are no intent (`resources/background_phrases.txt`).
 - `fusion`: temperature scaling, `fuse`, `FusionSettings` (weight, temperatures, thresholds).
 - `layout`: `save_words` / `load_words` / `has_words` - the words part inside a model folder.
 - `pipeline`: `train_words` (training) and `WordsModel.load(...).score(...)` (inference).
@@ -29,9 +31,11 @@ folder, so `pipeline("audio-classification", model=MODEL)` still works and ignor
                                      "recogniser": {"source", "fingerprint", "fit_window", "window_step",
                                                     "window_padding", "max_new_tokens", "prompt", "num_beams"},
                                      "text_encoder": {"source", "fingerprint", "dim"},
-                                     "fusion": {"words_weight", "t_sound", "t_words", "min_similarity", "min_top"},
+                                     "fusion": {"words_weight", "t_sound", "t_words", "min_similarity", "min_top",
+                                                "min_margin" (null or absent: no background rule)},
                                      "metrics": {...eval split...}, "training": {...}, "head": {...}}
-    MODEL/words/head.safetensors    weight (labels x dim), bias (labels), bank (texts x dim), bank_labels
+    MODEL/words/head.safetensors    weight (labels x dim), bias (labels), bank (texts x dim), bank_labels,
+                                    background (sentences x dim; absent in parts made before it existed)
 
 Caches live in `<IntentDesk cache>/words/` (`INTENTDESK_CACHE` overrides the folder):
 `transcripts.sqlite` keyed by (clip content hash, recogniser fingerprint) and

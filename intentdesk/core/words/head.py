@@ -5,7 +5,8 @@ balanced) over unit-length sentence embeddings. Embeddings of different wordings
 lie close together, so a linear head learned on a few phrasings carries over to new ones far
 better than the sound model does. The head also keeps a "bank" of the distinct training
 embeddings: `max_similarity` (the cosine to the nearest training text) is what the
-out-of-scope rule uses. Inference is two NumPy matrix products; no torch needed.
+out-of-scope rule uses, with the optional `background` bank (embeddings of everyday sentences
+that are no intent, see `background`). Inference is NumPy matrix products; no torch needed.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 @dataclass
 class WordsHead:
-    """Trained head: `weight` (labels x dim), `bias` (labels), `bank` (texts x dim) with `bank_labels`."""
+    """Trained head: `weight` (labels x dim), `bias` (labels), `bank` (texts x dim) with `bank_labels`,
+    and `background` (sentences x dim; empty in words parts made before it existed)."""
 
     labels: list[str]
     weight: np.ndarray
@@ -36,6 +38,7 @@ class WordsHead:
     bank: np.ndarray
     bank_labels: np.ndarray
     info: dict = field(default_factory=dict)
+    background: np.ndarray | None = None
 
     @property
     def dim(self) -> int:
@@ -54,19 +57,33 @@ class WordsHead:
             return np.zeros(len(embeddings), np.float32)
         return (embeddings @ self.bank.T).max(axis=1)
 
+    def background_margin(self, embeddings: np.ndarray) -> np.ndarray | None:
+        """`max_similarity` minus the cosine to the nearest background sentence: below zero, a text
+        is nearer small talk than any intent. None when the head has no background bank."""
+        if self.background is None or not len(self.background):
+            return None
+        embeddings = np.asarray(embeddings, np.float32)
+        return self.max_similarity(embeddings) - (embeddings @ self.background.T).max(axis=1)
+
     def tensors(self) -> dict[str, np.ndarray]:
-        return {"weight": self.weight.astype(np.float32), "bias": self.bias.astype(np.float32),
-                "bank": self.bank.astype(np.float32), "bank_labels": self.bank_labels.astype(np.int64)}
+        tensors = {"weight": self.weight.astype(np.float32), "bias": self.bias.astype(np.float32),
+                   "bank": self.bank.astype(np.float32), "bank_labels": self.bank_labels.astype(np.int64)}
+        if self.background is not None and len(self.background):
+            tensors["background"] = self.background.astype(np.float32)
+        return tensors
 
     @classmethod
     def from_tensors(cls, labels: Sequence[str], tensors: dict[str, np.ndarray], info: dict | None = None) -> WordsHead:
         head = cls(list(labels), np.asarray(tensors["weight"], np.float32), np.asarray(tensors["bias"], np.float32),
-                   np.asarray(tensors["bank"], np.float32), np.asarray(tensors["bank_labels"], np.int64), info or {})
+                   np.asarray(tensors["bank"], np.float32), np.asarray(tensors["bank_labels"], np.int64), info or {},
+                   np.asarray(tensors["background"], np.float32) if "background" in tensors else None)
+        background_ok = head.background is None or (head.background.ndim == 2 and head.background.shape[1] == head.dim)
         if head.weight.ndim != 2 or head.weight.shape[0] != len(head.labels) or head.bank.ndim != 2 or \
                 head.bias.shape != (len(head.labels),) or head.bank.shape[1:] != (head.dim,) or \
-                head.bank_labels.shape != (len(head.bank),):
+                head.bank_labels.shape != (len(head.bank),) or not background_ok:
             raise ValueError(f"tensor shapes do not fit {len(head.labels)} labels: weight {head.weight.shape}, "
-                             f"bias {head.bias.shape}, bank {head.bank.shape}, bank_labels {head.bank_labels.shape}")
+                             f"bias {head.bias.shape}, bank {head.bank.shape}, bank_labels {head.bank_labels.shape}"
+                             + ("" if background_ok else f", background {head.background.shape}"))
         return head
 
 

@@ -25,12 +25,15 @@ import numpy as np
 from intentdesk.core.errors import TrainingError
 from intentdesk.core.words import fusion
 from intentdesk.core.words.asr import DEFAULT_RECOGNISER, Transcriber, normalise_text, vocabulary_prompt
+from intentdesk.core.words.background import background_bank
 from intentdesk.core.words.head import WordsHead, train_head
 from intentdesk.core.words.layout import load_words
 from intentdesk.core.words.text_encoder import DEFAULT_TEXT_ENCODER, TextEncoder
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-UNCERTAIN_SHARE = 0.02  # min_similarity: this low quantile of eval clips' similarity to other intents' texts
+# min_similarity and min_margin: this low quantile of the eval clips' similarity to other intents' texts
+# (and of that similarity less the background's); chosen on the validation corpora (BENCHMARKS.md 8c)
+UNCERTAIN_SHARE = 0.01
 
 
 @dataclass
@@ -89,6 +92,7 @@ def train_words(labels: Sequence[str], train_waves: Sequence[np.ndarray], train_
     started = time.perf_counter()
     head = train_head(embeddings, targets[keep], labels, progress=_stage(progress, "training the words head"))
     head.info["seconds"] = round(time.perf_counter() - started, 3)
+    head.background = background_bank(encoder.encode, head.bank)
     eval_embeddings = encoder.encode(eval_heard)
     settings, metrics = calibrate(head, eval_embeddings, eval_heard, np.asarray(eval_sound, np.float32),
                                   np.asarray(eval_labels, np.int64))
@@ -121,13 +125,14 @@ def word_probabilities(head: WordsHead, embeddings: np.ndarray, transcripts: Seq
 
 def calibrate(head: WordsHead, eval_embeddings: np.ndarray, eval_transcripts: Sequence[str], eval_sound: np.ndarray,
               eval_labels: np.ndarray) -> tuple[fusion.FusionSettings, dict]:
-    """Temperatures and the similarity threshold from the eval split; the words weight and `min_top`
-    stay the defaults (see `fusion`). Returns the settings and the eval metrics.
+    """Temperatures and the similarity and background-margin thresholds from the eval split; the
+    words weight and `min_top` stay the defaults (see `fusion`). Returns the settings and the eval metrics.
 
     The eval split holds the training wordings, so the similarity of its transcripts to the
     training texts says nothing about new wordings (half are near 1.0); their similarity to the
     texts of the other intents does: an in-scope sentence is rarely farther than that from
-    everything. `min_similarity` is its `UNCERTAIN_SHARE` quantile."""
+    everything. `min_similarity` is its `UNCERTAIN_SHARE` quantile, `min_margin` the same quantile of
+    it less each clip's similarity to the nearest background sentence."""
     words, similarity = word_probabilities(head, eval_embeddings, eval_transcripts)
     settings = fusion.FusionSettings()
     if len(eval_labels):
@@ -137,7 +142,10 @@ def calibrate(head: WordsHead, eval_embeddings: np.ndarray, eval_transcripts: Se
         heard = np.array([bool(normalise_text(t)) for t in eval_transcripts], dtype=bool)
         others = fusion.other_intent_similarity(eval_embeddings[heard], eval_labels[heard], head.bank, head.bank_labels)
         settings.min_similarity = fusion.share_threshold(others, UNCERTAIN_SHARE)
-        flagged = settings.uncertain(fused, similarity)
+        if head.background is not None and len(head.background) and heard.any():
+            nearest_background = (eval_embeddings[heard] @ head.background.T).max(axis=1)
+            settings.min_margin = fusion.share_threshold(others - nearest_background, UNCERTAIN_SHARE)
+        flagged = settings.uncertain(fused, similarity, head.background_margin(eval_embeddings))
     else:
         fused, flagged = words, np.zeros(0, bool)
 
@@ -190,6 +198,8 @@ class WordsModel:
         """Fused probabilities for clips (float32 mono 16 kHz) whose sound-only probabilities are given."""
         heard = list(transcripts) if transcripts is not None else \
             self.transcriber.transcribe(list(waves), _stage(progress, "transcribing"))
-        words, similarity = word_probabilities(self.head, self.encoder.encode(heard), heard)
+        embeddings = self.encoder.encode(heard)
+        words, similarity = word_probabilities(self.head, embeddings, heard)
         fused = self.settings.fuse(np.asarray(sound_probabilities, np.float32), words)
-        return WordsResult(fused, words, similarity, self.settings.uncertain(fused, similarity), heard)
+        uncertain = self.settings.uncertain(fused, similarity, self.head.background_margin(embeddings))
+        return WordsResult(fused, words, similarity, uncertain, heard)
