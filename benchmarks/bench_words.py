@@ -168,7 +168,8 @@ def main() -> None:  # noqa: PLR0915 - one linear report
         wp, similarity = word_probabilities(words.head, embeddings, transcripts)
         typed_wp = word_probabilities(typed.head, embeddings, transcripts)[0] if typed else None
         results[name] = {"truth": truth, "sound": corpus["sound"], "words": wp, "typed": typed_wp,
-                         "similarity": similarity, "transcripts": transcripts, "texts": corpus["texts"],
+                         "similarity": similarity, "margin": words.head.background_margin(embeddings),
+                         "transcripts": transcripts, "texts": corpus["texts"],
                          "fused": fs.fuse(corpus["sound"], wp)}
     in_scope = [name for name in results if name != "out of scope"]
 
@@ -206,25 +207,29 @@ def main() -> None:  # noqa: PLR0915 - one linear report
         print(f"| {rule} | {w:.2f} | " + " | ".join(cells) + " |")
 
     print("\n## Out of scope: share of clips answered \"uncertain\"\n")
-    threshold_rules = {"default (words_config.json)": (fs.min_similarity, fs.min_top)}
+    threshold_rules = {"default (words_config.json)": (fs.min_similarity, fs.min_top, fs.min_margin),
+                       "default without the background margin": (fs.min_similarity, fs.min_top, None)}
     threshold_rules["3 % of dev eval (1.5 % each)"] = (
-        fusion.share_threshold(ev["similarity"], 0.015), fusion.share_threshold(ev["fused"].max(1), 0.015))
+        fusion.share_threshold(ev["similarity"], 0.015), fusion.share_threshold(ev["fused"].max(1), 0.015), None)
     if "validation" in results:
         va = results["validation"]
-        threshold_rules["3 % of validation (similarity only)"] = (fusion.share_threshold(va["similarity"], 0.03), 0.0)
+        threshold_rules["3 % of validation (similarity only)"] = (fusion.share_threshold(va["similarity"], 0.03), 0.0,
+                                                                  None)
     tests = [name for name in in_scope if name not in ("dev eval", "validation")]
-    print("| rule | min similarity | min top | " + " | ".join(results) +
+    print("| rule | min similarity | min top | min margin | " + " | ".join(results) +
           f" | accuracy on the clips answered ({' / '.join(tests)}) |")
-    print("|---|---|---|" + "---|" * len(results) + "---|")
-    for rule, (min_sim, min_top) in threshold_rules.items():
-        rule_settings = fusion.FusionSettings(fs.words_weight, fs.t_sound, fs.t_words, min_sim, min_top)
+    print("|---|---|---|---|" + "---|" * len(results) + "---|")
+    for rule, (min_sim, min_top, min_margin) in threshold_rules.items():
+        rule_settings = fusion.FusionSettings(fs.words_weight, fs.t_sound, fs.t_words, min_sim, min_top, min_margin)
         shares, answered = [], []
         for name, r in results.items():
-            flagged = rule_settings.uncertain(r["fused"], r["similarity"])
+            flagged = rule_settings.uncertain(r["fused"], r["similarity"], r["margin"])
             shares.append(f"{flagged.mean():.3f}")
             if name in tests and (~flagged).any():
                 answered.append(f"{accuracy(r['fused'][~flagged], r['truth'][~flagged]):.3f}")
-        print(f"| {rule} | {min_sim:.3f} | {min_top:.3f} | " + " | ".join(shares) + " | " + " / ".join(answered) + " |")
+        margin_cell = "-" if min_margin is None else f"{min_margin:.3f}"
+        print(f"| {rule} | {min_sim:.3f} | {min_top:.3f} | {margin_cell} | " + " | ".join(shares) + " | "
+              + " / ".join(answered) + " |")
 
     # ---------------------------------------------------------------- costs
     print("\n## Costs (2 CPU threads)\n")
