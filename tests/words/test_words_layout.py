@@ -42,7 +42,8 @@ def test_training_reports_and_configures(trained):
     assert config["training"] == {"clips": 12, "typed_phrases": 1, "corrected": 12}
     assert config["recogniser"]["prompt"] == "freeze, balance, pay bill."
     assert set(config["fusion"]) == {"words_weight", "t_sound", "t_words", "min_similarity", "min_top", "min_margin"}
-    assert len(part.head.background) > 0  # the shipped everyday sentences, embedded
+    assert part.head.background.shape[1:] == (part.head.dim,)  # background sentences (a random encoder finds
+    # every one of them a wording of a training text, so none may be left: the rule is then off)
     assert config["metrics"]["eval_clips"] == 6 and config["metrics"]["sound_accuracy"] == 1.0
     assert part.head.info["examples"] == 13
 
