@@ -73,24 +73,36 @@ def at_16k(waves: list[np.ndarray], rate: int) -> list[np.ndarray]:
     return [resample(w, rate, RATE) for w in waves]
 
 
+class _Cancelled(Exception):
+    """Raised from a progress report when the user cancels while the words part trains."""
+
+
 def train_words_part(run: TrainingRun, store: DatasetStore, models: WordsModels, eval_sound: np.ndarray):
-    """Train, calibrate and score the words part; returns the `TrainedWords` to save."""
+    """Train, calibrate and score the words part; returns the `TrainedWords` to save, or None when
+    the run is cancelled meanwhile (within one batch of clips: transcribing a dataset takes minutes).
+    The sound model is then saved alone; the transcripts made so far stay cached for the next run."""
     from intentdesk.core.words.fusion import FusionSettings
     from intentdesk.core.words.pipeline import train_words, word_probabilities
 
     data, progress = run.data, run.progress
 
     def report(text: str, done: int, total: int) -> None:
+        if run.cancel.is_set():
+            raise _Cancelled
         kind = Stage.TRANSCRIBING if text.startswith("transcribing") else Stage.TRAINING_WORDS
         progress.stage(kind, f"Words: {text} {done}/{total}" if total else f"Words: {text}", done, total or None)
 
     progress.stage(Stage.TRANSCRIBING, "Words: transcribing the clips")
     phrases = [(label, text) for label, text in store.phrases() if label in data.labels]
     rate = run.builder.rate
-    part = train_words(data.labels, at_16k(data.train_waves, rate), data.train_y.tolist(),
-                       at_16k(data.eval_waves, rate), data.eval_y.tolist(), eval_sound, phrases=phrases,
-                       train_transcripts=known_transcripts(store, data.train_names, run.settings.asr),
-                       recogniser=models.transcriber, text_encoder=models.encoder, progress=report)
+    try:
+        part = train_words(data.labels, at_16k(data.train_waves, rate), data.train_y.tolist(),
+                           at_16k(data.eval_waves, rate), data.eval_y.tolist(), eval_sound, phrases=phrases,
+                           train_transcripts=known_transcripts(store, data.train_names, run.settings.asr),
+                           recogniser=models.transcriber, text_encoder=models.encoder, progress=report)
+    except _Cancelled:
+        run.record.cancelled = True
+        return None
     part.config["training"]["typed_phrases_unused"] = len(store.phrases()) - len(phrases)
     words, _ = word_probabilities(part.head, models.encoder.encode(part.eval_transcripts), part.eval_transcripts)
     fused = FusionSettings.from_dict(part.config["fusion"]).fuse(eval_sound, words)

@@ -80,3 +80,24 @@ def test_a_missing_words_model_fails_before_any_training(which, tone_dataset, ti
     assert "missing-model" in message and "\n" not in message
     assert ("--asr" if which == "asr" else "--text-encoder") in message and "download it once" in message
     assert events == [] and not (tmp_path / "model").exists()
+
+
+def test_cancel_while_transcribing_saves_the_sound_model_alone(tone_dataset, tiny_wav2vec2, tiny_recogniser,
+                                                               tiny_text_encoder, tmp_path):
+    import threading
+
+    cancel, events = threading.Event(), []
+
+    def on_event(event) -> None:
+        events.append(event)
+        if isinstance(event, StageEvent) and event.kind is Stage.TRANSCRIBING:
+            cancel.set()  # the user presses Cancel as the words part starts
+
+    record = train(tone_dataset.root, tmp_path / "model", words_settings(tiny_wav2vec2, tiny_recogniser,
+                                                                         tiny_text_encoder), on_event, cancel)
+    kinds = [e.kind for e in events if isinstance(e, StageEvent)]
+    assert Stage.TRAINING_WORDS not in kinds  # stopped at the first batch of clips, not after all of them
+    assert isinstance(events[-1], TrainFinished) and events[-1].outcome is Outcome.CANCELLED
+    assert record.cancelled and record.path is not None
+    assert (record.path / "model.safetensors").is_file() and not (record.path / "words").exists()
+    assert not read_record(record.path).has_words
