@@ -30,6 +30,7 @@ from intentdesk.gui.train.results import ResultsPanel
 from intentdesk.gui.train.runs import RunsPanel
 
 RECENT_BASES = "train/bases"
+WORDS_CHOICES = ("words", "asr", "text_encoder")  # remembered as train/<name>: a words user wants them again
 CURVES_NOTE = ("These curves are the sound model's. With words, the words model is trained after it, on the "
                "clips' transcripts and your example phrases; Results compares sound only, words only and both "
                "together.")
@@ -65,6 +66,7 @@ class TrainTab(QWidget):
         self.job: Job | None = None
         recent = settings.value(RECENT_BASES, [DEFAULT_BASE_MODEL])
         self.form = SettingsForm([recent] if isinstance(recent, str) else list(recent or [DEFAULT_BASE_MODEL]))
+        self._restore_words_choices()
         self.form.base_changed.connect(lambda: self.update_blockers(check_files=False))
         self.form.words_changed.connect(lambda on: self.curves_note.setVisible(on or self._shown_words))
         self._shown_words = False  # the run shown used words
@@ -168,6 +170,7 @@ class TrainTab(QWidget):
             return False
         settings = self.form.settings()
         self._remember_base(settings.base_model)
+        self._remember_words_choices()
         data_root, out = self.store.root, new_run_dir(self.store.root, settings.mode, settings.base_model)
         self.curves.clear()
         self.results.clear()
@@ -225,6 +228,19 @@ class TrainTab(QWidget):
         combo = self.form.base_combo
         items = [base] + [combo.itemText(i) for i in range(combo.count()) if combo.itemText(i) != base]
         self.settings.setValue(RECENT_BASES, items[:8])
+
+    def _remember_words_choices(self) -> None:
+        """Whether the last run learned from the words, and with which recogniser and encoder."""
+        for name in WORDS_CHOICES:
+            if name in self.form.fields:
+                self.settings.setValue(f"train/{name}", self.form.fields[name].value())
+
+    def _restore_words_choices(self) -> None:
+        for name in WORDS_CHOICES:
+            value = self.settings.value(f"train/{name}")
+            if value is not None and name in self.form.fields:
+                field = self.form.fields[name]
+                field.set(str(value).lower() in ("true", "1") if field.kind is bool else str(value))
 
     # ------------------------------------------------------------------ past runs
     def show_run(self, record: RunRecord, curves: bool = True) -> None:

@@ -95,3 +95,22 @@ def test_the_curves_say_the_words_come_after_the_sound_model(qtbot, tmp_path):
     assert tab.curves_note.isVisible() and not tab.results.parts.isHidden()
     tab.show_run(RunRecord.from_metrics({**scores(0.5), "best_epoch": 1}, tmp_path / "run2"))
     assert not tab.curves_note.isVisible() and tab.results.parts.isHidden()
+
+
+def test_the_words_choices_of_the_last_run_are_remembered(qtbot, tmp_path):
+    settings_file = str(tmp_path / "settings.ini")
+    tab = TrainTab(QSettings(settings_file, QSettings.IniFormat))
+    qtbot.addWidget(tab)
+    assert not tab.form.uses_words()  # a first start: off by default
+    tab.form.field("words").setChecked(True)
+    tab.form.field("asr").setText(str(tmp_path / "my-recogniser"))
+    tab._remember_words_choices()  # what starting a run does
+    tab.settings.sync()
+    again = TrainTab(QSettings(settings_file, QSettings.IniFormat))
+    qtbot.addWidget(again)
+    assert again.form.uses_words()
+    assert again.form.settings().asr == str(tmp_path / "my-recogniser")
+    again.form.field("words").setChecked(False)
+    again._remember_words_choices()
+    again.settings.sync()
+    assert not TrainTab(QSettings(settings_file, QSettings.IniFormat)).form.uses_words()
