@@ -1,14 +1,16 @@
 """The words engine (issue #14): sound-only vs words-only vs fused, out of scope, and what it costs.
 
     python benchmarks/bench_words.py MODEL DEV [--set NAME=FOLDER ...] [--oos FOLDER]
-        [--validation FOLDER] [--phrases PHRASES.json] [--recogniser R] [--text-encoder T] [--cache DIR]
+        [--validation FOLDER] [--validation-known FOLDER] [--oos-validation FOLDER]
+        [--phrases PHRASES.json] [--recogniser R] [--text-encoder T] [--cache DIR]
 
 MODEL is a sound model trained on the dataset DEV (its training_settings.json gives the split);
 the words part is trained on DEV's train split (ASR transcripts; a second head also gets the typed
 PHRASES), calibrated on its eval split and saved as words/ in a temporary copy of MODEL. Each --set is an in-scope test
 corpus (same labels), --oos a corpus of out-of-scope clips, --validation an in-scope corpus of new
-wordings by voices in neither DEV nor the test sets: the only data the defaults were chosen on
-(the table "defaults from the validation corpus" shows how). Transcripts, embeddings and sound
+wordings by voices in neither DEV nor the test sets, --validation-known the DEV wordings by those
+voices, --oos-validation out-of-scope sentences by them: the only data the defaults were chosen on
+(the rule tables show how). Transcripts, embeddings and sound
 scores are cached under --cache, so a second run only re-times.
 """
 
@@ -94,11 +96,14 @@ def main() -> None:  # noqa: PLR0915 - one linear report
     parser.add_argument("--set", action="append", default=[], help="NAME=FOLDER, an in-scope test corpus")
     parser.add_argument("--oos", type=Path)
     parser.add_argument("--validation", type=Path)
+    parser.add_argument("--validation-known", type=Path)
+    parser.add_argument("--oos-validation", type=Path)
     parser.add_argument("--phrases", type=Path, help="typed example phrases {label: [text, ...]}")
     parser.add_argument("--recogniser", default="openai/whisper-tiny.en")
     parser.add_argument("--text-encoder", default="sentence-transformers/all-MiniLM-L6-v2")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "intentdesk-bench-words")
     parser.add_argument("--timing-clips", type=int, default=48)
+    parser.add_argument("--no-costs", action="store_true", help="accuracy and rule tables only")
     args = parser.parse_args()
 
     import torch
@@ -127,8 +132,9 @@ def main() -> None:  # noqa: PLR0915 - one linear report
     dev_sound = sound_scores(args.model, dev, args.cache)
     corpora = {"dev eval": {"waves": [dev["waves"][i] for i in eval_i], "labels": [dev["labels"][i] for i in eval_i],
                             "texts": [dev["texts"][i] for i in eval_i], "sound": dev_sound[eval_i]}}
-    for name, folder in [("validation", args.validation)] + [tuple(s.split("=", 1)) for s in args.set] + \
-            [("out of scope", args.oos)]:
+    for name, folder in [("validation", args.validation), ("validation known", args.validation_known)] + \
+            [tuple(s.split("=", 1)) for s in args.set] + [("out of scope", args.oos),
+                                                          ("out of scope (validation)", args.oos_validation)]:
         if folder:
             corpus = load_corpus(Path(folder))
             corpus["sound"] = sound_scores(args.model, corpus, args.cache)
@@ -171,7 +177,7 @@ def main() -> None:  # noqa: PLR0915 - one linear report
                          "similarity": similarity, "margin": words.head.background_margin(embeddings),
                          "transcripts": transcripts, "texts": corpus["texts"],
                          "fused": fs.fuse(corpus["sound"], wp)}
-    in_scope = [name for name in results if name != "out of scope"]
+    in_scope = [name for name in results if not name.startswith("out of scope")]
 
     print("## Accuracy (top-1)\n")
     print("| corpus | clips | ASR WER | ASR exact | sound only | words only | words only, + typed phrases | "
@@ -198,6 +204,11 @@ def main() -> None:  # noqa: PLR0915 - one linear report
         grid = np.linspace(0, 1, 21)
         rules["weight chosen on dev eval + validation (NLL)"] = float(min(grid, key=lambda w: sum(
             fusion.nll(fusion.fuse(r["sound"], r["words"], w, fs.t_sound, fs.t_words), r["truth"]) for r in (ev, va))))
+        if "validation known" in results:
+            vk = results["validation known"]
+            rules["weight chosen on validation + validation known (NLL)"] = float(min(grid, key=lambda w: sum(
+                fusion.nll(fusion.fuse(r["sound"], r["words"], w, fs.t_sound, fs.t_words), r["truth"])
+                for r in (va, vk))))
     rules["default (words_config.json)"] = fs.words_weight
     print("| rule | w | " + " | ".join(in_scope) + " |")
     print("|---|---|" + "---|" * len(in_scope))
@@ -215,7 +226,7 @@ def main() -> None:  # noqa: PLR0915 - one linear report
         va = results["validation"]
         threshold_rules["3 % of validation (similarity only)"] = (fusion.share_threshold(va["similarity"], 0.03), 0.0,
                                                                   None)
-    tests = [name for name in in_scope if name not in ("dev eval", "validation")]
+    tests = [name for name in in_scope if name not in ("dev eval", "validation", "validation known")]
     print("| rule | min similarity | min top | min margin | " + " | ".join(results) +
           f" | accuracy on the clips answered ({' / '.join(tests)}) |")
     print("|---|---|---|---|" + "---|" * len(results) + "---|")
@@ -232,6 +243,9 @@ def main() -> None:  # noqa: PLR0915 - one linear report
               + " / ".join(answered) + " |")
 
     # ---------------------------------------------------------------- costs
+    if args.no_costs:
+        shutil.rmtree(model_copy)
+        return
     print("\n## Costs (2 CPU threads)\n")
     tests = [name for name in in_scope if name != "dev eval"]  # timing clips: every 7th of these
     sample = [w for name in tests for w in corpora[name]["waves"]][::7][: args.timing_clips]
@@ -254,14 +268,15 @@ def main() -> None:  # noqa: PLR0915 - one linear report
     plain_encoder = TextEncoder(args.text_encoder, cache_dir=False)
     one_asr = median_seconds(lambda w: cold.transcribe([w]), sample[:20])
     one_text = median_seconds(lambda t: plain_encoder.encode([t + " "]), sample_texts[:20])
-    one_head = median_seconds(lambda e: words.settings.fuse(np.full((1, len(labels)), 1 / len(labels), np.float32),
-                                                           words.head.probabilities(e)),
+    one_head = median_seconds(lambda e: (words.settings.fuse(np.full((1, len(labels)), 1 / len(labels), np.float32),
+                                                            words.head.probabilities(e)),
+                                         words.head.background_margin(e)),
                               [encoder.encode([t]) for t in sample_texts[:20]])
     classifier = Classifier(args.model, device="cpu", precision="fp32")
     one_sound = median_seconds(lambda w: classifier.scores([w]), sample[:20])
     print(f"- one clip at a time (median of 20): sound model {one_sound * 1000:.0f} ms; added by words: "
-          f"ASR {one_asr * 1000:.0f} ms + text encoder {one_text * 1000:.1f} ms + head and fusion "
-          f"{one_head * 1000:.2f} ms = **{(one_asr + one_text + one_head) * 1000:.0f} ms**")
+          f"ASR {one_asr * 1000:.0f} ms + text encoder {one_text * 1000:.1f} ms + head, background margin and "
+          f"fusion {one_head * 1000:.2f} ms = **{(one_asr + one_text + one_head) * 1000:.0f} ms**")
     print(f"- words part training on {len(train_i)} clips with cached transcripts: {train_seconds:.1f} s "
           f"(head alone {part.head.info['seconds']:.2f} s, {part.head.info['steps']} L-BFGS evaluations)")
     started = time.perf_counter()
