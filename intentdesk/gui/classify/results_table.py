@@ -20,7 +20,15 @@ from intentdesk.core.inference.results import FileResult, write_results_csv
 
 COLUMNS = ("File", "Top intent", "Score", "Second intent", "Transcript", "Time (ms)", "Note")
 TRANSCRIPT_COLUMN = 4
+FILE_COLUMN_WIDTH = 120  # pixels; the user can drag it wider
 UNCERTAIN_NOTE = "uncertain — maybe none of your intents"
+
+
+def top_cell(label: str, uncertain: bool) -> str:
+    """"uncertain (freeze?)" when the words model calls the clip out of scope, like the Microphone
+    panel's verdict: short, so the file and transcript columns keep their room (the full sentence
+    is in the row's tooltip)."""
+    return f"uncertain ({label}?)" if uncertain else label
 
 
 def row_values(result: FileResult) -> list[str]:
@@ -30,10 +38,9 @@ def row_values(result: FileResult) -> list[str]:
         return [name, "unreadable", "", result.error, "", "", ""]
     ranking = result.ranking or []
     second = f"{ranking[1].label} ({ranking[1].score:.0%})" if len(ranking) > 1 else ""
-    notes = [UNCERTAIN_NOTE] if getattr(result, "uncertain", False) else []
-    notes += [result.note] if result.note else []
-    return [name, ranking[0].label, f"{ranking[0].score:.3f}", second, getattr(result, "transcript", None) or "",
-            f"{result.latency_ms:.0f}", "; ".join(notes)]
+    top = top_cell(ranking[0].label, bool(getattr(result, "uncertain", False)))
+    return [name, top, f"{ranking[0].score:.3f}", second, getattr(result, "transcript", None) or "",
+            f"{result.latency_ms:.0f}", result.note or ""]
 
 
 class ResultsPanel(QGroupBox):
@@ -54,9 +61,11 @@ class ResultsPanel(QGroupBox):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.Stretch)  # long names give way (elided), never the scores
-        header.setSectionResizeMode(TRANSCRIPT_COLUMN, QHeaderView.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.Interactive)  # long names give way (elided), never the scores
+        self.table.setColumnWidth(0, FILE_COLUMN_WIDTH)
+        header.setSectionResizeMode(TRANSCRIPT_COLUMN, QHeaderView.Stretch)  # what was heard gets the room left
         self.table.setTextElideMode(Qt.ElideMiddle)
+        self.table.setWordWrap(False)  # one line per clip: a cut text ends in "…", its tooltip has all of it
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectRows)
@@ -87,7 +96,9 @@ class ResultsPanel(QGroupBox):
         heard = getattr(result, "transcript", None)
         if heard is not None:
             self.table.setColumnHidden(TRANSCRIPT_COLUMN, False)
-        tip = "\n".join(text for text in (result.file, f"Heard: “{heard}”" if heard else "", result.note) if text)
+        uncertain = UNCERTAIN_NOTE if getattr(result, "uncertain", False) else ""
+        tip = "\n".join(text for text in (result.file, uncertain, f"Heard: “{heard}”" if heard else "", result.note)
+                        if text)
         for column, value in enumerate(row_values(result)):
             item = QTableWidgetItem(value)
             item.setToolTip(tip)

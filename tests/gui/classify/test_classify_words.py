@@ -49,11 +49,18 @@ def test_the_bars_say_what_was_heard_and_when_it_may_be_none_of_the_intents(qtbo
     assert not bars.heard.isVisible()
 
 
-def test_the_table_has_a_transcript_column_and_notes_uncertain_answers():
+def test_the_table_has_a_transcript_column_and_notes_uncertain_answers(qtbot):
+    from intentdesk.gui.classify.results_table import ResultsPanel
+
     result = FileResult("/x/a.wav", RANKING, 5.0, transcript="block my card", uncertain=True, note="first 30 s")
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    panel.add(result)
+    assert UNCERTAIN_NOTE in panel.table.item(0, 1).toolTip() and "block my card" in panel.table.item(0, 1).toolTip()
     cells = row_values(result)
     assert COLUMNS[TRANSCRIPT_COLUMN] == "Transcript" and cells[TRANSCRIPT_COLUMN] == "block my card"
-    assert cells[-1] == f"{UNCERTAIN_NOTE}; first 30 s" and UNCERTAIN_NOTE == "uncertain — maybe none of your intents"
+    assert cells[1] == "uncertain (freeze?)" and cells[-1] == "first 30 s"  # short: the file and transcript keep room
+    assert row_values(FileResult("/x/b.wav", RANKING, 5.0))[1] == "freeze"
     assert row_values(FileResult("/x/b.wav", RANKING, 5.0))[TRANSCRIPT_COLUMN] == ""
 
 
