@@ -70,3 +70,30 @@ def test_the_ray_export_copies_the_words_part_and_uses_it(saved_words_classifier
     with TestClient(api) as client:
         answer = client.post("/classify", content=wav_bytes(1.0, 900)).json()
     assert answer["transcript"] == rows[1].transcript
+
+
+def test_the_ray_export_carries_local_recogniser_and_encoder_folders(saved_classifier, tiny_recogniser,
+                                                                   tiny_text_encoder, tmp_path):
+    """An export must run where the training machine's model folders do not exist."""
+    import json
+    import shutil
+
+    from intentdesk.core.words.layout import part_source
+    from intentdesk.core.words.pipeline import WordsModel
+    from intentdesk.service.ray_export import export_ray_app
+    from tests.words_models import make_words_model
+
+    recogniser, encoder = tmp_path / "asr-here", tmp_path / "encoder-here"
+    shutil.copytree(tiny_recogniser, recogniser)
+    shutil.copytree(tiny_text_encoder, encoder)
+    model = make_words_model(saved_classifier, tmp_path / "model", recogniser, encoder)
+    out = export_ray_app(model, tmp_path / "ray_app")
+    shutil.rmtree(recogniser)
+    shutil.rmtree(encoder)  # gone from "this machine": the export has its own copies
+    config = json.loads((out / "model" / "words" / "words_config.json").read_text())
+    assert config["recogniser"]["source"] == "recogniser" and config["text_encoder"]["source"] == "text_encoder"
+    words = WordsModel.load(out / "model", cache_dir=False)
+    assert words.transcriber.source == str((out / "model" / "words" / "recogniser").resolve())
+    assert json.loads((model / "words" / "words_config.json").read_text())["recogniser"]["source"] == str(recogniser)
+    assert part_source(out / "model", "../../etc") == "../../etc"  # only folders inside words/ are resolved
+    assert part_source(out / "model", "openai/whisper-tiny.en") == "openai/whisper-tiny.en"

@@ -75,9 +75,8 @@ def describe_words(words) -> dict:
     """What a loaded words part needs (for `Classifier.info`)."""
     if words is None:
         return {}
-    return {"recogniser": words.config["recogniser"]["source"],
-            "text_encoder": words.config["text_encoder"]["source"],
-            "recogniser_changed": words.recogniser_changed}
+    return {"recogniser": words.transcriber.source, "text_encoder": words.encoder.source,  # as loaded: a
+            "recogniser_changed": words.recogniser_changed}                              # bundled copy's path
 
 
 def with_words(words, waves: Sequence[np.ndarray], rate: int, sound: np.ndarray) -> Scores:

@@ -2,7 +2,10 @@
 
     MODEL/                      an ordinary Hugging Face audio-classification folder (untouched)
     MODEL/words/words_config.json   format, version, labels, recogniser, text encoder, fusion, metrics
-    MODEL/words/head.safetensors    weight, bias, bank, bank_labels (see head.WordsHead)
+    MODEL/words/head.safetensors    weight, bias, bank, bank_labels, background (see head.WordsHead)
+    MODEL/words/recogniser/, MODEL/words/text_encoder/   only in a bundled copy (`bundle_local_parts`):
+                                    the local model folders the config then names as "recogniser" /
+                                    "text_encoder", resolved inside words/ (`part_source`)
 
 The head is written first and the config last, each atomically, so a folder whose config exists
 has a complete head unless it was damaged later, which `load_words` detects and names.
@@ -11,6 +14,7 @@ has a complete head unless it was damaged later, which `load_words` detects and 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from intentdesk.core.errors import ModelError
@@ -23,6 +27,7 @@ HEAD = "head.safetensors"
 FORMAT = "intentdesk-words"
 VERSION = 1
 RETRAIN = "train the model again (or delete the words folder to classify by sound only)"
+PARTS = ("recogniser", "text_encoder")
 
 
 def words_folder(model_dir: Path | str) -> Path:
@@ -112,3 +117,34 @@ def _read_head(folder: Path, labels: list[str], config: dict) -> WordsHead:
         raise ModelError(f"{path}: the head takes {head.dim}-number embeddings but the text encoder gives "
                          f"{dim}; {RETRAIN}")
     return head
+
+
+def part_source(model_dir: Path | str, source: str) -> str:
+    """Where to load a recogniser or text encoder named `source` in words_config.json: a folder of
+    that name inside MODEL/words/ (a bundled copy), else `source` itself (a hub id or a folder).
+    Only a folder really inside words/ counts: a config cannot point the app anywhere else."""
+    folder = words_folder(model_dir).resolve()
+    inside = (folder / source).resolve()
+    if not Path(source).is_absolute() and inside.is_dir() and inside.is_relative_to(folder) and inside != folder:
+        return str(inside)
+    return source
+
+
+def bundle_local_parts(model_dir: Path | str) -> list[str]:
+    """Copy the local recogniser and text encoder folders the words part names into MODEL/words/
+    and name them there, so the model folder works on a machine without those folders (a Ray
+    Serve export). Hub ids are left: that machine downloads them. Returns the parts copied."""
+    from intentdesk.core.files import atomic_write_bytes
+
+    folder = words_folder(model_dir)
+    config = _read_config(folder)
+    copied = []
+    for part in PARTS:
+        source = Path(part_source(model_dir, str((config.get(part) or {}).get("source", "")))).expanduser()
+        if source.name and source.is_dir() and source.resolve() != (folder / part).resolve():
+            shutil.copytree(source, folder / part)
+            config[part]["source"] = part
+            copied.append(part)
+    if copied:
+        atomic_write_bytes(folder / CONFIG, (json.dumps(config, indent=1, default=float) + "\n").encode())
+    return copied

@@ -27,7 +27,7 @@ from intentdesk.core.words import fusion
 from intentdesk.core.words.asr import DEFAULT_RECOGNISER, Transcriber, normalise_text, vocabulary_prompt
 from intentdesk.core.words.background import background_bank
 from intentdesk.core.words.head import WordsHead, train_head
-from intentdesk.core.words.layout import load_words
+from intentdesk.core.words.layout import load_words, part_source
 from intentdesk.core.words.text_encoder import DEFAULT_TEXT_ENCODER, TextEncoder
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -175,12 +175,14 @@ class WordsModel:
 
         config, head, settings = load_words(model_dir, sound_labels)
         rec = config["recogniser"]
-        transcriber = Transcriber(rec["source"], device=device, fit_window=bool(rec.get("fit_window", True)),
+        transcriber = Transcriber(part_source(model_dir, rec["source"]), device=device,
+                                  fit_window=bool(rec.get("fit_window", True)),
                                   window_step=float(rec.get("window_step", 2.0)),
                                   window_padding=float(rec.get("window_padding", 2.0)),
                                   max_new_tokens=int(rec.get("max_new_tokens", 40)), prompt=str(rec.get("prompt", "")),
                                   num_beams=int(rec.get("num_beams", 1)), cache_dir=cache_dir)
-        encoder = TextEncoder(config["text_encoder"]["source"], device=device, cache_dir=cache_dir)
+        encoder = TextEncoder(part_source(model_dir, config["text_encoder"]["source"]), device=device,
+                              cache_dir=cache_dir)
         expected = config["text_encoder"].get("fingerprint")
         if expected and encoder.fingerprint != expected:
             raise ModelError(f"{model_dir}: the text encoder {encoder.source!r} is not the one the words head was "
