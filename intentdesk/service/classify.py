@@ -112,9 +112,11 @@ async def first_form_file(request: Request, body: bytes) -> tuple[bytes, str]:
     """The first file of a multipart form whose (size-checked) body is already read."""
     from starlette.datastructures import UploadFile
 
-    request._body = body  # Starlette parses the form from the body already read
+    async def replay() -> dict:  # the body was consumed by read_body: a fresh Request reads it from here
+        return {"type": "http.request", "body": body, "more_body": False}
+
     try:
-        async with request.form(max_files=8, max_fields=64) as form:
+        async with Request(request.scope, replay).form(max_files=8, max_fields=64) as form:
             files = [v for v in form.values() if isinstance(v, UploadFile)]
             if not files:
                 raise BadRequest(400, "the form has no file; attach the audio as a file field (curl -F file=@clip.wav)")

@@ -246,11 +246,12 @@ def test_the_app_answers_503_json_outside_its_lifespan():
 def test_requests_beyond_max_concurrent_get_a_json_503():
     release = threading.Event()
     fake = FakeClassifier()
-    fake.scores = lambda waves: release.wait(5) and np.tile(fake.row, (len(waves), 1))
+    fake.scores = lambda waves: release.wait(60) and np.tile(fake.row, (len(waves), 1))
     with make_client(fake, max_concurrent=1) as client:
         first = threading.Thread(target=client.post, args=("/classify",), kwargs={"content": wav()})
         first.start()
-        for _ in range(250):  # until the first request is in progress (its model call waits)
+        deadline = time.monotonic() + 30  # a loaded machine is slow to start the first request
+        while time.monotonic() < deadline:  # until the first request is in progress (its model call waits)
             busy = client.get("/health")
             if busy.status_code == 503:
                 break
