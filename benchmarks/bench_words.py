@@ -4,7 +4,7 @@
         [--validation FOLDER] [--validation-known FOLDER] [--oos-validation FOLDER]
         [--phrases PHRASES.json] [--recogniser R] [--text-encoder T] [--cache DIR]
 
-MODEL is a sound model trained on the dataset DEV (its training_settings.json gives the split);
+MODEL is a sound model trained on the dataset DEV (its run_settings.json gives the split);
 the words part is trained on DEV's train split (ASR transcripts; a second head also gets the typed
 PHRASES), calibrated on its eval split and saved as words/ in a temporary copy of MODEL. Each --set is an in-scope test
 corpus (same labels), --oos a corpus of out-of-scope clips, --validation an in-scope corpus of new
@@ -111,6 +111,7 @@ def main() -> None:  # noqa: PLR0915 - one linear report
     from intentdesk.core.data.split import split_clips
     from intentdesk.core.data.store import DatasetStore
     from intentdesk.core.inference.classifier import Classifier
+    from intentdesk.core.run_settings_file import settings_file
     from intentdesk.core.words import fusion
     from intentdesk.core.words.asr import Transcriber, vocabulary_prompt
     from intentdesk.core.words.layout import save_words
@@ -122,7 +123,7 @@ def main() -> None:  # noqa: PLR0915 - one linear report
     labels = [json.loads((args.model / "config.json").read_text())["id2label"][str(i)]
               for i in range(len(json.loads((args.model / "config.json").read_text())["id2label"]))]
     index = {label: i for i, label in enumerate(labels)}
-    settings = json.loads((args.model / "training_settings.json").read_text())
+    settings = json.loads(settings_file(args.model).read_text())
     store = DatasetStore.open(args.dev)
     train_clips, eval_clips = split_clips(store.clips, settings.get("eval_share", 0.2), settings.get("seed", 0))
     dev = load_corpus(args.dev)

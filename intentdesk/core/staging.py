@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from intentdesk.core.errors import TrainingError
+from intentdesk.core.run_settings_file import settings_file
 
 MODELS = "models"
 # A model is written into a hidden folder beside its final place, then renamed into place; the
@@ -24,12 +25,12 @@ MODELS = "models"
 STAGING_MARKER = ".intentdesk-staging"
 MARKER_TEXT = "IntentDesk scratch folder: safe to delete when no save is running\n"
 STAGING_NAME = re.compile(r"^\..+\.intentdesk-(?:staging|old)-[A-Za-z0-9_]+$")
-TRAINED_FILES = ("config.json", "training_settings.json", "metrics.json")
+TRAINED_FILES = ("config.json", "metrics.json")  # and a settings file (run_settings_file)
 
 
 def is_trained_model(folder: Path) -> bool:
     """A folder IntentDesk wrote as a trained model (the only kind a save may replace)."""
-    if not all((folder / name).is_file() for name in TRAINED_FILES):
+    if not all((folder / name).is_file() for name in TRAINED_FILES) or settings_file(folder) is None:
         return False
     try:
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))

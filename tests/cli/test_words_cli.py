@@ -35,7 +35,7 @@ def test_train_with_words_end_to_end(tone_dataset, tiny_wav2vec2, tiny_recognise
     metrics = json.loads((out / "metrics.json").read_text())
     assert {"sound", "words", "fused"} <= set(metrics)
     assert (out / "words" / "words_config.json").is_file()
-    settings = json.loads((out / "training_settings.json").read_text())
+    settings = json.loads((out / "run_settings.json").read_text())
     assert settings["words"] is True and settings["asr"] == str(tiny_recogniser)
 
     from transformers import pipeline

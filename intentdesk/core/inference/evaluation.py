@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from intentdesk.core import run_settings_file
 from intentdesk.core.data.split import split_clips
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import ModelError, TrainingError
@@ -25,7 +26,7 @@ def evaluate_model(model_dir: Path | str, data_dir: Path | str, split: str = "ev
                    on_event: EventCallback = ignore, classifier: Classifier | None = None,
                    precision: str = "auto") -> dict:
     """Metrics of the model on the dataset. `split="eval"` reproduces the training run's split
-    (same eval share and seed, read from training_settings.json); `"all"` uses every clip."""
+    (same eval share and seed, read from the model's run_settings.json); `"all"` uses every clip."""
     if split not in ("eval", "all"):
         raise TrainingError(f"unknown split {split!r}: use eval or all")
     check_model_folder(Path(model_dir))  # cheap checks first: bad input fails before a slow model load
@@ -72,8 +73,8 @@ def evaluate_model(model_dir: Path | str, data_dir: Path | str, split: str = "ev
 
 def saved_split(model_dir: Path) -> tuple[float, int]:
     """The eval share and seed the model was trained with (defaults for a folder trained elsewhere)."""
-    settings_file = model_dir / "training_settings.json"
-    if not settings_file.is_file():
+    settings_file = run_settings_file.settings_file(model_dir)
+    if settings_file is None:
         return 0.2, 0
     fix = "evaluate with --split all, or train again"
     settings = read_json_object(settings_file, fix)

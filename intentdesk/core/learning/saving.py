@@ -9,6 +9,7 @@ from pathlib import Path
 
 from intentdesk.core.learning.settings import TrainSettings
 from intentdesk.core.models import backbone
+from intentdesk.core.run_settings_file import SETTINGS_FILE
 from intentdesk.core.runs import RunRecord
 from intentdesk.core.staging import check_output_dir, staged_folder
 
@@ -17,7 +18,7 @@ def save_model_folder(model, feature_extractor, output_dir: Path, record: RunRec
                       words=None) -> Path:
     """Write the folder next to its final place, then swap it in: never a half-saved model, and
     only ever in place of a model IntentDesk trained (checked again: the folder may have changed
-    during training). A standard Hugging Face folder plus metrics.json and training_settings.json,
+    during training). A standard Hugging Face folder plus metrics.json and run_settings.json,
     and `words/` when `words` (a `core.words.TrainedWords`) is given: the sound model and its words
     part appear together or not at all."""
     output_dir = check_output_dir(output_dir)
@@ -30,7 +31,7 @@ def save_model_folder(model, feature_extractor, output_dir: Path, record: RunRec
 
             save_words(staging, words.config, words.head)
         record.write(staging)
-        (staging / "training_settings.json").write_text(json.dumps(asdict(settings), indent=1))
+        (staging / SETTINGS_FILE).write_text(json.dumps(asdict(settings), indent=1))
     return output_dir
 
 

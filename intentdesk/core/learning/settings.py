@@ -67,7 +67,7 @@ def _setting(default: Any, spec: SettingSpec) -> Any:
 
 @dataclass
 class TrainSettings:
-    """Everything that defines a run; saved next to the model as training_settings.json.
+    """Everything that defines a run; saved next to the model as run_settings.json.
 
     Defaults learn on a few hundred clips: whole clips up to 8 s (never the tutorial's 1 s),
     enough optimizer steps (epochs x clips / batch), warmup, a faster-learning head.

@@ -36,6 +36,21 @@ def test_audiofolder_loader_reads_the_layout(tone_dataset):
     assert sorted(set(data["label"])) == ["high", "low", "mid"]
 
 
+def test_audiofolder_loader_still_reads_a_dataset_with_a_saved_model_inside(tone_dataset, tone_model, tmp_path):
+    """Runs are saved under DATASET/models/; none of their file names may look like a split to the
+    loader (a "training_settings.json" made it fail: "Instruction "train" corresponds to no data")."""
+    import shutil
+
+    import datasets
+
+    root = tmp_path / "dataset"
+    shutil.copytree(tone_dataset.root, root)
+    shutil.copytree(tone_model, root / "models" / "2026-11-25_quick_run")
+    assert (root / "models" / "2026-11-25_quick_run" / "run_settings.json").is_file()
+    data = datasets.load_dataset("audiofolder", data_dir=str(root), split="train")
+    assert len(data.cast_column("audio", datasets.Audio(decode=False))) == len(tone_dataset)
+
+
 def test_extra_columns_are_preserved(tmp_path):
     src = tmp_path / "src"
     (src / "clips").mkdir(parents=True)

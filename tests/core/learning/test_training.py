@@ -42,7 +42,7 @@ def test_full_mode_learns_tones(learnable, tiny_wav2vec2, tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["f1"]) == {"micro", "macro", "weighted"}
     assert len(metrics["confusion_matrix"]) == 3 and len(metrics["history"]) == 6
-    settings_saved = json.loads((out / "training_settings.json").read_text())
+    settings_saved = json.loads((out / "run_settings.json").read_text())
     assert settings_saved["mode"] == "full" and settings_saved["epochs"] == 6
     config = json.loads((out / "config.json").read_text())
     assert sorted(config["id2label"].values()) == ["high", "low", "mid"]
@@ -182,7 +182,7 @@ def test_out_is_the_base_model_refused_before_training(learnable, tiny_wav2vec2)
 
 def test_out_that_is_not_an_intentdesk_model_is_refused_before_training(learnable, saved_classifier, tmp_path,
                                                                         tiny_wav2vec2):
-    """A Hugging Face folder the user owns (config.json, no training_settings.json) is not replaced."""
+    """A Hugging Face folder the user owns (config.json, no run_settings.json) is not replaced."""
     import shutil
 
     users = tmp_path / "users-model"

@@ -45,6 +45,6 @@ def test_damaged_training_settings_name_the_file(saved_classifier, tone_dataset,
 
     folder = tmp_path / "model"
     shutil.copytree(saved_classifier, folder)
-    (folder / "training_settings.json").write_text('{"eval_share": 0.')
-    with pytest.raises(ModelError, match="training_settings.json: damaged.*--split all"):
+    (folder / "run_settings.json").write_text('{"eval_share": 0.')
+    with pytest.raises(ModelError, match="run_settings.json: damaged.*--split all"):
         evaluate_model(folder, tone_dataset.root)
