@@ -18,6 +18,7 @@ import contextlib
 import errno
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,8 @@ from typing import IO
 
 from intentdesk.core.audio.io import is_audio_file
 
+_UMASK = os.umask(0o022)  # read once, at import (setting it is process-wide: not from worker threads)
+os.umask(_UMASK)
 # Errors that mean "this file system cannot make hard links", not "the target exists".
 _NO_HARD_LINKS = {errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK}
 
@@ -46,11 +49,20 @@ def _temporary_beside(path: Path) -> Iterator[str]:
     """A temporary file name in `path`'s folder (same file system, so renaming it is atomic); removed after."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp_name, file_mode(path))  # mkstemp makes it private (0600): the file must keep its access
     try:
         yield tmp_name
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)  # after a successful rename the name is gone already
+
+
+def file_mode(path: Path) -> int:
+    """The permissions the written file gets: those of the file it replaces, else what a plain
+    `open()` would give a new file (0666 less the umask)."""
+    with contextlib.suppress(OSError):
+        return stat.S_IMODE(path.stat().st_mode)
+    return 0o666 & ~_UMASK
 
 
 def _finish(handle: IO) -> None:

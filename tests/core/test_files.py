@@ -37,3 +37,22 @@ def test_folder_links_are_not_followed(tmp_path):
 
 def test_a_missing_folder_has_no_audio(tmp_path):
     assert audio_files_under(tmp_path / "nowhere") == []
+
+
+def test_atomic_writes_keep_the_files_access_rights(tmp_path):
+    """mkstemp's temporary file is private (0600); a rewritten metadata.csv must not become so."""
+    import os
+    import stat
+
+    from intentdesk.core.files import atomic_write_bytes
+
+    shared = tmp_path / "metadata.csv"
+    shared.write_text("file_name,label\n")
+    os.chmod(shared, 0o664)
+    atomic_write_bytes(shared, b"file_name,label\nclips/a.wav,a\n")
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o664
+    fresh = tmp_path / "phrases.csv"
+    atomic_write_bytes(fresh, b"label,text\n")
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask
