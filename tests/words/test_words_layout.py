@@ -39,7 +39,7 @@ def test_training_reports_and_configures(trained):
     part, stages, _ = trained
     assert "transcribing training clips" in stages and "training the words head" in stages
     config = part.config
-    assert config["training"] == {"clips": 12, "typed_phrases": 1, "corrected": 12}
+    assert config["training"] == {"clips": 12, "typed_phrases": 1, "transcripts_given": 12}
     assert config["recogniser"]["prompt"] == "freeze, balance, pay bill."
     assert set(config["fusion"]) == {"words_weight", "t_sound", "t_words", "min_similarity", "min_top", "min_margin"}
     assert part.head.background.shape[1:] == (part.head.dim,)  # background sentences (a random encoder finds
@@ -109,3 +109,28 @@ def test_typed_phrases_must_name_known_labels(trained, tiny_whisper, tiny_bert):
     with pytest.raises(TrainingError, match="labels the model does not have: nope"):
         train_words(LABELS, clips(3, 0)[:3], [0, 1, 2], [], [], np.zeros((0, 3)), phrases=[("nope", "x")],
                     recogniser=str(tiny_whisper), text_encoder=str(tiny_bert), cache_dir=cache)
+
+
+def test_clips_with_a_known_transcript_are_not_heard_again(tiny_bert, tmp_path):
+    """Stored transcripts (the user's, or this recogniser's from `transcribe`) are used as they are:
+    only the clips without one go through the recogniser (a dataset's worth of speech takes minutes)."""
+    from intentdesk.core.words.asr import Transcriber
+
+    class CountingRecogniser(Transcriber):
+        def __init__(self) -> None:  # no model: it only counts what it is asked to hear
+            self.source = self.fingerprint = "counting"
+            self.fit_window, self.window_step, self.window_padding = True, 2.0, 2.0
+            self.max_new_tokens, self.prompt, self.num_beams, self.heard = 40, "", 1, 0
+
+        def transcribe(self, waves, progress=None):
+            self.heard += len(waves)
+            return ["please freeze my card"] * len(waves)
+
+    recogniser = CountingRecogniser()
+    known = ["freeze my card", None, "what is my balance", "pay my bill", None, "check my balance"]
+    part = train_words(LABELS, clips(6, 3), [0, 0, 1, 2, 0, 1], clips(3, 4), [0, 1, 2], np.full((3, 3), 1 / 3),
+                       train_transcripts=known, recogniser=recogniser, text_encoder=str(tiny_bert),
+                       cache_dir=tmp_path)
+    assert recogniser.heard == 2 + 3  # the two unknown training clips, then the eval clips
+    assert part.train_transcripts[0] == "freeze my card" and part.train_transcripts[1] == "please freeze my card"
+    assert part.config["training"]["transcripts_given"] == 4

@@ -104,6 +104,7 @@ def train_words_part(run: TrainingRun, store: DatasetStore, models: WordsModels,
         run.record.cancelled = True
         return None
     part.config["training"]["typed_phrases_unused"] = len(store.phrases()) - len(phrases)
+    part.config["training"]["corrected_by_user"] = sum(clip.transcript_by == BY_USER for clip in store.clips)
     words, _ = word_probabilities(part.head, models.encoder.encode(part.eval_transcripts), part.eval_transcripts)
     fused = FusionSettings.from_dict(part.config["fusion"]).fuse(eval_sound, words)
     record_scores(run, eval_sound, words, fused)

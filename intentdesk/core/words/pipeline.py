@@ -66,7 +66,8 @@ def train_words(labels: Sequence[str], train_waves: Sequence[np.ndarray], train_
     """Transcribe, embed, fit the head on the training clips (+ typed `phrases`), calibrate and
     set the fusion and out-of-scope thresholds on the eval split. Waves: float32 mono 16 kHz.
 
-    `train_transcripts` may hold the user's corrections (None = use the recogniser's). Labels are
+    `train_transcripts` may hold known transcripts (the user's corrections, or the recogniser's stored
+    in the dataset): those clips are not heard again; None = let the recogniser transcribe. Labels are
     indices into `labels`, which must be the sound model's labels in id order.
     """
     labels = [str(label) for label in labels]
@@ -75,9 +76,12 @@ def train_words(labels: Sequence[str], train_waves: Sequence[np.ndarray], train_
         recogniser, device=device, prompt=vocabulary_prompt(labels), cache_dir=cache_dir)
     encoder = text_encoder if isinstance(text_encoder, TextEncoder) else TextEncoder(
         text_encoder, device=device, cache_dir=cache_dir)
-    heard = asr.transcribe(list(train_waves), _stage(progress, "transcribing training clips"))
-    if train_transcripts is not None:
-        heard = [fixed if fixed is not None else text for text, fixed in zip(heard, train_transcripts)]
+    heard = list(train_transcripts) if train_transcripts is not None else [None] * len(train_waves)
+    unknown_clips = [i for i, text in enumerate(heard) if text is None]  # only these need the recogniser
+    recognised = asr.transcribe([train_waves[i] for i in unknown_clips],
+                                _stage(progress, "transcribing training clips"))
+    for i, text in zip(unknown_clips, recognised):
+        heard[i] = text
     eval_heard = asr.transcribe(list(eval_waves), _stage(progress, "transcribing eval clips"))
     unknown = sorted({label for label, _ in phrases if label not in index})
     if unknown:
@@ -100,7 +104,7 @@ def train_words(labels: Sequence[str], train_waves: Sequence[np.ndarray], train_
               "fingerprint": encoder.fingerprint, "dim": encoder.dim},
               "fusion": settings.to_dict(), "metrics": metrics,
               "training": {"clips": len(heard), "typed_phrases": len(phrases),
-                           "corrected": sum(x is not None for x in train_transcripts or [])}}
+                           "transcripts_given": len(heard) - len(unknown_clips)}}
     return TrainedWords(config, head, list(heard), list(eval_heard))
 
 
