@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from intentdesk.core.learning.settings import MODE_DEFAULTS, SETTING_SPECS, SettingSpec, TrainSettings, default_of
+from intentdesk.gui.common.wheel_guard import wheel_only_when_focused
 
 HAND_LAID = ("base_model", "mode")
 WORDS_PARTS = ("asr", "text_encoder")  # used only when "words" is ticked: greyed out otherwise
@@ -67,13 +68,13 @@ class SettingField:
     def _make(self) -> QWidget:
         spec = self.spec
         if spec.choices:
-            combo = QComboBox()
+            combo = wheel_only_when_focused(QComboBox())
             combo.addItems(list(spec.choices))
             return combo
         if self.kind is bool:
             return QCheckBox(spec.label)
         if self.kind in (int, float):
-            box = QSpinBox() if self.kind is int else QDoubleSpinBox(decimals=spec.decimals)
+            box = wheel_only_when_focused(QSpinBox() if self.kind is int else QDoubleSpinBox(decimals=spec.decimals))
             box.setRange(spec.minimum if spec.minimum is not None else -1e9,
                          spec.maximum if spec.maximum is not None else 1e9)
             box.setSingleStep(spec.step or 1)
@@ -188,7 +189,7 @@ class SettingsForm(QWidget):
         return label
 
     def _base_row(self, recent: list[str]) -> QHBoxLayout:
-        self.base_combo = QComboBox(editable=True)
+        self.base_combo = wheel_only_when_focused(QComboBox(editable=True))
         self.base_combo.addItems(recent)
         self.base_combo.setToolTip(SETTING_SPECS["base_model"].help)
         self.base_combo.currentTextChanged.connect(self.base_changed)
