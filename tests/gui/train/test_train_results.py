@@ -88,3 +88,10 @@ def test_per_class_table_is_not_cut_off_at_the_usual_size(qtbot):
     assert panel.per_class.horizontalScrollBar().maximum() == 0, "every column visible without scrolling"
     panel.clear()
     assert panel.per_class.rowCount() == 0 and panel.confusion.placeholder.isVisible()
+
+
+def test_almost_all_right_is_not_rounded_to_everything():
+    from intentdesk.gui.train.results import share_text
+
+    assert share_text(220 / 221) == "99.5%" and share_text(1.0) == "100%"
+    assert share_text(1 / 221) == "0.5%" and share_text(0.0) == "0%" and share_text(0.9) == "90%"
