@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -24,21 +25,27 @@ FILE_COLUMN_WIDTH = 120  # pixels; the user can drag it wider
 UNCERTAIN_NOTE = "uncertain — maybe none of your intents"
 
 
+def is_uncertain(result: FileResult, threshold: float) -> bool:
+    """The verdict the bars show too: the words model calls it out of scope, or the top score is
+    under the tab's "uncertain below" threshold."""
+    ranking = result.ranking or []
+    return bool(getattr(result, "uncertain", False)) or (bool(ranking) and ranking[0].score < threshold)
+
+
 def top_cell(label: str, uncertain: bool) -> str:
-    """"uncertain (freeze?)" when the words model calls the clip out of scope, like the Microphone
-    panel's verdict: short, so the file and transcript columns keep their room (the full sentence
-    is in the row's tooltip)."""
+    """"uncertain (freeze?)" like the Microphone panel's verdict: short, so the file and transcript
+    columns keep their room (the full sentence is in the row's tooltip)."""
     return f"uncertain ({label}?)" if uncertain else label
 
 
-def row_values(result: FileResult) -> list[str]:
+def row_values(result: FileResult, threshold: float = 0.0) -> list[str]:
     """The cells of one result, as the table shows them (the transcript is empty for a sound-only model)."""
     name = Path(result.file).name
     if result.error:
         return [name, "unreadable", "", result.error, "", "", ""]
     ranking = result.ranking or []
     second = f"{ranking[1].label} ({ranking[1].score:.0%})" if len(ranking) > 1 else ""
-    top = top_cell(ranking[0].label, bool(getattr(result, "uncertain", False)))
+    top = top_cell(ranking[0].label, is_uncertain(result, threshold))
     return [name, top, f"{ranking[0].score:.3f}", second, getattr(result, "transcript", None) or "",
             f"{result.latency_ms:.0f}", result.note or ""]
 
@@ -57,6 +64,7 @@ class ResultsPanel(QGroupBox):
     def __init__(self, parent=None) -> None:
         super().__init__("Clips", parent)
         self.results: list[FileResult] = []
+        self.threshold = 0.0  # the tab's "uncertain below": set_threshold
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         header = self.table.horizontalHeader()
@@ -96,14 +104,21 @@ class ResultsPanel(QGroupBox):
         heard = getattr(result, "transcript", None)
         if heard is not None:
             self.table.setColumnHidden(TRANSCRIPT_COLUMN, False)
-        uncertain = UNCERTAIN_NOTE if getattr(result, "uncertain", False) else ""
+        uncertain = UNCERTAIN_NOTE if is_uncertain(result, self.threshold) else ""
         tip = "\n".join(text for text in (result.file, uncertain, f"Heard: “{heard}”" if heard else "", result.note)
                         if text)
-        for column, value in enumerate(row_values(result)):
+        for column, value in enumerate(row_values(result, self.threshold)):
             item = QTableWidgetItem(value)
             item.setToolTip(tip)
             self.table.setItem(row, column, item)
         self._update_buttons()
+
+    def set_threshold(self, threshold: float) -> None:
+        """Re-read every row's verdict when the tab's "uncertain below" changes."""
+        self.threshold = float(threshold)
+        for row, result in enumerate(self.results):
+            if not result.error and result.ranking:
+                self.table.item(row, 1).setText(top_cell(result.ranking[0].label, is_uncertain(result, self.threshold)))
 
     def clear(self) -> None:
         self.results = []
@@ -125,7 +140,9 @@ class ResultsPanel(QGroupBox):
 
     def export_csv(self, path: Path) -> Path:
         """Write every row to `path` (".csv" added when the typed name has no extension)."""
-        written = write_results_csv(self.results, path)
+        verdicts = [replace(r, uncertain=is_uncertain(r, self.threshold)) if r.transcript is not None else r
+                    for r in self.results]  # a words model's "uncertain" column says what the table says
+        written = write_results_csv(verdicts, path)
         self.status.emit(f"Exported {len(self.results)} result(s) to {written}")
         return written
 

@@ -60,6 +60,7 @@ class ClassifyTab(QWidget):
         self.wave = WaveformView(height=100)
         self.bars = RankingBars()
         self.results = ResultsPanel()
+        self.results.set_threshold(self.threshold.value())
         self.recording = RecordPanel(microphone, lambda: self.classifier, self.threshold.value)
         single = QWidget()
         single_layout = QVBoxLayout(single)
@@ -90,6 +91,7 @@ class ClassifyTab(QWidget):
         self.recording.take_classified.connect(self._take_classified)
         self.recording.live_heard.connect(self._live_heard)
         self.threshold.valueChanged.connect(self.bars.set_threshold)
+        self.threshold.valueChanged.connect(self.results.set_threshold)
         for panel in (self.models, self.serve, self.results, self.recording):
             panel.status.connect(self.status)
         for panel in (self.serve, self.recording):

@@ -115,3 +115,22 @@ def test_a_words_part_that_cannot_load_is_named_and_sound_only_goes_on(qtbot, wi
     with qtbot.waitSignal(tab.batch_done, timeout=30000):
         drop(tab, [tmp_path / "a.wav"])
     assert tab.results.results[0].ranking and tab.results.results[0].transcript is None
+
+
+def test_the_table_and_its_export_follow_the_uncertain_below_threshold(qtbot, tmp_path):
+    """The table says what the bars say: a top score under the tab's threshold is uncertain too."""
+    import csv
+
+    from intentdesk.gui.classify.results_table import ResultsPanel
+
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    panel.set_threshold(0.5)
+    weak = [Prediction("freeze", 0.3), Prediction("balance", 0.25)]
+    panel.add(FileResult("/x/weak.wav", weak, 5.0, transcript="hmm"))
+    panel.add(FileResult("/x/sure.wav", RANKING, 5.0, transcript="block my card"))
+    assert [panel.table.item(row, 1).text() for row in range(2)] == ["uncertain (freeze?)", "freeze"]
+    rows = list(csv.DictReader(panel.export_csv(tmp_path / "out.csv").open(encoding="utf-8")))
+    assert [row["uncertain"] for row in rows] == ["yes", ""]
+    panel.set_threshold(0.2)
+    assert panel.table.item(0, 1).text() == "freeze"
