@@ -70,6 +70,7 @@ class TrainTab(QWidget):
         self.form.base_changed.connect(lambda: self.update_blockers(check_files=False))
         self.form.words_changed.connect(lambda on: self.curves_note.setVisible(on or self._shown_words))
         self._shown_words = False  # the run shown used words
+        self._run_with_words = False  # the run in progress was asked to learn the words
         self.message = MessageBar()
         self.progress = ProgressPanel()
         self.curves = TrainingCurves()
@@ -175,7 +176,8 @@ class TrainTab(QWidget):
         self.curves.clear()
         self.results.clear()
         self.message.hide()
-        words = f", with words ({settings.asr}, {settings.text_encoder})" if getattr(settings, "words", False) else ""
+        self._run_with_words = bool(getattr(settings, "words", False))
+        words = f", with words ({settings.asr}, {settings.text_encoder})" if self._run_with_words else ""
         self.progress.begin(f"Run {out.name}: {settings.mode} mode, base {settings.base_model}{words}")
         self.job = start_job(self, lambda emit, cancel: run_training(data_root, out, settings, emit, cancel),
                              self._on_finished, self._on_failed, self._on_event)
@@ -209,6 +211,8 @@ class TrainTab(QWidget):
         else:
             self.show_run(record, curves=False)
             note = " (cancelled: the best model so far)" if cancelled else ""
+            if cancelled and self._run_with_words and not record.has_words:
+                note = " (cancelled before it learned the words: it classifies by sound only)"
             self.message.show_message(f"Model saved: {record.path}{note}", "info", 8000)
             self.runs.refresh(self.store.root if self.store is not None else None, select=record.path)
             self.run_finished.emit(record.path)

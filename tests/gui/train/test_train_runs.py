@@ -123,6 +123,21 @@ def test_a_cancelled_run_says_cancelled_and_the_bar_never_went_back(qtbot, train
     assert "no model was saved" in train_tab.message.text()
 
 
+def test_a_words_run_cancelled_before_the_words_says_it_is_sound_only(qtbot, train_tab, monkeypatch):
+    def cancelled_sound_only(out):
+        record = fake_run(out, 0.75)
+        record.cancelled = True
+        return record
+
+    monkeypatch.setattr(tab_module, "run_training", fake_training(cancelled_sound_only))
+    train_tab.form.field("words").setChecked(True)
+    assert train_tab.start()
+    with qtbot.waitSignal(train_tab.finished, timeout=20000):
+        pass
+    assert "before it learned the words" in train_tab.message.text()
+    assert "classifies by sound only" in train_tab.message.text()
+
+
 def test_thin_labels_are_warned_about_on_the_train_tab(qtbot, train_tab):
     store = train_tab.store
     store.delete([clip.file_name for clip in store.clips if clip.label == "high"][2:])
