@@ -43,8 +43,7 @@ def words_line(classifier, info: dict) -> str:
     """Whether the model listens to the words too, which models that needs, or why that part is off."""
     problem = getattr(classifier, "words_problem", None)
     if problem:
-        return (f"<span style='color:#9a5b00'>⚠ Its words part could not be loaded, so it classifies by sound "
-                f"only: {escape(problem)}</span>")
+        return f"<span style='color:#9a5b00'>⚠ {escape(problem[:1].upper() + problem[1:])}</span>"  # says it all
     if getattr(classifier, "has_words", False):
         needs = " and ".join(escape(str(info[key])) for key in ("recogniser", "text_encoder") if info.get(key))
         return f"Uses the sound and the words (what is said){f': {needs}' if needs else ''}."

@@ -42,7 +42,7 @@ def row_values(result: FileResult, threshold: float = 0.0) -> list[str]:
     """The cells of one result, as the table shows them (the transcript is empty for a sound-only model)."""
     name = Path(result.file).name
     if result.error:
-        return [name, "unreadable", "", result.error, "", "", ""]
+        return [name, "unreadable", "", "", "", "", result.error]  # the reason in Note, not as an intent
     ranking = result.ranking or []
     second = f"{ranking[1].label} ({ranking[1].score:.0%})" if len(ranking) > 1 else ""
     top = top_cell(ranking[0].label, is_uncertain(result, threshold))

@@ -109,7 +109,8 @@ def test_a_words_part_that_cannot_load_is_named_and_sound_only_goes_on(qtbot, wi
     tab = window.classify_tab
     load(qtbot, tab, broken)
     info = tab.models.info.text()
-    assert "words part could not be loaded" in info and "no-such-recogniser" in info
+    assert "words part of this model could not be loaded" in info and "no-such-recogniser" in info
+    assert info.count("could not be loaded") == 1 and "sound only" in info  # said once
     assert tab.classifier.words_problem and not tab.classifier.has_words
     sf.write(tmp_path / "a.wav", tone(300, 0.5, RATE), RATE)
     with qtbot.waitSignal(tab.batch_done, timeout=30000):
