@@ -57,7 +57,7 @@ async def receive_clip(request: Request, classifier: Classifier,
         return await run_in_threadpool(functools.partial(decode_clip, classifier, data, name, options.limits))
     except BadRequest as error:
         if error.status == 400 and "x-www-form-urlencoded" in request.headers.get("content-type", ""):
-            error.message += "; curl -d/--data mangles files: send it with --data-binary @clip.wav"
+            error.message += "; if it was sent with curl -d/--data, that mangles files: use --data-binary @clip.wav"
         raise
 
 
