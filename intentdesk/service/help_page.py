@@ -20,8 +20,14 @@ def help_page(request: Request, classifier: Classifier, options: ServiceOptions)
     key = ' -H "X-API-Key: YOUR_KEY"' if options.api_key else ""
     key_note = ("<p>This service needs an API key: send it in the <code>X-API-Key</code> header of every "
                 "request (only /health and this page are open).</p>" if options.api_key else "")
-    example = html.escape(json.dumps({"ranking": [{"label": classifier.labels[0] if classifier.labels else "intent",
-                                                   "score": 0.93}], "latency_ms": 41.2}))
+    answer = {"ranking": [{"label": classifier.labels[0] if classifier.labels else "intent", "score": 0.93}],
+              "latency_ms": 41.2, "transcript": "what was heard" if classifier.has_words else None,
+              "uncertain": False}
+    example = html.escape(json.dumps(answer))
+    words = ("<code>\"transcript\"</code> is what the speech recogniser heard and <code>\"uncertain\"</code> is "
+             "true when the clip seems to be none of the intents (out of scope or not understood)"
+             if classifier.has_words else "this model classifies by sound only, so <code>\"transcript\"</code> "
+             "is null and <code>\"uncertain\"</code> false")
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>IntentDesk intent service</title></head>
 <body style="font-family: sans-serif; max-width: 46em">
@@ -32,7 +38,7 @@ to <code>/classify</code>, as the raw body or as a multipart file:</p>
 <pre>curl{key} --data-binary @clip.wav {base}/classify?top_k=3
 curl{key} -F file=@clip.wav {base}/classify</pre>
 <p>The answer is JSON such as <code>{example}</code>, with a <code>"note"</code> when only the start of a
-long clip was used; errors are <code>{{"error": "..."}}</code>.</p>
+long clip was used; {words}; errors are <code>{{"error": "..."}}</code>.</p>
 {key_note}<p>Also: <code>GET /labels</code>, <code>GET /health</code>, API docs at <a href="/docs">/docs</a>.</p>
 </body></html>
 """

@@ -24,6 +24,8 @@ def test_the_answer_has_the_fused_ranking_and_the_transcript(words_classifier):
     with TestClient(app) as client:
         reply = client.post("/classify", content=body, headers={"content-type": "audio/wav"})
         health = client.get("/health").json()
+        page = client.get("/").text
+    assert '"transcript"' in page and "out of scope" in page  # the help page explains the words fields
     assert reply.status_code == 200
     answer = reply.json()
     wave = words_classifier.load_clip(body)[0]
