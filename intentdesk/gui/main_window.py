@@ -22,6 +22,8 @@ from intentdesk.resources import resource
 MAX_RECENT = 8
 TAB_NAMES = ("label", "train", "classify")
 
+AUTO_TRANSCRIBE = "label/auto_transcribe"  # "Transcribe new clips automatically", remembered
+
 
 class MainWindow(QMainWindow):
     """Owns what the tabs share (the dataset, the microphone, the settings) and hands it to each."""
@@ -66,6 +68,9 @@ class MainWindow(QMainWindow):
     def _connect_words(self) -> None:
         """Training with words ticked turns on the Label tab's automatic transcripts, with the same recogniser."""
         form, transcriber = self.train_tab.form, self.label_tab.transcriber
+        saved = self.settings.value(AUTO_TRANSCRIBE)  # the user's last choice; else on when words are
+        transcriber.auto.setChecked(str(saved).lower() in ("true", "1") if saved is not None else form.uses_words())
+        transcriber.auto.toggled.connect(lambda on: self.settings.setValue(AUTO_TRANSCRIBE, on))
         form.words_changed.connect(lambda on: on and transcriber.auto.setChecked(True))
         if "asr" in form.fields:
             asr = form.field("asr")

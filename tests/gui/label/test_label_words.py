@@ -190,3 +190,31 @@ def test_ticking_words_in_train_turns_on_automatic_transcripts_with_the_same_rec
     assert transcriber.auto.isChecked() and transcriber.recogniser == "/models/local-asr"
     window.label_tab.shutdown()
     window.classify_tab.shutdown()
+
+
+def test_automatic_transcripts_are_remembered_across_restarts(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from intentdesk.gui.main_window import MainWindow
+
+    def open_window() -> MainWindow:
+        window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat),
+                            list_devices=lambda: [InputDevice(-1, "Replay")])
+        qtbot.addWidget(window)
+        return window
+
+    first = open_window()
+    first.label_tab.transcriber.auto.setChecked(True)
+    first.settings.sync()
+    first.label_tab.shutdown()
+    first.classify_tab.shutdown()
+    again = open_window()
+    assert again.label_tab.transcriber.auto.isChecked()
+    again.label_tab.transcriber.auto.setChecked(False)  # unticked on purpose: stays off
+    again.settings.sync()
+    again.label_tab.shutdown()
+    again.classify_tab.shutdown()
+    third = open_window()
+    assert not third.label_tab.transcriber.auto.isChecked()
+    third.label_tab.shutdown()
+    third.classify_tab.shutdown()
