@@ -38,6 +38,7 @@ from intentdesk.gui.common.wheel_guard import wheel_only_when_focused
 
 HAND_LAID = ("base_model", "mode")
 WORDS_PARTS = ("asr", "text_encoder")  # used only when "words" is ticked: greyed out otherwise
+PART_NAMES = {"asr": "speech recogniser", "text_encoder": "text encoder"}  # for the Folder… buttons
 MODE_TEXTS = {  # plain words for the two modes; what we measured is in the tooltip (the mode's spec help)
     "quick": "Quick: fast (about a minute the first time, then seconds)",
     "full": "Full: adapts the whole model (several minutes)",
@@ -141,9 +142,10 @@ class SettingsForm(QWidget):
         basic.addRow(self._row_label("base_model"), self._base_row(recent_bases))
         basic.addRow(self._row_label("mode"), self._mode_buttons())
         advanced = self._advanced_group()
+        self._folder_buttons: dict[str, QPushButton] = {}
         for name, setting in self.fields.items():
             target = advanced if setting.spec.advanced else basic
-            target.addRow("" if setting.kind is bool else self._row_label(name), setting.widget)
+            target.addRow("" if setting.kind is bool else self._row_label(name), self._field_row(name, setting))
         layout.addWidget(basic_box)
         layout.addWidget(self.advanced)
         self._mode_changed()
@@ -161,6 +163,7 @@ class SettingsForm(QWidget):
         for name in WORDS_PARTS:
             if name in self.fields:
                 self.fields[name].widget.setEnabled(on)
+                self._folder_buttons[name].setEnabled(on)
         self.words_changed.emit(on)
 
     def uses_words(self) -> bool:
@@ -182,6 +185,25 @@ class SettingsForm(QWidget):
         form = QFormLayout(inner)
         form.setContentsMargins(0, 0, 0, 0)
         return form
+
+    def _field_row(self, name: str, setting: SettingField):
+        """The setting's widget; the recogniser and encoder get a Folder… button beside it, as the
+        base model has (offline, a local folder is the only way to use words)."""
+        if name not in WORDS_PARTS:
+            return setting.widget
+        browse = QPushButton("Folder…")
+        browse.setToolTip(f"Choose a {PART_NAMES[name]} folder on this computer")
+        browse.clicked.connect(lambda: self._choose_folder_for(name))
+        self._folder_buttons[name] = browse
+        row = QHBoxLayout()
+        row.addWidget(setting.widget, 1)
+        row.addWidget(browse)
+        return row
+
+    def _choose_folder_for(self, name: str) -> None:
+        folder = QFileDialog.getExistingDirectory(self, f"Choose a {PART_NAMES[name]} folder")
+        if folder:
+            self.fields[name].set(folder)
 
     def _row_label(self, name: str) -> QLabel:
         label = QLabel(SETTING_SPECS[name].label + ":")

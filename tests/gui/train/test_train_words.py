@@ -114,3 +114,19 @@ def test_the_words_choices_of_the_last_run_are_remembered(qtbot, tmp_path):
     again._remember_words_choices()
     again.settings.sync()
     assert not TrainTab(QSettings(settings_file, QSettings.IniFormat)).form.uses_words()
+
+
+def test_the_recogniser_and_encoder_have_folder_buttons_that_follow_the_words_box(qtbot, tmp_path, monkeypatch):
+    from intentdesk.gui.train import form as form_module
+
+    tab = TrainTab(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(tab)
+    buttons = tab.form._folder_buttons
+    group = tab.form.advanced  # folded away until opened: judged up to it
+    assert set(buttons) == {"asr", "text_encoder"} and not any(b.isEnabledTo(group) for b in buttons.values())
+    tab.form.field("words").setChecked(True)
+    assert all(b.isEnabledTo(group) for b in buttons.values())
+    monkeypatch.setattr(form_module.QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path / "asr"))
+    group.setChecked(True)  # the user opens Advanced settings
+    buttons["asr"].click()
+    assert tab.form.settings().asr == str(tmp_path / "asr")
