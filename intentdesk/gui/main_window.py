@@ -12,6 +12,7 @@ from intentdesk import __version__
 from intentdesk.core.audio.microphone import StreamFactory, input_devices
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError
+from intentdesk.gui.common import dialogs
 from intentdesk.gui.common.gc_guard import collect_in_gui_thread
 from intentdesk.gui.common.microphone import Microphone
 from intentdesk.gui.help import GettingStarted
@@ -159,8 +160,9 @@ class MainWindow(QMainWindow):
         if not ok:
             return
         if kind == kinds[0]:
-            folder = QFileDialog.getExistingDirectory(self, "Folder to import")
+            folder = QFileDialog.getExistingDirectory(self, "Folder to import", dialogs.start_folder())
             if folder:
+                dialogs.remember(folder)
                 self.import_source(folder)
             return
         name, ok = QInputDialog.getText(self, "Import from the hub", "Dataset id and configuration:",

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from intentdesk.core.runs import list_runs, read_run
+from intentdesk.gui.common import dialogs
 from intentdesk.gui.common.jobs import Job, start_job, stop_jobs
 
 if TYPE_CHECKING:
@@ -150,8 +151,10 @@ class ModelPanel(QGroupBox):
             self.open_model(self.default, chosen=False)
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a Hugging Face audio-classification model folder")
+        folder = QFileDialog.getExistingDirectory(self, "Choose a Hugging Face audio-classification model folder",
+                                                  dialogs.start_folder())
         if folder:
+            dialogs.remember(folder)
             self.open_model(Path(folder))
 
     def _combo_chosen(self, index: int) -> None:

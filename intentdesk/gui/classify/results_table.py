@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from intentdesk.core.inference.results import FileResult, write_results_csv
+from intentdesk.gui.common import dialogs
 
 COLUMNS = ("File", "Top intent", "Score", "Second intent", "Transcript", "Time (ms)", "Note")
 TRANSCRIPT_COLUMN = 4
@@ -128,14 +129,17 @@ class ResultsPanel(QGroupBox):
         self.cleared.emit()
 
     def choose_files(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(self, "Audio to classify", "",
+        names, _ = QFileDialog.getOpenFileNames(self, "Audio to classify", dialogs.start_folder(),
                                                 "Audio (*.wav *.flac *.ogg *.mp3 *.m4a);;All files (*)")
         if names:
+            dialogs.remember(names[0])
             self.files_chosen.emit([Path(name) for name in names])
 
     def choose_export(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Export results", "intents.csv", "CSV (*.csv)")
+        name, _ = QFileDialog.getSaveFileName(self, "Export results", dialogs.start_folder("intents.csv"),
+                                              "CSV (*.csv)")
         if name:
+            dialogs.remember(name)
             self.export_csv(Path(name))
 
     def export_csv(self, path: Path) -> Path:

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from intentdesk.core.learning.settings import MODE_DEFAULTS, SETTING_SPECS, SettingSpec, TrainSettings, default_of
+from intentdesk.gui.common import dialogs
 from intentdesk.gui.common.wheel_guard import wheel_only_when_focused
 
 HAND_LAID = ("base_model", "mode")
@@ -201,8 +202,9 @@ class SettingsForm(QWidget):
         return row
 
     def _choose_folder_for(self, name: str) -> None:
-        folder = QFileDialog.getExistingDirectory(self, f"Choose a {PART_NAMES[name]} folder")
+        folder = QFileDialog.getExistingDirectory(self, f"Choose a {PART_NAMES[name]} folder", dialogs.start_folder())
         if folder:
+            dialogs.remember(folder)
             self.fields[name].set(folder)
 
     def _row_label(self, name: str) -> QLabel:
@@ -262,8 +264,9 @@ class SettingsForm(QWidget):
         return self.base_combo.currentText().strip()
 
     def choose_base_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a Hugging Face model folder")
+        folder = QFileDialog.getExistingDirectory(self, "Choose a Hugging Face model folder", dialogs.start_folder())
         if folder:
+            dialogs.remember(folder)
             self.base_combo.setCurrentText(folder)
 
     def problems(self) -> list[str]:
