@@ -51,6 +51,7 @@ class PhrasesPanel(QWidget):
         self.remove_button.setToolTip("Remove the selected phrases")
         self.remove_button.clicked.connect(self.remove_selected)
         self.count = QLabel("")
+        self.count.setWordWrap(True)
         self.count.setStyleSheet("color: #555;")
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
@@ -88,22 +89,31 @@ class PhrasesPanel(QWidget):
     def label(self) -> str:
         return self.label_combo.currentText()
 
-    def phrases(self) -> list[str]:
-        """The shown label's phrases, as stored."""
-        if self.store is None or not self.label() or not hasattr(self.store, "phrases"):
+    def all_phrases(self) -> list[tuple[str, str]]:
+        """Every (label, text) of phrases.csv; [] (and the reason shown) when it cannot be read."""
+        if self.store is None or not hasattr(self.store, "phrases"):
             return []
         try:
-            pairs = self.store.phrases()
+            return self.store.phrases()
         except (IntentDeskError, OSError) as error:
             self.message.emit(str(error), "error")
             return []
-        return [text for label, text in pairs if label == self.label()]
+
+    def phrases(self) -> list[str]:
+        """The shown label's phrases, as stored."""
+        return [text for label, text in self.all_phrases() if label == self.label()] if self.label() else []
 
     def show_phrases(self) -> None:
-        texts = self.phrases()
+        pairs = self.all_phrases()
+        texts = [text for label, text in pairs if label == self.label()] if self.label() else []
         self.list.clear()
         self.list.addItems(texts)
-        self.count.setText(f"{len(texts)} phrase(s) for “{self.label()}”" if self.label() else "")
+        shown = {self.label_combo.itemText(i) for i in range(self.label_combo.count())}
+        waiting = sorted({label for label, _ in pairs if label not in shown})
+        note = (f" · {sum(label in waiting for label, _ in pairs)} more for labels with no clips yet "
+                f"({', '.join(waiting[:3])}{'…' if len(waiting) > 3 else ''}): kept, and used once they have clips"
+                if waiting else "")
+        self.count.setText((f"{len(texts)} phrase(s) for “{self.label()}”" if self.label() else "") + note)
 
     def add_typed(self) -> None:
         text = " ".join(self.edit.text().split())

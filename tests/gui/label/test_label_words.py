@@ -164,6 +164,15 @@ def test_example_phrases_are_added_with_enter_and_removed(qtbot, tab, tmp_path):
     assert [panel.list.item(i).text() for i in range(panel.list.count())] == ["stop my card please"]
 
 
+def test_phrases_for_a_label_without_clips_are_mentioned_not_hidden(qtbot, tab, tmp_path):
+    store = open_dataset(tab, tmp_path / "data")
+    store.add_phrases("refund", ["I want my money back", "give me a refund"])  # typed before any refund clip
+    tab.phrases.set_dataset(store)
+    tab.phrases.label_combo.setCurrentText("freeze")
+    text = tab.phrases.count.text()
+    assert "2 more for labels with no clips yet (refund)" in text and "used once they have clips" in text
+
+
 def test_typing_a_phrase_never_records_or_saves_a_take(qtbot, tab, tmp_path):
     open_dataset(tab, tmp_path / "data")
     tab.take.set_pending(tone(500, 0.5))
