@@ -57,7 +57,8 @@ class TrainingCurves(QWidget):
                                              symbolSize=7, symbolBrush="#8e44ad",
                                              name="average over labels (macro-F1)")
         self.best_lines = [pg.InfiniteLine(angle=90, pen=pg.mkPen("#c0392b", width=1, style=Qt.DotLine),
-                                           label="best", labelOpts={"position": 0.9, "color": "#c0392b"})
+                                           label="best", labelOpts={"position": 0.5, "color": "#c0392b"})  # mid-
+                           # height: the legends sit at the top right (loss) and bottom right (score)
                            for _ in range(2)]
         for plot, line in zip((self.loss_plot, self.score_plot), self.best_lines):
             plot.addItem(line)
