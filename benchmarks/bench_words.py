@@ -175,7 +175,7 @@ def main() -> None:  # noqa: PLR0915 - one linear report
         wp, similarity = word_probabilities(words.head, embeddings, transcripts)
         typed_wp = word_probabilities(typed.head, embeddings, transcripts)[0] if typed else None
         results[name] = {"truth": truth, "sound": corpus["sound"], "words": wp, "typed": typed_wp,
-                         "similarity": similarity, "margin": words.head.background_margin(embeddings),
+                         "similarity": similarity, "margin": words.head.background_margin(embeddings, similarity),
                          "transcripts": transcripts, "texts": corpus["texts"],
                          "fused": fs.fuse(corpus["sound"], wp)}
     in_scope = [name for name in results if not name.startswith("out of scope")]

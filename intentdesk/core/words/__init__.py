@@ -6,8 +6,8 @@ section 8). The words carry the intent, so a speech recogniser transcribes each 
 encoder embeds the transcript, a small head classifies the embedding, and the two opinions are
 fused (calibrated product of experts). A clip whose transcript is unlike every training text,
 nearer everyday small talk than any training text, or whose fused answer is weak, is "uncertain"
-(out of scope). No Qt here: functions take arrays,
-texts and paths, and report progress through plain callbacks `(stage, done, total)`.
+(out of scope). No Qt here: functions take arrays, texts and paths, and report progress through
+plain callbacks `(stage, done, total)`.
 
 Modules (each does one job):
 

@@ -57,13 +57,15 @@ class WordsHead:
             return np.zeros(len(embeddings), np.float32)
         return (embeddings @ self.bank.T).max(axis=1)
 
-    def background_margin(self, embeddings: np.ndarray) -> np.ndarray | None:
-        """`max_similarity` minus the cosine to the nearest background sentence: below zero, a text
-        is nearer small talk than any intent. None when the head has no background bank."""
+    def background_margin(self, embeddings: np.ndarray, similarity: np.ndarray | None = None) -> np.ndarray | None:
+        """`similarity` (default: `max_similarity`, pass it when already computed) minus the cosine
+        to the nearest background sentence: below zero, a text is nearer small talk than any intent.
+        None when the head has no background bank."""
         if self.background is None or not len(self.background):
             return None
         embeddings = np.asarray(embeddings, np.float32)
-        return self.max_similarity(embeddings) - (embeddings @ self.background.T).max(axis=1)
+        similarity = self.max_similarity(embeddings) if similarity is None else np.asarray(similarity)
+        return similarity - (embeddings @ self.background.T).max(axis=1)
 
     def tensors(self) -> dict[str, np.ndarray]:
         tensors = {"weight": self.weight.astype(np.float32), "bias": self.bias.astype(np.float32),

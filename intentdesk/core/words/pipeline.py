@@ -146,10 +146,10 @@ def calibrate(head: WordsHead, eval_embeddings: np.ndarray, eval_transcripts: Se
         heard = np.array([bool(normalise_text(t)) for t in eval_transcripts], dtype=bool)
         others = fusion.other_intent_similarity(eval_embeddings[heard], eval_labels[heard], head.bank, head.bank_labels)
         settings.min_similarity = fusion.share_threshold(others, UNCERTAIN_SHARE)
-        if head.background is not None and len(head.background) and heard.any():
-            nearest_background = (eval_embeddings[heard] @ head.background.T).max(axis=1)
-            settings.min_margin = fusion.share_threshold(others - nearest_background, UNCERTAIN_SHARE)
-        flagged = settings.uncertain(fused, similarity, head.background_margin(eval_embeddings))
+        margins = head.background_margin(eval_embeddings[heard], others)  # as far as new wordings get
+        if margins is not None and len(margins):
+            settings.min_margin = fusion.share_threshold(margins, UNCERTAIN_SHARE)
+        flagged = settings.uncertain(fused, similarity, head.background_margin(eval_embeddings, similarity))
     else:
         fused, flagged = words, np.zeros(0, bool)
 
@@ -207,5 +207,5 @@ class WordsModel:
         embeddings = self.encoder.encode(heard)
         words, similarity = word_probabilities(self.head, embeddings, heard)
         fused = self.settings.fuse(np.asarray(sound_probabilities, np.float32), words)
-        uncertain = self.settings.uncertain(fused, similarity, self.head.background_margin(embeddings))
+        uncertain = self.settings.uncertain(fused, similarity, self.head.background_margin(embeddings, similarity))
         return WordsResult(fused, words, similarity, uncertain, heard)
