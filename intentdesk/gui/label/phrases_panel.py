@@ -101,11 +101,14 @@ class PhrasesPanel(QWidget):
 
     def phrases(self) -> list[str]:
         """The shown label's phrases, as stored."""
-        return [text for label, text in self.all_phrases() if label == self.label()] if self.label() else []
+        return self._of_shown_label(self.all_phrases())
+
+    def _of_shown_label(self, pairs: list[tuple[str, str]]) -> list[str]:
+        return [text for label, text in pairs if label == self.label()] if self.label() else []
 
     def show_phrases(self) -> None:
         pairs = self.all_phrases()
-        texts = [text for label, text in pairs if label == self.label()] if self.label() else []
+        texts = self._of_shown_label(pairs)
         self.list.clear()
         self.list.addItems(texts)
         shown = {self.label_combo.itemText(i) for i in range(self.label_combo.count())}
