@@ -42,9 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a bug: still one line for the user, the traceback on request
         if os.environ.get("INTENTDESK_DEBUG"):
             raise
-        from intentdesk.core.models.hub import one_line
+        from intentdesk.core.errors import first_line
 
-        print_err(f"error: unexpected {type(error).__name__}: {one_line(error)} "
+        print_err(f"error: unexpected {type(error).__name__}: {first_line(error)} "
                   "(run with INTENTDESK_DEBUG=1 for details, and please report it)")
         return EXIT_BAD_INPUT
 

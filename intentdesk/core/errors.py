@@ -12,6 +12,18 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
 
 
+def first_line(error: BaseException | str, limit: int = 200) -> str:
+    """The first line of an error, shortened at a word boundary with an ellipsis; the error's type
+    name when it has no message (`str(KeyError())` is empty: `.splitlines()[0]` would raise there)."""
+    text = str(error).strip()
+    first = text.splitlines()[0].strip() if text else (type(error).__name__ if isinstance(error, BaseException)
+                                                        else "unknown error")
+    if len(first) <= limit:
+        return first
+    cut = first[:limit + 1].rsplit(None, 1)[0] if " " in first[:limit + 1] else first[:limit]
+    return cut.rstrip(" ,;:.(") + "…"
+
+
 class IntentDeskError(Exception):
     """Base class for problems caused by the user's input rather than by a bug.
 

@@ -16,6 +16,7 @@ import numpy as np
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse
 
+from intentdesk.core.errors import first_line
 from intentdesk.service.batcher import MicroBatcher, ServiceClosed
 from intentdesk.service.classify import classify_request
 from intentdesk.service.errors import BadRequest, error_response, install_error_handlers, refusal
@@ -86,8 +87,7 @@ def batched_scores(batcher: MicroBatcher):
         except ServiceClosed as error:
             raise BadRequest(503, str(error)) from error
         except Exception as error:  # noqa: BLE001 - a model failure on this clip only
-            first_line = (str(error) or type(error).__name__).splitlines()[0][:200]
-            raise BadRequest(500, f"the model failed on this clip: {first_line}") from error
+            raise BadRequest(500, f"the model failed on this clip: {first_line(error)}") from error
 
     return score
 

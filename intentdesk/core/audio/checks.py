@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from intentdesk.core.errors import AudioError, AudioTooLong
+from intentdesk.core.errors import AudioError, AudioTooLong, first_line
 
 MIN_SECONDS = 0.1
 DEFAULT_MAX_SECONDS = 60.0
@@ -154,7 +154,7 @@ def _float_samples(samples: object, name: str) -> np.ndarray:
 
 
 def short_error(error: Exception) -> str:
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    text = first_line(error, 10_000)
     text = re.sub(r"^Error opening <[^>]*>: ", "", text)  # libsndfile names an in-memory buffer by its repr
     text = re.sub(r"^Error opening '[^']*': ", "", text)  # the label already names the file
     return text[:120]

@@ -17,7 +17,7 @@ import numpy as np
 
 from intentdesk.core.audio.io import SAMPLE_RATE
 from intentdesk.core.audio.vad import level_db
-from intentdesk.core.errors import IntentDeskError
+from intentdesk.core.errors import IntentDeskError, first_line
 
 BLOCK = 800  # 50 ms
 
@@ -91,7 +91,7 @@ class Recorder:
         except MicrophoneError:
             raise
         except Exception as error:
-            raise MicrophoneError(f"cannot open the microphone ({str(error).splitlines()[0][:160]})") from error
+            raise MicrophoneError(f"cannot open the microphone ({first_line(error, 160)})") from error
         self._stream = stream
 
     def close(self) -> None:
@@ -155,4 +155,4 @@ def play(samples: np.ndarray, rate: int) -> None:
         sd.stop()
         sd.play(samples, rate)
     except Exception as error:
-        raise MicrophoneError(f"cannot play audio ({str(error).splitlines()[0][:160]})") from error
+        raise MicrophoneError(f"cannot play audio ({first_line(error, 160)})") from error

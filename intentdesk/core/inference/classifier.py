@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from intentdesk.core.audio import io as audio
-from intentdesk.core.errors import AudioError, ModelError
+from intentdesk.core.errors import AudioError, ModelError, first_line
 from intentdesk.core.inference.precision import Choice, ChoiceMemo, choose, model_dtype
 from intentdesk.core.inference.results import FileResult, Prediction
 from intentdesk.core.inference.words_part import ClipScore, Scores, describe_words, load_words_part, with_words
@@ -48,7 +48,7 @@ def describe_load_error(folder: Path, error: BaseException) -> str:
     """What a failed `from_pretrained` of a checked folder means, in the user's terms."""
     text = str(error)
     if "ignore_mismatched_sizes" not in text and "size mismatch" not in text:
-        return hub.one_line(error)
+        return first_line(error)
     if hub.label_names(folder, hub.read_json_object(folder / hub.CONFIG, hub.EDITED)) is None:
         return ("config.json has no id2label (the intent names), and the weights do not have the 2 outputs "
                 f"that means; {hub.INCOMPLETE}")

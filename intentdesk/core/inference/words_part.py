@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from intentdesk.core.audio import io as audio
+from intentdesk.core.errors import first_line
 
 WORDS_RATE = 16000  # what the recogniser reads
 SOUND_ONLY = "so this model classifies by sound only"
@@ -95,8 +96,7 @@ def with_words(words, waves: Sequence[np.ndarray], rate: int, sound: np.ndarray)
         try:
             result = words.score(heard, sound[usable])
         except Exception as error:  # noqa: BLE001 - the sound answer still stands
-            text = (str(error) or type(error).__name__).splitlines()[0][:200]
-            return Scores(sound, sound, problem=f"by sound only: the words part failed ({text})")
+            return Scores(sound, sound, problem=f"by sound only: the words part failed ({first_line(error)})")
         fused[usable], by_words[usable] = result.probabilities, result.words_probabilities
         uncertain[usable] = result.uncertain
         for i, text in zip(usable, result.transcripts):

@@ -18,7 +18,7 @@ import torch
 
 from intentdesk.core.data.health import training_blockers
 from intentdesk.core.data.store import DatasetStore
-from intentdesk.core.errors import IntentDeskError, TrainingError
+from intentdesk.core.errors import IntentDeskError, TrainingError, first_line
 from intentdesk.core.events import EventCallback, Outcome, Progress, Stage, TrainFinished, ignore
 from intentdesk.core.learning.context import TrainingRun
 from intentdesk.core.learning.loop import fit, predict_task
@@ -31,7 +31,6 @@ from intentdesk.core.learning.settings import MODE_DEFAULTS, TrainSettings
 from intentdesk.core.learning.task import FullTask, Task
 from intentdesk.core.learning.words_training import load_words_models, train_words_part
 from intentdesk.core.models import backbone
-from intentdesk.core.models.hub import one_line
 from intentdesk.core.models.inputs import InputBuilder
 from intentdesk.core.runs import RunRecord
 from intentdesk.core.staging import check_output_dir
@@ -71,7 +70,7 @@ def train(data_dir: Path | str, output_dir: Path | str, settings: TrainSettings 
         return _train(Path(data_dir), Path(output_dir), settings, progress, cancel or threading.Event())
     except Exception as error:
         if progress.sent_any:
-            progress.emit(TrainFinished(Outcome.FAILED, None, time.monotonic() - progress.started, one_line(error)))
+            progress.emit(TrainFinished(Outcome.FAILED, None, time.monotonic() - progress.started, first_line(error)))
         raise
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from intentdesk.core.errors import ModelError
-from intentdesk.core.models.hub import check_local_model, hub_error_message, one_line
+from intentdesk.core.errors import ModelError, first_line
+from intentdesk.core.models.hub import check_local_model, hub_error_message
 
 WHISPER_FRAMES_PER_SECOND = 50  # encoder positions per second of audio (10 ms hop, stride-2 conv)
 
@@ -90,7 +90,7 @@ def load_classifier_model(base: str, labels: list[str] | None = None, **config_o
                                                                     ignore_mismatched_sizes=labels is not None)
     except ValueError as error:
         raise ModelError(f"{base}: this architecture ({config.model_type}) cannot classify audio "
-                         f"({one_line(error, 160)})") from error
+                         f"({first_line(error, 160)})") from error
     except Exception as error:
         raise ModelError(hub_error_message(describe_source(base), error, check_local_model(base))) from error
     return model

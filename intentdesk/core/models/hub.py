@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from intentdesk.core.errors import ModelError
+from intentdesk.core.errors import ModelError, first_line
 
 DEFAULT_BASE_MODEL = "facebook/wav2vec2-base"
 
@@ -27,22 +27,12 @@ def looks_like_network_problem(error: BaseException) -> bool:
     return hub_is_offline() or any(marker in text for marker in markers)
 
 
-def one_line(error: BaseException | str, limit: int = 200) -> str:
-    """The first line of an error, shortened at a word boundary (never mid-word) with an ellipsis."""
-    text = str(error).strip()
-    first = text.splitlines()[0].strip() if text else type(error).__name__
-    if len(first) <= limit:
-        return first
-    cut = first[:limit + 1].rsplit(None, 1)[0] if " " in first[:limit + 1] else first[:limit]
-    return cut.rstrip(" ,;:.(") + "…"
-
-
 def hub_error_message(what: str, error: BaseException, local: bool = False) -> str:
     """One line: what failed, and whether it is the network or the name. A local folder never
     blames the network (HF_HUB_OFFLINE would otherwise make every local problem look like one)."""
     if not local and looks_like_network_problem(error):
         return f"cannot download {what}: {OFFLINE_HINT}"
-    return f"cannot load {what}: {one_line(error)}"
+    return f"cannot load {what}: {first_line(error)}"
 
 
 def is_cached(repo_id: str) -> bool:
@@ -116,7 +106,7 @@ def read_json_object(path: Path, what_to_do: str) -> dict:
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise ModelError(f"{path}: damaged ({one_line(error, 120)}); {what_to_do}") from error
+        raise ModelError(f"{path}: damaged ({first_line(error, 120)}); {what_to_do}") from error
     if not isinstance(value, dict):
         raise ModelError(f"{path}: damaged (not a JSON object); {what_to_do}")
     return value
@@ -150,7 +140,7 @@ def _check_safetensors(path: Path) -> None:
         end = max((int(entry["data_offsets"][1]) for key, entry in header.items() if key != "__metadata__"),
                   default=0)
     except (ValueError, KeyError, TypeError, IndexError) as error:
-        raise ModelError(f"{path}: damaged weights file ({one_line(error, 80)}); {INCOMPLETE}") from error
+        raise ModelError(f"{path}: damaged weights file ({first_line(error, 80)}); {INCOMPLETE}") from error
     if 8 + header_size + end > size:
         raise ModelError(f"{path}: truncated weights file ({size} of {8 + header_size + end} bytes); {INCOMPLETE}")
 
@@ -175,7 +165,7 @@ def label_names(folder: Path, config: dict) -> list[str] | None:
         return None
     wanted = "config.json id2label must map the ids 0..N-1 to intent names"
     if not isinstance(id2label, dict) or not id2label:
-        raise ModelError(f"{folder}: {wanted} (it is {one_line(json.dumps(id2label), 40)}); {EDITED}")
+        raise ModelError(f"{folder}: {wanted} (it is {first_line(json.dumps(id2label), 40)}); {EDITED}")
     by_id = {}
     for key, value in id2label.items():
         try:

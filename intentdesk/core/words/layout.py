@@ -17,7 +17,7 @@ import json
 import shutil
 from pathlib import Path
 
-from intentdesk.core.errors import ModelError
+from intentdesk.core.errors import ModelError, first_line
 from intentdesk.core.words.fusion import FusionSettings
 from intentdesk.core.words.head import WordsHead
 
@@ -91,7 +91,7 @@ def _read_config(folder: Path) -> dict:
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise ModelError(f"{path}: damaged ({str(error)[:120]}); {RETRAIN}") from error
+        raise ModelError(f"{path}: damaged ({first_line(error, 120)}); {RETRAIN}") from error
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ModelError(f"{path}: not an IntentDesk words configuration; {RETRAIN}")
     if int(config.get("version", 0)) > VERSION:
@@ -111,7 +111,7 @@ def _read_head(folder: Path, labels: list[str], config: dict) -> WordsHead:
         tensors = load_file(str(path))
         head = WordsHead.from_tensors(labels, tensors, info=dict(config.get("head") or {}))
     except (SafetensorError, OSError, KeyError, ValueError) as error:
-        raise ModelError(f"{path}: damaged or incomplete ({str(error)[:120]}); {RETRAIN}") from error
+        raise ModelError(f"{path}: damaged or incomplete ({first_line(error, 120)}); {RETRAIN}") from error
     dim = (config.get("text_encoder") or {}).get("dim")
     if dim is not None and int(dim) != head.dim:
         raise ModelError(f"{path}: the head takes {head.dim}-number embeddings but the text encoder gives "

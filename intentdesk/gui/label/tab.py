@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QGroupBox, QLabel, QVBoxLayout, QWid
 from intentdesk.core.audio.io import SAMPLE_RATE as RATE
 from intentdesk.core.audio.microphone import MicrophoneError
 from intentdesk.core.data.store import DatasetStore, ImportReport
-from intentdesk.core.errors import IntentDeskError
+from intentdesk.core.errors import IntentDeskError, first_line
 from intentdesk.gui.common.jobs import stop_jobs
 from intentdesk.gui.common.microphone import Microphone, play_sound
 from intentdesk.gui.common.widgets import MessageBar, accept_file_drags, dropped_paths, side_by_side
@@ -213,7 +213,7 @@ class LabelTab(QWidget):
         self.transcriber.clips_added()
         text, kind = report_text(report)
         self.message.show_message(text, kind, 5000 if kind == "info" else 0)
-        self.status.emit(text.splitlines()[0])
+        self.status.emit(first_line(text))
         self._focus_for_keys()
 
     def _focus_for_keys(self) -> None:
@@ -224,7 +224,7 @@ class LabelTab(QWidget):
     def _import_failed(self, message: str) -> None:
         self.refresh()
         self.message.show_message(message, "info" if message.startswith("Import cancelled") else "error")
-        self.status.emit(message.splitlines()[0])
+        self.status.emit(first_line(message))
         self._focus_for_keys()
 
     # ------------------------------------------------------------------ lifetime

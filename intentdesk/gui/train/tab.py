@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from intentdesk.core.data.store import DatasetStore
+from intentdesk.core.errors import first_line
 from intentdesk.core.events import EpochEvent, Outcome, StepEvent
 from intentdesk.core.learning.settings import TrainSettings
 from intentdesk.core.models.hub import DEFAULT_BASE_MODEL
@@ -221,7 +222,7 @@ class TrainTab(QWidget):
 
     def _on_failed(self, message: str) -> None:
         self.message.show_message(message, "error")
-        self.progress.end(Outcome.FAILED, False, error=message.splitlines()[0])
+        self.progress.end(Outcome.FAILED, False, error=first_line(message))
         self.status.emit("Training failed")
 
     def _job_ended(self) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from intentdesk.core.audio import io as audio
+from intentdesk.core.errors import first_line
 from intentdesk.core.files import atomic_write_bytes
 from intentdesk.core.inference.precision.bf16 import to_bf16
 from intentdesk.core.inference.precision.int8 import to_int8
@@ -157,7 +158,7 @@ def trial(model: torch.nn.Module, forward: Forward, names: list[str], waves: lis
             fast = CONVERTERS[name](model)
             drift = max(float((forward(fast, [w]) - ref).abs().max()) for w, ref in zip(waves, reference))
         except Exception as error:  # any failure means "not this format", never a crash
-            rejected[name] = f"failed: {str(error).splitlines()[0][:120]}"
+            rejected[name] = f"failed: {first_line(error, 120)}"
             continue
         if not drift <= TOLERANCE:
             rejected[name] = f"scores differ from float32 by {drift:.3f}"
