@@ -1,7 +1,9 @@
 """Scaling past one machine: `intentdesk export-serve MODEL_DIR OUT` writes a Ray Serve app.
 
-OUT gets a copy of the model folder (with the local speech recogniser and text encoder folders of a
-words part copied into it, so OUT runs on another machine), `app.py` (a Serve deployment wrapping the same
+OUT gets a copy of the model folder's model files (with the model files of the local speech
+recogniser and text encoder folders of a words part copied into it, so OUT runs on another machine;
+nothing else a folder holds, and never through a link out: an export of a model someone sent you
+leaks none of your files), `app.py` (a Serve deployment wrapping the same
 `Classifier`, with Serve's own request batching and replica autoscaling) and
 `serve_config.yaml`. Start it with `cd OUT && serve run serve_config.yaml` (or `serve deploy`
 on a cluster). The deployment logic lives in `IntentDeployment` below, a plain class, so it is
@@ -21,7 +23,7 @@ import numpy as np
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.core.inference.classifier import Classifier, check_model_folder
 from intentdesk.core.inference.words_part import ClipScore
-from intentdesk.core.words.layout import bundle_local_parts, has_words
+from intentdesk.core.words.layout import copy_model_folder
 from intentdesk.service.classify import Score, classify_request
 from intentdesk.service.errors import BadRequest, refusal
 from intentdesk.service.options import ServiceOptions
@@ -142,9 +144,7 @@ def export_ray_app(model_dir: Path | str, out: Path | str, max_batch: int = 16, 
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
         app_dir = staging / out.name  # made with the usual permissions (mkdtemp's own folder is private)
-        shutil.copytree(model_dir, app_dir / "model")
-        if has_words(app_dir / "model"):
-            bundle_local_parts(app_dir / "model")  # the app must not depend on folders of this machine
+        copy_model_folder(model_dir, app_dir / "model")  # model files only; local words parts inside it
         (app_dir / "app.py").write_text(APP_TEMPLATE.format(
             num_cpus=num_cpus, min_replicas=min_replicas, max_replicas=max_replicas,
             target_ongoing=max_batch, max_ongoing=4 * max_batch, max_batch=max_batch,

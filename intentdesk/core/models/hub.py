@@ -117,6 +117,13 @@ def _check_weights(folder: Path) -> None:
     for index in (folder / name for name in WEIGHT_INDEXES):
         if index.is_file():
             shards = read_json_object(index, INCOMPLETE).get("weight_map") or {}
+            if not isinstance(shards, dict):
+                raise ModelError(f"{index}: 'weight_map' must map weight names to file names; {EDITED}")
+            outside = next((name for name in shards.values() if not isinstance(name, str) or Path(name).name != name
+                            or name in ("", ".", "..")), None)
+            if outside is not None:
+                raise ModelError(f"{index}: 'weight_map' names {outside!r}, not a file in {folder}; a model folder "
+                                 f"may only name its own files: {EDITED}")
             missing = sorted({name for name in shards.values() if not (folder / str(name)).is_file()})
             if missing:
                 raise ModelError(f"{folder}: weight file(s) missing: {', '.join(missing[:3])}; {INCOMPLETE}")

@@ -3,9 +3,9 @@
     MODEL/                      an ordinary Hugging Face audio-classification folder (untouched)
     MODEL/words/words_config.json   format, version, labels, recogniser, text encoder, fusion, metrics
     MODEL/words/head.safetensors    weight, bias, bank, bank_labels, background (see head.WordsHead)
-    MODEL/words/recogniser/, MODEL/words/text_encoder/   only in a bundled copy (`bundle_local_parts`):
+    MODEL/words/recogniser/, MODEL/words/text_encoder/   only in an exported copy (`copy_model_folder`):
                                     the local model folders the config then names as "recogniser" /
-                                    "text_encoder", resolved inside words/ (`part_source`)
+                                    "text_encoder", resolved inside words/ only (`part_source`)
 
 The head is written first and the config last, each atomically, so a folder whose config exists
 has a complete head unless it was damaged later, which `load_words` detects and names.
@@ -14,10 +14,13 @@ has a complete head unless it was damaged later, which `load_words` detects and 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from intentdesk.core.errors import ModelError, first_line
+from intentdesk.core.files import atomic_write_bytes
+from intentdesk.core.models.references import MODEL_FILE_PATTERNS, copy_model_files, local_part, resolve_part
+from intentdesk.core.run_settings_file import OLD_SETTINGS_FILE, SETTINGS_FILE
+from intentdesk.core.runs import METRICS_FILE
 from intentdesk.core.words.fusion import FusionSettings
 from intentdesk.core.words.head import WordsHead
 
@@ -28,6 +31,7 @@ FORMAT = "intentdesk-words"
 VERSION = 1
 RETRAIN = "train the model again (or delete the words folder to classify by sound only)"
 PARTS = ("recogniser", "text_encoder")
+MODEL_EXTRAS = (METRICS_FILE, SETTINGS_FILE, OLD_SETTINGS_FILE)  # IntentDesk's own files, beside HF's
 
 
 def words_folder(model_dir: Path | str) -> Path:
@@ -43,8 +47,6 @@ def save_words(model_dir: Path | str, config: dict, head: WordsHead) -> Path:
     """Write `MODEL/words/` (head, then config). `config` holds "recogniser", "text_encoder" and
     "fusion" (dicts) and anything else worth keeping ("metrics", ...); labels come from the head."""
     from safetensors.numpy import save
-
-    from intentdesk.core.files import atomic_write_bytes
 
     folder = words_folder(model_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -119,32 +121,36 @@ def _read_head(folder: Path, labels: list[str], config: dict) -> WordsHead:
     return head
 
 
-def part_source(model_dir: Path | str, source: str) -> str:
-    """Where to load a recogniser or text encoder named `source` in words_config.json: a folder of
-    that name inside MODEL/words/ (a bundled copy), else `source` itself (a hub id or a folder).
-    Only a folder really inside words/ counts: a config cannot point the app anywhere else."""
-    folder = words_folder(model_dir).resolve()
-    inside = (folder / source).resolve()
-    if not Path(source).is_absolute() and inside.is_dir() and inside.is_relative_to(folder) and inside != folder:
-        return str(inside)
-    return source
-
-
-def bundle_local_parts(model_dir: Path | str) -> list[str]:
-    """Copy the local recogniser and text encoder folders the words part names into MODEL/words/
-    and name them there, so the model folder works on a machine without those folders (a Ray
-    Serve export). Hub ids are left: that machine downloads them. Returns the parts copied."""
-    from intentdesk.core.files import atomic_write_bytes
+def part_source(model_dir: Path | str, config: dict, part: str) -> str:
+    """The folder to load the recogniser or text encoder (`part`) that the words part names: a
+    folder inside MODEL/words/ (a bundled copy), a hub id's folder in the Hugging Face cache, or a
+    local model folder of that kind named by its absolute path (`core.models.references`)."""
+    from intentdesk.core.words.asr import WORDS_HINT
 
     folder = words_folder(model_dir)
+    return resolve_part(folder, (config.get(part) or {}).get("source"), part, folder / CONFIG, WORDS_HINT)
+
+
+def copy_model_folder(model_dir: Path | str, target: Path) -> list[str]:
+    """Copy a trained model folder for someone else (an export): the sound model's files, its
+    settings and metrics, and the words part with the local recogniser and text encoder folders it
+    names copied inside it as "recogniser" / "text_encoder" (hub ids stay: the other machine
+    downloads them). Only model files, never anything else the folder or a folder it names holds,
+    never through a link that leaves it. Returns the words parts copied."""
+    model_dir = Path(model_dir)
+    copy_model_files(model_dir, target, (*MODEL_FILE_PATTERNS, *MODEL_EXTRAS))
+    folder = words_folder(model_dir)
+    if not folder.is_dir():
+        return []
     config = _read_config(folder)
+    copy_model_files(folder, target / FOLDER, (CONFIG, HEAD))
     copied = []
     for part in PARTS:
-        source = Path(part_source(model_dir, str((config.get(part) or {}).get("source", "")))).expanduser()
-        if source.name and source.is_dir() and source.resolve() != (folder / part).resolve():
-            shutil.copytree(source, folder / part)
+        local = local_part(folder, (config.get(part) or {}).get("source"), part, folder / CONFIG)
+        if local is not None:
+            copy_model_files(local, target / FOLDER / part)
             config[part]["source"] = part
             copied.append(part)
     if copied:
-        atomic_write_bytes(folder / CONFIG, (json.dumps(config, indent=1, default=float) + "\n").encode())
+        atomic_write_bytes(target / FOLDER / CONFIG, (json.dumps(config, indent=1, default=float) + "\n").encode())
     return copied

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from intentdesk.core.errors import TrainingError
+from intentdesk.core.models.references import stored_reference
 from intentdesk.core.words import fusion
 from intentdesk.core.words.asr import DEFAULT_RECOGNISER, Transcriber, normalise_text, vocabulary_prompt
 from intentdesk.core.words.background import background_bank
@@ -100,7 +101,7 @@ def train_words(labels: Sequence[str], train_waves: Sequence[np.ndarray], train_
     eval_embeddings = encoder.encode(eval_heard)
     settings, metrics = calibrate(head, eval_embeddings, eval_heard, np.asarray(eval_sound, np.float32),
                                   np.asarray(eval_labels, np.int64))
-    config = {"recogniser": recogniser_config(asr), "text_encoder": {"source": encoder.source,
+    config = {"recogniser": recogniser_config(asr), "text_encoder": {"source": stored_reference(encoder.source),
               "fingerprint": encoder.fingerprint, "dim": encoder.dim},
               "fusion": settings.to_dict(), "metrics": metrics,
               "training": {"clips": len(heard), "typed_phrases": len(phrases),
@@ -109,7 +110,7 @@ def train_words(labels: Sequence[str], train_waves: Sequence[np.ndarray], train_
 
 
 def recogniser_config(asr: Transcriber) -> dict:
-    return {"source": asr.source, "fingerprint": asr.fingerprint, "fit_window": asr.fit_window,
+    return {"source": stored_reference(asr.source), "fingerprint": asr.fingerprint, "fit_window": asr.fit_window,
             "window_step": asr.window_step, "window_padding": asr.window_padding,
             "max_new_tokens": asr.max_new_tokens, "prompt": asr.prompt, "num_beams": asr.num_beams}
 
@@ -179,13 +180,13 @@ class WordsModel:
 
         config, head, settings = load_words(model_dir, sound_labels)
         rec = config["recogniser"]
-        transcriber = Transcriber(part_source(model_dir, rec["source"]), device=device,
+        transcriber = Transcriber(part_source(model_dir, config, "recogniser"), device=device,
                                   fit_window=bool(rec.get("fit_window", True)),
                                   window_step=float(rec.get("window_step", 2.0)),
                                   window_padding=float(rec.get("window_padding", 2.0)),
                                   max_new_tokens=int(rec.get("max_new_tokens", 40)), prompt=str(rec.get("prompt", "")),
                                   num_beams=int(rec.get("num_beams", 1)), cache_dir=cache_dir)
-        encoder = TextEncoder(part_source(model_dir, config["text_encoder"]["source"]), device=device,
+        encoder = TextEncoder(part_source(model_dir, config, "text_encoder"), device=device,
                               cache_dir=cache_dir)
         expected = config["text_encoder"].get("fingerprint")
         if expected and encoder.fingerprint != expected:
