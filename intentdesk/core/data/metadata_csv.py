@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from intentdesk.core.csv_cells import plain_cell, safe_cell
 from intentdesk.core.data.layout import METADATA
 from intentdesk.core.data.safety import file_name_problem, label_problem, os_message, path_problem
 from intentdesk.core.errors import DatasetError
@@ -103,8 +104,8 @@ def load_clips(root: Path, clips_real: str) -> tuple[list[Clip], list[str], Stam
 
 
 def write_metadata(meta: Path, columns: list[str], clips: list[Clip]) -> tuple[list[str], Stamp]:
-    """Replace metadata.csv atomically (columns in their order, extra ones appended); the columns
-    written and the new stamp."""
+    """Replace metadata.csv atomically (columns in their order, extra ones appended; no cell a
+    spreadsheet would run, see `core.csv_cells`); the columns written and the new stamp."""
     columns = list(columns) or list(REQUIRED_COLUMNS)
     for clip in clips:
         columns += [key for key in clip.extra if key not in columns]
@@ -112,7 +113,8 @@ def write_metadata(meta: Path, columns: list[str], clips: list[Clip]) -> tuple[l
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="raise")
         writer.writeheader()
         for clip in clips:
-            writer.writerow(clip.row())
+            writer.writerow({key: value if key == "file_name" else safe_cell(value)
+                             for key, value in clip.row().items()})
     return columns, stamp_of(meta.stat())
 
 
@@ -132,8 +134,15 @@ def read_metadata_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str
             raise DatasetError(f"{path}, line {number}: {len(record)} values but the header has {len(header)} "
                                "columns; quote values that contain commas, or add the missing column names")
         values = record[: len(header)]
-        rows.append((number, {header[i]: (values[i] if i < len(values) else None) for i in keep}))
+        rows.append((number, {header[i]: _cell(header[i], values, i) for i in keep}))
     return [header[i] for i in keep], rows
+
+
+def _cell(column: str, values: list[str], i: int) -> str | None:
+    """A cell as the app wrote it (`plain_cell`); file names are never quoted (they start with clips/)."""
+    if i >= len(values):
+        return None
+    return values[i] if column == "file_name" else plain_cell(values[i])
 
 
 def _csv_records(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:

@@ -14,6 +14,7 @@ import csv
 from collections.abc import Iterable
 from pathlib import Path
 
+from intentdesk.core.csv_cells import safe_cell
 from intentdesk.core.data.layout import PHRASES
 from intentdesk.core.data.metadata_csv import read_metadata_table
 from intentdesk.core.data.safety import label_problem
@@ -62,7 +63,7 @@ def write_phrases(root: Path, pairs: Iterable[tuple[str, str]]) -> None:
     with atomic_open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
-        writer.writerows(pairs)
+        writer.writerows([safe_cell(label), safe_cell(text)] for label, text in pairs)
 
 
 def checked_texts(texts: Iterable[str]) -> list[str]:

@@ -14,6 +14,7 @@ import stat
 import unicodedata
 from pathlib import Path, PurePosixPath
 
+from intentdesk.core.csv_cells import starts_like_a_formula
 from intentdesk.core.data.layout import CLIPS
 from intentdesk.core.errors import DatasetError
 
@@ -40,6 +41,9 @@ def label_problem(label: str | None) -> str | None:
         return f"has label {label!r}, which contains a path separator or a control character"
     if label.startswith(".") or len(label.encode()) > 200:
         return f"has label {label!r}; a label cannot start with a dot or be that long"
+    if starts_like_a_formula(label):
+        return (f"has label {label!r}; a label cannot start with = + - @ (a spreadsheet would run it as a "
+                "formula): rename it")
     return None
 
 

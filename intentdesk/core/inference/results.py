@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from intentdesk.core.csv_cells import safe_cell
 from intentdesk.core.files import atomic_open
 
 CSV_COLUMNS = ("file", "top_intent", "score", "second_intent", "second_score", "latency_ms", "error")
@@ -61,12 +62,13 @@ def csv_row(result: FileResult, words: bool = False) -> list[str]:
 
 def write_results_csv(results: Sequence[FileResult], path: Path) -> Path:
     """Write results as CSV (one row per file, `CSV_COLUMNS`, plus `WORDS_COLUMNS` when a result has a
-    transcript), atomically; returns the path written, which ends in `.csv` when the name had no extension."""
+    transcript), atomically, no cell a formula (`safe_cell`: labels and file names come from others);
+    returns the path written, which ends in `.csv` when the name had no extension."""
     path = with_extension(path, ".csv")
     words = any(result.transcript is not None for result in results)
     with atomic_open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS + WORDS_COLUMNS if words else CSV_COLUMNS)
-        writer.writerows(csv_row(result, words) for result in results)
+        writer.writerows([safe_cell(cell) for cell in csv_row(result, words)] for result in results)
     return path
 
