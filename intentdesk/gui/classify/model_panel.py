@@ -56,9 +56,9 @@ def describe(classifier) -> str:
     info = classifier.info()
     metrics = (f"eval accuracy {info['accuracy']:.3f}, macro-F1 {info['macro_f1']:.3f}"
                if info.get("accuracy") is not None else "no eval metrics")
-    return (f"<b>{Path(classifier.model_dir).name}</b> · base {info['base_model']} · {metrics} · "
+    return (f"<b>{escape(Path(classifier.model_dir).name)}</b> · base {escape(str(info['base_model']))} · {metrics} · "
             f"runs in {PRECISION_NAMES.get(info['precision'], info['precision'])}<br>"
-            f"Labels: {', '.join(info['labels'])}<br>{words_line(classifier, info)}")
+            f"Labels: {escape(', '.join(info['labels']))}<br>{words_line(classifier, info)}")
 
 
 def default_model(runs: list[RunRecord], chosen: Path | None) -> Path | None:

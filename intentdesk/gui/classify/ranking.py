@@ -53,6 +53,8 @@ class RankingBars(QWidget):
         self.heard.setStyleSheet("color: #333; font-style: italic;")
         self.grid.addWidget(self.heard, 3, 0, 1, 3)
         self.heard.hide()
+        for label in (self.source, self.headline, self.note, self.heard):
+            label.setTextFormat(Qt.PlainText)  # file names, labels and transcripts come from others: never HTML
         self.rows: list[tuple[QLabel, QProgressBar, QLabel]] = []
         self.ranking: list[Prediction] = []
         self._timing = ""
@@ -124,6 +126,7 @@ class RankingBars(QWidget):
 
     def _add_row(self, i: int, prediction: Prediction) -> None:
         name = QLabel(prediction.label)
+        name.setTextFormat(Qt.PlainText)
         bar = QProgressBar()
         bar.setRange(0, 1000)
         bar.setValue(int(prediction.score * 1000))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from html import escape
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView, QLabel, QScrollArea, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
@@ -73,7 +74,7 @@ def cautions(metrics: dict) -> list[str]:
     if count < FEW_TEST_CLIPS:
         notes.append(f"Only {count} test clips: each one moves the score by {1 / max(count, 1):.0%}, so this "
                      "says little. Record more clips per label for a score you can trust.")
-    few = [f"{label} ({row['support']})" for label, row in metrics.get("per_class", {}).items()
+    few = [f"{escape(str(label))} ({row['support']})" for label, row in metrics.get("per_class", {}).items()
            if row["support"] < FEW_LABEL_CLIPS]
     if few:
         notes.append(f"Labels tested on fewer than {FEW_LABEL_CLIPS} clips have very rough scores: {', '.join(few)}.")
