@@ -24,16 +24,37 @@ def raw_json_response(status: int, reason: str, message: str) -> bytes:
     return head.encode("ascii") + body
 
 
+class StrictH11Connection(h11.Connection):
+    """h11, refusing a request that carries both Content-Length and Transfer-Encoding.
+
+    h11 frames such a body by Transfer-Encoding; a proxy in front may frame it by Content-Length,
+    and what one takes for the rest of a body the other takes for a second request (request
+    smuggling: one request in, two answers out). RFC 9112 6.3: treat it as an error and close."""
+
+    def next_event(self):
+        event = super().next_event()
+        if isinstance(event, h11.Request):
+            names = {name.lower() for name, _ in event.headers}
+            if b"transfer-encoding" in names and b"content-length" in names:
+                raise h11.RemoteProtocolError("both Content-Length and Transfer-Encoding", error_status_hint=400)
+        return event
+
+
 class GuardedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with a deadline for the head of every request on the connection.
 
     The deadline starts when the connection opens and again after each answer. When it passes
     while the head is still incomplete, the client gets a 408 and the connection closes; when an
     answer went out before the client finished sending its body (413, 401...), the rest of that
-    body is not waited for any longer either. Malformed requests get a JSON 400, not text.
+    body is not waited for any longer either. Malformed requests (and ambiguous framing, see
+    `StrictH11Connection`) get a JSON 400, not text, and the connection closes.
     """
 
     header_timeout_s = 10.0  # set per server by `protocol_class`
+
+    def __init__(self, config, *args, **kwargs) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.conn = StrictH11Connection(h11.SERVER, config.h11_max_incomplete_event_size or MAX_HEAD_BYTES)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._deadline: asyncio.TimerHandle | None = None
