@@ -41,14 +41,58 @@ def drop(widget, paths) -> None:
     widget.dropEvent(event)
 
 
-def write_two_utterances(path: Path, rate: int = RATE) -> Path:
-    """A recording of a quiet room with two tones (300 Hz, then 1400 Hz) as two spoken utterances,
-    for driving live mode through `replay_factory`."""
+def write_utterances(path: Path, tones=((300.0, 0.7), (1400.0, 0.7)), rate: int = RATE) -> Path:
+    """A recording of a quiet room with one spoken utterance per (Hz, seconds) tone, each after 1 s of
+    quiet (the first at 1.0 s) and 2 s of quiet at the end, for driving live mode through `replay_factory`.
+    A test that must know nothing else was heard adds a last, different tone and waits for that one."""
     rng = np.random.default_rng(1)
     gap = np.zeros(int(1.0 * rate))
-    wave = np.concatenate([gap, tone(300, 0.7, rate), gap, tone(1400, 0.7, rate, seed=3), gap, gap])
+    parts = [part for n, (freq, seconds) in enumerate(tones) for part in (gap, tone(freq, seconds, rate, seed=3 * n))]
+    wave = np.concatenate([*parts, gap, gap])
     sf.write(path, (wave + rng.normal(0, 0.002, len(wave))).astype(np.float32), rate)
     return path
+
+
+def write_two_utterances(path: Path, rate: int = RATE) -> Path:
+    """Two utterances: 300 Hz at 1.0 s, then 1400 Hz at 2.7 s (`write_utterances`' default)."""
+    return write_utterances(path, rate=rate)
+
+
+def wait_until(condition, timeout_s: float = 120.0, what: str = "the condition") -> None:
+    """Poll `condition` until it holds (qtbot.waitUntil for code without Qt). The timeout only ends a
+    test that would hang; it is long because a loaded machine is slow, and passing tests never reach it."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout_s:g} s")
+        time.sleep(0.01)
+
+
+def settle() -> None:
+    """Let Qt deliver what it has queued (layout requests, resizes, zero-time timers, queued signals),
+    so that a check sees widgets as they stay; `qtbot.wait(50)` only hoped 50 ms was enough."""
+    from PySide6.QtCore import QCoreApplication
+
+    for _ in range(5):  # a delivered event may post more (a layout resizes, the resize relayouts)
+        QCoreApplication.sendPostedEvents()
+        QCoreApplication.processEvents()
+
+
+def frames_decoded(monkeypatch) -> list[int]:
+    """Spy on soundfile: the returned list gets the length of every block of samples decoded, so a test
+    can tell "refused from the header" (nothing decoded) from "decoded, then refused"."""
+    read = sf.SoundFile.read
+    decoded: list[int] = []
+
+    def counting(self, *args, **kwargs):
+        block = read(self, *args, **kwargs)
+        decoded.append(len(block))
+        return block
+
+    monkeypatch.setattr(sf.SoundFile, "read", counting)
+    return decoded
 
 
 def open_main_window(qtbot, settings_file: Path, mic_wav: Path | None = None, devices=None):

@@ -19,6 +19,7 @@ class ServiceOptions:
     header_timeout_s: float = 10.0  # a request's head must arrive within this (runner's protocol)
     body_timeout_s: float = 60.0  # ... and its body within this once the head is in
     max_concurrent: int = 512  # requests in progress at once; more get 503 (bounds buffered bodies)
+    keep_alive_s: float = 5.0  # an idle connection closes this long after its last answer (uvicorn's keep-alive)
 
     @property
     def limits(self) -> audio.AudioLimits:
@@ -33,6 +34,7 @@ class ServiceOptions:
                   ("--max-seconds", self.max_seconds, 0 < self.max_seconds < math.inf, "more than 0"),
                   ("header timeout", self.header_timeout_s, 0 < self.header_timeout_s < math.inf, "more than 0"),
                   ("body timeout", self.body_timeout_s, 0 < self.body_timeout_s < math.inf, "more than 0"),
+                  ("keep-alive", self.keep_alive_s, 0 < self.keep_alive_s < math.inf, "more than 0"),
                   ("max concurrent requests", self.max_concurrent, self.max_concurrent >= 1, "at least 1")]
         for name, value, ok, rule in checks:
             if not ok:  # NaN fails every comparison, so it lands here too

@@ -102,10 +102,10 @@ def protocol_class(header_timeout_s: float) -> type[GuardedH11Protocol]:
 
 
 def server_config(app, sock: socket.socket, log_level: str = "info", graceful_s: int = 5):
-    """uvicorn settings for the service: guarded protocol, small head limit, short keep-alive."""
+    """uvicorn settings for the service: guarded protocol, small head limit, short keep-alive (`keep_alive_s`)."""
     import uvicorn
 
     options = app.state.options
     return uvicorn.Config(app, host=sock.getsockname()[0], port=sock.getsockname()[1], log_level=log_level,
                           http=protocol_class(options.header_timeout_s), h11_max_incomplete_event_size=MAX_HEAD_BYTES,
-                          timeout_keep_alive=5, timeout_graceful_shutdown=graceful_s)
+                          timeout_keep_alive=options.keep_alive_s, timeout_graceful_shutdown=graceful_s)

@@ -91,7 +91,9 @@ def test_only_loopback_is_served_without_a_key():
         check_exposure("0.0.0.0", None)
 
 
-def test_concurrent_requests_share_model_calls(client):
+def test_concurrent_requests_are_each_answered(client):
+    """Twelve clients at once: every one answered, every clip scored once (how they are batched
+    depends on when they arrive; the batching itself is the next test's)."""
     bodies = [wav_bytes(1.0, 200 + 50 * i) for i in range(12)]
     replies = [None] * len(bodies)
 
@@ -105,7 +107,39 @@ def test_concurrent_requests_share_model_calls(client):
         thread.join()
     assert all(r.status_code == 200 for r in replies)
     health = client.get("/health").json()
-    assert health["clips"] == 12 and health["batches"] < 12
+    assert health["clips"] == 12 and 1 <= health["batches"] <= 12
+
+
+def test_clips_arriving_while_the_model_is_busy_share_the_next_calls():
+    """While one batch is in the model, the clips that arrive queue up, and the next model calls take
+    them `max_batch` at a time without waiting (max_wait_ms=0). The first call is held until they have
+    all arrived, so what is checked never depends on how fast the machine is."""
+    in_model, release, sizes = threading.Event(), threading.Event(), []
+
+    def score(waves):
+        sizes.append(len(waves))
+        in_model.set()
+        release.wait(60)
+        return np.zeros((len(waves), 2))
+
+    batcher = MicroBatcher(score, lambda lengths, size: [list(range(len(lengths)))], max_batch=4, max_wait_ms=0)
+    batcher.start()
+
+    async def run():
+        first = asyncio.ensure_future(batcher.submit(np.zeros(10, np.float32)))
+        assert await asyncio.to_thread(in_model.wait, 60)
+        rest = [asyncio.ensure_future(batcher.submit(np.zeros(10, np.float32))) for _ in range(8)]
+        await asyncio.sleep(0)  # each task has run up to its await: all eight clips are queued
+        release.set()
+        return await asyncio.gather(first, *rest)
+
+    try:
+        rows = asyncio.run(run())
+    finally:
+        release.set()
+        batcher.stop()
+    assert len(rows) == 9 and sizes == [1, 4, 4]
+    assert (batcher.batches, batcher.clips) == (3, 9)
 
 
 def test_a_failing_clip_does_not_fail_its_batch_mates():
