@@ -1,5 +1,5 @@
 """`python -m intentdesk` behaves exactly like the `intentdesk` console script."""
 
-from intentdesk.cli import main
+from intentdesk.entry import main
 
 raise SystemExit(main())

@@ -2,7 +2,7 @@
 
 import multiprocessing
 
-from intentdesk.cli import main
+from intentdesk.entry import main
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()  # torch/datasets may spawn helpers; frozen apps need this
