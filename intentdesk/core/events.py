@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 class Stage(str, Enum):
     """What a long job is doing; compare with these, never with the display text."""
 
+    CHECKING = "checking"  # before a run: every clip's header, the base model (on disk or the hub)
     LOADING_AUDIO = "loading_audio"
     LOADING_MODEL = "loading_model"
     CACHING_FEATURES = "caching_features"  # quick mode and full mode's warm start: the frozen backbone runs once

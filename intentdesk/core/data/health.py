@@ -74,3 +74,16 @@ def base_model_blocker(base: str) -> str | None:
         return None
     return (f"the base model {base} is not downloaded and {hub.OFFLINE_HINT}"
             " (or choose a local model folder)")
+
+
+def start_problems(store: DatasetStore, base: str) -> list[str]:
+    """What stops a run that only reading every clip's header or asking the hub tells (seconds on a
+    large dataset or a slow network: run it off the GUI thread)."""
+    problems = []
+    bad = unreadable_clips(store)
+    if bad:
+        problems.append(f"{len(bad)} clip(s) cannot be read: {', '.join(bad[:5])} (delete them in the Label tab)")
+    blocker = base_model_blocker(base)
+    if blocker:
+        problems.append(blocker)
+    return problems

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Signal
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import first_line
-from intentdesk.core.events import EpochEvent, Outcome, StepEvent
+from intentdesk.core.events import EpochEvent, Outcome, Stage, StageEvent, StepEvent
 from intentdesk.core.learning.settings import TrainSettings
 from intentdesk.core.models.hub import DEFAULT_BASE_MODEL
 from intentdesk.core.runs import RunRecord, new_run_dir
@@ -37,8 +38,23 @@ CURVES_NOTE = ("These curves are the sound model's. With words, the words model 
                "together.")
 
 
+@dataclass(frozen=True)
+class NotStarted:
+    """What `run_training` gives when the checks before a run found what stops it."""
+
+    problems: list[str]
+
+
 def run_training(data_root: Path, out: Path, settings: TrainSettings, emit, cancel):
-    """Runs in the worker thread, imports included: torch takes seconds to import."""
+    """Runs in the worker thread, imports included (torch takes seconds to import), and the checks
+    first: every clip's header and the base model, on disk or on the hub (on the GUI thread they
+    froze the window on a large dataset or a slow network)."""
+    from intentdesk.core.data.health import start_problems
+
+    emit(StageEvent("Checking the clips and the base model…", kind=Stage.CHECKING))
+    problems = start_problems(DatasetStore.open(data_root), settings.base_model)
+    if problems:
+        return NotStarted(problems)
     from intentdesk.core.learning.trainer import train
 
     return train(data_root, out, settings, emit, cancel)
@@ -65,10 +81,11 @@ class TrainTab(QWidget):
         self.settings = settings
         self.store: DatasetStore | None = None
         self.job: Job | None = None
+        self._found: list[str] = []  # what the last run's checks found (shown once its job has ended)
         recent = settings.value(RECENT_BASES, [DEFAULT_BASE_MODEL])
         self.form = SettingsForm([recent] if isinstance(recent, str) else list(recent or [DEFAULT_BASE_MODEL]))
         self._restore_words_choices()
-        self.form.base_changed.connect(lambda: self.update_blockers(check_files=False))
+        self.form.base_changed.connect(lambda: self.update_blockers())
         self.form.words_changed.connect(lambda on: self.curves_note.setVisible(on or self._shown_words))
         self._shown_words = False  # the run shown used words
         self._run_with_words = False  # the run in progress was asked to learn the words
@@ -135,40 +152,29 @@ class TrainTab(QWidget):
         else:
             counts = store.label_counts()
             self.form.dataset_label.setText(f"{store.root.name}: {len(store)} clips, {len(counts)} labels")
-        self.update_blockers(check_files=False)
+        self.update_blockers()
         if new_root:
             self.runs.refresh(store.root if store is not None else None)
 
-    def update_blockers(self, check_files: bool = True) -> list[str]:
-        """Explain what stops training, and what will make it go badly; Start is enabled only when nothing stops it."""
-        from intentdesk.core.data.health import (
-            base_model_blocker,
-            label_warnings,
-            training_blockers,
-            unreadable_clips,
-        )
+    def update_blockers(self, found: list[str] | None = None) -> list[str]:
+        """Explain what stops training (with `found`: what the checks of a run found), and what will
+        make it go badly. Start stays enabled while only the slow checks are left to do: they run
+        in the run's job, so a click never freezes the window."""
+        from intentdesk.core.data.health import label_warnings, training_blockers
 
         problems = ["open a dataset first"] if self.store is None else training_blockers(self.store)
-        problems += self.form.problems()
-        if check_files and self.store is not None and not problems:
-            bad = unreadable_clips(self.store)
-            if bad:
-                problems.append(f"{len(bad)} clip(s) cannot be read: {', '.join(bad[:5])} "
-                                "(delete them in the Label tab)")
-        if check_files:
-            blocker = base_model_blocker(self.form.base_model())
-            if blocker:
-                problems.append(blocker)
+        problems += self.form.problems() + list(found or [])
         self.blockers.setText("\n".join(f"• Cannot start: {p}" for p in problems))
         warnings = label_warnings(self.store.label_counts()) if self.store is not None else []
         self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
-        self.start_button.setEnabled(not self.is_running() and self.store is not None
-                                     and (not problems or not check_files))
+        self.start_button.setEnabled(not self.is_running() and self.store is not None and not problems)
         return problems
 
     # ------------------------------------------------------------------ run
     def start(self) -> bool:
-        if self.is_running() or self.update_blockers(check_files=True):
+        """Start a run when nothing known stops it; the checks that read every clip or ask the hub
+        are the job's first step (`run_training`), and stop it with their reasons shown here."""
+        if self.is_running() or self.update_blockers():
             return False
         settings = self.form.settings()
         self._remember_base(settings.base_model)
@@ -202,8 +208,14 @@ class TrainTab(QWidget):
         elif isinstance(event, EpochEvent):
             self.curves.add_epoch(event.epoch, event.eval_loss, event.accuracy, event.macro_f1, event.is_best)
 
-    def _on_finished(self, record: RunRecord) -> None:
-        """The trainer's record: `path` is None when the run was cancelled before anything was saved."""
+    def _on_finished(self, record: RunRecord | NotStarted) -> None:
+        """The trainer's record (`path` is None when the run was cancelled before anything was
+        saved), or what the checks before it found."""
+        if isinstance(record, NotStarted):
+            self.progress.end(Outcome.FAILED, False, error="it did not start (the reasons are above the buttons)")
+            self.status.emit("Training did not start")
+            self._found = record.problems
+            return
         cancelled = record.cancelled or record.path is None
         self.progress.end(Outcome.CANCELLED if cancelled else Outcome.FINISHED, record.path is not None)
         if record.path is None:
@@ -227,7 +239,8 @@ class TrainTab(QWidget):
 
     def _job_ended(self) -> None:
         self.cancel_button.setEnabled(False)
-        self.update_blockers(check_files=False)
+        found, self._found = self._found, []
+        self.update_blockers(found)
 
     def _remember_base(self, base: str) -> None:
         combo = self.form.base_combo

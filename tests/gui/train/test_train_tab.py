@@ -98,11 +98,16 @@ def test_blocked_start_explains_why(qtbot, tmp_path, tiny_wav2vec2):
     tab = win.train_tab
     tab.form.base_combo.setCurrentText(str(tmp_path / "missing-model"))
     assert not tab.start()
-    text = tab.blockers.text()
-    assert "at least 2 are needed" in text and "missing-model" in text
+    assert "at least 2 are needed" in tab.blockers.text()
+    for label, pitch in (("only", 320), ("other", 500), ("other", 520)):
+        store.add_array(tone(pitch, 0.5), 16000, label)
+    win.open_dataset(store.root)
+    assert tab.start(), "the base model is checked by the run's job, off the GUI thread"
+    qtbot.waitUntil(lambda: "missing-model" in tab.blockers.text(), timeout=30000)
+    assert "model folder not found" in tab.blockers.text() and not tab.start_button.isEnabled()
     tab.form.base_combo.setCurrentText("facebook/wav2vec2-base")
-    tab.update_blockers()
-    assert "hub cannot be reached" in tab.blockers.text()
+    assert tab.start()
+    qtbot.waitUntil(lambda: "hub cannot be reached" in tab.blockers.text(), timeout=30000)
 
 
 def test_unreadable_clip_is_named_before_start(qtbot, window, tiny_wav2vec2):
@@ -110,8 +115,12 @@ def test_unreadable_clip_is_named_before_start(qtbot, window, tiny_wav2vec2):
     window.store.path_of(victim).write_bytes(b"garbage")
     tab = window.train_tab
     configure(tab, tiny_wav2vec2)
-    assert not tab.start()
-    assert victim.file_name in tab.blockers.text()
+    statuses = []
+    tab.status.connect(statuses.append)
+    assert tab.start()
+    qtbot.waitUntil(lambda: victim.file_name in tab.blockers.text(), timeout=30000)
+    assert statuses[-1] == "Training did not start" and not tab.start_button.isEnabled()
+    assert not (window.store.root / "models").exists() or not any((window.store.root / "models").iterdir())
 
 
 def test_close_while_training_cancels_cleanly(qtbot, window, tiny_wav2vec2, monkeypatch):
@@ -141,3 +150,23 @@ def test_confusion_matrix_fits_its_widget_at_the_usual_window_size(qtbot, window
     qtbot.waitUntil(confusion.isVisible)
     qtbot.wait(50)
     assert confusion.getPlotItem().minimumWidth() <= confusion.width()
+
+
+def test_the_slow_checks_before_a_run_never_run_on_the_gui_thread(qtbot, window, tiny_wav2vec2, monkeypatch):
+    """Reading every clip's header and asking the hub froze the window on a large dataset or a slow network."""
+    import threading
+
+    from intentdesk.core.data import health
+
+    threads = []
+
+    def slow_check(store, base):
+        threads.append(threading.current_thread())
+        return ["the hub is slow today"]
+
+    monkeypatch.setattr(health, "start_problems", slow_check)
+    tab = window.train_tab
+    configure(tab, tiny_wav2vec2)
+    assert tab.start()
+    qtbot.waitUntil(lambda: "the hub is slow today" in tab.blockers.text(), timeout=30000)
+    assert threads and threads[0] is not threading.main_thread()
