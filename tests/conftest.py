@@ -12,6 +12,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+# Hypothesis times each example (200 ms by default) and calls a slow one an error: on a loaded machine
+# that fails tests that are right. What is under test is the answers, never their speed.
+settings.register_profile("intentdesk", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("intentdesk")
 
 from tests.helpers import RATE, TONES, tone, write_tone_folder  # noqa: E402,F401
 

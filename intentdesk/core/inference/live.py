@@ -58,17 +58,20 @@ class LiveSession:
     """Listens to `microphone` between `start()` and `stop()`, reporting every utterance to `on_result`.
 
     A clip the model cannot score is reported with `error` set and listening goes on; an unexpected
-    failure (a bug) stops the session and is passed to `on_failure` as one message.
+    failure (a bug) stops the session and is passed to `on_failure` as one message. `clock` reads the
+    time at `start()` that utterance times count from (a fixed one makes `LiveResult.at` stream time).
     """
 
     def __init__(self, classifier: ClassifiesArrays, microphone: Listenable,
                  on_result: Callable[[LiveResult], None],
-                 on_failure: Callable[[str], None] | None = None, rate: int = RATE) -> None:
+                 on_failure: Callable[[str], None] | None = None, rate: int = RATE,
+                 clock: Callable[[], float] = time.time) -> None:
         self.classifier = classifier
         self.microphone = microphone
         self.on_result = on_result
         self.on_failure = on_failure
         self.rate = rate
+        self._clock = clock
         self._segmenter = UtteranceSegmenter(rate)
         self._utterances: queue.Queue[tuple[float, np.ndarray]] = queue.Queue()
         self._stop = threading.Event()
@@ -83,7 +86,7 @@ class LiveSession:
         """Begin listening; utterance times are counted from now."""
         if self._thread is not None:
             raise RuntimeError("a live session starts once; make a new one to listen again")
-        self._started_at = time.time()
+        self._started_at = self._clock()
         self._thread = threading.Thread(target=self._work, daemon=True, name="live-classify")
         self._thread.start()
         self.microphone.add_listener(self._hear)

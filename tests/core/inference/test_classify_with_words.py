@@ -4,7 +4,6 @@ sound only (with a clear reason) when the words part cannot be loaded, and no ch
 import csv
 import json
 import shutil
-import time
 
 import numpy as np
 import pytest
@@ -18,7 +17,7 @@ from intentdesk.core.inference.evaluation import evaluate_model
 from intentdesk.core.inference.live import LiveSession
 from intentdesk.core.inference.results import CSV_COLUMNS, WORDS_COLUMNS, write_results_csv
 from intentdesk.core.words import WordsModel
-from tests.helpers import tone, write_tone_folder, write_two_utterances
+from tests.helpers import tone, wait_until, write_tone_folder, write_two_utterances
 from tests.words_models import make_words_model
 
 
@@ -124,9 +123,7 @@ def test_live_results_carry_the_transcript(saved_words_classifier, tmp_path):
     try:
         session.start()
         microphone.open()
-        deadline = time.monotonic() + 20
-        while len(heard) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: len(heard) >= 2, what="two live results")
         assert session.stop()
     finally:
         microphone.close()
