@@ -136,3 +136,20 @@ def test_a_weight_index_cannot_name_files_outside_its_folder(saved_classifier, t
     (folder / "model.safetensors.index.json").write_text(json.dumps({"weight_map": {"w": shard}}))
     with pytest.raises(ModelError, match="weight_map.*may only name its own files"):
         check_model_files(folder)
+
+
+def test_a_hub_id_loads_from_the_hugging_face_cache_not_from_a_same_named_folder(
+        words_model, tiny_recogniser, tmp_path, monkeypatch):
+    cache = tmp_path / "hf-cache"
+    snapshot = cache / "models--org--asr" / "snapshots" / "rev1"
+    shutil.copytree(tiny_recogniser, snapshot)
+    (cache / "models--org--asr" / "refs").mkdir()
+    (cache / "models--org--asr" / "refs" / "main").write_text("rev1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(cache))
+    workdir = tmp_path / "work"
+    (workdir / "org").mkdir(parents=True)
+    os.symlink(tmp_path, workdir / "org" / "asr")  # a same-named folder where the app runs
+    monkeypatch.chdir(workdir)
+    config = set_source(words_model, "recogniser", "org/asr")
+    assert Path(part_source(words_model, config, "recogniser")) == snapshot
