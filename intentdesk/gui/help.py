@@ -24,8 +24,8 @@ GETTING_STARTED = """
 <h3>Keys on the Label tab</h3>
 <table cellpadding="3">
 <tr><td><b>Space</b></td><td>record / stop</td></tr>
-<tr><td><b>1</b>–<b>9</b></td><td>pick a label (the numbers are shown next to the labels and do not change
-    while you work)</td></tr>
+<tr><td><b>1</b>–<b>9</b></td><td>pick a label (the numbers are shown next to the labels and do not change,
+    also after a restart: the dataset keeps them)</td></tr>
 <tr><td><b>Enter</b></td><td>save the take with its label</td></tr>
 <tr><td><b>Del</b></td><td>delete the selected clips</td></tr>
 <tr><td><b>Ctrl+Z</b></td><td>undo the last delete or relabel</td></tr>

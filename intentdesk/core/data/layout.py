@@ -4,6 +4,7 @@ Layout::
 
     DATA/metadata.csv               file_name,label[,split][,transcript,transcript_by][,any extra columns...]
     DATA/phrases.csv                label,text: example sentences typed for an intent (phrases.py)
+    DATA/label_keys.json            each label's key number in the Label tab (label_numbers.py)
     DATA/clips/<label>/<name>       the audio, one file per clip
     DATA/.trash/<batch>/            deleted clips and their rows, for undo (hidden: audiofolder skips it)
     DATA/.staging/<id>/             an import in progress (copies of its sources, then its journal)
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 METADATA = "metadata.csv"
 PHRASES = "phrases.csv"
+LABEL_KEYS = "label_keys.json"
 CLIPS = "clips"
 TRASH = ".trash"
 STAGING = ".staging"

@@ -33,6 +33,7 @@ import numpy as np
 from intentdesk.core.audio import io as audio
 from intentdesk.core.data import trash
 from intentdesk.core.data.journal import ImportReport, commit_staged, stage, staging_folder
+from intentdesk.core.data.label_numbers import DatasetLabelNumbers
 from intentdesk.core.data.layout import CLIPS, LOCK_FILE, METADATA, TRASH_ROWS
 from intentdesk.core.data.lock import DatasetLock, ReadOnly
 from intentdesk.core.data.metadata_csv import (
@@ -63,10 +64,11 @@ __all__ = ["CLIPS", "LOCK_FILE", "MAX_STEM_BYTES", "METADATA", "Clip", "DatasetS
            "read_metadata_table", "validate_label"]
 
 
-class DatasetStore(DatasetTexts):
+class DatasetStore(DatasetTexts, DatasetLabelNumbers):
     """A labelled clip collection on disk. All mutations are atomic, locked, and undoable where it matters.
 
-    Transcripts and typed phrases: `set_transcripts`, `phrases`, `add_phrases`, `remove_phrases` (texts.py)."""
+    Transcripts and typed phrases: `set_transcripts`, `phrases`, `add_phrases`, `remove_phrases` (texts.py);
+    the labels' key numbers: `number_labels` (label_numbers.py)."""
 
     def __init__(self, root: Path, clips: list[Clip], columns: list[str]) -> None:
         self.root = Path(root)

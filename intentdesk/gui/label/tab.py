@@ -95,7 +95,7 @@ class LabelTab(QWidget):
     # ------------------------------------------------------------------ dataset
     def set_dataset(self, store: DatasetStore | None) -> None:
         self.store = store
-        self.keys.reset(store.labels() if store is not None else [])
+        self.keys.reset(store)
         self.clips.set_dataset(store)
         self.transcriber.set_dataset(store)
         self.phrases.set_dataset(store)

@@ -1,0 +1,81 @@
+"""`label_keys.json`: which number (the Label tab's keys 1-9) each label has, kept with the dataset.
+
+    DATA/label_keys.json    {"numbers": {"balance": 1, "freeze": 2, ...}}
+
+Numbers are given once and never change while the label has clips, across restarts and for
+anyone the dataset is handed to: a person who pressed 2 for "freeze" yesterday must not label
+"abroad" with it today. A new label gets the lowest free number. A label with no clips left keeps
+its number while the dataset stays open (Ctrl+Z may bring its clips back) and frees it the next
+time the dataset is opened. A dataset without the file numbers its labels by name, once.
+
+`load_dataset("audiofolder")` ignores the file (not audio, not metadata). Written atomically under
+the dataset lock by `DatasetStore.number_labels`; a missing or damaged file means "no numbers yet".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from intentdesk.core.data.layout import LABEL_KEYS
+from intentdesk.core.files import atomic_open
+
+
+def read_numbers(root: Path) -> dict[str, int]:
+    """The numbers stored in `root/label_keys.json` ({} when there is none or it cannot be read)."""
+    try:
+        data = json.loads((Path(root) / LABEL_KEYS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    numbers = data.get("numbers") if isinstance(data, dict) else None
+    if not isinstance(numbers, dict):
+        return {}
+    kept: dict[str, int] = {}
+    for label, number in numbers.items():
+        if isinstance(number, int) and not isinstance(number, bool) and number > 0 and number not in kept.values():
+            kept[str(label)] = number
+    return kept
+
+
+def write_numbers(root: Path, numbers: dict[str, int]) -> None:
+    """Replace `root/label_keys.json` atomically (labels in number order, so the file reads like the keys)."""
+    ordered = dict(sorted(numbers.items(), key=lambda item: item[1]))
+    with atomic_open(Path(root) / LABEL_KEYS, "w", encoding="utf-8") as handle:
+        json.dump({"numbers": ordered}, handle, indent=1, ensure_ascii=False)
+
+
+def assign_numbers(numbers: dict[str, int], labels: Iterable[str], *, forget_others: bool = False) -> dict[str, int]:
+    """`numbers` with every label of `labels` numbered: known ones keep theirs, new ones (in the order
+    given) take the lowest free number. With `forget_others`, labels not in `labels` free theirs."""
+    labels = list(dict.fromkeys(labels))
+    result = {label: n for label, n in numbers.items() if not forget_others or label in labels}
+    taken = set(result.values())
+    free = 1
+    for label in labels:
+        if label in result:
+            continue
+        while free in taken:
+            free += 1
+        result[label] = free
+        taken.add(free)
+    return result
+
+
+class DatasetLabelNumbers:
+    """The key numbers of a `DatasetStore`'s labels (a mixin: uses its lock)."""
+
+    def number_labels(self, labels: Iterable[str], *, forget_others: bool = False) -> dict[str, int]:
+        """Give every label of `labels` a number, re-reading the file under the lock (another window may
+        have numbered a label meanwhile); written only when something changed. `ReadOnly` when the
+        dataset folder cannot be written (the caller numbers in memory then)."""
+        labels = list(labels)
+        stored = read_numbers(self.root)
+        if assign_numbers(stored, labels, forget_others=forget_others) == stored:
+            return stored  # nothing new: no lock, no write (this runs after every change in the Label tab)
+        with self._transaction(reload=False):
+            stored = read_numbers(self.root)
+            numbers = assign_numbers(stored, labels, forget_others=forget_others)
+            if numbers != stored:
+                write_numbers(self.root, numbers)
+        return numbers
