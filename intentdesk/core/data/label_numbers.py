@@ -21,12 +21,17 @@ from pathlib import Path
 from intentdesk.core.data.layout import LABEL_KEYS
 from intentdesk.core.files import atomic_open
 
+MAX_BYTES = 1 << 20  # a thousand labels take 30 KB
+
 
 def read_numbers(root: Path) -> dict[str, int]:
     """The numbers stored in `root/label_keys.json` ({} when there is none or it cannot be read)."""
+    path = Path(root) / LABEL_KEYS
     try:
-        data = json.loads((Path(root) / LABEL_KEYS).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        if path.stat().st_size > MAX_BYTES:  # a file handed around may be anything: never read a huge one
+            return {}
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return {}
     numbers = data.get("numbers") if isinstance(data, dict) else None
     if not isinstance(numbers, dict):

@@ -21,3 +21,5 @@ def test_a_damaged_file_means_no_numbers_yet_and_is_replaced(tmp_path):
     assert json.loads((tmp_path / "data" / "label_keys.json").read_text()) == {"numbers": {"a": 1, "b": 2}}
     (tmp_path / "data" / "label_keys.json").write_text('{"numbers": {"a": 1, "b": 1, "c": true, "d": 4}}')
     assert read_numbers(store.root) == {"a": 1, "d": 4}, "a number given twice or not a number is dropped"
+    (tmp_path / "data" / "label_keys.json").write_text("[" * 100_000)
+    assert read_numbers(store.root) == {}, "nested too deep: no numbers, no RecursionError"
