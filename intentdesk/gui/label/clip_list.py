@@ -26,6 +26,7 @@ from intentdesk.gui.common.widgets import MessageBar, WaveformView
 from intentdesk.gui.label.clip_table import BY_USER, TRANSCRIPT_COLUMN, ClipTableModel, LabelFilter
 from intentdesk.gui.label.history import EditHistory
 from intentdesk.gui.label.label_keys import LabelKeys
+from intentdesk.gui.label.label_names import LabelNames
 
 
 class ClipListPanel(QGroupBox):
@@ -34,10 +35,12 @@ class ClipListPanel(QGroupBox):
     edited = Signal()  # the dataset changed here
     play_requested = Signal(object, int)  # samples, rate
 
-    def __init__(self, keys: LabelKeys, message: MessageBar, footer: QWidget, parent=None) -> None:
+    def __init__(self, keys: LabelKeys, label_names: LabelNames, message: MessageBar, footer: QWidget,
+                 parent=None) -> None:
         super().__init__("Clips", parent)
         self.store: DatasetStore | None = None
         self.keys = keys
+        self.label_names = label_names
         self.message = message
         self.history = EditHistory()
         self._build(footer)
@@ -188,6 +191,7 @@ class ClipListPanel(QGroupBox):
             return
         current = self.store.find(names[0]).label
         label = self.ask_label("Relabel", f"New label for {len(names)} clip(s):", current)
+        label = self.label_names.settle(label) if label is not None else None
         if label is None:
             return
         self._edit(lambda: self.history.relabel(self.store, names, label),

@@ -19,6 +19,7 @@ from intentdesk.gui.common.widgets import MessageBar, accept_file_drags, dropped
 from intentdesk.gui.label.clip_list import ClipListPanel
 from intentdesk.gui.label.importing import ImportStrip, ImportWork, drop_work, needs_label, report_text, source_work
 from intentdesk.gui.label.label_keys import LabelKeys
+from intentdesk.gui.label.label_names import LabelNames
 from intentdesk.gui.label.phrases_panel import PhrasesPanel
 from intentdesk.gui.label.recorder_panel import RecorderPanel
 from intentdesk.gui.label.take_panel import TakePanel
@@ -35,11 +36,12 @@ class LabelTab(QWidget):
         super().__init__(parent)
         self.store: DatasetStore | None = None
         self.keys = LabelKeys()
+        self.label_names = LabelNames(self, self.keys.ordered)
         self.message = MessageBar()
         self.recorder_panel = RecorderPanel(microphone)
         self.take = TakePanel(self.keys)
         self.importer = ImportStrip()
-        self.clips = ClipListPanel(self.keys, self.message, self.importer)
+        self.clips = ClipListPanel(self.keys, self.label_names, self.message, self.importer)
         self.transcriber = TranscribeStrip()
         self.phrases = PhrasesPanel()
         self._layout()
@@ -146,9 +148,12 @@ class LabelTab(QWidget):
     def save_take(self) -> None:
         if self.take.pending is None or self._require_store() is None:
             return
-        label = self.take.label()
-        if not label:
+        if not self.take.label():
             self.message.show_message("Type or choose a label for the take first.", "warning", 4000)
+            return
+        label = self.label_names.settle(self.take.label())
+        if label is None:  # "Did you mean …?" answered Cancel: back to the label field
+            self.take.label_combo.setFocus()
             return
         try:
             clip = self.store.add_array(self.take.pending, RATE, label)
@@ -185,6 +190,7 @@ class LabelTab(QWidget):
         label = None
         if needs_label(paths):
             label = self.clips.ask_label("Label for dropped audio", f"Label for {len(paths)} dropped item(s):")
+            label = self.label_names.settle(label) if label is not None else None
             if label is None:
                 return
         self.run_import(f"Importing {len(paths)} dropped item(s)…", drop_work(self.store, paths, label))

@@ -4,6 +4,7 @@ nothing may start work nobody asked for."""
 import json
 
 import pytest
+from PySide6.QtCore import Qt
 
 from intentdesk.core.data.store import DatasetStore
 from tests.helpers import RATE, tone
@@ -56,3 +57,81 @@ def test_a_dataset_from_before_numbers_were_kept_is_numbered_by_name_once(qtbot,
     save_take(tab, "abroad")
     tab.set_dataset(DatasetStore.open(tmp_path / "data"))
     assert tab.take.key_hint.text() == "Keys: 1=balance  2=freeze  3=abroad"
+
+
+# ---------------------------------------------------------------- 2: a typo never makes a second intent
+def never_asked(typed, existing):
+    raise AssertionError(f"asked about {typed!r} / {existing!r}: the label was obviously the same")
+
+
+def test_a_label_typed_with_spaces_or_capitals_is_the_existing_label(qtbot, tab, tmp_path, monkeypatch):
+    store = DatasetStore.create(tmp_path / "data")
+    tab.set_dataset(store)
+    save_take(tab, "balance")
+    save_take(tab, "pay bill", seed=1)
+    monkeypatch.setattr(tab.label_names, "ask_similar", never_asked)
+    save_take(tab, "Balance ", seed=2)
+    save_take(tab, "  Pay   Bill", seed=3)
+    assert store.label_counts() == {"balance": 2, "pay bill": 2}
+    assert sorted(p.name for p in (store.root / "clips").iterdir()) == ["balance", "pay bill"]
+    assert tab.take.label_combo.currentText() == "pay bill"
+
+
+def test_a_near_duplicate_label_asks_did_you_mean(qtbot, tab, tmp_path, monkeypatch):
+    store = DatasetStore.create(tmp_path / "data")
+    tab.set_dataset(store)
+    save_take(tab, "balance")
+    asked = []
+
+    def answer(choice):
+        def ask(typed, existing):
+            asked.append((typed, existing))
+            return {"existing": existing, "typed": typed, "cancel": None}[choice]
+        return ask
+
+    monkeypatch.setattr(tab.label_names, "ask_similar", answer("existing"))
+    save_take(tab, "balances", seed=1)
+    assert asked == [("balances", "balance")] and store.label_counts() == {"balance": 2}
+    monkeypatch.setattr(tab.label_names, "ask_similar", answer("cancel"))
+    save_take(tab, "balnce", seed=2)
+    assert asked[-1] == ("balnce", "balance") and store.label_counts() == {"balance": 2}
+    assert tab.pending is not None, "Cancel goes back to the label: the take is still there"
+    monkeypatch.setattr(tab.label_names, "ask_similar", answer("typed"))
+    save_take(tab, "balances", seed=3)
+    assert store.label_counts() == {"balance": 2, "balances": 1}, "created when the person says so"
+
+
+def test_relabelling_to_a_differently_written_label_uses_the_existing_one(qtbot, tab, tmp_path, monkeypatch):
+    store = DatasetStore.create(tmp_path / "data")
+    tab.set_dataset(store)
+    save_take(tab, "balance")
+    save_take(tab, "freeze", seed=1)
+    monkeypatch.setattr(tab.label_names, "ask_similar", never_asked)
+    monkeypatch.setattr(tab.clips, "ask_label", lambda *_args: "FREEZE ")
+    row = next(r for r in range(tab.clips.proxy.rowCount()) if tab.clips.proxy.index(r, 1).data() == "balance")
+    tab.clips.table.selectRow(row)
+    tab.clips.relabel_selected()
+    assert store.label_counts() == {"freeze": 2}
+
+
+def test_the_did_you_mean_question_offers_both_labels_as_plain_text(qtbot, tab):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    seen = {}
+
+    def click(text):
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(10, lambda: click(text))
+            return
+        seen["text"], seen["format"] = box.text(), box.textFormat()
+        seen["buttons"] = [button.text() for button in box.buttons()]
+        next(button for button in box.buttons() if button.text() == text).click()
+
+    QTimer.singleShot(0, lambda: click("Create '<b>balances</b>'"))
+    assert tab.label_names.ask_similar("<b>balances</b>", "balance") == "<b>balances</b>"
+    assert seen["text"].startswith("Did you mean 'balance'?") and seen["format"] == Qt.PlainText
+    assert {"Use 'balance'", "Create '<b>balances</b>'"} <= set(seen["buttons"])
+    QTimer.singleShot(0, lambda: click("Use 'balance'"))
+    assert tab.label_names.ask_similar("balances", "balance") == "balance"
