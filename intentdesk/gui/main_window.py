@@ -17,6 +17,7 @@ from intentdesk.gui.common.gc_guard import collect_in_gui_thread
 from intentdesk.gui.common.microphone import Microphone
 from intentdesk.gui.help import GettingStarted
 from intentdesk.gui.label.tab import LabelTab
+from intentdesk.gui.models.choices import ModelChoices, bind_train_form
 from intentdesk.paths import datasets_home
 from intentdesk.resources import resource
 
@@ -36,6 +37,8 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.store: DatasetStore | None = None
         self._help: GettingStarted | None = None
+        self.models = ModelChoices(settings, self)  # the base model, recogniser and encoder the tabs use
+        self.models_dialog = None  # made when first opened (open_models)
         icon = resource("icon.png")
         if icon.is_file():
             self.setWindowIcon(QIcon(str(icon)))
@@ -57,6 +60,7 @@ class MainWindow(QMainWindow):
         self.train_tab.use_model.connect(self._use_model_in_classify)
         self.train_tab.run_finished.connect(self.classify_tab.add_run)  # listed in Classify at once
         self._connect_words()
+        self._connect_models()
         self._build_menus()
         self.statusBar().showMessage("Ready")
         geometry = settings.value("window/geometry")
@@ -73,10 +77,24 @@ class MainWindow(QMainWindow):
         transcriber.auto.setChecked(str(saved).lower() in ("true", "1") if saved is not None else form.uses_words())
         transcriber.auto.toggled.connect(lambda on: self.settings.setValue(AUTO_TRANSCRIBE, on))
         form.words_changed.connect(lambda on: on and transcriber.auto.setChecked(True))
-        if "asr" in form.fields:
-            asr = form.field("asr")
-            asr.textChanged.connect(transcriber.set_recogniser)
-            transcriber.set_recogniser(asr.text())
+
+    def _connect_models(self) -> None:
+        """The Train form's model fields and the Label tab's Transcribe use the Models choices; every
+        button that finds a model missing opens the Models dialog with the reason."""
+        bind_train_form(self.models, self.train_tab.form)
+        transcriber = self.label_tab.transcriber
+        transcriber.set_recogniser(self.models.source("asr"))
+        self.models.changed.connect(lambda key, source: key == "asr" and transcriber.set_recogniser(source))
+        transcriber.models_wanted.connect(self.open_models)
+        self.train_tab.models_wanted.connect(self.open_models)
+
+    def open_models(self, reason: str = "") -> None:
+        """The Models dialog (not modal), with `reason`: why it opened, when a button sent the person here."""
+        if self.models_dialog is None:
+            from intentdesk.gui.models.dialog import ModelsDialog
+
+            self.models_dialog = ModelsDialog(self.models, self)
+        self.models_dialog.open_with(reason)
 
     # ------------------------------------------------------------------ menus
     def _build_menus(self) -> None:
@@ -84,6 +102,7 @@ class MainWindow(QMainWindow):
         self._add(file_menu, "&New dataset…", self.new_dataset, QKeySequence.New)
         self._add(file_menu, "&Open dataset…", self.choose_dataset, QKeySequence.Open)
         self._add(file_menu, "&Import…", self.import_dialog, "Ctrl+I")
+        self._add(file_menu, "&Models…", lambda: self.open_models())
         self.recent_menu = file_menu.addMenu("Recent datasets")
         self._fill_recent()
         file_menu.addSeparator()
@@ -203,6 +222,8 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.label_tab.shutdown()
         self.classify_tab.shutdown()
+        if self.models_dialog is not None:
+            self.models_dialog.shutdown()
         self.microphone.close()
         event.accept()
 

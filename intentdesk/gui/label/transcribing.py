@@ -3,6 +3,8 @@ run after recording or import (while words are used). The work is `core.data.tra
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
@@ -18,10 +20,22 @@ AUTO_HELP = ("Transcribe each new clip in the background as it is recorded or im
              "with words finds the transcripts ready. Ticked by itself when you choose to train with words.")
 
 
-def run_transcription(store: DatasetStore, recogniser: str, emit, cancel) -> int:
-    """Runs in the worker (the recogniser imports torch): transcribe the clips that have none yet."""
-    from intentdesk.core.data.transcripts import transcribe_dataset
+@dataclass(frozen=True)
+class NeedsModel:
+    """What `run_transcription` gives when the recogniser is not there: why, in one line."""
 
+    reason: str
+
+
+def run_transcription(store: DatasetStore, recogniser: str, emit, cancel) -> int | NeedsModel:
+    """Runs in the worker (the recogniser imports torch): transcribe the clips that have none yet. First
+    whether the recogniser is there (offline, the hub's retries took 30 s before a cut-off message)."""
+    from intentdesk.core.data.transcripts import transcribe_dataset
+    from intentdesk.core.models.catalogue import RECOGNISER, missing_reason
+
+    reason = missing_reason(RECOGNISER, recogniser)
+    if reason:
+        return NeedsModel(reason)
     return transcribe_dataset(store, recogniser, progress=lambda *args: emit(args), cancel=cancel)
 
 
@@ -39,10 +53,12 @@ def progress_numbers(args: tuple) -> tuple[int, int] | None:
 class TranscribeStrip(QWidget):
     """One transcription at a time. `finished(count)` after a run (count: clips given a transcript),
     `failed(message)` when it could not run; after a failure the automatic runs stop, so an offline
-    computer gets one message, not one per clip."""
+    computer gets one message, not one per clip. `models_wanted(reason)`: the Models place, asked for
+    (its button) or needed (Transcribe pressed with the recogniser missing)."""
 
     finished = Signal(int)
     failed = Signal(str)
+    models_wanted = Signal(str)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -50,10 +66,14 @@ class TranscribeStrip(QWidget):
         self.recogniser = DEFAULT_RECOGNISER
         self.job: Job | None = None
         self._again = False
+        self._automatic = False  # the running job was started by new clips, not by the button
         self.button = QPushButton("Transcribe clips")
         self.button.setToolTip("Write down what is said in each clip that has no transcript yet, with the "
                                "speech recogniser (runs in the background; your corrections are kept)")
-        self.button.clicked.connect(self.start)
+        self.button.clicked.connect(lambda: self.start())
+        self.models_button = QPushButton("Models…")
+        self.models_button.setToolTip("Which speech recogniser writes the transcripts: download it, or choose a folder")
+        self.models_button.clicked.connect(lambda: self.models_wanted.emit(""))
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
         self.bar = QProgressBar()
@@ -65,7 +85,7 @@ class TranscribeStrip(QWidget):
         self.auto.setToolTip(AUTO_HELP)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        for widget, stretch in ((self.button, 0), (self.bar, 1), (self.cancel_button, 0)):
+        for widget, stretch in ((self.button, 0), (self.bar, 1), (self.cancel_button, 0), (self.models_button, 0)):
             row.addWidget(widget, stretch)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -99,13 +119,13 @@ class TranscribeStrip(QWidget):
             if self.busy:
                 self._again = True  # the running job may have listed the clips before these came
             else:
-                self.start()
+                self.start(automatic=True)
 
-    def start(self) -> bool:
+    def start(self, automatic: bool = False) -> bool:
         if self.store is None or self.busy:
             return False
         store, recogniser = self.store, self.recogniser
-        self._again = False
+        self._again, self._automatic = False, automatic
         self.bar.setRange(0, 0)
         self._say(f"Loading the speech recogniser {recogniser}…")
         self.job = start_job(self, lambda emit, cancel: run_transcription(store, recogniser, emit, cancel),
@@ -128,10 +148,22 @@ class TranscribeStrip(QWidget):
             self._say(f"Transcribing with {self.recogniser}…")
 
     def _succeeded(self, count) -> None:
+        if isinstance(count, NeedsModel):
+            self._needs_model(count.reason)
+            return
         count = count if isinstance(count, int) else 0
         self._say(f"{count} clip(s) transcribed with {self.recogniser}." if count
                           else "Every clip has a transcript.")
         self.finished.emit(count)
+
+    def _needs_model(self, reason: str) -> None:
+        """Pressed: the Models place opens with the reason. Automatic (new clips, maybe mid-recording):
+        no window pops up; the message says where to go, once, and the automatic runs stop."""
+        if self._automatic:
+            self._failed(f"{reason[:1].upper()}{reason[1:]} (File > Models…)")
+            return
+        self._say("Transcription did not start: the speech recogniser is not on this computer (see Models).")
+        self.models_wanted.emit(reason)
 
     def _failed(self, message: str) -> None:
         self._again = False
@@ -148,7 +180,7 @@ class TranscribeStrip(QWidget):
         self.job = None
         self._show_running(False)
         if self._again:
-            self.start()
+            self.start(automatic=True)
 
     def _show_running(self, running: bool) -> None:
         self.bar.setVisible(running)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import QSettings, QSize, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -21,10 +21,11 @@ from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import first_line
 from intentdesk.core.events import EpochEvent, Outcome, Stage, StageEvent, StepEvent
 from intentdesk.core.learning.settings import TrainSettings
-from intentdesk.core.models.hub import DEFAULT_BASE_MODEL
+from intentdesk.core.models.catalogue import BASE_MODEL, RECOGNISER, TEXT_ENCODER, Role, missing_reason
+from intentdesk.core.models.hub import DEFAULT_BASE_MODEL, hub_is_offline
 from intentdesk.core.runs import RunRecord, new_run_dir
 from intentdesk.gui.common.jobs import Job, start_job
-from intentdesk.gui.common.widgets import MessageBar, side_by_side
+from intentdesk.gui.common.widgets import MessageBar, keep_room_when_hidden, side_by_side
 from intentdesk.gui.train.form import SettingsForm
 from intentdesk.gui.train.plots import TrainingCurves
 from intentdesk.gui.train.progress import ProgressPanel
@@ -32,6 +33,7 @@ from intentdesk.gui.train.results import ResultsPanel
 from intentdesk.gui.train.runs import RunsPanel
 
 RECENT_BASES = "train/bases"
+WORDS_ROLES = (RECOGNISER, TEXT_ENCODER)
 WORDS_CHOICES = ("words", "asr", "text_encoder")  # remembered as train/<name>: a words user wants them again
 CURVES_NOTE = ("These curves are the sound model's. With words, the words model is trained after it, on the "
                "clips' transcripts and your example phrases; Results compares sound only, words only and both "
@@ -40,24 +42,51 @@ CURVES_NOTE = ("These curves are the sound model's. With words, the words model 
 
 @dataclass(frozen=True)
 class NotStarted:
-    """What `run_training` gives when the checks before a run found what stops it."""
+    """What `run_training` gives when the checks before a run found what stops it; `models`: the
+    models among them that are missing (the Models dialog opens with these)."""
 
     problems: list[str]
+    models: list[str] = field(default_factory=list)
+
+
+def missing_models(settings: TrainSettings, roles: tuple[Role, ...]) -> list[str]:
+    """Why each of `roles` (as `settings` chooses it) cannot be had now; may ask the hub (1.5 s)."""
+    return [reason for role in roles if (reason := missing_reason(role, getattr(settings, role.key)))]
 
 
 def run_training(data_root: Path, out: Path, settings: TrainSettings, emit, cancel):
     """Runs in the worker thread, imports included (torch takes seconds to import), and the checks
-    first: every clip's header and the base model, on disk or on the hub (on the GUI thread they
-    froze the window on a large dataset or a slow network)."""
+    first: every clip's header and the models, on disk or on the hub (on the GUI thread they froze
+    the window on a large dataset or a slow network). The words' models are checked before the
+    sound model trains (they failed only after it, offline)."""
     from intentdesk.core.data.health import start_problems
 
-    emit(StageEvent("Checking the clips and the base model…", kind=Stage.CHECKING))
+    emit(StageEvent("Checking the clips and the models…", kind=Stage.CHECKING))
     problems = start_problems(DatasetStore.open(data_root), settings.base_model)
-    if problems:
-        return NotStarted(problems)
+    words = missing_models(settings, WORDS_ROLES) if settings.words else []
+    if problems or words:
+        base = missing_models(settings, (BASE_MODEL,)) if problems else []  # is the base among the problems
+        return NotStarted(problems + words, base + words)
     from intentdesk.core.learning.trainer import train
 
     return train(data_root, out, settings, emit, cancel)
+
+
+class FormScroll(QScrollArea):
+    """The settings form, scrolling rather than squashed on small screens: it asks for the form's whole
+    height, so it takes what the form needs when there is room and gives way (scrolls) when Advanced
+    settings make the form taller than the room above Start."""
+
+    def __init__(self, page: QWidget) -> None:
+        super().__init__()
+        self.setWidget(page)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.NoFrame)
+        self.setMinimumWidth(page.sizeHint().width() + self.verticalScrollBar().sizeHint().width())
+
+    def sizeHint(self) -> QSize:
+        page = self.widget().sizeHint()
+        return QSize(page.width() + self.verticalScrollBar().sizeHint().width(), page.height())
 
 
 def red_or_amber(label: QLabel, colour: str) -> QLabel:
@@ -68,13 +97,15 @@ def red_or_amber(label: QLabel, colour: str) -> QLabel:
 
 class TrainTab(QWidget):
     """`run_finished` carries a newly saved run's folder; `runs_changed` follows a rename or delete;
-    `use_model` a folder to open in Classify; `finished` the trainer's result (for tests)."""
+    `use_model` a folder to open in Classify; `finished` the trainer's result (for tests);
+    `models_wanted(reason)` the Models place, asked for or needed (a model missing)."""
 
     status = Signal(str)
     use_model = Signal(str)
     finished = Signal(object)
     run_finished = Signal(Path)
     runs_changed = Signal()
+    models_wanted = Signal(str)
 
     def __init__(self, settings: QSettings, parent=None) -> None:
         super().__init__(parent)
@@ -87,6 +118,7 @@ class TrainTab(QWidget):
         self._restore_words_choices()
         self.form.base_changed.connect(lambda: self.update_blockers())
         self.form.words_changed.connect(lambda on: self.curves_note.setVisible(on or self._shown_words))
+        self.form.words_changed.connect(self._words_ticked)
         self._shown_words = False  # the run shown used words
         self._run_with_words = False  # the run in progress was asked to learn the words
         self.message = MessageBar()
@@ -111,17 +143,29 @@ class TrainTab(QWidget):
         self.cancel_button.setToolTip("Stop training; the best model so far is kept")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
+        self.models_button = QPushButton("Models…")
+        self.models_button.setToolTip("The base model, speech recogniser and text encoder: which are used, "
+                                      "whether they are downloaded; download them or choose folders")
+        self.models_button.clicked.connect(lambda: self.models_wanted.emit(""))
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button, 2)
         buttons.addWidget(self.cancel_button, 1)
-        left = QWidget()
-        column = QVBoxLayout(left)
+        buttons.addWidget(self.models_button)
+        settings_page = QWidget()
+        column = QVBoxLayout(settings_page)
         column.setContentsMargins(0, 0, 0, 0)
         for widget in (self.form, self.blockers, self.warnings):
             column.addWidget(widget)
-        column.addLayout(buttons)
-        column.addWidget(self.progress, 1)
-        self.curves_note = red_or_amber(QLabel(CURVES_NOTE), "#555")
+        column.addStretch(1)
+        scroll = FormScroll(settings_page)
+        self.form.advanced.toggled.connect(scroll.updateGeometry)  # the form's height changed
+        left = QWidget()  # the form scrolls; Start, Cancel and the progress below it always stay in view
+        left_column = QVBoxLayout(left)
+        left_column.setContentsMargins(0, 0, 0, 0)
+        left_column.addWidget(scroll)
+        left_column.addLayout(buttons)
+        left_column.addWidget(self.progress, 1)
+        self.curves_note = keep_room_when_hidden(red_or_amber(QLabel(CURVES_NOTE), "#555"))  # curves never shrink
         self.curves_page = QWidget()
         curves_column = QVBoxLayout(self.curves_page)
         curves_column.setContentsMargins(0, 0, 0, 0)
@@ -132,15 +176,9 @@ class TrainTab(QWidget):
         self.views.addTab(self.curves_page, "Curves")
         self.views.addTab(self.results, "Results")
         self.views.addTab(self.runs, "Runs")
-        scroll = QScrollArea()  # scrolls rather than squashing the form on small screens
-        scroll.setWidget(left)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.NoFrame)
-        left.setMinimumHeight(left.sizeHint().height())
-        scroll.setMinimumWidth(left.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
-        layout.addWidget(side_by_side(scroll, self.views), 1)
+        layout.addWidget(side_by_side(left, self.views), 1)
 
     # ------------------------------------------------------------------ dataset and blockers
     def set_dataset(self, store: DatasetStore | None) -> None:
@@ -185,7 +223,8 @@ class TrainTab(QWidget):
         self.message.hide()
         self._run_with_words = bool(getattr(settings, "words", False))
         words = f", with words ({settings.asr}, {settings.text_encoder})" if self._run_with_words else ""
-        self.progress.begin(f"Run {out.name}: {settings.mode} mode, base {settings.base_model}{words}")
+        self.progress.begin(f"Run {out.name}: {settings.mode} mode, base {settings.base_model}{words}",
+                            self._run_with_words)
         self.job = start_job(self, lambda emit, cancel: run_training(data_root, out, settings, emit, cancel),
                              self._on_finished, self._on_failed, self._on_event)
         self.job.finished.connect(self._job_ended)
@@ -199,7 +238,7 @@ class TrainTab(QWidget):
         if self.is_running():
             self.job.cancel()
             self.cancel_button.setEnabled(False)
-            self.progress.add_log("Cancelling… the best model so far is kept.")
+            self.progress.cancelling()
 
     def _on_event(self, event) -> None:
         self.progress.on_event(event)
@@ -215,6 +254,8 @@ class TrainTab(QWidget):
             self.progress.end(Outcome.FAILED, False, error="it did not start (the reasons are above the buttons)")
             self.status.emit("Training did not start")
             self._found = record.problems
+            if record.models:
+                self.models_wanted.emit("; ".join(record.models))
             return
         cancelled = record.cancelled or record.path is None
         self.progress.end(Outcome.CANCELLED if cancelled else Outcome.FINISHED, record.path is not None)
@@ -241,6 +282,16 @@ class TrainTab(QWidget):
         self.cancel_button.setEnabled(False)
         found, self._found = self._found, []
         self.update_blockers(found)
+
+    def _words_ticked(self, on: bool) -> None:
+        """Learning from the words needs a recogniser and an encoder: on a computer set to work offline,
+        one that is not there sends the person to the Models place now, not after the sound model trained
+        (the hub is asked only by Start, off the GUI thread)."""
+        if on and hub_is_offline():
+            missing = [reason for role in WORDS_ROLES if role.key in self.form.fields and (
+                reason := missing_reason(role, self.form.fields[role.key].value(), reachable=lambda: False))]
+            if missing:
+                self.models_wanted.emit("; ".join(missing))
 
     def _remember_base(self, base: str) -> None:
         combo = self.form.base_combo
