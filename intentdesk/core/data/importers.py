@@ -15,8 +15,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from intentdesk.core.data.label_names import same_label, tidy_label
 from intentdesk.core.data.safety import inside, real
-from intentdesk.core.data.store import METADATA, DatasetStore, ImportReport, read_metadata_table
+from intentdesk.core.data.store import METADATA, DatasetStore, ImportReport, read_metadata_table, validate_label
 from intentdesk.core.errors import DatasetError
 from intentdesk.core.files import audio_files_under
 from intentdesk.core.models.hub import hub_error_message
@@ -72,17 +73,23 @@ def import_into(store: DatasetStore, source: str, *, hub_config: str | None = No
 
 
 def import_label_folders(store: DatasetStore, folder: Path, *, label: str | None = None) -> ImportReport:
-    """`folder/<label>/*.wav` (any depth below the label folder); or all files under one `label`.
+    """`folder/<label>/*.wav` (any depth below the label folder); a folder without label folders is
+    itself named after its clips' label (`recordings/balance/*.wav` dropped or imported as `balance`);
+    or, with `label`, all files under `folder` get that one.
 
-    Hidden folders (`.trash`, `.git`...) are not labels: their audio is not imported, and said so.
+    A name that differs from a label of the dataset only in spaces or capitals is that label.
+    Hidden folders (`.trash`, `.git`...) are not labels: their audio is not imported, and said so;
+    nor is audio lying beside label folders (which label would it be?), and said so.
     Files that are links to somewhere outside `folder` are skipped.
     """
     _refuse_overlap(folder, store.root)
     report = ImportReport()
     items: list[tuple[Path, str, dict[str, str]]] = []
+    label = label if label is not None else own_label(folder)
     if label is not None:
-        items = [(f, label, {}) for f in _audio_files(folder, folder, report)]
+        items = [(f, same_label(label, store.labels()), {}) for f in _audio_files(folder, folder, report)]
     else:
+        existing = store.labels()
         for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
             if sub.name.startswith("."):
                 hidden = _audio_files(sub, folder, ImportReport())
@@ -90,11 +97,38 @@ def import_label_folders(store: DatasetStore, folder: Path, *, label: str | None
                     report.skipped.append(f"{sub}: hidden folder, its {len(hidden)} audio file(s) were not "
                                           "imported (rename the folder to use it as a label)")
                 continue
-            items += [(f, sub.name, {}) for f in _audio_files(sub, folder, report)]
+            items += [(f, same_label(sub.name, existing), {}) for f in _audio_files(sub, folder, report)]
+        beside = audio_files_under(folder, recursive=False)
+        if beside:
+            report.warnings.append(f"{folder}: {len(beside)} audio file(s) beside its label folders were not "
+                                   f"imported, e.g. {beside[0].name} (move them into a label folder)")
     if not items:
         raise DatasetError(f"{folder}: no audio files found in label-named subfolders "
-                           "(expected FOLDER/<label>/<clip>.wav)")
+                           "(expected FOLDER/<label>/<clip>.wav, or clips in a folder named after their label)")
     return _checked(report.merge(store.add_files(items)), folder)
+
+
+def own_label(folder: Path) -> str | None:
+    """The label a folder of clips without label folders gives them: its own name, tidied (None when it
+    has label folders, is a dataset, or its name cannot be a label)."""
+    folder = Path(folder)
+    if (folder / METADATA).is_file() or _has_label_folders(folder):
+        return None
+    try:
+        return validate_label(tidy_label(folder.name))
+    except DatasetError:
+        return None
+
+
+def needs_a_label(folder: Path) -> bool:
+    """Whether the clips of `folder` have no label from it: not a dataset, no label folders, and a name
+    that cannot be a label (then the importer must be given one)."""
+    folder = Path(folder)
+    return not (folder / METADATA).is_file() and not _has_label_folders(folder) and own_label(folder) is None
+
+
+def _has_label_folders(folder: Path) -> bool:
+    return any(sub.is_dir() and not sub.name.startswith(".") for sub in folder.iterdir())
 
 
 def _audio_files(top: Path, source: Path, report: ImportReport) -> list[Path]:

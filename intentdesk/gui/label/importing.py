@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QStackedWidget, QWidget
 
-from intentdesk.core.data.importers import check_source, import_hub, import_into, import_label_folders
+from intentdesk.core.data.importers import check_source, import_hub, import_into, needs_a_label
 from intentdesk.core.data.store import DatasetStore, ImportReport
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.core.files import audio_files_under
@@ -27,7 +27,8 @@ class ImportCancelled(IntentDeskError):
 
 
 def drop_work(store: DatasetStore, paths: list[Path], label: str | None) -> ImportWork:
-    """Folders with sub-folders bring their labels; loose files and flat folders get `label`."""
+    """Folders import as `intentdesk import` imports them (another dataset; label folders; a folder
+    named after its clips' label); loose files, and folders whose name cannot be a label, get `label`."""
     files = [p for p in paths if p.is_file()]
     folders = [p for p in paths if p.is_dir()]
 
@@ -40,15 +41,16 @@ def drop_work(store: DatasetStore, paths: list[Path], label: str | None) -> Impo
             if needs_label([folder]):
                 loose += [(f, label, {}) for f in audio_files_under(folder, recursive=True)]
             else:
-                report.merge(import_label_folders(store, folder))
+                report.merge(import_into(store, str(folder)))
         return report.merge(store.add_files(loose)) if loose else report
 
     return work
 
 
 def needs_label(paths: list[Path]) -> bool:
-    """True when some dropped item brings no label of its own (a file, or a folder without sub-folders)."""
-    return any(p.is_file() or (p.is_dir() and not any(sub.is_dir() for sub in p.iterdir())) for p in paths)
+    """True when some dropped item brings no label of its own: a file, or a folder without label
+    folders whose name cannot be a label."""
+    return any(p.is_file() or (p.is_dir() and needs_a_label(p)) for p in paths)
 
 
 def source_work(store: DatasetStore, source: str, config: str | None) -> tuple[ImportWork, bool]:

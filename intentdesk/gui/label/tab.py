@@ -184,7 +184,8 @@ class LabelTab(QWidget):
         self.add_paths(dropped_paths(event))
 
     def add_paths(self, paths: list[Path]) -> None:
-        """Folders bring their labels (sub-folder names); loose files get one label asked for."""
+        """Folders bring their labels (their label folders' names, or their own name: `balance/` holds
+        balance clips); loose files get one label asked for."""
         if not paths or self._require_store() is None:
             return
         label = None

@@ -4,10 +4,11 @@ nothing may start work nobody asked for."""
 import json
 
 import pytest
+import soundfile as sf
 from PySide6.QtCore import Qt
 
 from intentdesk.core.data.store import DatasetStore
-from tests.helpers import RATE, tone
+from tests.helpers import RATE, drop, tone
 
 
 @pytest.fixture
@@ -135,3 +136,56 @@ def test_the_did_you_mean_question_offers_both_labels_as_plain_text(qtbot, tab):
     assert {"Use 'balance'", "Create '<b>balances</b>'"} <= set(seen["buttons"])
     QTimer.singleShot(0, lambda: click("Use 'balance'"))
     assert tab.label_names.ask_similar("balances", "balance") == "balance"
+
+
+# ---------------------------------------------------------------- 3: a folder named after a label keeps it
+def wav_folder(folder, count=2, freq=500):
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(count):
+        sf.write(folder / f"clip{n}.wav", tone(freq + 40 * n, 0.5, seed=n), RATE)
+    return folder
+
+
+def drop_and_wait(qtbot, tab, paths):
+    drop(tab, paths)
+    qtbot.waitUntil(lambda: not tab.importer.busy and tab.message.is_shown(), timeout=20000)
+
+
+def never_asked_for_a_label(*_args):
+    raise AssertionError("asked for a label: the folder names it")
+
+
+def test_a_dropped_folder_named_after_a_label_imports_with_that_label(qtbot, tab, tmp_path, monkeypatch):
+    store = DatasetStore.create(tmp_path / "data")
+    tab.set_dataset(store)
+    save_take(tab, "balance")
+    monkeypatch.setattr(tab.clips, "ask_label", never_asked_for_a_label)
+    drop_and_wait(qtbot, tab, [wav_folder(tmp_path / "oneclass" / "balance")])
+    assert store.label_counts() == {"balance": 3}, tab.message.text()
+    drop_and_wait(qtbot, tab, [wav_folder(tmp_path / "other" / "Freeze ", freq=900)])  # a new label
+    assert store.label_counts() == {"balance": 3, "Freeze": 2}
+    drop_and_wait(qtbot, tab, [wav_folder(tmp_path / "again" / "BALANCE", freq=1300)])  # the same label
+    assert store.label_counts() == {"balance": 5, "Freeze": 2}
+
+
+def test_a_dropped_folder_of_label_folders_imports_each_with_its_label(qtbot, tab, tmp_path, monkeypatch):
+    store = DatasetStore.create(tmp_path / "data")
+    tab.set_dataset(store)
+    save_take(tab, "balance")
+    monkeypatch.setattr(tab.clips, "ask_label", never_asked_for_a_label)
+    source = tmp_path / "recordings"
+    wav_folder(source / "Balance")
+    wav_folder(source / "freeze", freq=900)
+    sf.write(source / "stray.wav", tone(700, 0.5), RATE)
+    drop_and_wait(qtbot, tab, [source])
+    assert store.label_counts() == {"balance": 3, "freeze": 2}
+    assert "stray.wav" in tab.message.text() and "not imported" in tab.message.text(), "said, not lost silently"
+
+
+def test_a_dropped_folder_whose_name_cannot_be_a_label_asks_for_one(qtbot, tab, tmp_path, monkeypatch):
+    store = DatasetStore.create(tmp_path / "data")
+    tab.set_dataset(store)
+    asked = []
+    monkeypatch.setattr(tab.clips, "ask_label", lambda *args: asked.append(args) or "balance")
+    drop_and_wait(qtbot, tab, [wav_folder(tmp_path / "(my) takes!")])
+    assert asked and store.label_counts() == {"balance": 2}
