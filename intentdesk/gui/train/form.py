@@ -2,13 +2,15 @@
 
 Each setting's label, tooltip (its help), bounds, step, decimals, suffix and choices come from its
 `SettingSpec`; `advanced` puts it in the Advanced group; `mode_default` makes it follow the
-chosen mode's default (MODE_DEFAULTS) whenever the mode changes. Only the base model (a
+chosen mode's default (MODE_DEFAULTS) when the mode changes, unless the person typed a value of
+their own (that one is kept, and the note line says what was set). Only the base model (a
 remembered list plus a folder button) and the mode (two explained radio buttons) are laid out
 by hand, with their label and help still taken from their specs.
 """
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from dataclasses import fields
@@ -44,6 +46,7 @@ MODE_TEXTS = {  # plain words for the two modes; what we measured is in the tool
     "quick": "Quick: fast (about a minute the first time, then seconds)",
     "full": "Full: adapts the whole model (several minutes)",
 }
+LOCKED_NOTE = "Settings are locked while training."
 ADVANCED_HELP = ("The defaults suit most datasets. Tick the box to see and change them; "
                  "rest the mouse on a setting to read what it does.")
 
@@ -56,16 +59,45 @@ def _field_type(name: str) -> type:
     return typing.get_origin(hint) or hint
 
 
+def short_name(spec: SettingSpec) -> str:
+    """The setting's name as a note can say it: "epochs" for "Passes over the data (epochs)"."""
+    match = re.search(r"\(([^)]+)\)\s*$", spec.label)
+    return match.group(1) if match else spec.label.lower()
+
+
+def plain_number(setting: SettingField) -> str:
+    """A number field's value as the form shows it, without trailing zeros: 0.00002, not 2e-05."""
+    text = f"{setting.value():.{setting.spec.decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _changed_signal(widget: QWidget):
+    """The signal a setting's widget gives when its value changes (by the person or the program)."""
+    for name in ("valueChanged", "toggled", "currentTextChanged", "textChanged"):
+        if hasattr(widget, name):
+            return getattr(widget, name)
+    raise TypeError(f"no change signal on {type(widget).__name__}")
+
+
 class SettingField:
-    """One setting's widget, made from its spec and type, with a uniform get/set."""
+    """One setting's widget, made from its spec and type, with a uniform get/set. `typed`: the person
+    changed the value since the form last set it."""
 
     def __init__(self, name: str, spec: SettingSpec) -> None:
         self.name, self.spec, self.kind = name, spec, _field_type(name)
         self.widget = self._make()
         self.widget.setToolTip(spec.help)
+        self.typed, self._setting = False, False
+        _changed_signal(self.widget).connect(self._changed)
+        if isinstance(self.widget, (QSpinBox, QDoubleSpinBox)):  # typing the value that is there is typing too
+            self.widget.lineEdit().textEdited.connect(self._changed)
         default = default_of(name)
         if default is not None:
             self.set(default)
+
+    def _changed(self, *_args) -> None:
+        if not self._setting:
+            self.typed = True
 
     def _make(self) -> QWidget:
         spec = self.spec
@@ -100,6 +132,14 @@ class SettingField:
         return tuple(float(part) for part in text)  # ValueError: see problem()
 
     def set(self, value: Any) -> None:
+        """Show `value` (the form's own setting: the field counts as not typed by the person)."""
+        self._setting, self.typed = True, False
+        try:
+            self._show(value)
+        finally:
+            self._setting = False
+
+    def _show(self, value: Any) -> None:
         widget = self.widget
         if isinstance(widget, QComboBox):
             widget.setCurrentText(str(value))
@@ -147,10 +187,23 @@ class SettingsForm(QWidget):
         for name, setting in self.fields.items():
             target = advanced if setting.spec.advanced else basic
             target.addRow("" if setting.kind is bool else self._row_label(name), self._field_row(name, setting))
+        self.note = QLabel()  # what the last mode change set, or that the settings are locked
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #555;")
+        self._mode_note = ""
+        self._boxes = (basic_box, self.advanced)
         layout.addWidget(basic_box)
+        layout.addWidget(self.note)
         layout.addWidget(self.advanced)
+        self._mode: str | None = None
         self._mode_changed()
         self._connect_words()
+
+    def set_locked(self, locked: bool) -> None:
+        """Greyed while a run trains (changes would not apply to it), with a line that says so."""
+        for box in self._boxes:
+            box.setEnabled(not locked)
+        self.note.setText(LOCKED_NOTE if locked else self._mode_note)
 
     def _connect_words(self) -> None:
         """The recogniser and encoder fields follow the words box (greyed out while it is unticked)."""
@@ -240,14 +293,28 @@ class SettingsForm(QWidget):
         return column
 
     def _mode_changed(self) -> None:
-        """Settings that depend on the mode take the new mode's default, and their tooltips say it."""
-        mode = self.mode()
+        """Settings that depend on the mode take the new mode's default, except values the person typed
+        (kept); the note line says which were set and which kept, and the tooltips the defaults."""
+        mode, previous = self.mode(), self._mode
+        set_now, kept = [], []
         for name, setting in self.fields.items():
-            if setting.spec.mode_default:
+            if not setting.spec.mode_default:
+                continue
+            if setting.typed and previous is not None:
+                kept.append(f"{short_name(setting.spec)} {plain_number(setting)}")
+            else:
                 setting.set(MODE_DEFAULTS[mode][name])
-                defaults = ", ".join(f"{m}: {values[name]:g}" for m, values in MODE_DEFAULTS.items())
-                setting.widget.setToolTip(f"{setting.spec.help}\nSet to the mode's default when the mode "
-                                          f"changes ({defaults}).")
+                set_now.append(f"{short_name(setting.spec)} {plain_number(setting)}")
+            defaults = ", ".join(f"{m}: {values[name]:g}" for m, values in MODE_DEFAULTS.items())
+            setting.widget.setToolTip(f"{setting.spec.help}\nSet to the mode's default when the mode "
+                                      f"changes, unless you typed your own ({defaults}).")
+        self._mode = mode
+        if previous is not None and previous != mode:
+            title = MODE_TEXTS.get(mode, mode).split(":")[0]
+            parts = [f"Set for {title}: {', '.join(set_now)}"] if set_now else []
+            parts += [f"kept what you typed: {', '.join(kept)}"] if kept else []
+            self._mode_note = "; ".join(parts) + "."
+            self.note.setText(self._mode_note)
 
     # ------------------------------------------------------------------ reading and choosing
     def field(self, name: str) -> QWidget:

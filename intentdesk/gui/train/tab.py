@@ -230,6 +230,7 @@ class TrainTab(QWidget):
         self.job.finished.connect(self._job_ended)
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
+        self.form.set_locked(True)  # the run has its settings: changes now would not apply to it
         self.views.setCurrentWidget(self.curves_page)
         self.status.emit("Training started")
         return True
@@ -280,6 +281,7 @@ class TrainTab(QWidget):
 
     def _job_ended(self) -> None:
         self.cancel_button.setEnabled(False)
+        self.form.set_locked(False)
         found, self._found = self._found, []
         self.update_blockers(found)
 

@@ -41,12 +41,12 @@ def test_defaults_round_trip_to_the_settings(form):
 
 
 def test_mode_change_takes_the_modes_defaults_and_says_so(form):
-    form.field("epochs").setValue(99)
     form.set_mode("full")
     assert form.mode() == "full"
     for name, value in MODE_DEFAULTS["full"].items():
         assert form.fields[name].value() == pytest.approx(value)
         assert "full:" in form.field(name).toolTip() and "quick:" in form.field(name).toolTip()
+    assert form.note.text() == "Set for Full: epochs 6, learning rate 0.00002, batch size 8."
     form.set_mode("quick")
     assert form.field("epochs").value() == MODE_DEFAULTS["quick"]["epochs"]
 

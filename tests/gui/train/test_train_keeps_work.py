@@ -1,0 +1,55 @@
+"""Train tab traps a newcomer walked into (issue #25): what a person typed is kept, a run's settings
+are locked while it trains, and a saved run says what it really is."""
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from intentdesk.core.learning.settings import MODE_DEFAULTS
+from intentdesk.gui.train.form import LOCKED_NOTE, SettingsForm
+
+
+@pytest.fixture
+def form(qtbot):
+    widget = SettingsForm(["facebook/wav2vec2-base"])
+    qtbot.addWidget(widget)
+    return widget
+
+
+# ---------------------------------------------------------------- 5: typed settings are kept
+def test_choosing_full_keeps_the_values_a_person_typed_and_says_which_were_set(qtbot, form):
+    for name, typed in (("epochs", "30"), ("batch_size", "16")):  # 30: typing the value that was there
+        form.field(name).lineEdit().selectAll()
+        qtbot.keyClicks(form.field(name).lineEdit(), typed)
+    form.set_mode("full")
+    assert form.field("epochs").value() == 30 and form.field("batch_size").value() == 16, "typed: kept"
+    assert form.field("learning_rate").value() == pytest.approx(MODE_DEFAULTS["full"]["learning_rate"])
+    assert form.note.text() == "Set for Full: learning rate 0.00002; kept what you typed: epochs 30, batch size 16."
+    form.set_mode("quick")
+    assert form.field("learning_rate").value() == pytest.approx(MODE_DEFAULTS["quick"]["learning_rate"])
+    assert form.field("epochs").value() == 30 and form.field("batch_size").value() == 16
+
+
+def test_the_form_is_locked_while_a_run_trains(qtbot, tmp_path, tone_dataset, tiny_wav2vec2, monkeypatch):
+    import threading
+
+    from intentdesk.gui.train import tab as tab_module
+    from intentdesk.gui.train.tab import TrainTab
+
+    release = threading.Event()
+
+    def held_run(data_root, out, settings, emit, cancel):
+        release.wait(30)
+        return tab_module.NotStarted(["held by the test"])
+
+    monkeypatch.setattr(tab_module, "run_training", held_run)
+    tab = TrainTab(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(tab)
+    tab.set_dataset(tone_dataset)
+    tab.form.base_combo.setCurrentText(str(tiny_wav2vec2))
+    assert tab.start()
+    assert not tab.form.field("epochs").isEnabled() and not tab.form.base_combo.isEnabled()
+    assert not tab.form.mode_buttons["full"].isEnabled() and not tab.form.advanced.isEnabled()
+    assert tab.form.note.text() == LOCKED_NOTE
+    release.set()
+    qtbot.waitUntil(lambda: not tab.is_running() and tab.form.field("epochs").isEnabled(), timeout=20000)
+    assert tab.form.note.text() != LOCKED_NOTE and tab.form.mode_buttons["full"].isEnabled()
