@@ -2,7 +2,9 @@
 
 Every progress event says what is happening as a `Stage` kind (the human text is for display
 only) and where the whole job stands as `fraction`, 0..1 of the whole run, which only ever moves
-forward (`Progress` keeps it so). A training run ends with one `TrainFinished` saying how it
+forward (`Progress` keeps it so), and, once it can be estimated, `run_eta_s`: the seconds until
+the model is saved, for the whole run (one estimate a person can plan with; `eta_s` is the
+current phase's or stage's own). A training run ends with one `TrainFinished` saying how it
 ended: finished, cancelled or failed.
 """
 
@@ -46,9 +48,10 @@ class Outcome(str, Enum):
 
 @dataclass(frozen=True)
 class StageEvent:
-    """A phase change or progress inside a phase. `stage` is the display text ("Computing backbone
-    features 120/900"); `kind` what it is; `step`/`total` counts within the phase when it has them,
-    and then `eta_s` the seconds left in the phase at the rate so far (None until there is a rate)."""
+    """A phase change or progress inside a phase. `stage` is the display text ("The base model listens
+    to every clip: 120 of 900 (…)"); `kind` what it is; `step`/`total` counts within the phase when it
+    has them, and then `eta_s` the seconds left in the phase at the rate so far (None until there is a
+    rate) and `run_eta_s` those of the whole run (None while what follows cannot be estimated)."""
 
     stage: str
     fraction: float | None = None  # of the whole run, never going back
@@ -56,6 +59,7 @@ class StageEvent:
     step: int | None = None
     total: int | None = None
     eta_s: float | None = None
+    run_eta_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,10 @@ class StepEvent:
     # only until that stage ends: the fine-tuning after it has not been measured yet.
     eta_s: float
     fraction: float | None = None  # of the whole run
+    # Seconds until the model is saved, for the whole run: `eta_s` plus, in the warm start, the
+    # fine-tuning after it as estimated from the feature pass (`learning.eta.RunPlan`); None when
+    # that cannot be estimated. The words part is in neither before it has started.
+    run_eta_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +148,10 @@ class Progress:
             start += weight / total
         self._last = 0.0
         self._counting: tuple[Stage, int, float | None, int] | None = None  # kind, total, since, from step
+        self.item_seconds: dict[Stage, float] = {}  # each counted phase's latest seconds per item
+        # Seconds the run takes after phase `kind` (None: cannot be estimated yet); the trainer sets it
+        # once it knows the run's clips (`learning.eta.RunPlan.after`).
+        self.after: Callable[[Stage], float | None] = lambda _kind: None
 
     def fraction(self, kind: Stage, done: float = 0.0) -> float:
         """The whole job's fraction when phase `kind` is `done` (0..1) complete; never less than before."""
@@ -150,7 +162,13 @@ class Progress:
     def stage(self, kind: Stage, text: str, step: int | None = None, total: int | None = None) -> None:
         """Announce phase `kind` (or progress in it, with `step` of `total`)."""
         done = step / total if total else float(step is not None)  # nothing to do is done
-        self.emit(StageEvent(text, self.fraction(kind, done), kind, step, total, self._eta(kind, step, total)))
+        eta = self._eta(kind, step, total)
+        self.emit(StageEvent(text, self.fraction(kind, done), kind, step, total, eta, self.whole_run(kind, eta)))
+
+    def whole_run(self, kind: Stage, left_in_phase: float | None) -> float | None:
+        """Seconds until the model is saved: what is left of phase `kind` and what follows it."""
+        after = self.after(kind) if left_in_phase is not None else None
+        return None if after is None else left_in_phase + after
 
     def _eta(self, kind: Stage, step: int | None, total: int | None) -> float | None:
         """Seconds left in a counted phase at its rate so far, leaving out its first stretch (the first
@@ -166,7 +184,10 @@ class Progress:
         if since is None:
             self._counting = (kind, total, now, step)
             return None
-        return (now - since) / (step - first) * (total - step) if step > first else None
+        if step <= first:
+            return None
+        self.item_seconds[kind] = (now - since) / (step - first)
+        return self.item_seconds[kind] * (total - step)
 
     def emit(self, event: TrainEvent) -> None:
         self.sent_any = True

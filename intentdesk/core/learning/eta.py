@@ -21,12 +21,23 @@ Full mode's warm start is stage 1 of 2: the fine-tuning that follows has not run
 can be measured about it, and the estimate of a stage that is not the last covers that stage
 only (its steps and evaluation passes). The words part (transcribing, its head) is not counted
 either: it reports its own stages.
+
+One estimate for the whole run (`RunPlan`): what is left of the current stage plus what the run
+does after it, estimated from what was measured so far. The feature pass times the base model on
+every clip (seconds per feature), and fine-tuning costs a known multiple of that per clip (below);
+the pooled head's training costs milliseconds. Before anything is measured there is no estimate.
+
+`first_quick_seconds` says before a run how long Quick mode's first run on a dataset takes, for
+the base models whose cost was measured (BENCHMARKS.md, section 9).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+
+from intentdesk.core.events import Stage
 
 # Saving writes the weights (float32 as trained) and small JSON files, then swaps the folder in.
 # Measured: `save_model_folder` with the 33 MB Whisper tiny.en classifier took 0.02 s on the 2-core
@@ -34,6 +45,25 @@ from collections.abc import Callable
 # for the folder and the swap, and 500 MB/s for the weights (0.8 s for a 380 MB Wav2Vec2-base).
 SAVE_FIXED_S = 0.05
 SAVE_BYTES_PER_S = 500e6
+
+# What the rest of a run costs, from BENCHMARKS.md section 9 (machine C: 2 CPU cores, float32, alone).
+# DEV: 1,120 clips (899 training, 221 test, each training clip also at 0.9x and 1.1x speed: 2,918 features).
+# - Quick, Whisper tiny.en: 1:27 with an empty feature cache, 5.9 s again (cached): the features took
+#   81 s, 0.028 s each. The pooled head's epoch is ~30 ms over the 2,697 training features.
+# - Quick, wav2vec2-base architecture (95 M parameters, randomly initialised: the same arithmetic as the
+#   real model): 11:16 cold, 7.2 s warm: 669 s of features, 0.229 s each (DEV's clips are 3.3 s long on
+#   average; this model's cost follows the clip's length, Whisper's its fixed window).
+# - Full, Whisper tiny.en (features cached): 6:40 for 6 epochs and 8 test passes of 221 clips (each
+#   ~6 s at 0.028 s a clip): 345 s of training over 6 x 899 clips, 0.064 s a clip, 2.3 times a feature.
+FINE_TUNE_PER_FEATURE = 2.3  # one training clip's fine-tuning step (forward + backward) / one feature
+POOLED_EPOCH_S_PER_FEATURE = 0.030 / 2697
+MEASURED_FEATURE_S = {  # seconds per feature in Quick mode's first run, by base model
+    "facebook/wav2vec2-base": 0.229,
+    "openai/whisper-tiny.en": 0.028,
+    "openai/whisper-tiny": 0.028,  # the same network as tiny.en (a larger vocabulary, unused here)
+}
+MEASURED_CLIP_S = 3.3  # the average clip length of those measurements
+WARM_QUICK_S = 7.2  # a Quick run on cached features, Python start included (the larger of the two)
 
 
 def save_seconds(parameter_bytes: int) -> float:
@@ -109,3 +139,60 @@ class TrainingEta:
         evals_left = self.epochs - self.epochs_evaluated + self.last_stage
         again = self.steps_per_epoch * self.epochs * self.train_again
         return (steps_left + again) * step + evals_left * evaluation + (self.save_s if self.last_stage else 0.0)
+
+
+def first_quick_seconds(base_model: str, clips: int, eval_share: float, variants: int) -> float | None:
+    """How long Quick mode's first run on `clips` clips takes with `base_model` on the measured
+    computer (see MEASURED_FEATURE_S), when clips are about MEASURED_CLIP_S long; None for a base
+    model whose cost was not measured, or no clips. `variants`: features per training clip."""
+    per_feature = MEASURED_FEATURE_S.get(base_model.strip())
+    if per_feature is None or clips <= 0:
+        return None
+    eval_clips = round(clips * eval_share)
+    return (eval_clips + variants * (clips - eval_clips)) * per_feature + WARM_QUICK_S
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What a run does after each of its stages, counted when its clips are known: with the seconds
+    per feature that the feature pass measured (`rates`, kept up to date by `Progress`), the seconds
+    the run takes after a stage (`after`), hence one estimate for the whole run."""
+
+    mode: str
+    train_clips: int
+    eval_clips: int
+    variants: int  # features per training clip (the clip and its speed variants)
+    epochs: int
+    warm_start_epochs: int  # full mode's quick passes first (0: none)
+    pooled: bool  # the head trains on pooled features (quick mode's default): its cost is known
+    again: float  # quick mode's final training on all clips, relative to the first (0: none)
+    save_s: float
+    rates: dict[Stage, float]
+
+    def after(self, kind: Stage) -> float | None:
+        """Seconds from the end of stage `kind` to the saved model (the words part left out);
+        None while that cannot be estimated (a stage whose cost is not known and not measured)."""
+        if kind in (Stage.TRAINING, Stage.FINE_TUNING):
+            return 0.0  # their own estimate (`TrainingEta`) runs to the saved model
+        if kind in (Stage.TRANSCRIBING, Stage.TRAINING_WORDS):
+            return self.pooled_seconds(self.epochs * self.again) + self.save_s
+        if kind is Stage.WARM_START:
+            return self.fine_tuning_seconds()
+        if kind is not Stage.CACHING_FEATURES or not self.pooled:
+            return None
+        if self.mode == "quick":
+            return self.pooled_seconds(self.epochs * (1 + self.again)) + self.save_s
+        fine_tuning = self.fine_tuning_seconds()
+        return None if fine_tuning is None else self.pooled_seconds(self.warm_start_epochs) + fine_tuning
+
+    def pooled_seconds(self, epochs: float) -> float:
+        return POOLED_EPOCH_S_PER_FEATURE * self.train_clips * self.variants * epochs
+
+    def fine_tuning_seconds(self) -> float | None:
+        """Full mode's stage 2 from the feature pass's rate: the epochs' training steps, their test
+        passes, the scoring of the warm start before them and of the best model after, and saving."""
+        per_feature = self.rates.get(Stage.CACHING_FEATURES)
+        if per_feature is None:
+            return None
+        training = self.epochs * self.train_clips * FINE_TUNE_PER_FEATURE
+        return per_feature * (training + (self.epochs + 2) * self.eval_clips) + self.save_s

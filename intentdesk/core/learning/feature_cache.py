@@ -80,7 +80,7 @@ def cached_features(run: TrainingRun, sources: list[FeatureSource], folder: Path
     for start in range(0, len(todo), batch):
         if run.cancel.is_set():
             return [r if r is not None else torch.zeros(1, 1) for r in result]
-        run.progress.stage(Stage.CACHING_FEATURES, f"Computing backbone features {start}/{len(todo)}",
+        run.progress.stage(Stage.CACHING_FEATURES, reading_text(run, start, len(todo), len(sources)),
                            start, len(todo))
         chunk = todo[start:start + batch]
         inputs = {k: v.to(run.device) for k, v in run.builder.build([sources[i].wave() for i in chunk]).items()}
@@ -89,8 +89,21 @@ def cached_features(run: TrainingRun, sources: list[FeatureSource], folder: Path
         for i, array in zip(chunk, arrays):
             _write(folder, sources[i].key, array)
             result[i] = torch.from_numpy(array)
-    run.progress.stage(Stage.CACHING_FEATURES, "Backbone features ready", len(todo), len(todo))
+    run.progress.stage(Stage.CACHING_FEATURES, "The base model has listened to every clip", len(todo), len(todo))
     return result  # type: ignore[return-value]
+
+
+def reading_text(run: TrainingRun, done: int, todo: int, sources: int) -> str:
+    """What the feature pass is doing, in words, with what its count counts: the clips, and each
+    training clip again at every other speed (`clip_sources`); those heard in an earlier run are not
+    heard again."""
+    clips, train = len(run.data.eval_waves) + len(run.data.train_waves), len(run.data.train_waves)
+    counted = [f"{clips:,} clips"]
+    if sources > clips:
+        counted.append(f"the {train:,} training clips again slower and faster")
+    if todo < sources:
+        counted.append(f"{sources - todo:,} of them heard in an earlier run")
+    return f"The base model listens to every clip: {done:,} of {todo:,} ({'; '.join(counted)})"
 
 
 def _read(path: Path) -> torch.Tensor | None:

@@ -135,7 +135,8 @@ class _Stepper:
         eta = self.eta.remaining() or 0.0  # never None after a step
         run.progress.emit(StepEvent(self.step, self.total, first_epoch - 1 + self.step / self.per_epoch, value,
                                     self.optimizer.param_groups[-1]["lr"], time.monotonic() - run.progress.started, eta,
-                                    run.progress.fraction(self.kind, self.step / self.total)))
+                                    run.progress.fraction(self.kind, self.step / self.total),
+                                    run.progress.whole_run(self.kind, eta)))
         return value
 
 

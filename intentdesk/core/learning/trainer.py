@@ -21,7 +21,8 @@ from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError, TrainingError, first_line
 from intentdesk.core.events import EventCallback, Outcome, Progress, Stage, TrainFinished, ignore
 from intentdesk.core.learning.context import TrainingRun
-from intentdesk.core.learning.loop import fit, predict_task
+from intentdesk.core.learning.eta import RunPlan, save_seconds
+from intentdesk.core.learning.loop import fit, parameter_bytes, predict_task
 from intentdesk.core.learning.metrics import classification_metrics
 from intentdesk.core.learning.pooled import PooledTask
 from intentdesk.core.learning.prepared import PreparedData, prepare_data
@@ -122,7 +123,16 @@ def _start(store: DatasetStore, settings: TrainSettings, progress: Progress, can
     model.to(device)
     record = RunRecord(mode=settings.mode, base_model=settings.base_model, train_clips=len(data.train_y),
                        eval_clips=len(data.eval_y))
+    progress.after = run_plan(settings, len(data.train_y), len(data.eval_y), model, progress).after
     return TrainingRun(model, InputBuilder(feature_extractor), data, settings, device, progress, cancel, record)
+
+
+def run_plan(settings: TrainSettings, train_clips: int, eval_clips: int, model, progress: Progress) -> RunPlan:
+    """What this run does after each stage, for the one estimate of the time left (`RunPlan`)."""
+    again = (train_clips + eval_clips) / max(1, train_clips) if settings.final_pass_on_all_clips else 0.0
+    return RunPlan(settings.mode, train_clips, eval_clips, 1 + sum(f != 1.0 for f in settings.speed_perturbation),
+                   settings.epochs, settings.warm_start_epochs if settings.mode == "full" else 0,
+                   settings.quick_layers == 0, again, save_seconds(parameter_bytes(model)), progress.item_seconds)
 
 
 def whisper_window(data: PreparedData, max_seconds: float, rate: int) -> float:

@@ -1,4 +1,5 @@
-"""Small reusable widgets: waveform plot, level meter, inline message bar."""
+"""Small reusable widgets: waveform plot, level meter, inline message bar, busy row; layout helpers that keep
+things where they are."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -69,13 +71,24 @@ class LevelMeter(QProgressBar):
         self.setValue(int(max(-60, min(0, db))))
 
 
+def one_line(text: str) -> str:
+    """A message of several lines as one: a line ending in ":" runs on into what it announces,
+    the others are separated by " · " ("Skipped 2 files: a.wav: not audio · b.wav: empty")."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    joined = lines[0] if lines else ""
+    for before, line in zip(lines, lines[1:]):
+        joined += (" " if before.endswith(":") else "  ·  ") + line
+    return joined
+
+
 class MessageBar(QWidget):
     """An inline, dismissable message (errors, warnings, confirmations) instead of modal popups,
     so the user can read it while going on working, and tests can read it too.
 
     It keeps one line of space reserved whether shown or not, so a message appearing or
-    hiding never moves what the user is about to click. A longer text shows its first line;
-    Details… (and the tooltip) give all of it.
+    hiding never moves what the user is about to click. A text of several lines is shown on that
+    one line (`one_line`: what was skipped and why is read without a click), cut where the room
+    ends; Details… (and the tooltip) give all of it.
     """
 
     STYLES = {"error": "#fde2e1", "warning": "#fff4d6", "info": "#e3f1ff"}
@@ -101,9 +114,7 @@ class MessageBar(QWidget):
         self.kind = ""
         self._text = ""
         self._timer = QTimer(self, singleShot=True, timeout=self.hide)
-        policy = self.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)
-        self.setSizePolicy(policy)
+        keep_room_when_hidden(self)
         self.setFixedHeight(max(self.details_button.sizeHint().height(), self.label.sizeHint().height()) + 4)
         self.hide()
 
@@ -120,12 +131,12 @@ class MessageBar(QWidget):
             self._timer.stop()
 
     def _fit_text(self) -> None:
-        """First line, elided to the room there is; Details… when something does not show."""
-        first = self._text.split("\n", 1)[0]
+        """Every line on one, elided to the room there is; Details… when something does not show."""
+        whole = one_line(self._text)
         room = max(40, self.width() - self.details_button.sizeHint().width() - 60)
-        shown = self.label.fontMetrics().elidedText(first, Qt.ElideRight, room)
+        shown = self.label.fontMetrics().elidedText(whole, Qt.ElideRight, room)
         self.label.setText(shown)
-        self.details_button.setVisible(shown != self._text)
+        self.details_button.setVisible(shown != whole)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -145,6 +156,56 @@ class MessageBar(QWidget):
     def text(self) -> str:
         """The whole message (not only the line that fits)."""
         return self._text if self.is_shown() else ""
+
+
+class BusyRow(QWidget):
+    """A wait that shows itself: a bar (moving while there is no count, filling with one) and what is
+    happening ("Classifying 4 of 13 files…"). Its room is kept while hidden, so a wait that starts or
+    ends never moves what is below it."""
+
+    def __init__(self, parent=None, bar_width: int = 120) -> None:
+        super().__init__(parent)
+        self.bar = QProgressBar()
+        self.bar.setFixedWidth(bar_width)
+        self.bar.setTextVisible(False)
+        self.text = QLabel()
+        self.text.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # a long text never widens the window
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.text, 1)
+        keep_room_when_hidden(self)
+        self.hide()
+
+    def show_busy(self, text: str, done: int | None = None, total: int | None = None) -> None:
+        """Show `text` with a bar at `done` of `total` (a moving bar without them); "" hides the row."""
+        self.text.setText(text)
+        self.text.setToolTip(text)
+        self.bar.setRange(0, total or 0)
+        if total:
+            self.bar.setValue(min(done or 0, total))
+        self.setVisible(bool(text))
+
+
+def keep_room_when_hidden(widget: QWidget) -> QWidget:
+    """The layout keeps `widget`'s room while it is hidden: a row that comes and goes moves nothing."""
+    policy = widget.sizePolicy()
+    policy.setRetainSizeWhenHidden(True)
+    widget.setSizePolicy(policy)
+    return widget
+
+
+def fit_texts(button: QAbstractButton, texts: tuple[str, ...]) -> QAbstractButton:
+    """Make `button` wide enough for the longest of the `texts` it can show, so changing its text
+    ("Record" to "Stop and classify") never moves it or its neighbours."""
+    shown = button.text()
+    widest = 0
+    for text in texts:
+        button.setText(text)
+        widest = max(widest, button.sizeHint().width())
+    button.setText(shown)
+    button.setMinimumWidth(widest)
+    return button
 
 
 def side_by_side(left: QWidget, right: QWidget, ratio: tuple[int, int] = (2, 3)) -> QSplitter:

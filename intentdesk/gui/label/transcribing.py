@@ -6,7 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.gui.common.jobs import Job, start_job, stop_jobs
@@ -74,6 +83,7 @@ class TranscribeStrip(QWidget):
         self.models_button = QPushButton("Models…")
         self.models_button.setToolTip("Which speech recogniser writes the transcripts: download it, or choose a folder")
         self.models_button.clicked.connect(lambda: self.models_wanted.emit(""))
+        self.models_button.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Fixed)  # Transcribe is the main button
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
         self.bar = QProgressBar()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from intentdesk.core.models import catalogue
 from intentdesk.core.models.catalogue import ROLES, DownloadProgress, Role, State
+from intentdesk.core.models.hub import hub_is_offline
 from intentdesk.gui.common import dialogs
 from intentdesk.gui.common.jobs import Job, start_job, stop_jobs
 from intentdesk.gui.models.choices import ModelChoices
@@ -98,7 +99,7 @@ class ModelRow(QGroupBox):
             return
         status = catalogue.status_of(self.role, source)
         self._say(status.text, COLOURS[status.state])
-        self.download_button.setVisible(status.state is State.NOT_DOWNLOADED)
+        self.download_button.setVisible(status.state is State.NOT_DOWNLOADED and not hub_is_offline())
         self.download_button.setToolTip(f"Download {source} from the Hugging Face hub")
         self.default_button.setVisible(source != self.role.default)
 
@@ -218,6 +219,7 @@ class ModelsDialog(QDialog):
         self.show_reason(reason)
         for row in self.rows.values():
             row.refresh()
+        self.resize(self.width(), max(self.height(), self.sizeHint().height()))  # a reason line grows it
         self.show()
         self.raise_()
         self.activateWindow()

@@ -8,6 +8,7 @@ from html import escape
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView, QLabel, QScrollArea, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
+from intentdesk.gui.common.wording import percent
 from intentdesk.gui.train.parts import PartsChooser, parts_of
 from intentdesk.gui.train.plots import ConfusionMatrixView
 
@@ -38,22 +39,13 @@ def likely_range(share: float, count: int, z: float = 1.96) -> tuple[float, floa
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def share_text(share: float) -> str:
-    """A share as a percentage that never claims what did not happen: 220 of 221 right is "99.5%",
-    not "100%" (and 1 of 221 is "0.5%", not "0%")."""
-    whole = f"{share:.0%}"
-    if (whole == "100%" and share < 1) or (whole == "0%" and share > 0):
-        return f"{share:.1%}"
-    return whole
-
-
 def summary_html(metrics: dict) -> str:
     """Accuracy first as a sentence, how far it can be trusted, then the averaged scores explained."""
     accuracy, count = metrics.get("accuracy", 0.0), int(metrics.get("count", 0))
     low, high = likely_range(accuracy, count)
-    lines = [f"<b>Right on {share_text(accuracy)} of the {count} test clips</b> (accuracy {accuracy:.3f}; "
+    lines = [f"<b>Right on {percent(accuracy)} of the {count} test clips</b> (accuracy {accuracy:.3f}; "
              f"best pass {metrics.get('best_epoch')})",
-             f"The true figure is likely between {low:.0%} and {high:.0%}."]
+             f"The true figure is likely between {percent(low)} and {percent(high)}."]
     if metrics.get("learned_from_all"):
         lines.append("These scores come from training without the test clips; the saved model then "
                      "learned from all clips, test clips included, so it is likely a little better.")

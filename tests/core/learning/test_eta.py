@@ -156,3 +156,60 @@ def test_a_training_repeated_afterwards_on_more_clips_is_counted():
         now[0] += 1.0
         eta.step_done()
     assert eta.remaining() == pytest.approx(2 * 1.0 + 4 * 1.5 * 1.0)
+
+
+def plan(mode: str = "full", pooled: bool = True, rates=None):
+    from intentdesk.core.learning.eta import RunPlan
+
+    return RunPlan(mode, train_clips=900, eval_clips=220, variants=3, epochs=6, warm_start_epochs=30, pooled=pooled,
+                   again=0.0, save_s=1.0, rates={} if rates is None else rates)
+
+
+def test_the_whole_run_estimate_adds_what_follows_the_stage_from_the_feature_pass():
+    """Full mode at 25 %: the warm start's own estimate was "13 s", then 7 more minutes came. The fine-tuning
+    is estimated from the seconds per feature the feature pass measured (BENCHMARKS.md section 9)."""
+    from intentdesk.core.learning.eta import FINE_TUNE_PER_FEATURE, POOLED_EPOCH_S_PER_FEATURE
+
+    rates = {}
+    full = plan(rates=rates)
+    assert full.after(Stage.WARM_START) is None and full.after(Stage.CACHING_FEATURES) is None  # nothing timed yet
+    rates[Stage.CACHING_FEATURES] = 0.03
+    fine_tuning = 0.03 * (6 * 900 * FINE_TUNE_PER_FEATURE + 8 * 220) + 1.0  # 6 epochs, 8 test passes, saving
+    assert full.after(Stage.WARM_START) == pytest.approx(fine_tuning)
+    warm_start = POOLED_EPOCH_S_PER_FEATURE * 900 * 3 * 30
+    assert full.after(Stage.CACHING_FEATURES) == pytest.approx(warm_start + fine_tuning)
+    assert full.after(Stage.FINE_TUNING) == 0.0  # its own estimate runs to the saved model
+    assert plan("quick").after(Stage.CACHING_FEATURES) == pytest.approx(POOLED_EPOCH_S_PER_FEATURE * 900 * 3 * 6 + 1)
+    assert plan("quick", pooled=False).after(Stage.CACHING_FEATURES) is None  # top layers: not known before
+
+
+def test_progress_sends_the_whole_run_estimate_once_it_has_a_rate(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr("intentdesk.core.events.time.monotonic", clock)
+    events = []
+    progress = Progress(events.append, {Stage.CACHING_FEATURES: 1, Stage.FINE_TUNING: 1})
+    progress.after = lambda kind: 100.0 if kind is Stage.CACHING_FEATURES else None
+    for step in (0, 20, 40):
+        progress.stage(Stage.CACHING_FEATURES, "reading", step, 100)
+        clock.now += 10.0
+    assert [e.run_eta_s for e in events] == [None, None, pytest.approx(30.0 + 100.0)]
+    assert progress.item_seconds[Stage.CACHING_FEATURES] == pytest.approx(0.5)
+
+
+def test_a_real_full_run_estimates_its_fine_tuning_during_the_warm_start(tone_dataset, tiny_wav2vec2, tmp_path):
+    from intentdesk.core.events import StageEvent, StepEvent, TrainStarted
+    from intentdesk.core.learning.settings import TrainSettings
+    from intentdesk.core.learning.trainer import train
+
+    events = []
+    settings = TrainSettings(base_model=str(tiny_wav2vec2), mode="full", epochs=1, warm_start_epochs=2, batch_size=4)
+    train(tone_dataset.root, tmp_path / "model", settings, events.append)
+    reading = [e for e in events if isinstance(e, StageEvent) and e.kind is Stage.CACHING_FEATURES and e.eta_s]
+    assert reading and all(e.run_eta_s > e.eta_s for e in reading)  # the fine-tuning after it is counted
+    kind, warm = None, []
+    for event in events:
+        kind = event.kind if isinstance(event, TrainStarted) else kind
+        if isinstance(event, StepEvent) and kind is Stage.WARM_START:
+            warm.append(event)
+    assert warm and all(e.run_eta_s > e.eta_s for e in warm)
+    assert all(e.run_eta_s == e.eta_s for e in events if isinstance(e, StepEvent) and e.fraction > warm[-1].fraction)

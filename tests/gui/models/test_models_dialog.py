@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from intentdesk.core.data.importers import import_into
 from intentdesk.core.data.store import DatasetStore
+from intentdesk.core.errors import ModelUnavailable
 from intentdesk.core.models import catalogue
 from intentdesk.core.models.catalogue import RECOGNISER, DownloadProgress
 from intentdesk.core.models.hub import OFFLINE_HINT
@@ -41,6 +42,12 @@ def dialog(qtbot, choices):
 
 
 @pytest.fixture
+def online(monkeypatch, hf_cache):
+    """The app takes the computer to be online (no HF_HUB_OFFLINE); the hub itself is faked in each test."""
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+
+
+@pytest.fixture
 def window(qtbot, tmp_path, settings_file, hf_cache):
     win = open_main_window(qtbot, tmp_path / "settings.ini")
     yield win
@@ -61,8 +68,16 @@ def test_each_row_says_what_is_in_use_and_whether_it_is_there(qtbot, dialog, cho
     assert rows["asr"].title().startswith("Speech recogniser — writes down what is said")
     choices.set("asr", "")  # back to the default, not downloaded in this cache
     assert rows["asr"].in_use.text() == f"In use: {RECOGNISER.default} (the default)"
-    assert "Not downloaded" in rows["asr"].status.text() and "about 151 MB" in rows["asr"].status.text()
-    assert rows["asr"].download_button.isVisible() and not rows["asr"].default_button.isVisible()
+    assert rows["asr"].status.text().startswith("Not downloaded (about 151 MB), and this computer is set to work "
+                                                "offline (HF_HUB_OFFLINE): choose a local folder")
+    assert not rows["asr"].download_button.isVisible(), "no Download where it cannot work"
+    assert not rows["asr"].default_button.isVisible()
+
+
+def test_a_model_not_downloaded_offers_the_download(qtbot, online, dialog):
+    row = dialog.rows["asr"]
+    assert row.status.text() == "Not downloaded: needs the internet once (about 151 MB)"
+    assert row.download_button.isVisible()
 
 
 def test_a_chosen_folder_is_used_and_a_wrong_one_changes_nothing(qtbot, dialog, choices, tmp_path, monkeypatch):
@@ -80,7 +95,7 @@ def test_a_chosen_folder_is_used_and_a_wrong_one_changes_nothing(qtbot, dialog, 
     assert choices.source("asr") == RECOGNISER.default
 
 
-def test_download_shows_its_progress_and_cancel_stops_it(qtbot, dialog, monkeypatch, hf_cache):
+def test_download_shows_its_progress_and_cancel_stops_it(qtbot, online, dialog, monkeypatch):
     asked, threads = [], []
 
     def fake_download(repo_id, progress, cancel):
@@ -104,7 +119,7 @@ def test_download_shows_its_progress_and_cancel_stops_it(qtbot, dialog, monkeypa
     assert row.download_button.isEnabled() and row.download_button.isVisible()
 
 
-def test_download_from_the_hub_ends_downloaded(qtbot, dialog, choices, fake_hub):
+def test_download_from_the_hub_ends_downloaded(qtbot, online, dialog, choices, fake_hub):
     fake_hub.add("org/asr", weights=30_000)
     choices.set("asr", "org/asr")
     row = dialog.rows["asr"]
@@ -116,7 +131,11 @@ def test_download_from_the_hub_ends_downloaded(qtbot, dialog, choices, fake_hub)
     assert catalogue.status_of(RECOGNISER, "org/asr").ready
 
 
-def test_download_offline_says_so_in_the_row(qtbot, dialog):
+def test_a_download_that_fails_says_why_in_the_row(qtbot, online, dialog, monkeypatch):
+    def offline(repo_id, progress, cancel):
+        raise ModelUnavailable(f"cannot download the model {repo_id}", OFFLINE_HINT)
+
+    monkeypatch.setattr(catalogue, "download", offline)
     row = dialog.rows["text_encoder"]
     qtbot.mouseClick(row.download_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not row.busy)

@@ -91,7 +91,18 @@ def test_per_class_table_is_not_cut_off_at_the_usual_size(qtbot):
 
 
 def test_almost_all_right_is_not_rounded_to_everything():
-    from intentdesk.gui.train.results import share_text
+    from intentdesk.gui.common.wording import percent
 
-    assert share_text(220 / 221) == "99.5%" and share_text(1.0) == "100%"
-    assert share_text(1 / 221) == "0.5%" and share_text(0.0) == "0%" and share_text(0.9) == "90%"
+    assert percent(220 / 221) == "99.5%" and percent(1.0) == "100%"
+    assert percent(1 / 221) == "0.5%" and percent(0.0) == "0%" and percent(0.9) == "90%"
+
+
+def test_the_parts_compared_round_as_the_summary_under_them():
+    """220 of 221 right read "Together 100%" in the table and "Right on 99.5%" under it."""
+    from intentdesk.gui.train.parts import comparison_html
+    from intentdesk.gui.train.results import summary_html
+
+    fused = {"accuracy": 220 / 221, "count": 221, "f1": {"macro": 0.99}}
+    assert ">99.5%<" in comparison_html({"fused": fused, "sound": {**fused, "accuracy": 0.9}}).replace("<b>", "")
+    assert "Right on 99.5% of the 221 test clips" in summary_html(fused)
+    assert "100%" not in comparison_html({"fused": fused})
