@@ -4,14 +4,16 @@ import pytest
 import soundfile as sf
 
 from intentdesk.core.inference.classifier import Classifier
-from tests.helpers import drop, open_main_window, tone, write_two_utterances
+from tests.helpers import drop, open_main_window, tone, write_utterances
 
 RATE = 16000
+UTTERANCES = ((300.0, 0.7), (1400.0, 0.7), (700.0, 1.6))  # the last one is told apart by its length
+LONGEST_SHORT_CLIP_S = 1.8  # a 0.7 s tone with the live cut's padding is 1.3 s long, the last one 2.2 s
 
 
 @pytest.fixture
 def window(qtbot, tmp_path, tone_model):
-    win = open_main_window(qtbot, tmp_path / "settings.ini", write_two_utterances(tmp_path / "mic.wav"))
+    win = open_main_window(qtbot, tmp_path / "settings.ini", write_utterances(tmp_path / "mic.wav", UTTERANCES))
     tab = win.classify_tab
     with qtbot.waitSignal(tab.model_ready, timeout=30000):
         tab.open_model(tone_model)
@@ -68,14 +70,25 @@ def test_record_through_fake_microphone(qtbot, window):
     assert tab.wave.point_count() > 0
 
 
-def test_live_mode_classifies_each_utterance(qtbot, window):
+def test_live_mode_classifies_each_utterance(qtbot, window, monkeypatch):
+    """One line per utterance, none skipped. Utterances are classified in order, so once the last
+    (long) one is listed, anything heard twice or heard in the quiet would be listed too."""
     tab = window.classify_tab
+    heard = []  # the length of every clip the model was asked about, in order
+    classify_recording = tab.classifier.classify_recording
+
+    def spy(samples, rate):
+        heard.append(len(samples) / rate)
+        return classify_recording(samples, rate)
+
+    monkeypatch.setattr(tab.classifier, "classify_recording", spy)
+    live = tab.recording.live_list
     tab.recording.live_button.setChecked(True)
-    qtbot.waitUntil(lambda: tab.recording.live_list.count() >= 2, timeout=20000)
-    qtbot.wait(1500)
+    qtbot.waitUntil(lambda: bool(heard) and heard[-1] > LONGEST_SHORT_CLIP_S and live.count() == len(heard),
+                    timeout=120000)
     tab.recording.live_button.setChecked(False)
-    assert tab.recording.live_list.count() == 2
-    assert all("skipped" not in tab.recording.live_list.item(i).text() for i in range(2))
+    assert len(heard) == 3 and all(seconds < LONGEST_SHORT_CLIP_S for seconds in heard[:2])
+    assert live.count() == 3 and all("skipped" not in live.item(i).text() for i in range(3))
 
 
 def test_serve_toggle_answers_http_and_counts_requests(qtbot, window, tmp_path):
@@ -92,7 +105,7 @@ def test_serve_toggle_answers_http_and_counts_requests(qtbot, window, tmp_path):
     reply = httpx.post(url + "/classify", content=(tmp_path / "x.wav").read_bytes(), timeout=30)
     assert reply.status_code == 200
     assert reply.json()["ranking"][0]["label"] in tab.classifier.labels
-    qtbot.waitUntil(lambda: "1 request(s)" in tab.serve.info.text(), timeout=3000)
+    qtbot.waitUntil(lambda: "1 request(s)" in tab.serve.info.text(), timeout=30000)
     tab.serve.button.setChecked(False)
     assert tab.serve.service is None and tab.serve.info.text() == ""
     with pytest.raises(httpx.ConnectError):
@@ -111,6 +124,5 @@ def test_asking_again_for_the_loaded_or_loading_model_does_not_reload(qtbot, win
     shutil.copytree(tone_model, other)
     tab.open_model(other)
     tab.open_model(other)  # while it loads: not queued a second time
-    qtbot.waitUntil(lambda: not tab.models.loading, timeout=30000)
-    qtbot.wait(200)
+    qtbot.waitUntil(lambda: not tab.models.loading, timeout=30000)  # a queued load would start as the first ends
     assert len(loads) == 1 and tab.model_dir == other.resolve()

@@ -1,11 +1,11 @@
 """Classify's clips table and bars: rows added not replaced, Clear, batches that never mix, notes, CSV names."""
 
-import time
+import threading
 
 import pytest
 import soundfile as sf
 
-from tests.helpers import RATE, drop, open_main_window, tone
+from tests.helpers import RATE, drop, open_main_window, settle, tone
 
 
 @pytest.fixture
@@ -27,15 +27,18 @@ def clips(folder, names, seconds=0.5):
     return [folder / name for name in names]
 
 
-def slow_down(monkeypatch, tab, seconds):
-    """Each file takes `seconds` longer, so a test can act while a batch runs."""
+def hold_files(monkeypatch, tab) -> threading.Semaphore:
+    """Each file waits for a turn the test gives (`.release(n)`), so a test acts while a batch runs,
+    however fast or slow the machine."""
+    turns = threading.Semaphore(0)
     classify_file = tab.classifier.classify_file
 
-    def slow(path, top_k=None):
-        time.sleep(seconds)
+    def held(path, top_k=None):
+        assert turns.acquire(timeout=120), "the test never let this file through"
         return classify_file(path, top_k)
 
-    monkeypatch.setattr(tab.classifier, "classify_file", slow)
+    monkeypatch.setattr(tab.classifier, "classify_file", held)
+    return turns
 
 
 def file_column(tab):
@@ -59,27 +62,30 @@ def test_new_files_are_added_below_and_clear_empties_the_table(qtbot, tab, tmp_p
 
 
 def test_files_dropped_while_a_batch_runs_follow_it_in_order(qtbot, tab, tmp_path, monkeypatch):
-    slow_down(monkeypatch, tab, 0.2)
+    """`batch_done` comes once, when the files dropped meanwhile are in the table too."""
+    turns = hold_files(monkeypatch, tab)
     first = clips(tmp_path / "one", ["a1.wav", "a2.wav", "a3.wav"])
     second = clips(tmp_path / "two", ["b1.wav", "b2.wav"])
-    done = []
-    tab.batch_done.connect(lambda: done.append(True))
+    turns.release()
     drop(tab, first)
-    qtbot.waitUntil(lambda: tab.results.table.rowCount() >= 1, timeout=10000)
+    qtbot.waitUntil(lambda: tab.results.table.rowCount() == 1, timeout=30000)  # a1 shown, a2 held
     drop(tab, second)
-    qtbot.waitUntil(lambda: bool(done), timeout=30000)
-    qtbot.wait(300)
-    assert file_column(tab) == ["a1.wav", "a2.wav", "a3.wav", "b1.wav", "b2.wav"] and len(done) == 1
+    with qtbot.waitSignal(tab.batch_done, timeout=60000):
+        turns.release(4)
+    assert file_column(tab) == ["a1.wav", "a2.wav", "a3.wav", "b1.wav", "b2.wav"]
 
 
 def test_clear_during_a_batch_keeps_its_late_rows_out(qtbot, tab, tmp_path, monkeypatch):
-    slow_down(monkeypatch, tab, 0.3)
+    """The file being classified when Clear is pressed finishes after it: its row must stay out. Its
+    result is delivered before `batch_done` (both are queued from the batch's thread, in order)."""
+    turns = hold_files(monkeypatch, tab)
     files = clips(tmp_path / "in", [f"c{n}.wav" for n in range(6)])
+    turns.release()
     drop(tab, files)
-    qtbot.waitUntil(lambda: tab.results.table.rowCount() >= 1, timeout=10000)
-    with qtbot.waitSignal(tab.batch_done, timeout=30000):
-        tab.results.clear_button.click()
-    qtbot.wait(500)
+    qtbot.waitUntil(lambda: tab.results.table.rowCount() == 1, timeout=30000)  # c0 shown, c1 held
+    tab.results.clear_button.click()
+    with qtbot.waitSignal(tab.batch_done, timeout=60000):
+        turns.release(len(files))
     assert tab.results.table.rowCount() == 0 and tab.results.results == []
     with qtbot.waitSignal(tab.batch_done, timeout=30000):
         tab.classify_files(files[:1])
@@ -102,7 +108,7 @@ def test_the_table_shows_every_column_without_scrolling(qtbot, tab, tmp_path):
     names = [f"customer_call_2026-03-14_morning_shift_{n:04d}.wav" for n in range(3)]
     with qtbot.waitSignal(tab.batch_done, timeout=30000):
         tab.classify_files(clips(tmp_path / "in", names))
-    qtbot.wait(100)
+    settle()
     assert tab.results.table.horizontalScrollBar().maximum() == 0
 
 

@@ -127,9 +127,8 @@ def test_a_hub_import_shows_progress_and_cancel_adds_nothing(qtbot, tab, tmp_pat
     job = tab.importer.job
     qtbot.mouseClick(tab.importer.cancel_button, Qt.LeftButton)
     assert not tab.importer.busy_row.isVisible() and "cancelled" in tab.message.text()
-    release.set()
-    qtbot.waitUntil(job.isFinished, timeout=10000)
-    qtbot.wait(50)
+    with qtbot.waitSignal(job.finished, timeout=60000):  # delivered after what the job said before it ended
+        release.set()
     assert store.label_counts() == {"a": 1} and "cancelled" in tab.message.text()
 
 
