@@ -132,3 +132,42 @@ def wav_bytes(seconds: float = 1.0, freq: float = 440.0, rate: int = RATE) -> by
     buffer = io.BytesIO()
     sf.write(buffer, tone(freq, seconds, rate), rate, format="WAV")
     return buffer.getvalue()
+
+
+class ScriptedMicrophone:
+    """A stream factory (the shape `Recorder` takes) whose streams hear only what the test plays into them,
+    in the test's thread: a take then holds exactly the samples played between Record and Stop, where a
+    replayed file runs on in real time and a slow machine puts more or less of it into the take."""
+
+    def __init__(self) -> None:
+        self.streams: list[_ScriptedStream] = []
+
+    def __call__(self, *, blocksize: int, callback, **_ignored) -> _ScriptedStream:
+        stream = _ScriptedStream(blocksize, callback)
+        self.streams.append(stream)
+        return stream
+
+    def play(self, samples: np.ndarray) -> None:
+        """Deliver `samples` to the open stream, block by block, as a sound card would."""
+        self.streams[-1].play(samples)
+
+
+class _ScriptedStream:
+    def __init__(self, blocksize: int, callback) -> None:
+        self.blocksize, self.callback = blocksize, callback
+
+    def play(self, samples: np.ndarray) -> None:
+        for start in range(0, len(samples), self.blocksize):
+            block = np.zeros(self.blocksize, np.float32)
+            chunk = samples[start:start + self.blocksize]
+            block[:len(chunk)] = chunk
+            self.callback(block.reshape(-1, 1), self.blocksize, None, None)
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

@@ -23,7 +23,7 @@ def test_windowed_app_without_standard_streams_can_still_print():
             "from intentdesk.paths import prepare_process; prepare_process()\n"
             "print('hello'); import warnings; warnings.warn('x')\n"
             "from intentdesk.cli.output import print_err; print_err('fine')\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
 
 

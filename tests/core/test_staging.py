@@ -102,7 +102,7 @@ with staged_folder(Path(sys.argv[1])) as staging:
 
 
 def killed_save(out: Path) -> Path:
-    subprocess.run([sys.executable, "-c", KILLED_SAVE, str(out)], check=False, timeout=60)
+    subprocess.run([sys.executable, "-c", KILLED_SAVE, str(out)], check=False, timeout=300)
     [left] = [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.intentdesk-staging-")]
     return left
 

@@ -52,7 +52,7 @@ def test_window_title_recent_and_remembered_dataset(qtbot, window, tmp_path):
     assert window.recent_datasets()[0] == str((tmp_path / "data").resolve())
     assert window.settings.value("last/dataset") == str((tmp_path / "data").resolve())
     assert [window.tabs.tabText(i) for i in range(3)] == ["Label", "Train", "Classify"]
-    assert DatasetStore.open(tmp_path / "data") is not None
+    assert len(DatasetStore.open(tmp_path / "data")) == 0  # the dataset it made is on disk, empty
 
 
 def test_gui_starts_without_torch(tmp_path):
@@ -72,7 +72,7 @@ def test_gui_starts_without_torch(tmp_path):
             f"w=MainWindow(QSettings({str(tmp_path / 's.ini')!r}, QSettings.IniFormat));"
             f"w.open_dataset(Path({str(tmp_path / 'data')!r})); w.show(); app.processEvents();"
             "print(w.classify_tab.models.combo.count(), 'torch' in sys.modules, 'transformers' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.stdout.split()[-3:] == ["1", "False", "False"], out.stderr
 
 
@@ -102,5 +102,5 @@ def test_garbage_cycles_are_collected_in_the_gui_thread_only(qtbot, window):
         ballast.extend([] for _ in range(gc.get_threshold()[0]))
         return len(freed_in) == 40
 
-    qtbot.waitUntil(collected, timeout=5000)
+    qtbot.waitUntil(collected, timeout=30000)
     assert set(freed_in) == {threading.main_thread()}

@@ -45,7 +45,7 @@ def test_a_refused_stream_is_reported_and_a_replay_stream_records(qtbot, tmp_pat
     recorder = microphone.open()
     assert recorder is not None and recorder.device is None  # -1: the default device
     recorder.start_take()
-    qtbot.waitUntil(lambda: recorder.recorded_seconds >= 0.2, timeout=5000)
+    qtbot.waitUntil(lambda: recorder.recorded_seconds >= 0.2, timeout=30000)
     assert len(recorder.stop_take()) >= 0.2 * RATE
     microphone.close()
     assert not recorder.is_open

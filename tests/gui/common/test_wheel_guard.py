@@ -25,7 +25,7 @@ def test_the_wheel_scrolls_past_train_settings_until_one_is_clicked(qtbot):
     wheel_up(epochs)
     assert epochs.value() == before  # only scrolled past
     epochs.setFocus()
-    qtbot.waitUntil(epochs.hasFocus, timeout=2000)
+    qtbot.waitUntil(epochs.hasFocus, timeout=30000)
     wheel_up(epochs)
     assert epochs.value() != before  # chosen on purpose: the wheel steps it
     base = form.base_combo

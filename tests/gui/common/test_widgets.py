@@ -40,7 +40,7 @@ def test_a_short_message_needs_no_details(qtbot):
     bar.resize(600, bar.height())
     bar.show_message("Saved.", "info", timeout_ms=50)
     assert not bar.details_button.isVisibleTo(bar)
-    qtbot.waitUntil(lambda: not bar.is_shown(), timeout=2000)
+    qtbot.waitUntil(lambda: not bar.is_shown(), timeout=30000)
 
 
 def test_waveform_time_axis_never_shows_a_scale_factor(qtbot):

@@ -1,4 +1,4 @@
-"""Label tab, offscreen, with a WAV replayed as the microphone."""
+"""Label tab, offscreen, with a scripted microphone (a take holds exactly what the test plays)."""
 
 import csv
 
@@ -8,28 +8,31 @@ import soundfile as sf
 from PySide6.QtCore import QSettings, Qt
 
 from intentdesk.core.audio.microphone import InputDevice, MicrophoneError
-from intentdesk.core.audio.replay import replay_factory
 from intentdesk.gui.main_window import MainWindow
-from tests.helpers import drop, tone
+from tests.helpers import ScriptedMicrophone, drop, tone
 
 RATE = 16000
 
 
-def speech_like_wav(path, lead=0.6, speech=0.8, tail=0.6):
+def speech_like(lead=0.6, speech=0.8, tail=0.6) -> np.ndarray:
     """Silence, a 'word' (tone burst), silence: what a take sounds like."""
     rng = np.random.default_rng(0)
     wave = np.concatenate([np.zeros(int(lead * RATE)), tone(400, speech, RATE), np.zeros(int(tail * RATE))])
-    wave = (wave + rng.normal(0, 0.002, len(wave))).astype(np.float32)
-    sf.write(path, wave, RATE)
-    return path
+    return (wave + rng.normal(0, 0.002, len(wave))).astype(np.float32)
+
+
+TAKE = speech_like()  # 2.0 s
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    wav = speech_like_wav(tmp_path / "mic.wav")
+def mic():
+    return ScriptedMicrophone()
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, mic):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
-    win = MainWindow(settings, stream_factory=replay_factory(wav, speed=4.0),
-                     list_devices=lambda: [InputDevice(-1, "Replay microphone")])
+    win = MainWindow(settings, stream_factory=mic, list_devices=lambda: [InputDevice(-1, "Scripted microphone")])
     qtbot.addWidget(win)
     win.open_dataset(tmp_path / "data", create=True)
     win.show()
@@ -44,18 +47,19 @@ def metadata(store):
         return list(csv.DictReader(handle))
 
 
-def record_take(qtbot, tab, seconds=0.6):
+def record_take(qtbot, tab, mic):
+    """Space, the microphone hears `TAKE`, Space."""
     qtbot.keyClick(tab.recorder_panel.record_button, Qt.Key_Space)
-    qtbot.waitUntil(lambda: tab.recorder_panel.recorder.recorded_seconds >= seconds, timeout=5000)
+    mic.play(TAKE)
+    assert tab.recorder_panel.recorder.recorded_seconds == len(TAKE) / RATE
     qtbot.keyClick(tab.recorder_panel.record_button, Qt.Key_Space)
     assert tab.pending is not None
 
 
-def test_record_label_save_with_keyboard(qtbot, window):
+def test_record_label_save_with_keyboard(qtbot, window, mic):
     tab = window.label_tab
-    record_take(qtbot, tab, seconds=2.0)
-    raw_seconds = 2.0
-    assert len(tab.pending) / RATE < raw_seconds - 0.4, "leading/trailing silence should be trimmed"
+    record_take(qtbot, tab, mic)
+    assert len(tab.pending) / RATE < len(TAKE) / RATE - 0.4, "leading/trailing silence should be trimmed"
     assert tab.take.take_wave.point_count() > 0
     qtbot.keyClicks(tab.take.label_combo.lineEdit(), "balance")
     qtbot.keyClick(tab.take.label_combo.lineEdit(), Qt.Key_Return)
@@ -64,14 +68,14 @@ def test_record_label_save_with_keyboard(qtbot, window):
     saved = sf.info(str(window.store.root / rows[0]["file_name"]))
     assert 0.7 < saved.duration < 1.4
     # The next take can start at once; key 1 picks the first label.
-    record_take(qtbot, tab, seconds=2.0)
+    record_take(qtbot, tab, mic)
     tab.take.label_combo.setEditText("")
     qtbot.keyClick(tab.clips.table, Qt.Key_1)
     assert tab.take.label_combo.currentText() == "balance"
     qtbot.keyClick(tab.clips.table, Qt.Key_Return)
     assert window.store.label_counts() == {"balance": 2}
     # Right after a take the label field has focus: 1 still picks the first label...
-    record_take(qtbot, tab, seconds=2.0)
+    record_take(qtbot, tab, mic)
     line = tab.take.label_combo.lineEdit()
     line.selectAll()
     qtbot.keyClick(tab.take.label_combo, Qt.Key_1)  # the combo has the focus after a take
@@ -112,7 +116,7 @@ def test_dropped_corrupt_file_is_reported_and_changes_nothing(qtbot, window, tmp
     before = (window.store.root / "metadata.csv").read_bytes()
     monkeypatch.setattr(tab.clips, "ask_label", lambda *a: "balance")
     drop(tab, [bad])
-    qtbot.waitUntil(lambda: tab.message.is_shown(), timeout=5000)
+    qtbot.waitUntil(lambda: tab.message.is_shown(), timeout=30000)
     assert tab.message.kind == "error" and "corrupt.wav" in tab.message.text()
     assert (window.store.root / "metadata.csv").read_bytes() == before
 
@@ -124,7 +128,7 @@ def test_dropped_folder_takes_labels_from_subfolders(qtbot, window, tmp_path):
         sf.write(src / label / "a.wav", tone(500, 0.5), RATE)
     (src / "no" / "broken.wav").write_bytes(b"xx")
     drop(window.label_tab, [src])
-    qtbot.waitUntil(lambda: window.label_tab.message.is_shown(), timeout=5000)
+    qtbot.waitUntil(lambda: window.label_tab.message.is_shown(), timeout=30000)
     assert window.store.label_counts() == {"no": 1, "yes": 1}
     assert "broken.wav" in window.label_tab.message.text()
 

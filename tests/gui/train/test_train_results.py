@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QWidget
 
 from intentdesk.gui.train.plots import ConfusionMatrixView, TrainingCurves
 from intentdesk.gui.train.results import ResultsPanel, cautions, likely_range, summary_html
+from tests.helpers import settle
 
 LABELS = ["balance", "freeze", "pay_bill"]
 
@@ -84,7 +85,7 @@ def test_per_class_table_is_not_cut_off_at_the_usual_size(qtbot):
     panel.show_metrics(many)
     host.show()
     qtbot.waitExposed(host)
-    qtbot.wait(50)
+    settle()
     assert panel.per_class.horizontalScrollBar().maximum() == 0, "every column visible without scrolling"
     panel.clear()
     assert panel.per_class.rowCount() == 0 and panel.confusion.placeholder.isVisible()
