@@ -277,6 +277,7 @@ def test_requests_beyond_max_concurrent_get_a_json_503():
     ({"max_seconds": 0}, "--max-seconds"),
     ({"max_seconds": float("nan")}, "--max-seconds"),
     ({"max_seconds": float("inf")}, "--max-seconds"),
+    ({"keep_alive_s": 0}, "keep-alive"),
 ])
 def test_bad_service_options_are_refused_with_their_name(options, words):
     with pytest.raises(IntentDeskError, match=words):
