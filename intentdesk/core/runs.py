@@ -8,6 +8,7 @@ classifier read one, all through the typed attributes here instead of `.get` cha
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from dataclasses import MISSING, asdict, dataclass, field, fields
@@ -15,11 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from intentdesk.core.errors import TrainingError
+from intentdesk.core.json_files import JsonProblem, read_json
 from intentdesk.core.staging import MODELS, is_trained_model, remove_model_folder, remove_stale_staging
 
 METRICS_FILE = "metrics.json"
 NOT_IN_FILE = ("path", "created")  # where the record lies, not what the run measured
 WORDS_KEYS = ("sound", "words", "fused")  # only in the file of a model with a words part
+# A run's metrics: one loss per optimizer step is the bulk (100,000 steps are about 2 MB). The runs list
+# reads every run's file, so a larger one is not read (the run lists with "no metrics").
+METRICS_BYTES = 16 << 20
 
 
 @dataclass
@@ -111,7 +116,8 @@ class RunRecord:
     def from_metrics(cls, metrics: Any, path: Path | None = None, created: float = 0.0) -> RunRecord:
         """A record from metrics.json's content; a missing or wrongly typed value gets its default, so
         a damaged or older file still lists and opens."""
-        values = metrics if isinstance(metrics, dict) else {}
+        values = clean_scores(metrics if isinstance(metrics, dict) else {})
+        values.update({key: clean_scores(values[key]) for key in WORDS_KEYS if isinstance(values.get(key), dict)})
         kept = {f.name: values[f.name] for f in fields(cls)
                 if f.name not in NOT_IN_FILE and f.name in values and _fits(values[f.name], f)}
         return cls(**kept, path=path, created=created)
@@ -120,6 +126,59 @@ class RunRecord:
 def _accuracy(scores: dict) -> float | None:
     value = scores.get("accuracy") if isinstance(scores, dict) else None
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _real(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _finite(value: Any) -> bool:
+    return _real(value) and math.isfinite(value)
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _averages(value: Any) -> bool:
+    return isinstance(value, dict) and all(_finite(v) for v in value.values())
+
+
+def _per_class(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(row, dict) and all(_finite(row.get(key)) for key in ("precision", "recall", "f1"))
+        and _count(row.get("support")) for row in value.values())
+
+
+def _history(value: Any) -> bool:
+    """Rows the curves can draw: an epoch number and losses and scores that are numbers (NaN after a
+    diverged run) or null."""
+    return isinstance(value, list) and all(
+        isinstance(row, dict) and _real(row.get("epoch"))
+        and all(row.get(key) is None or _real(row[key]) for key in ("train_loss", "eval_loss", "accuracy", "macro_f1"))
+        for row in value)
+
+
+# What each score of metrics.json (top level, and `sound`, `words`, `fused`) must be for the Results
+# panel to show it; one that is not is left out, as if the file did not have it.
+SCORE_CHECKS = {
+    "labels": lambda v: isinstance(v, list) and all(isinstance(label, str) for label in v),
+    "count": _count, "accuracy": _finite, "precision": _averages, "recall": _averages, "f1": _averages,
+    "per_class": _per_class, "history": _history,
+    "step_losses": lambda v: isinstance(v, list) and all(_real(loss) for loss in v),
+}
+
+
+def clean_scores(values: dict) -> dict:
+    """`values` without the scores that have the wrong shape, and without a confusion matrix that is not
+    one whole count per pair of its labels (a tampered or damaged metrics.json)."""
+    kept = {key: value for key, value in values.items() if key not in SCORE_CHECKS or SCORE_CHECKS[key](value)}
+    size = len(kept.get("labels") or ())
+    matrix = kept.get("confusion_matrix")
+    if matrix is not None and not (isinstance(matrix, list) and len(matrix) == size and all(
+            isinstance(row, list) and len(row) == size and all(_count(n) for n in row) for row in matrix)):
+        del kept["confusion_matrix"]
+    return kept
 
 
 def _fits(value: Any, spec_field) -> bool:
@@ -137,8 +196,8 @@ def read_record(folder: Path) -> RunRecord:
     damaged (the metrics are only shown: they must never stop a model from loading)."""
     folder = Path(folder)
     try:
-        metrics = json.loads((folder / METRICS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        metrics = read_json(folder / METRICS_FILE, METRICS_BYTES)
+    except JsonProblem:  # missing, unreadable, too large, nested too deeply...
         metrics = {}
     try:
         created = (folder / "config.json").stat().st_mtime

@@ -13,8 +13,9 @@ import json
 from pathlib import Path
 
 from intentdesk.core.data.layout import HASH_INDEX
-from intentdesk.core.data.metadata_csv import Clip
+from intentdesk.core.data.metadata_csv import METADATA_LIMITS, Clip
 from intentdesk.core.files import atomic_open
+from intentdesk.core.json_files import JsonProblem, read_json
 
 
 class HashIndex:
@@ -54,16 +55,23 @@ class HashIndex:
         self._write(index)
 
     def _read(self) -> dict[str, list]:
+        """The cached [size, mtime_ns, sha256] of each file_name; entries of any other shape are left out
+        (a wrong digest would make an import skip a new clip as a duplicate)."""
         try:
-            data = json.loads((self.root / HASH_INDEX).read_text(encoding="utf-8"))
-            files = data["files"]
-            return {k: v for k, v in files.items() if isinstance(v, list) and len(v) == 3}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            data = read_json(self.root / HASH_INDEX, METADATA_LIMITS.max_bytes)
+        except JsonProblem:
             return {}  # a cache: rebuilt when missing or damaged
+        files = data.get("files") if isinstance(data, dict) else None
+        return {k: v for k, v in files.items() if _is_entry(v)} if isinstance(files, dict) else {}
 
     def _write(self, files: dict[str, list]) -> None:
         with contextlib.suppress(OSError), atomic_open(self.root / HASH_INDEX, "w", encoding="utf-8") as handle:
             json.dump({"version": 1, "files": files}, handle)
+
+
+def _is_entry(value: object) -> bool:
+    return (isinstance(value, list) and len(value) == 3 and all(type(n) is int for n in value[:2])
+            and isinstance(value[2], str) and len(value[2]) == 64 and all(c in "0123456789abcdef" for c in value[2]))
 
 
 def sha256_of(path: Path) -> str:

@@ -18,12 +18,28 @@ from intentdesk.core.data.layout import METADATA
 from intentdesk.core.data.safety import file_name_problem, label_problem, os_message, path_problem
 from intentdesk.core.errors import DatasetError
 from intentdesk.core.files import atomic_open
+from intentdesk.core.json_files import TooLarge, read_bounded, size_text
 
 REQUIRED_COLUMNS = ("file_name", "label")
 TRANSCRIPT, TRANSCRIPT_BY = "transcript", "transcript_by"  # what was said; who wrote it ("user" or a recogniser)
 BY_USER = "user"
 _SAVE_AS_UTF8 = "save it as UTF-8 (in a spreadsheet: CSV UTF-8)"
 Stamp = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class CsvLimits:
+    """How much of a CSV file IntentDesk reads (and writes): its size, checked from the file's size before
+    reading, and its rows. A value is at most `csv.field_size_limit()` characters (131,072)."""
+
+    max_bytes: int
+    max_rows: int
+    rows: str  # what a row is, for messages ("clips")
+    advice: str  # what to do when there are too many
+
+
+# 200,000 clips (Speech Commands has 105,829) take about 25 MB and 250 MB of memory once read.
+METADATA_LIMITS = CsvLimits(64 << 20, 200_000, "clips", "split the clips into several datasets")
 
 
 @dataclass
@@ -109,23 +125,40 @@ def write_metadata(meta: Path, columns: list[str], clips: list[Clip]) -> tuple[l
     columns = list(columns) or list(REQUIRED_COLUMNS)
     for clip in clips:
         columns += [key for key in clip.extra if key not in columns]
+    rows = [{key: value if key == "file_name" else safe_cell(value) for key, value in clip.row().items()}
+            for clip in clips]
+    check_rows_fit(meta, [list(row.values()) for row in rows], METADATA_LIMITS)
     with atomic_open(meta, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="raise")
         writer.writeheader()
-        for clip in clips:
-            writer.writerow({key: value if key == "file_name" else safe_cell(value)
-                             for key, value in clip.row().items()})
+        writer.writerows(rows)
+        if handle.tell() > METADATA_LIMITS.max_bytes:  # refused before it replaces the file
+            raise DatasetError(f"{meta}: would be {size_text(handle.tell())}, over the "
+                               f"{size_text(METADATA_LIMITS.max_bytes)} it may be; nothing was changed "
+                               f"({METADATA_LIMITS.advice})")
     return columns, stamp_of(meta.stat())
 
 
-def read_metadata_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str | None]]]]:
-    """The header and rows (with their line numbers) of a metadata.csv, read strictly.
+def check_rows_fit(path: Path, rows: list[list[str]], limits: CsvLimits) -> None:
+    """Refuse to write a file that could not be read back: more rows, or a longer value, than reading allows."""
+    if len(rows) > limits.max_rows:
+        raise DatasetError(f"{path}: would list {len(rows):,} {limits.rows}, over the {limits.max_rows:,} it may "
+                           f"list; nothing was changed ({limits.advice})")
+    longest = csv.field_size_limit()
+    if any(len(value) > longest for row in rows for value in row):
+        raise DatasetError(f"{path}: a value would be longer than {longest:,} characters, the most a CSV value "
+                           "may hold; nothing was changed")
+
+
+def read_metadata_table(path: Path, limits: CsvLimits = METADATA_LIMITS,
+                        ) -> tuple[list[str], list[tuple[int, dict[str, str | None]]]]:
+    """The header and rows (with their line numbers) of a metadata.csv, read strictly and within `limits`.
 
     UTF-8 with or without a BOM (spreadsheets write one). A file that would lose content when
     rewritten is refused with the line it happens on: a row with more values than the header, two
     columns of the same name, or a nameless column holding values. Blank lines are skipped.
     """
-    header, records = _csv_records(path)
+    header, records = _csv_records(path, limits)
     keep = _checked_header(path, header, records)
     rows = []
     for number, record in records:
@@ -145,12 +178,16 @@ def _cell(column: str, values: list[str], i: int) -> str | None:
     return values[i] if column == "file_name" else plain_cell(values[i])
 
 
-def _csv_records(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def _csv_records(path: Path, limits: CsvLimits) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and the non-blank records (with the line each starts on) of a UTF-8 CSV file."""
+    data = b""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        data = read_bounded(path, limits.max_bytes)
+        text = data.decode("utf-8-sig")
+    except TooLarge as error:
+        raise DatasetError(f"{path}: {error} (at most {limits.max_rows:,} {limits.rows}); {limits.advice}") from error
     except UnicodeDecodeError as error:
-        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        line = data[: error.start].count(b"\n") + 1
         raise DatasetError(f"{path}: line {line} is not UTF-8 text; {_SAVE_AS_UTF8}") from error
     except IsADirectoryError as error:
         raise DatasetError(f"{path}: is a folder, not a CSV file") from error
@@ -164,11 +201,19 @@ def _csv_records(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         records: list[tuple[int, list[str]]] = []
         line = reader.line_num
         for record in reader:
-            records.append((line + 1, record))
+            if any(v.strip() for v in record):
+                records.append((line + 1, record))
+                if len(records) > limits.max_rows:
+                    raise DatasetError(f"{path}: lists more than {limits.max_rows:,} {limits.rows} (line {line + 1}), "
+                                       f"the most it may list; {limits.advice}")
             line = reader.line_num
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            raise DatasetError(f"{path}, line {reader.line_num}: a value is longer than {csv.field_size_limit():,} "
+                               "characters, the most a CSV value may hold (an unclosed quote?); "
+                               "shorten it or close the quote") from error
         raise DatasetError(f"{path}, line {reader.line_num}: not valid CSV ({error}); {_SAVE_AS_UTF8}") from error
-    return header, [(n, r) for n, r in records if any(v.strip() for v in r)]
+    return header, records
 
 
 def _checked_header(path: Path, header: list[str], records: list[tuple[int, list[str]]]) -> list[int]:

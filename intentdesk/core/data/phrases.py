@@ -16,13 +16,16 @@ from pathlib import Path
 
 from intentdesk.core.csv_cells import safe_cell
 from intentdesk.core.data.layout import PHRASES
-from intentdesk.core.data.metadata_csv import read_metadata_table
+from intentdesk.core.data.metadata_csv import CsvLimits, check_rows_fit, read_metadata_table
 from intentdesk.core.data.safety import label_problem
 from intentdesk.core.errors import DatasetError
 from intentdesk.core.files import atomic_open
 
 COLUMNS = ("label", "text")
 MAX_TEXT_CHARS = 500
+# Tens of phrases per intent are typical; 50,000 of the longest phrases would be 25 MB, so the file is
+# refused from its size before that.
+LIMITS = CsvLimits(8 << 20, 50_000, "phrases", "remove some phrases")
 
 
 def clean_text(text: str) -> str:
@@ -37,7 +40,7 @@ def read_phrases(root: Path) -> list[tuple[str, str]]:
         return []
     if path.is_symlink() or not path.is_file():
         raise DatasetError(f"{path}: is not a regular file; IntentDesk rewrites it, so replace it with a copy")
-    columns, rows = read_metadata_table(path)
+    columns, rows = read_metadata_table(path, LIMITS)
     missing = [c for c in COLUMNS if c not in columns]
     if missing:
         raise DatasetError(f"{path}: missing column(s) {', '.join(missing)}; the header must be label,text")
@@ -45,6 +48,8 @@ def read_phrases(root: Path) -> list[tuple[str, str]]:
     for line, row in rows:
         label, text = (row.get("label") or "").strip(), clean_text(row.get("text") or "")
         problem = label_problem(label)
+        if problem is None and len(text) > MAX_TEXT_CHARS:
+            problem = f"has a phrase of {len(text):,} characters, over the {MAX_TEXT_CHARS} a phrase may have"
         if problem is not None:
             raise DatasetError(f"{path}, line {line}: the row {problem}; fix or remove that row")
         if text:
@@ -60,10 +65,12 @@ def write_phrases(root: Path, pairs: Iterable[tuple[str, str]]) -> None:
         if path.is_file():
             path.unlink()
         return
+    rows = [[safe_cell(label), safe_cell(text)] for label, text in pairs]
+    check_rows_fit(path, rows, LIMITS)
     with atomic_open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
-        writer.writerows([safe_cell(label), safe_cell(text)] for label, text in pairs)
+        writer.writerows(rows)
 
 
 def checked_texts(texts: Iterable[str]) -> list[str]:

@@ -9,7 +9,6 @@ right, under the lock, without ever deleting audio.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 from pathlib import Path
@@ -18,11 +17,12 @@ from filelock import FileLock, Timeout
 
 from intentdesk.core.data.layout import CLIPS, HASH_INDEX, JOURNAL, LOCK_FILE, METADATA, STAGING, TRASH
 from intentdesk.core.data.lock import DatasetLock
-from intentdesk.core.data.metadata_csv import Clip, load_clips
+from intentdesk.core.data.metadata_csv import METADATA_LIMITS, Clip, load_clips
 from intentdesk.core.data.placement import ClipFolder, taken_names
 from intentdesk.core.data.safety import file_name_problem, inside, label_problem, remove_empty_dirs
 from intentdesk.core.errors import DatasetError
 from intentdesk.core.files import audio_files_under, move_no_clobber
+from intentdesk.core.json_files import JsonProblem, read_json
 
 
 def recover_staging(files: ClipFolder, clips: list[Clip]) -> list[Clip]:
@@ -54,9 +54,9 @@ def recover_staging(files: ClipFolder, clips: list[Clip]) -> list[Clip]:
 def _finish_journal(journal: Path, files: ClipFolder, clips: list[Clip]) -> list[Clip]:
     """The journal's clips that `clips` lacks, each moved into clips/ if it had not got there yet."""
     try:
-        entries = json.loads(journal.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []  # no journal: killed while copying, nothing reached clips/
+        entries = read_json(journal, METADATA_LIMITS.max_bytes)
+    except JsonProblem:
+        return []  # no journal (killed while copying, nothing reached clips/), or not one an import wrote
     listed = {clip.file_name for clip in clips}
     taken = taken_names(clips)
     added = []

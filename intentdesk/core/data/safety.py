@@ -11,12 +11,12 @@ import errno
 import os
 import re
 import stat
-import unicodedata
 from pathlib import Path, PurePosixPath
 
 from intentdesk.core.csv_cells import starts_like_a_formula
 from intentdesk.core.data.layout import CLIPS
-from intentdesk.core.errors import DatasetError
+from intentdesk.core.errors import DatasetError, first_line
+from intentdesk.core.labels import label_text_problem
 
 MAX_STEM_BYTES = 120  # file names stay far below the 255-byte limit, counter and suffix included
 _LABEL_OK = re.compile(r"^[\w][\w .\-+']{0,63}$", re.UNICODE)
@@ -31,14 +31,18 @@ def validate_label(label: str) -> str:
 
 
 def label_problem(label: str | None) -> str | None:
-    """Why a label read from a file (metadata.csv, the trash) cannot be a folder name; None when it can.
+    """Why a label read from a file (metadata.csv, phrases.csv, the trash, a journal) cannot be a label
+    (`labels.label_text_problem`: the rule model labels follow too) or a folder name; None when it can.
 
     Looser than `validate_label` (a hand-made dataset may use `?` or `:`), but never a path.
     """
     if label is None or not label.strip():
         return "has no label"
-    if "/" in label or "\\" in label or any(unicodedata.category(ch) == "Cc" for ch in label):
-        return f"has label {label!r}, which contains a path separator or a control character"
+    problem = label_text_problem(label)
+    if problem is not None:
+        return f"has label {first_line(repr(label), 60)}, which {problem}"
+    if "/" in label or "\\" in label:
+        return f"has label {label!r}, which contains a path separator"
     if label.startswith(".") or len(label.encode()) > 200:
         return f"has label {label!r}; a label cannot start with a dot or be that long"
     if starts_like_a_formula(label):

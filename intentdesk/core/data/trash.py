@@ -14,11 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from intentdesk.core.data.layout import TRASH, TRASH_ROWS
-from intentdesk.core.data.metadata_csv import Clip, clip_from_row
+from intentdesk.core.data.metadata_csv import METADATA_LIMITS, Clip, clip_from_row
 from intentdesk.core.data.placement import ClipFolder, move_back
 from intentdesk.core.data.safety import file_name_problem, inside, label_problem, real
 from intentdesk.core.errors import DatasetError
 from intentdesk.core.files import atomic_open, move_no_clobber
+from intentdesk.core.json_files import JsonProblem, read_json
 
 
 def new_batch(files: ClipFolder, doomed: list[Clip]) -> Path:
@@ -52,8 +53,8 @@ def batch_rows(root: Path, batch_dir: Path) -> list[Clip]:
     """The rows of a trash batch, each checked like a metadata row (the file may have been edited)."""
     rows_file = batch_dir / TRASH_ROWS
     try:
-        rows = json.loads(rows_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        rows = read_json(rows_file, METADATA_LIMITS.max_bytes)
+    except JsonProblem as error:
         raise DatasetError(f"{rows_file}: cannot be read ({error}); the deleted files stay in {batch_dir}") \
             from error
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):

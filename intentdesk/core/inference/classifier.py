@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from intentdesk.core.audio import io as audio
-from intentdesk.core.errors import AudioError, ModelError, first_line
+from intentdesk.core.errors import AudioError, ModelError
 from intentdesk.core.inference.precision import Choice, ChoiceMemo, choose, model_dtype
 from intentdesk.core.inference.results import FileResult, Prediction
 from intentdesk.core.inference.words_part import ClipScore, Scores, describe_words, load_words_part, with_words
@@ -48,12 +48,30 @@ def describe_load_error(folder: Path, error: BaseException) -> str:
     """What a failed `from_pretrained` of a checked folder means, in the user's terms."""
     text = str(error)
     if "ignore_mismatched_sizes" not in text and "size mismatch" not in text:
-        return first_line(error)
+        return hub.error_line(error)
     if hub.label_names(folder, hub.read_json_object(folder / hub.CONFIG, hub.EDITED)) is None:
         return ("config.json has no id2label (the intent names), and the weights do not have the 2 outputs "
                 f"that means; {hub.INCOMPLETE}")
     return ("the weights do not fit config.json (e.g. id2label lists a different number of intents than the "
             f"weights have); {hub.EDITED}")
+
+
+def check_loading(folder: Path, loading: dict) -> None:
+    """Every weight of the model came from the folder's weight files, and every weight there was used.
+    transformers fills missing ones with random numbers and drops unused ones: either way the ranking
+    would be noise, from a base model never trained on intents or a config.json that was changed."""
+    missing = sorted(loading.get("missing_keys", ()))
+    untrained = [key for key in missing if key.split(".")[0] in HEAD_MODULES]
+    if untrained:
+        raise ModelError(f"{folder}: has no trained classification head ({untrained[0]} is not "
+                         "in its weights): it is a base model, not one trained on intents; train on it first "
+                         f"(intentdesk train DATA --base {folder} --out NEW_FOLDER)")
+    unused = sorted(loading.get("unexpected_keys", ()))
+    if missing or unused:
+        what = f"{missing[0]} is not in its weights" if missing else \
+            f"its weights hold {unused[0]}, which the model has no place for"
+        raise ModelError(f"{folder}: the weights do not fit config.json ({what}; a size or count in config.json was "
+                         f"changed); {hub.EDITED}")
 
 
 class Classifier:
@@ -89,18 +107,18 @@ class Classifier:
 
     def _load_float32(self):
         api = backbone.transformers_api()
+        config = backbone.load_config(str(self.model_dir))
+        backbone.check_fits_weights(self.model_dir, config)
         try:
-            model, loading = api.AutoModelForAudioClassification.from_pretrained(self.model_dir,
+            model, loading = api.AutoModelForAudioClassification.from_pretrained(self.model_dir, config=config,
                                                                                  output_loading_info=True)
         except Exception as error:
             problem = describe_load_error(self.model_dir, error)
             raise ModelError(f"{self.model_dir}: cannot load the model: {problem}") from error
-        untrained = [key for key in loading.get("missing_keys", ()) if key.split(".")[0] in HEAD_MODULES]
-        if untrained:  # transformers fills them with random numbers: the ranking would be noise
-            raise ModelError(f"{self.model_dir}: has no trained classification head ({sorted(untrained)[0]} is not "
-                             "in its weights): it is a base model, not one trained on intents; train on it first "
-                             f"(intentdesk train DATA --base {self.model_dir} --out NEW_FOLDER)")
+        check_loading(self.model_dir, loading)
+        backbone.check_inputs(self.model_dir, model, self.feature_extractor)
         return model.to(self.device).eval()
+
 
     @property
     def precision(self) -> str:
@@ -113,7 +131,9 @@ class Classifier:
     def info(self) -> dict:
         """What the GUI shows about a model: labels, base model and stored eval metrics."""
         record = read_record(self.model_dir)  # empty when metrics.json is missing or damaged: never stops a model
-        extra = getattr(self.config, "intentdesk", None) or {}
+        extra = getattr(self.config, "intentdesk", None)
+        extra = {key: value for key, value in extra.items() if isinstance(value, str)} \
+            if isinstance(extra, dict) else {}  # what IntentDesk wrote there; anything else is not shown
         return {"labels": self.labels, "base_model": extra.get("base_model", self.config.model_type),
                 "mode": extra.get("mode"), "accuracy": record.accuracy,
                 "macro_f1": record.macro_f1, "precision": self.precision, "words": self.has_words,

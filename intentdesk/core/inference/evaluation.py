@@ -6,6 +6,7 @@ cannot be loaded, the metrics are by sound only and `words_problem` says why."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -14,10 +15,11 @@ import numpy as np
 from intentdesk.core import run_settings_file
 from intentdesk.core.data.split import split_clips
 from intentdesk.core.data.store import DatasetStore
-from intentdesk.core.errors import ModelError, TrainingError
+from intentdesk.core.errors import ModelError, TrainingError, first_line
 from intentdesk.core.events import EventCallback, Stage, StageEvent, ignore
 from intentdesk.core.inference.classifier import Classifier, check_model_folder
 from intentdesk.core.learning.metrics import classification_metrics
+from intentdesk.core.learning.settings import spec_of
 from intentdesk.core.models.hub import read_json_object
 from intentdesk.core.models.inputs import load_waves
 
@@ -79,7 +81,15 @@ def saved_split(model_dir: Path) -> tuple[float, int]:
     fix = "evaluate with --split all, or train again"
     settings = read_json_object(settings_file, fix)
     share, seed = settings.get("eval_share", 0.2), settings.get("seed", 0)
-    if not (isinstance(share, (int, float)) and math.isfinite(share) and 0 < share < 1
-            and isinstance(seed, int) and not isinstance(seed, bool)):
-        raise ModelError(f"{settings_file}: damaged (eval_share {share!r}, seed {seed!r}); {fix}")
+    for name, value, whole in (("eval_share", share, False), ("seed", seed, True)):
+        spec = spec_of(name)
+        number = isinstance(value, int) if whole else isinstance(value, (int, float)) and math.isfinite(value)
+        if isinstance(value, bool) or not number or not spec.minimum <= value <= spec.maximum:
+            kind = "a whole number" if whole else "a number"
+            raise ModelError(f"{settings_file}: damaged ({name} is {first_line(json.dumps(value), 40)}, but it must be "
+                             f"{kind} from {_shown(spec.minimum)} to {_shown(spec.maximum)}); {fix}")
     return float(share), seed
+
+
+def _shown(bound: float) -> str:
+    return f"{bound:,.0f}" if float(bound).is_integer() else f"{bound:g}"

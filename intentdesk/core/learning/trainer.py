@@ -115,6 +115,7 @@ def _start(store: DatasetStore, settings: TrainSettings, progress: Progress, can
     data = prepare_data(store, settings, int(feature_extractor.sampling_rate), progress)
     progress.stage(Stage.LOADING_MODEL, "Loading base model")
     model = backbone.load_classifier_model(settings.base_model, data.labels)
+    backbone.check_inputs(Path(settings.base_model), model, feature_extractor)  # before the first forward pass
     if backbone.is_whisper(model):
         backbone.fit_whisper_window(model, feature_extractor, whisper_window(data, settings.max_seconds,
                                                                              int(feature_extractor.sampling_rate)))

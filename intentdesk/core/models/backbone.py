@@ -7,6 +7,7 @@ Data2Vec take raw `input_values`; Whisper and AST take spectrogram `input_featur
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 import math
 import os
@@ -16,6 +17,7 @@ from pathlib import Path
 import torch
 
 from intentdesk.core.errors import ModelError, first_line
+from intentdesk.core.models import hub
 from intentdesk.core.models.hub import check_local_model, hub_error_message
 
 WHISPER_FRAMES_PER_SECOND = 50  # encoder positions per second of audio (10 ms hop, stride-2 conv)
@@ -58,21 +60,25 @@ def describe_source(base: str) -> str:
     return f"folder {base}" if Path(base).expanduser().exists() else f"model {base!r}"
 
 
-def _load_part(base: str, loader, what: str):
-    """Load one part of a model (config, feature extractor) with the one plain message when it fails."""
+def _load_part(base: str, loader, what: str, file: str):
+    """Load one part of a model (config, feature extractor) with the one plain message when it fails:
+    for a local folder, the file whose settings transformers refused (it checked them after ours)."""
     local = check_local_model(base)
     try:
         return loader(base)
     except Exception as error:
+        if local:
+            raise ModelError(f"{base}: {file} cannot be used ({hub.error_line(error, 160)}); {hub.EDITED}") from error
         raise ModelError(hub_error_message(f"{what}{describe_source(base)}", error, local)) from error
 
 
 def load_config(base: str):
-    return _load_part(base, transformers_api().AutoConfig.from_pretrained, "")
+    return _load_part(base, transformers_api().AutoConfig.from_pretrained, "", hub.CONFIG)
 
 
 def load_feature_extractor(base: str):
-    return _load_part(base, transformers_api().AutoFeatureExtractor.from_pretrained, "the feature extractor of ")
+    return _load_part(base, transformers_api().AutoFeatureExtractor.from_pretrained, "the feature extractor of ",
+                      hub.FEATURE_CONFIGS[0])
 
 
 def load_classifier_model(base: str, labels: list[str] | None = None, **config_overrides):
@@ -85,6 +91,8 @@ def load_classifier_model(base: str, labels: list[str] | None = None, **config_o
         config.label2id = {label: i for i, label in enumerate(labels)}
     for key, value in config_overrides.items():
         setattr(config, key, value)
+    if Path(base).expanduser().exists():
+        check_fits_weights(Path(base).expanduser(), config)
     try:  # a base trained on other labels has a head of another size: with new labels it is replaced
         model = api.AutoModelForAudioClassification.from_pretrained(base, config=config,
                                                                     ignore_mismatched_sizes=labels is not None)
@@ -94,6 +102,39 @@ def load_classifier_model(base: str, labels: list[str] | None = None, **config_o
     except Exception as error:
         raise ModelError(hub_error_message(describe_source(base), error, check_local_model(base))) from error
     return model
+
+
+# What a model may have beyond its weight files before loading it is refused: a fresh classification
+# head (a base model's projector and classifier: 768 x 256 + 256 x labels numbers) and rounding.
+NEW_HEAD_VALUES = 4_000_000
+
+
+def check_fits_weights(folder: Path, config) -> None:
+    """Refuse, before anything is allocated, a config.json that describes a model larger than the weights
+    beside it: transformers fills weights a file lacks with random numbers, at whatever size config.json
+    says (a hidden size of 65,536 is gigabytes), and the model would rank by noise. The model is built
+    on the meta device to count them: no memory, a few hundred milliseconds for a base-size model."""
+    api = transformers_api()
+    try:
+        with torch.device("meta"), _without_initialising():
+            model = api.AutoModelForAudioClassification.from_config(config)
+    except Exception as error:
+        raise ModelError(f"{folder}: config.json describes a model that cannot be built "
+                         f"({hub.error_line(error, 160)}); {hub.EDITED}") from error
+    wanted = sum(parameter.numel() for parameter in model.parameters())
+    stored = hub.stored_values(folder)
+    if wanted > 1.05 * stored + NEW_HEAD_VALUES:
+        raise ModelError(f"{folder}: config.json describes a model of {wanted:,} numbers, but its weight files hold "
+                         f"{stored:,} (a size in config.json was changed); {hub.EDITED}")
+
+
+def _without_initialising():
+    """transformers' switch that skips the random initialisation a meta-device model does not need."""
+    try:
+        from transformers.initialization import no_init_weights
+    except ImportError:
+        return contextlib.nullcontext()
+    return no_init_weights()
 
 
 def is_whisper(model_or_config) -> bool:
@@ -126,6 +167,29 @@ def fit_whisper_window(model, feature_extractor, seconds: float) -> None:
     feature_extractor.chunk_length = whole
     feature_extractor.n_samples = whole * rate
     feature_extractor.nb_max_frames = feature_extractor.n_samples // feature_extractor.hop_length
+
+
+def check_inputs(folder: Path, model, feature_extractor) -> None:
+    """What preprocessor_config.json makes of a clip is what the model in config.json takes; otherwise
+    every clip fails inside the forward pass. Its input's name (model_input_names) is one the model
+    has; a spectrogram model's input length is the one its position table was made for (Whisper:
+    n_samples / hop_length frames, two per encoder position; AST: max_length frames)."""
+    name = feature_extractor.model_input_names[0]
+    if name not in inspect.signature(model.forward).parameters:
+        raise ModelError(f"{folder}: preprocessor_config.json model_input_names gives the model {name!r}, which it "
+                         f"does not take; {hub.EDITED}")
+    config = model.config
+    if is_whisper(model):
+        frames, wanted = feature_extractor.n_samples // feature_extractor.hop_length, 2 * config.max_source_positions
+        entry = f"chunk_length {feature_extractor.chunk_length} s, n_samples {feature_extractor.n_samples}"
+    elif config.model_type == "audio-spectrogram-transformer":
+        frames, wanted = feature_extractor.max_length, config.max_length
+        entry = f"max_length {frames}"
+    else:
+        return
+    if frames != wanted:
+        raise ModelError(f"{folder}: preprocessor_config.json ({entry}) gives {frames} frames a clip, but the model in "
+                         f"config.json takes {wanted}; {hub.EDITED}")
 
 
 def window_seconds(feature_extractor) -> float | None:

@@ -21,6 +21,7 @@ from intentdesk.core.errors import first_line
 from intentdesk.core.files import atomic_write_bytes
 from intentdesk.core.inference.precision.bf16 import to_bf16
 from intentdesk.core.inference.precision.int8 import to_int8
+from intentdesk.core.json_files import JsonProblem, read_json
 from intentdesk.core.learning.settings import PRECISIONS
 from intentdesk.core.models import backbone
 from intentdesk.paths import cache_home
@@ -95,8 +96,11 @@ class ChoiceMemo:
         self.path = cache_home() / "precision" / f"{key}.json"
 
     def read(self) -> str | None:
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            return json.loads(self.path.read_text()).get("precision")
+        """The remembered format, or None when there is none (or the memo is not one IntentDesk wrote)."""
+        with contextlib.suppress(JsonProblem):
+            remembered = read_json(self.path, 4096)
+            if isinstance(remembered, dict) and remembered.get("precision") in PRECISIONS:
+                return remembered["precision"]
         return None
 
     def write(self, precision: str) -> None:
