@@ -22,6 +22,7 @@ from intentdesk.core.staging import MODELS, is_trained_model, remove_model_folde
 METRICS_FILE = "metrics.json"
 NOT_IN_FILE = ("path", "created")  # where the record lies, not what the run measured
 WORDS_KEYS = ("sound", "words", "fused")  # only in the file of a model with a words part
+STAGE_1 = "stage 1"  # a full run's saved model is its stage 1's: the Quick warm start (RunRecord.saved_stage)
 # A run's metrics: one loss per optimizer step is the bulk (100,000 steps are about 2 MB). The runs list
 # reads every run's file, so a larger one is not read (the run lists with "no metrics").
 METRICS_BYTES = 16 << 20
@@ -62,6 +63,10 @@ class RunRecord:
     # Quick mode's final pass on every clip: the saved model also learned from the eval clips, and
     # the scores above are those of the same training without them (see settings.learn_from_all).
     learned_from_all: bool = False
+    # Full mode: STAGE_1 when the saved model is its stage 1's, the Quick warm start with the backbone
+    # not fine-tuned (cancelled in stage 2, or stage 2 never did better); "" for the model its mode trains.
+    saved_stage: str = ""
+    words_asked: bool = False  # the run was to learn from the words too (`has_words`: whether it did)
     path: Path | None = None  # the model folder; None when nothing was saved
     created: float = 0.0  # when the model folder was written (seconds since the epoch)
 
@@ -101,12 +106,27 @@ class RunRecord:
         return {key: value for key, value in asdict(self).items()
                 if key not in NOT_IN_FILE and not (key in WORDS_KEYS and not value)}
 
+    @property
+    def kind(self) -> str:
+        """What the saved model is: its mode (and whether the run was cancelled), or the Quick model a
+        full run kept from its stage 1 (the folder's name says "full": this says what it holds)."""
+        if self.saved_stage == STAGE_1:
+            why = "a cancelled full run" if self.cancelled else "a full run (stage 2 did not do better)"
+            return f"quick model from stage 1 of {why}"
+        return f"{self.mode}, cancelled" if self.cancelled else self.mode
+
+    @property
+    def words_note(self) -> str:
+        """Whether the model uses the words: "with words", that a run meant to learn them did not, or ""."""
+        if self.has_words:
+            return "with words"
+        return "no words part: stopped before it learned the words" if self.words_asked else ""
+
     def summary(self) -> str:
-        """One line for run lists: name, mode, scores."""
+        """One line for run lists: name, what the model is (and whether it uses the words), scores."""
         score = f"acc {self.accuracy:.3f}, macro-F1 {self.macro_f1 or 0:.3f}" if self.accuracy is not None \
             else "no metrics"
-        flag = ", cancelled" if self.cancelled else ""
-        return f"{self.name}  ({self.mode}, {score}{flag})"
+        return f"{self.name}  ({', '.join(part for part in (self.kind, self.words_note, score) if part)})"
 
     def write(self, folder: Path) -> None:
         """Write metrics.json into `folder` (a staging folder: the save makes it appear atomically)."""

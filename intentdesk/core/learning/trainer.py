@@ -33,7 +33,7 @@ from intentdesk.core.learning.task import FullTask, Task
 from intentdesk.core.learning.words_training import load_words_models, train_words_part
 from intentdesk.core.models import backbone
 from intentdesk.core.models.inputs import InputBuilder
-from intentdesk.core.runs import RunRecord
+from intentdesk.core.runs import STAGE_1, RunRecord
 from intentdesk.core.staging import check_output_dir
 
 # Rough shares of a run's time, for one progress fraction over the whole run (phases that do not
@@ -123,7 +123,7 @@ def _start(store: DatasetStore, settings: TrainSettings, progress: Progress, can
     device = backbone.pick_device(settings.device)
     model.to(device)
     record = RunRecord(mode=settings.mode, base_model=settings.base_model, train_clips=len(data.train_y),
-                       eval_clips=len(data.eval_y))
+                       eval_clips=len(data.eval_y), words_asked=settings.words)
     progress.after = run_plan(settings, len(data.train_y), len(data.eval_y), model, progress).after
     return TrainingRun(model, InputBuilder(feature_extractor), data, settings, device, progress, cancel, record)
 
@@ -194,7 +194,9 @@ def _train_full(run: TrainingRun) -> tuple[Task, dict | None]:
     what = "output layer" if run.settings.quick_layers == 0 else "top layer"
     run.progress.stage(Stage.WARM_START, f"Stage 1 of 2: {what} on cached features")
     warm_state = fit(warm, quick, Stage.WARM_START)
+    warm_epochs = len(run.record.history)
     if warm_state is None or run.record.cancelled:
+        _say_if_stage_1_kept(run.record, warm_epochs)
         return quick, warm_state
     quick.apply(warm_state)
     for param in run.model.parameters():
@@ -203,9 +205,17 @@ def _train_full(run: TrainingRun) -> tuple[Task, dict | None]:
     run.progress.stage(Stage.FINE_TUNING, "Stage 2 of 2: fine-tuning the whole backbone")
     task = FullTask(run)
     state = fit(run, task, Stage.FINE_TUNING)
+    _say_if_stage_1_kept(run.record, warm_epochs)
     if state is None:  # cancelled while stage 2 scored its start: the warm start is the best there is
         return quick, warm_state
     return task, state
+
+
+def _say_if_stage_1_kept(record: RunRecord, warm_epochs: int) -> None:
+    """The record says so when the best epoch, the one saved, is one of stage 1's: the model is then the
+    Quick warm start (a full run cancelled in stage 2 listed as "full" held a stage-1 Quick model)."""
+    if record.best_epoch is not None and record.best_epoch <= warm_epochs:
+        record.saved_stage = STAGE_1
 
 
 def _can_warm_start(run: TrainingRun) -> bool:

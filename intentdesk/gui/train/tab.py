@@ -23,7 +23,7 @@ from intentdesk.core.events import EpochEvent, Outcome, Stage, StageEvent, StepE
 from intentdesk.core.learning.settings import TrainSettings
 from intentdesk.core.models.catalogue import BASE_MODEL, RECOGNISER, TEXT_ENCODER, Role, missing_reason
 from intentdesk.core.models.hub import DEFAULT_BASE_MODEL, hub_is_offline
-from intentdesk.core.runs import RunRecord, new_run_dir
+from intentdesk.core.runs import STAGE_1, RunRecord, new_run_dir
 from intentdesk.gui.common.jobs import Job, start_job
 from intentdesk.gui.common.widgets import MessageBar, keep_room_when_hidden, side_by_side
 from intentdesk.gui.train.form import SettingsForm
@@ -265,9 +265,11 @@ class TrainTab(QWidget):
                                       "warning")
         else:
             self.show_run(record, curves=False)
-            note = " (cancelled: the best model so far)" if cancelled else ""
+            kept = "the quick model from stage 1, the whole model not fine-tuned" if record.saved_stage == STAGE_1 \
+                else "the best model so far"
+            note = f" (cancelled: {kept})" if cancelled else ""
             if cancelled and self._run_with_words and not record.has_words:
-                note = " (cancelled before it learned the words: it classifies by sound only)"
+                note = f" (cancelled before it learned the words: it classifies by sound only; {kept})"
             self.message.show_message(f"Model saved: {record.path}{note}", "info", 8000)
             self.runs.refresh(self.store.root if self.store is not None else None, select=record.path)
             self.run_finished.emit(record.path)

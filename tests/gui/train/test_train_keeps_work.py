@@ -53,3 +53,52 @@ def test_the_form_is_locked_while_a_run_trains(qtbot, tmp_path, tone_dataset, ti
     release.set()
     qtbot.waitUntil(lambda: not tab.is_running() and tab.form.field("epochs").isEnabled(), timeout=20000)
     assert tab.form.note.text() != LOCKED_NOTE and tab.form.mode_buttons["full"].isEnabled()
+
+
+# ---------------------------------------------------------------- 4: a run says what its model is
+def saved_run(root, name, **fields):
+    from intentdesk.core.runs import RunRecord
+
+    folder = root / "models" / name
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text("{}")
+    RunRecord(accuracy=0.857, f1={"macro": 0.85}, **fields).write(folder)
+    return folder
+
+
+def test_the_runs_list_says_what_each_model_is_and_which_use_the_words(qtbot, tmp_path):
+    from intentdesk.core.runs import STAGE_1
+    from intentdesk.gui.train.runs import RunsPanel
+
+    saved_run(tmp_path, "2026-12-01_full_tiny", mode="full", cancelled=True, saved_stage=STAGE_1, words_asked=True)
+    saved_run(tmp_path, "2026-12-01_quick_words", mode="quick", words_asked=True, fused={"accuracy": 1.0})
+    saved_run(tmp_path, "2026-12-01_quick_sound", mode="quick")
+    panel = RunsPanel()
+    qtbot.addWidget(panel)
+    panel.refresh(tmp_path)
+    lines = {panel.list.item(i).text().split()[0]: panel.list.item(i).text() for i in range(panel.list.count())}
+    assert "(quick model from stage 1 of a cancelled full run, no words part" in lines["2026-12-01_full_tiny"]
+    assert "(quick, with words, acc" in lines["2026-12-01_quick_words"]
+    assert "(quick, acc 0.857" in lines["2026-12-01_quick_sound"]
+
+
+def test_a_full_run_cancelled_in_stage_2_says_the_stage_1_model_was_kept(qtbot, tmp_path, tone_dataset, tiny_wav2vec2,
+                                                                           monkeypatch):
+    from intentdesk.core.runs import STAGE_1, read_run
+    from intentdesk.gui.train import tab as tab_module
+    from intentdesk.gui.train.tab import TrainTab
+
+    def cancelled_in_stage_2(data_root, out, settings, emit, cancel):
+        saved_run(out.parent.parent, out.name, mode="full", cancelled=True, saved_stage=STAGE_1)
+        return read_run(out)
+
+    monkeypatch.setattr(tab_module, "run_training", cancelled_in_stage_2)
+    tab = TrainTab(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(tab)
+    tab.set_dataset(tone_dataset)
+    tab.form.base_combo.setCurrentText(str(tiny_wav2vec2))
+    assert tab.start()
+    with qtbot.waitSignal(tab.finished, timeout=20000):
+        pass
+    assert "cancelled: the quick model from stage 1" in tab.message.text()
+    assert "quick model from stage 1 of a cancelled full run" in tab.runs.list.item(0).text()
