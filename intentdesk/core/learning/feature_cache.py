@@ -84,7 +84,10 @@ def cached_features(run: TrainingRun, sources: list[FeatureSource], folder: Path
                            start, len(todo))
         chunk = todo[start:start + batch]
         inputs = {k: v.to(run.device) for k, v in run.builder.build([sources[i].wave() for i in chunk]).items()}
-        with torch.inference_mode(), backbone.autocast_for(run.device, run.settings.bf16):
+        # The pass leaves the training's random state alone (transformers < 5.23 draws a LayerDrop number per
+        # layer even in eval mode): a run whose features were cached trains exactly like one computing them.
+        keep_rng = torch.random.fork_rng(devices=[])
+        with keep_rng, torch.inference_mode(), backbone.autocast_for(run.device, run.settings.bf16):
             arrays = compute(inputs)
         for i, array in zip(chunk, arrays):
             _write(folder, sources[i].key, array)
