@@ -27,7 +27,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
     print_json({
         "output_dir": str(record.path) if record.path else None, "cancelled": record.cancelled,
-        "mode": args.mode, "model": record.kind, "best_epoch": record.best_epoch, "seconds": round(record.train_seconds, 1),
+        "mode": args.mode, "model": record.kind, "best_epoch": record.best_epoch,
+        "seconds": round(record.train_seconds, 1),
         "accuracy": record.accuracy, "macro_f1": record.macro_f1, "eval_loss": record.eval_loss,
         "train_clips": record.train_clips, "eval_clips": record.eval_clips,
         **({"sound_accuracy": record.sound_accuracy, "words_accuracy": record.words_accuracy,
