@@ -7,14 +7,13 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
 )
@@ -22,11 +21,13 @@ from PySide6.QtWidgets import (
 from intentdesk.core.runs import list_runs, read_run
 from intentdesk.gui.common import dialogs
 from intentdesk.gui.common.jobs import Job, start_job, stop_jobs
+from intentdesk.gui.common.widgets import BusyRow
 
 if TYPE_CHECKING:
     from intentdesk.core.runs import RunRecord
 
 CHOSEN_KEY = "classify/chosen_models"  # JSON: dataset folder ("" for none) -> the model the user chose for it
+INFO_LINES = 3
 LOAD_WAIT_MS = 120_000  # a load cannot be interrupted; its thread must end before the window goes
 NO_MODEL_TEXT = "No model loaded. Train one in the Train tab, or choose a model folder (Open folder…)."
 # How the chosen inference format reads to a user (core/inference/precision/ picks it per machine).
@@ -102,17 +103,16 @@ class ModelPanel(QGroupBox):
         self.row.addWidget(open_folder)
         self.info = QLabel(NO_MODEL_TEXT)
         self.info.setWordWrap(True)
-        self.busy = QProgressBar()
-        self.busy.setRange(0, 0)  # an indeterminate, moving bar: loading takes 10-30 s
-        self.busy.setFixedWidth(120)
-        self.busy_text = QLabel("")
-        busy_row = QHBoxLayout()
-        busy_row.addWidget(self.busy)
-        busy_row.addWidget(self.busy_text, 1)
+        self.info.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        # The model's three lines (name, labels, words) have their room before any model is loaded, and the
+        # loading row keeps its room when hidden: loading or changing a model never moves the panels below.
+        self.info.setMinimumHeight(INFO_LINES * self.info.fontMetrics().lineSpacing())
+        self.busy = BusyRow()  # a moving bar: loading takes 10-30 s
+        self.busy_text = self.busy.text
         layout = QVBoxLayout(self)
         layout.addLayout(self.row)
         layout.addWidget(self.info)
-        layout.addLayout(busy_row)
+        layout.addWidget(self.busy)
         self._show_busy(None)
 
     # ------------------------------------------------------------------ which models
@@ -208,11 +208,8 @@ class ModelPanel(QGroupBox):
 
     def _show_busy(self, folder: Path | None) -> None:
         """The moving bar and "Loading model NAME…" while a load runs; `loading_changed` tells the tab."""
-        self.busy.setVisible(folder is not None)
-        self.busy_text.setVisible(folder is not None)
-        if folder is not None:
-            keeps = " (the current model stays in use until it is ready)" if self.classifier is not None else ""
-            self.busy_text.setText(f"Loading model {folder.name}…{keeps}")
+        keeps = " (the current model stays in use until it is ready)" if self.classifier is not None else ""
+        self.busy.show_busy(f"Loading model {folder.name}…{keeps}" if folder is not None else "")
         if self.classifier is None:
             self.info.setText("No model in use yet." if folder is not None else NO_MODEL_TEXT)
         self.loading_changed.emit(folder.name if folder is not None else "")

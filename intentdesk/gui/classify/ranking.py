@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QWidget
 
 from intentdesk.core.inference.results import Prediction
 
-HEADLINE_STYLE = "font-size: 18px; font-weight: bold;"
+HEADLINE_PX = 18
+HEADLINE_STYLE = f"font-size: {HEADLINE_PX}px; font-weight: bold;"
+HEADLINE_LINES = 2  # "Uncertain (best guess a_long_label, 31%) · 12 ms" wraps: its room is there from the start
 SURE_COLOUR = "#1d6b35"
 UNCERTAIN_COLOUR = "#9a5b00"
 NO_MODEL_TEXT = "No model yet: train one in the Train tab, or choose a model folder above."
@@ -41,6 +44,11 @@ class RankingBars(QWidget):
         self.headline = QLabel(NO_MODEL_TEXT)
         self.headline.setWordWrap(True)
         self.headline.setStyleSheet(HEADLINE_STYLE)
+        font = self.headline.font()
+        font.setPixelSize(HEADLINE_PX)
+        font.setBold(True)
+        self.headline.setMinimumHeight(HEADLINE_LINES * QFontMetrics(font).lineSpacing())
+        self.headline.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         self.note = QLabel("")
         self.note.setWordWrap(True)
         self.note.setStyleSheet(f"color: {UNCERTAIN_COLOUR};")
@@ -95,6 +103,7 @@ class RankingBars(QWidget):
             self.headline.setStyleSheet(HEADLINE_STYLE)
             return
         self.set_threshold(threshold)
+        self._fit_names(ranking)
         for i, prediction in enumerate(ranking):
             self._add_row(i, prediction)
         self._show_heard(transcript)
@@ -124,6 +133,15 @@ class RankingBars(QWidget):
     def labels_in_order(self) -> list[str]:
         return [row[0].text() for row in self.rows]
 
+    def _fit_names(self, ranking: list[Prediction]) -> None:
+        """The names' column as wide as the longest label in bold (the top one is bold): whichever label
+        comes first, the bars start at the same place."""
+        font = self.font()
+        font.setBold(True)
+        metrics = QFontMetrics(font)
+        self.grid.setColumnMinimumWidth(0, max(metrics.horizontalAdvance(p.label) for p in ranking)
+                                        + metrics.averageCharWidth())  # a little more than the text asks for
+
     def _add_row(self, i: int, prediction: Prediction) -> None:
         name = QLabel(prediction.label)
         name.setTextFormat(Qt.PlainText)
@@ -145,5 +163,6 @@ class RankingBars(QWidget):
     def _clear_rows(self) -> None:
         for widgets in self.rows:
             for widget in widgets:
+                widget.hide()  # at once: deleted later, and never drawn under the new rows meanwhile
                 widget.deleteLater()
         self.rows = []

@@ -15,9 +15,12 @@ from intentdesk.core.audio.vad import trim_silence
 from intentdesk.core.inference.live import LiveResult, LiveSession
 from intentdesk.gui.common.jobs import start_job
 from intentdesk.gui.common.microphone import DeviceChooser, Microphone
+from intentdesk.gui.common.widgets import BusyRow, fit_texts
 
 RECORD_TEXT = "●  Record"
 STOP_TEXT = "■  Stop and classify"
+LIVE_TEXTS = ("Live: off", "Live: on")
+CLASSIFYING_TEXT = "Classifying the recording…"
 
 
 class RecordPanel(QGroupBox):
@@ -40,15 +43,17 @@ class RecordPanel(QGroupBox):
         self._threshold = threshold
         self._live: LiveSession | None = None
         self._has_model = False
-        self.record_button = QPushButton(RECORD_TEXT)
+        self._classifying = False  # a recorded take is being classified: Record waits for it
+        self.record_button = fit_texts(QPushButton(RECORD_TEXT), (RECORD_TEXT, STOP_TEXT))
         self.record_button.clicked.connect(self.toggle_record)
-        self.live_button = QPushButton("Live: off")
+        self.live_button = fit_texts(QPushButton(LIVE_TEXTS[0]), LIVE_TEXTS)
         self.live_button.setCheckable(True)
         self.live_button.setToolTip("Listen continuously; each utterance is classified when it ends")
         self.live_button.toggled.connect(self.set_live)
         self.live_list = QListWidget()
         self.mic_note = QLabel("")  # why nothing can be recorded, in plain words
         self.mic_note.setStyleSheet("color: #9a5b00;")
+        self.busy = BusyRow()  # "Classifying the recording…" with a moving bar; its room is kept when hidden
         row = QHBoxLayout()
         row.addWidget(DeviceChooser(microphone), 1)
         row.addWidget(self.record_button)
@@ -56,6 +61,7 @@ class RecordPanel(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.mic_note)
+        layout.addWidget(self.busy)
         layout.addWidget(self.live_list, 1)
         self.live_heard.connect(self._show_live)
         self._live_failed.connect(self._stop_after_failure)
@@ -67,10 +73,12 @@ class RecordPanel(QGroupBox):
         return self.microphone.recorder
 
     def set_enabled(self, has_model: bool) -> None:
-        """Record and Live need a model and a device to record from (the note says when there is none)."""
+        """Record and Live need a model and a device to record from (the note says when there is none);
+        Record also waits while its last take is being classified."""
         self._has_model = has_model
-        for button in (self.record_button, self.live_button):
-            button.setEnabled(has_model and self.microphone.recorder is not None)
+        usable = has_model and self.microphone.recorder is not None
+        self.record_button.setEnabled(usable and not self._classifying)
+        self.live_button.setEnabled(usable)
 
     def _open(self) -> Recorder | None:
         recorder = self.microphone.open()
@@ -91,17 +99,26 @@ class RecordPanel(QGroupBox):
             self.record_button.setText(STOP_TEXT)
 
     def classify_take(self, take: np.ndarray) -> None:
+        """Classify a recorded take in the background; until it is done the panel says so with a moving
+        bar and Record waits (a first call can take many seconds: the model warms up, words are transcribed)."""
         classifier = self._classifier()
 
         def work(_emit, _cancel):
             return take, classifier.classify_recording(take, RATE)  # with what was heard, for a words model
 
-        start_job(self, work, self.take_classified.emit, self.problem.emit)
+        self._set_classifying(True)
+        job = start_job(self, work, self.take_classified.emit, self.problem.emit)
+        job.finished.connect(lambda: self._set_classifying(False))
+
+    def _set_classifying(self, on: bool) -> None:
+        self._classifying = on
+        self.busy.show_busy(CLASSIFYING_TEXT if on else "")
+        self.set_enabled(self._has_model)
 
     # ------------------------------------------------------------------ live mode
     def set_live(self, on: bool) -> None:
         """Start or stop listening (core/inference/live.py does the cutting and classifying)."""
-        self.live_button.setText("Live: on" if on else "Live: off")
+        self.live_button.setText(LIVE_TEXTS[on])
         self._stop_live()
         if not on:
             return

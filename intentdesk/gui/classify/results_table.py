@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
@@ -19,10 +20,17 @@ from PySide6.QtWidgets import (
 
 from intentdesk.core.inference.results import FileResult, write_results_csv
 from intentdesk.gui.common import dialogs
+from intentdesk.gui.common.widgets import BusyRow
+from intentdesk.gui.common.wording import count
 
 COLUMNS = ("File", "Top intent", "Score", "Second intent", "Transcript", "Time (ms)", "Note")
-TRANSCRIPT_COLUMN = 4
+TOP_COLUMN, SECOND_COLUMN, TRANSCRIPT_COLUMN = 1, 3, 4
 FILE_COLUMN_WIDTH = 120  # pixels; the user can drag it wider
+# Widths in pixels that rows never change. A label column is as wide as the model's longest label needs,
+# at most LABEL_COLUMN_MAX (a longer one is elided; the tooltip has it). What was heard comes right after
+# the score, TRANSCRIPT_WIDTH wide: in view at the usual window size, whatever the labels, verdicts and notes.
+LABEL_COLUMN_MAX = 160
+TRANSCRIPT_WIDTH = 220
 UNCERTAIN_NOTE = "uncertain — maybe none of your intents"
 
 
@@ -69,10 +77,16 @@ class ResultsPanel(QGroupBox):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.Interactive)  # long names give way (elided), never the scores
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)  # the numbers: as wide as they are
+        # Texts of any length (names, labels, verdicts, notes) get widths that rows never change, so a row
+        # coming in ("uncertain (…?)", a note) never squeezes the transcript; they are elided, tooltips have all.
+        for column in (0, TOP_COLUMN, SECOND_COLUMN, TRANSCRIPT_COLUMN):
+            header.setSectionResizeMode(column, QHeaderView.Interactive)
         self.table.setColumnWidth(0, FILE_COLUMN_WIDTH)
-        header.setSectionResizeMode(TRANSCRIPT_COLUMN, QHeaderView.Stretch)  # what was heard gets the room left
+        self.table.setColumnWidth(TRANSCRIPT_COLUMN, TRANSCRIPT_WIDTH)
+        self.set_labels([])
+        header.moveSection(TRANSCRIPT_COLUMN, SECOND_COLUMN)  # shown before the second intent; cells keep their order
+        header.setStretchLastSection(True)  # the note takes what is left
         self.table.setTextElideMode(Qt.ElideMiddle)
         self.table.setWordWrap(False)  # one line per clip: a cut text ends in "…", its tooltip has all of it
         self.table.verticalHeader().hide()
@@ -87,15 +101,36 @@ class ResultsPanel(QGroupBox):
         self.clear_button.clicked.connect(self.clear)
         self.export_button = QPushButton("Export CSV…")
         self.export_button.clicked.connect(self.choose_export)
+        self.busy = BusyRow()  # "Classifying 4 of 13 files…" while a batch runs
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_button)
-        buttons.addStretch(1)
+        buttons.addWidget(self.busy, 1)
         buttons.addWidget(self.clear_button)
         buttons.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         self._update_buttons()
+
+    def set_labels(self, labels: list[str]) -> None:
+        """Size the intent columns for the model's labels, in their longest form ("uncertain (label?)",
+        "label (100%)"), at most `LABEL_COLUMN_MAX`: from now on no row changes a column's width."""
+        metrics = QFontMetrics(self.table.font())
+        padding = 3 * metrics.averageCharWidth()
+        header = self.table.horizontalHeader()
+        for column, form in ((TOP_COLUMN, lambda label: top_cell(label, True)),
+                             (SECOND_COLUMN, lambda label: f"{label} (100%)")):
+            widest = max([metrics.horizontalAdvance(form(label)) for label in labels]
+                         + [header.fontMetrics().horizontalAdvance(COLUMNS[column])])
+            self.table.setColumnWidth(column, min(LABEL_COLUMN_MAX, widest + padding))
+
+    def show_progress(self, done: int, total: int) -> None:
+        """While a batch runs: which file of how many is being classified, and a bar of those done."""
+        if done >= total:
+            self.busy.show_busy("")
+            return
+        what = "the file" if total == 1 else f"{done + 1:,} of {count(total, 'file')}"
+        self.busy.show_busy(f"Classifying {what}…", done, total)
 
     def add(self, result: FileResult) -> None:
         """Append one row; its tooltip gives the full path and the note (a long clip cut short)."""
@@ -123,6 +158,7 @@ class ResultsPanel(QGroupBox):
 
     def clear(self) -> None:
         self.results = []
+        self.busy.show_busy("")
         self.table.setRowCount(0)
         self.table.setColumnHidden(TRANSCRIPT_COLUMN, True)
         self._update_buttons()

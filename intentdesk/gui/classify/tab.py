@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from intentdesk.core.audio.io import SAMPLE_RATE as RATE
 from intentdesk.core.data.store import DatasetStore
@@ -23,8 +23,20 @@ from intentdesk.gui.classify.serve_panel import ServePanel
 from intentdesk.gui.common.jobs import Job, start_job, stop_jobs
 from intentdesk.gui.common.microphone import Microphone
 from intentdesk.gui.common.widgets import MessageBar, WaveformView, accept_file_drags, dropped_paths, side_by_side
+from intentdesk.gui.common.wording import count
 
 DEFAULT_THRESHOLD = 0.5
+
+
+def unreadable_text(errors: list[FileResult]) -> str:
+    """The files a batch could not read, each by name and why, on the message's line (the first few
+    fit; Details… has all)."""
+    reasons = []
+    for result in errors:
+        name, error = Path(result.file).name, str(result.error)
+        reasons.append(error.replace(str(result.file), name, 1) if str(result.file) in error else f"{name}: {error}")
+    were = "was" if len(errors) == 1 else "were"
+    return f"{count(len(errors), 'file')} could not be read and {were} skipped:\n" + "\n".join(reasons)
 
 
 class ClassifyTab(QWidget):
@@ -45,6 +57,7 @@ class ClassifyTab(QWidget):
         self._pending: list[Path] = []
         self._errors: list[FileResult] = []
         self._first_of_batch = False  # the first result of each batch is shown in the bars
+        self._done = self._total = 0  # files classified, and asked for, since the table was last idle
         self.setAcceptDrops(True)
         self._build(settings, microphone)
         self._connect()
@@ -70,7 +83,11 @@ class ClassifyTab(QWidget):
         threshold_row.addWidget(self.threshold)
         single_layout.addLayout(threshold_row)
         single_layout.addWidget(self.wave)
-        single_layout.addWidget(self.bars, 1)
+        bars = QScrollArea()  # many labels scroll here: the bars never make the window taller
+        bars.setWidget(self.bars)
+        bars.setWidgetResizable(True)
+        bars.setFrameShape(QScrollArea.NoFrame)
+        single_layout.addWidget(bars, 1)
         right = QSplitter(Qt.Vertical)
         right.addWidget(self.results)
         right.addWidget(self.recording)
@@ -135,6 +152,12 @@ class ClassifyTab(QWidget):
         self.models.load_default()
 
     def _model_loaded(self, classifier) -> None:
+        """A new model is in use: what the one before answered goes (it would read as this one's)."""
+        if self.results.results or self.bars.ranking:
+            self.message.show_message(f"Now using {Path(classifier.model_dir).name}: the results of the model "
+                                      "used before were cleared.", "info", 8000)
+        self.results.clear()  # also drops what that model was still classifying
+        self.results.set_labels(list(getattr(classifier, "labels", [])))
         self.serve.model_changed()
         self.recording.restart_live()
         self._set_enabled(True)
@@ -161,12 +184,12 @@ class ClassifyTab(QWidget):
             self.message.show_message(f"Files not classified. {NO_MODEL_TEXT}", "warning", 8000)
             return
         self._pending += [Path(f) for f in files]
+        self._total += len(files)
+        self.results.show_progress(self._done, self._total)
         if self._batch is None:
             self._errors = []
             self.message.hide()
             self._start_batch()
-        else:
-            self.status.emit(f"{len(self._pending)} file(s) waiting for the files being classified")
 
     def _start_batch(self) -> None:
         files, self._pending = self._pending, []
@@ -181,12 +204,13 @@ class ClassifyTab(QWidget):
         self._first_of_batch = True
         self._batch = start_job(self, work, on_failure=self._show_error, on_progress=self._add_result)
         self._batch.finished.connect(self._batch_ended)
-        self.status.emit(f"Classifying {len(files)} file(s)…")
 
     def _add_result(self, item: tuple[int, FileResult]) -> None:
         generation, result = item
         if generation != self._generation:
             return  # a batch the user cleared away
+        self._done += 1
+        self.results.show_progress(self._done, self._total)
         self.results.add(result)
         if result.error:
             self._errors.append(result)
@@ -199,16 +223,18 @@ class ClassifyTab(QWidget):
         if self._pending:
             self._start_batch()
             return
+        self._done = self._total = 0
+        self.results.show_progress(0, 0)
         if self._errors:
-            self.message.show_message(f"{len(self._errors)} file(s) could not be read and were skipped:\n"
-                                      + "\n".join(r.error for r in self._errors[:10]), "warning")
-        self.status.emit(f"{len(self.results.results)} file(s) in the table")
+            self.message.show_message(unreadable_text(self._errors), "warning")
+        self.status.emit(f"{count(len(self.results.results), 'file')} in the table")
         self.batch_done.emit()
 
     def _cleared(self) -> None:
         """Clear also drops the files still being classified and those waiting."""
         self._generation += 1
         self._pending = []
+        self._done = self._total = 0
         if self._batch is not None:
             self._batch.cancel()
         self.wave.set_wave(None)
