@@ -71,12 +71,11 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     def _connect_words(self) -> None:
-        """Training with words ticked turns on the Label tab's automatic transcripts, with the same recogniser."""
-        form, transcriber = self.train_tab.form, self.label_tab.transcriber
-        saved = self.settings.value(AUTO_TRANSCRIBE)  # the user's last choice; else on when words are
-        transcriber.auto.setChecked(str(saved).lower() in ("true", "1") if saved is not None else form.uses_words())
+        """The Label tab's automatic transcripts are the person's own choice, remembered: training with
+        words never ticks them (that once set a whole dataset transcribing during a run)."""
+        transcriber = self.label_tab.transcriber
+        transcriber.auto.setChecked(str(self.settings.value(AUTO_TRANSCRIBE)).lower() in ("true", "1"))
         transcriber.auto.toggled.connect(lambda on: self.settings.setValue(AUTO_TRANSCRIBE, on))
-        form.words_changed.connect(lambda on: on and transcriber.auto.setChecked(True))
 
     def _connect_models(self) -> None:
         """The Train form's model fields and the Label tab's Transcribe use the Models choices; every

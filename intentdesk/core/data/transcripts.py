@@ -9,7 +9,7 @@ so training with words later re-uses these transcripts for free: it uses the sam
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from intentdesk.core.data.metadata_csv import Clip
 from intentdesk.core.data.store import DatasetStore
@@ -50,14 +50,15 @@ def untranscribed(store: DatasetStore) -> list[Clip]:
 
 def transcribe_dataset(store: DatasetStore, asr: str | None = None,
                        progress: Callable[[int, int], None] | None = None,
-                       cancel: threading.Event | None = None) -> int:
-    """Transcribe every clip that has no transcript; returns how many rows were written.
+                       cancel: threading.Event | None = None, only: Collection[str] | None = None) -> int:
+    """Transcribe every clip that has no transcript (with `only`: those of these file names); returns
+    how many rows were written.
 
     `progress(done, total)` after each batch; `cancel` stops between batches (what is done stays).
     Unreadable clips are skipped (they get no transcript)."""
     from intentdesk.core.models.inputs import load_waves
 
-    todo = untranscribed(store)
+    todo = [clip for clip in untranscribed(store) if only is None or clip.file_name in only]
     total, done, written = len(todo), 0, 0
     if progress:
         progress(0, total)

@@ -165,7 +165,7 @@ class LabelTab(QWidget):
         self._edited()
         self.take.label_combo.setCurrentText(label)
         self.status.emit(f"Saved {clip.file_name}")
-        self.transcriber.clips_added()
+        self.transcriber.clips_added([clip.file_name])
         self._focus_for_keys()
 
     def _play(self, samples: np.ndarray | None, rate: int = RATE) -> None:
@@ -217,7 +217,7 @@ class LabelTab(QWidget):
 
     def _import_done(self, report: ImportReport) -> None:
         self._edited()
-        self.transcriber.clips_added()
+        self.transcriber.clips_added([clip.file_name for clip in report.added])  # none added: nothing to do
         text, kind = report_text(report)
         self.message.show_message(text, kind, 5000 if kind == "info" else 0)
         self.status.emit(first_line(text))

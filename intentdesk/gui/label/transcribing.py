@@ -1,5 +1,6 @@
 """Transcripts for the clips: the "Transcribe clips" button, its progress and Cancel, and the automatic
-run after recording or import (while words are used). The work is `core.data.transcripts.transcribe_dataset`."""
+run after recording or import (when ticked: only the clips just added). The work is
+`core.data.transcripts.transcribe_dataset`."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ except ImportError:  # pragma: no cover - only while the words engine is absent
     DEFAULT_RECOGNISER = "openai/whisper-tiny.en"
 
 AUTO_HELP = ("Transcribe each new clip in the background as it is recorded or imported, so training "
-             "with words finds the transcripts ready. Ticked by itself when you choose to train with words.")
+             "with words finds the transcripts ready. Only the clips just added: Transcribe clips does the rest.")
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,18 @@ class NeedsModel:
     reason: str
 
 
-def run_transcription(store: DatasetStore, recogniser: str, emit, cancel) -> int | NeedsModel:
-    """Runs in the worker (the recogniser imports torch): transcribe the clips that have none yet. First
-    whether the recogniser is there (offline, the hub's retries took 30 s before a cut-off message)."""
+def run_transcription(store: DatasetStore, recogniser: str, emit, cancel,
+                      clips: list[str] | None = None) -> int | NeedsModel:
+    """Runs in the worker (the recogniser imports torch): transcribe the clips that have none yet (with
+    `clips`, only those file names). First whether the recogniser is there (offline, the hub's retries
+    took 30 s before a cut-off message)."""
     from intentdesk.core.data.transcripts import transcribe_dataset
     from intentdesk.core.models.catalogue import RECOGNISER, missing_reason
 
     reason = missing_reason(RECOGNISER, recogniser)
     if reason:
         return NeedsModel(reason)
-    return transcribe_dataset(store, recogniser, progress=lambda *args: emit(args), cancel=cancel)
+    return transcribe_dataset(store, recogniser, progress=lambda *args: emit(args), cancel=cancel, only=clips)
 
 
 def progress_numbers(args: tuple) -> tuple[int, int] | None:
@@ -74,7 +77,7 @@ class TranscribeStrip(QWidget):
         self.store: DatasetStore | None = None
         self.recogniser = DEFAULT_RECOGNISER
         self.job: Job | None = None
-        self._again = False
+        self._queued: list[str] = []  # clips added while a job ran: transcribed when it ends
         self._automatic = False  # the running job was started by new clips, not by the button
         self.button = QPushButton("Transcribe clips")
         self.button.setToolTip("Write down what is said in each clip that has no transcript yet, with the "
@@ -123,22 +126,24 @@ class TranscribeStrip(QWidget):
     def set_recogniser(self, recogniser: str) -> None:
         self.recogniser = recogniser.strip() or DEFAULT_RECOGNISER
 
-    def clips_added(self) -> None:
-        """New clips arrived: transcribe them when the automatic runs are on."""
-        if self.auto.isChecked():
-            if self.busy:
-                self._again = True  # the running job may have listed the clips before these came
-            else:
-                self.start(automatic=True)
+    def clips_added(self, file_names: list[str]) -> None:
+        """Clips were added: transcribe these (never others) when the automatic runs are on."""
+        if not self.auto.isChecked() or not file_names:
+            return
+        if self.busy:
+            self._queued += file_names  # the running job may have listed its clips before these came
+        else:
+            self.start(clips=file_names)
 
-    def start(self, automatic: bool = False) -> bool:
+    def start(self, clips: list[str] | None = None) -> bool:
+        """Transcribe the clips without a transcript (the button), or only `clips` (new ones: automatic)."""
         if self.store is None or self.busy:
             return False
         store, recogniser = self.store, self.recogniser
-        self._again, self._automatic = False, automatic
+        self._queued, self._automatic = [], clips is not None
         self.bar.setRange(0, 0)
         self._say(f"Loading the speech recogniser {recogniser}…")
-        self.job = start_job(self, lambda emit, cancel: run_transcription(store, recogniser, emit, cancel),
+        self.job = start_job(self, lambda emit, cancel: run_transcription(store, recogniser, emit, cancel, clips),
                              self._succeeded, self._failed, self._progress)
         self.job.finished.connect(self._ended)
         self._show_running(True)
@@ -176,7 +181,7 @@ class TranscribeStrip(QWidget):
         self.models_wanted.emit(reason)
 
     def _failed(self, message: str) -> None:
-        self._again = False
+        self._queued = []
         if self.job is not None and self.job.cancel_event.is_set():
             self._say("Transcription cancelled; the transcripts written so far are kept.")
             return
@@ -189,8 +194,8 @@ class TranscribeStrip(QWidget):
     def _ended(self) -> None:
         self.job = None
         self._show_running(False)
-        if self._again:
-            self.start(automatic=True)
+        if self._queued:
+            self.start(clips=self._queued)
 
     def _show_running(self, running: bool) -> None:
         self.bar.setVisible(running)
@@ -198,7 +203,7 @@ class TranscribeStrip(QWidget):
         self.button.setEnabled(not running and self.store is not None)
 
     def shutdown(self) -> None:
-        self._again = False
+        self._queued = []
         stop_jobs(self)
         self.job = None
         self._show_running(False)

@@ -189,3 +189,25 @@ def test_a_dropped_folder_whose_name_cannot_be_a_label_asks_for_one(qtbot, tab, 
     monkeypatch.setattr(tab.clips, "ask_label", lambda *args: asked.append(args) or "balance")
     drop_and_wait(qtbot, tab, [wav_folder(tmp_path / "(my) takes!")])
     assert asked and store.label_counts() == {"balance": 2}
+
+
+# ---------------------------------------------------------------- 7: no work nobody asked for
+def test_an_import_that_added_nothing_starts_no_transcription(qtbot, tab, tmp_path, monkeypatch):
+    from intentdesk.gui.label import transcribing
+
+    store = DatasetStore.create(tmp_path / "data")
+    tab.set_dataset(store)
+    runs = []
+    monkeypatch.setattr(transcribing, "run_transcription",
+                        lambda store_, recogniser, emit, cancel, clips=None: runs.append(clips) or 0)
+    source = wav_folder(tmp_path / "src" / "balance")
+    drop_and_wait(qtbot, tab, [source])
+    assert store.label_counts() == {"balance": 2} and runs == [], "automatic transcription is off: nothing ran"
+    tab.transcriber.auto.setChecked(True)
+    drop_and_wait(qtbot, tab, [source])  # the same files again: 0 added
+    assert "already in the dataset" in tab.message.text()
+    assert runs == [] and not tab.transcriber.busy, "0 clips added: nothing to transcribe"
+    drop_and_wait(qtbot, tab, [wav_folder(tmp_path / "more" / "freeze", count=1, freq=1500)])
+    qtbot.waitUntil(lambda: runs and not tab.transcriber.busy)
+    added = [clip.file_name for clip in store.clips if clip.label == "freeze"]
+    assert runs == [added], "only the clip just added, never the whole dataset"

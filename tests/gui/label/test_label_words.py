@@ -70,7 +70,7 @@ def test_transcribe_clips_shows_progress_and_can_be_cancelled(qtbot, tab, tmp_pa
     open_dataset(tab, tmp_path / "data")
     release, seen = threading.Event(), {}
 
-    def slow(store, recogniser, emit, cancel):
+    def slow(store, recogniser, emit, cancel, clips=None):
         seen["recogniser"] = recogniser
         emit((1, 4))
         while not cancel.is_set():
@@ -94,7 +94,7 @@ def test_new_clips_are_transcribed_automatically_and_an_offline_recogniser_says_
     open_dataset(tab, tmp_path / "data")
     calls = []
 
-    def offline(store, recogniser, emit, cancel):
+    def offline(store, recogniser, emit, cancel, clips=None):
         calls.append(recogniser)
         raise ModelError(f"the speech recogniser {recogniser!r} could not be downloaded (no internet?)")
 
@@ -116,10 +116,9 @@ def test_automatic_transcription_fills_the_transcript_column(qtbot, tab, tmp_pat
     store = open_dataset(tab, tmp_path / "data", ["balance"])
     written = {}
 
-    def fake(store_, recogniser, emit, cancel):
-        for clip in store_.clips:
-            clip.extra["transcript"], clip.extra["transcript_by"] = "heard words", recogniser
-            written[clip.file_name] = True
+    def fake(store_, recogniser, emit, cancel, clips=None):
+        store_.set_transcripts({name: "heard words" for name in clips}, recogniser)
+        written.update(dict.fromkeys(clips, True))
         emit((len(written), len(written)))
         return len(written)
 
@@ -128,9 +127,11 @@ def test_automatic_transcription_fills_the_transcript_column(qtbot, tab, tmp_pat
     tab.take.set_pending(tone(500, 0.5))
     tab.take.label_combo.setCurrentText("balance")
     tab.save_take()
-    qtbot.waitUntil(lambda: len(written) == 2 and not tab.transcriber.busy)
-    assert "2 clip(s) transcribed" in tab.transcriber.note.text()
-    assert len(store.clips) == 2
+    qtbot.waitUntil(lambda: len(written) == 1 and not tab.transcriber.busy)
+    assert "1 clip(s) transcribed" in tab.transcriber.note.text()
+    new = [clip for clip in store.clips if clip.transcript]
+    assert len(store.clips) == 2 and len(new) == 1 and new[0].file_name.startswith("clips/balance/take-"), \
+        "only the clip just added: the one already there is left to the Transcribe clips button"
 
 
 def test_transcribe_clips_with_a_local_recogniser(qtbot, tab, tmp_path, tiny_recogniser):
@@ -183,7 +184,7 @@ def test_typing_a_phrase_never_records_or_saves_a_take(qtbot, tab, tmp_path):
     assert tab.take.label() == "", "the digit typed was text, not a label key"
 
 
-def test_ticking_words_in_train_turns_on_automatic_transcripts_with_the_same_recogniser(qtbot, tmp_path):
+def test_ticking_words_in_train_leaves_automatic_transcripts_alone_and_shares_the_recogniser(qtbot, tmp_path):
     from PySide6.QtCore import QSettings
 
     from intentdesk.gui.main_window import MainWindow
@@ -195,7 +196,8 @@ def test_ticking_words_in_train_turns_on_automatic_transcripts_with_the_same_rec
     assert not transcriber.auto.isChecked() and transcriber.recogniser == "openai/whisper-tiny.en"
     window.train_tab.form.field("words").setChecked(True)
     window.train_tab.form.field("asr").setText("/models/local-asr")
-    assert transcriber.auto.isChecked() and transcriber.recogniser == "/models/local-asr"
+    assert not transcriber.auto.isChecked(), "the Label tab's setting changes only when the person changes it"
+    assert transcriber.recogniser == "/models/local-asr"
     window.label_tab.shutdown()
     window.classify_tab.shutdown()
 

@@ -174,8 +174,8 @@ def test_automatic_transcription_with_the_recogniser_missing_says_where_once_wit
     store = open_dataset(window, tmp_path / "data")
     strip = window.label_tab.transcriber
     strip.auto.setChecked(True)
-    store.add_array(tone(500, 0.4), RATE, "balance")
-    strip.clips_added()
+    clip = store.add_array(tone(500, 0.4), RATE, "balance")
+    strip.clips_added([clip.file_name])
     qtbot.waitUntil(lambda: not strip.busy and not strip.auto.isChecked())
     assert window.models_dialog is None, "no window pops up while the person records"
     assert "File > Models…" in window.label_tab.message.text()
