@@ -30,9 +30,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def print_result(result) -> None:
-    """One file's ranking on a line; with a words model, what was heard on the next."""
+    """One file's ranking on a line (marked when by sound only although the model has words: the reason is
+    a warning on stderr, once); with a words model, what was heard on the next."""
     ranking = ", ".join(f"{p.label} {p.score:.3f}" for p in result.ranking or [])
-    note = f"  ({result.note})" if result.note else ""
+    remarks = [result.note] if result.note else []
+    if result.words_problem:
+        remarks.append("by sound only, see the warning")
+    note = f"  ({'; '.join(remarks)})" if remarks else ""
     print(f"{result.file}: {ranking}  [{result.latency_ms:.0f} ms]{note}")
     if result.transcript is not None:
         flag = "  (uncertain: out of scope or not understood)" if result.uncertain else ""
@@ -51,6 +55,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if classifier.words_problem:
         print_err(f"warning: {classifier.words_problem}")
     results = classifier.classify_files(args.files, top_k=args.top_k, batch_size=8)
+    for problem in dict.fromkeys(r.words_problem for r in results):  # the words part failed on some clips
+        if problem and problem != classifier.words_problem:
+            print_err(f"warning: {problem}")
     failed = [r for r in results if r.error]
     if args.json:
         print_json([r.as_dict() for r in results])

@@ -35,7 +35,8 @@ async def classify_request(request: Request, classifier: Classifier, score: Scor
                            options: ServiceOptions) -> dict:
     """`{"ranking": [...], "latency_ms": ..., "transcript": ..., "uncertain": ...}` (the ranking fused
     with the words part and its transcript when the model has one, else `"transcript": null`), plus
-    `"note"` when only part of a long clip was used (as `intentdesk classify --json` says it);
+    `"note"` when only part of a long clip was used and `"words_problem"` when the model has a words part
+    that this answer could not use (by sound only, and why), as `intentdesk classify --json` says them;
     `BadRequest` for anything that is not an answer. `score` gives probabilities or a `ClipScore`."""
     started = time.perf_counter()
     wave, note = await receive_clip(request, classifier, options)
@@ -46,7 +47,7 @@ async def classify_request(request: Request, classifier: Classifier, score: Scor
     answer = {"ranking": [p.as_dict() for p in result.ranking or []],
               "latency_ms": round((time.perf_counter() - started) * 1000, 2),
               "transcript": result.transcript, "uncertain": result.uncertain}
-    return {**answer, "note": result.note} if result.note else answer
+    return {**answer, **result.remarks()}
 
 
 async def receive_clip(request: Request, classifier: Classifier,

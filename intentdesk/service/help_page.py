@@ -25,9 +25,13 @@ def help_page(request: Request, classifier: Classifier, options: ServiceOptions)
               "uncertain": False}
     example = html.escape(json.dumps(answer))
     words = ("<code>\"transcript\"</code> is what the speech recogniser heard and <code>\"uncertain\"</code> is "
-             "true when the clip seems to be none of the intents (out of scope or not understood)"
+             "true when the clip seems to be none of the intents (out of scope or not understood); an answer the "
+             "words part failed on is by sound only and its <code>\"words_problem\"</code> says why"
              if classifier.has_words else "this model classifies by sound only, so <code>\"transcript\"</code> "
              "is null and <code>\"uncertain\"</code> false")
+    if classifier.words_problem:  # the model has a words part that did not load: every answer says so
+        words += (f"; its words part could not be loaded, so every answer has a <code>\"words_problem\"</code> "
+                  f"saying why: {html.escape(classifier.words_problem)}")
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>IntentDesk intent service</title></head>
 <body style="font-family: sans-serif; max-width: 46em">

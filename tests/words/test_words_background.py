@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from intentdesk.core.errors import ModelError
 from intentdesk.core.words import background, fusion
 from intentdesk.core.words.head import WordsHead
 from intentdesk.core.words.pipeline import calibrate
@@ -101,5 +102,5 @@ def test_head_tensors_keep_the_background_and_reject_a_wrong_width():
     tensors = head_with(None).tensors()
     assert "background" not in tensors and WordsHead.from_tensors(head.labels, tensors).background is None
     tensors["background"] = np.zeros((2, DIM + 1), np.float32)
-    with pytest.raises(ValueError, match="background"):
+    with pytest.raises(ModelError, match="background"):
         WordsHead.from_tensors(head.labels, tensors)

@@ -71,5 +71,5 @@ def test_distinct_rows_and_tensor_round_trip():
     head = train_head(*toy_embeddings(np.random.default_rng(2)), ["a", "b", "c"])
     copy = WordsHead.from_tensors(head.labels, head.tensors())
     np.testing.assert_array_equal(copy.weight, head.weight)
-    with pytest.raises(ValueError, match="shapes"):
+    with pytest.raises(ModelError, match="weight.* does not fit 2 labels"):
         WordsHead.from_tensors(["a", "b"], head.tensors())

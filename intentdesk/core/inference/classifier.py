@@ -7,8 +7,8 @@ machine (`intentdesk.core.inference.precision`); `precision="fp32"` gives the pi
 
 A model trained with words (`MODEL/words/`) is ranked by the fused sound + words probabilities and
 its results carry the transcript (`words_part`); `pipeline(...)` on the same folder still gives the
-sound-only ranking. When the words part cannot be loaded, `words_problem` says why and the model
-classifies by sound only.
+sound-only ranking. When the words part cannot be loaded, `words_problem` says why, the model
+classifies by sound only, and each result says so (`FileResult.words_problem`).
 """
 
 from __future__ import annotations
@@ -119,7 +119,6 @@ class Classifier:
         backbone.check_inputs(self.model_dir, model, self.feature_extractor)
         return model.to(self.device).eval()
 
-
     @property
     def precision(self) -> str:
         return self.choice.precision
@@ -164,7 +163,7 @@ class Classifier:
 
     def with_words(self, waves: Sequence[np.ndarray], sound: np.ndarray) -> Scores:
         """The sound probabilities of `waves` fused with the words part's (as they are without one)."""
-        return with_words(self.words, list(waves), self.rate, sound)
+        return with_words(self.words, list(waves), self.rate, sound, self.words_problem)
 
     def score_clips(self, waves: Sequence[np.ndarray], batch_size: int = 8,
                     on_progress: Callable[[float], None] | None = None) -> Scores:
@@ -180,12 +179,18 @@ class Classifier:
         order = np.argsort(-probabilities, kind="stable")[: top_k or len(self.labels)]
         return [Prediction(self.labels[i], float(probabilities[i])) for i in order]
 
-    def check_scores(self, probabilities: np.ndarray, source: str) -> None:
-        """Raise `AudioError` when a clip's scores are not numbers (NaN from extreme sample
-        values): a ranking of NaNs would look like an answer, and NaN is not valid JSON."""
-        if not np.all(np.isfinite(probabilities)):
-            raise AudioError(source, "the model gives no usable scores for this audio (not finite numbers)",
-                             "check that it is ordinary sound with samples between -1 and 1")
+    def check_scores(self, probabilities: np.ndarray, source: str, wave: np.ndarray | None = None) -> None:
+        """Raise `AudioError` when a clip's scores are not numbers: a ranking of NaNs would look like an
+        answer, and NaN is not valid JSON. When the clip (`wave`, as the model got it) is ordinary sound,
+        finite and within ±1, the model is at fault (values in its files that are not numbers), not the audio."""
+        if np.all(np.isfinite(probabilities)):
+            return
+        if wave is not None and np.isfinite(wave).all() and (not wave.size or np.abs(wave).max() <= 1.0):
+            raise AudioError(source, "the model gives no usable scores for this clip (not finite numbers), although "
+                             "the audio is ordinary sound", "the model folder is damaged (its weights or settings "
+                             "hold values that are not numbers): train the model again, or copy it again")
+        raise AudioError(source, "the model gives no usable scores for this audio (not finite numbers)",
+                         "check that it is ordinary sound with samples between -1 and 1")
 
     @property
     def longest_input_seconds(self) -> float:
@@ -225,18 +230,18 @@ class Classifier:
         return wave, None
 
     def to_result(self, name: str, scores: np.ndarray | ClipScore, latency_ms: float, note: str | None = None,
-                  top_k: int | None = None) -> FileResult:
+                  top_k: int | None = None, wave: np.ndarray | None = None) -> FileResult:
         """A clip's scores (probabilities, or a `ClipScore` with its transcript) as its ranked result,
-        or as an error when they are not numbers (`check_scores`): the one place the CLI, the GUI and
-        the service turn scores into an answer."""
+        or as an error when they are not numbers (`check_scores`, told the clip when known): the one
+        place the CLI, the GUI and the service turn scores into an answer. An answer by sound only
+        from a model with a words part says why (`words_problem`)."""
         clip = scores if isinstance(scores, ClipScore) else ClipScore(scores)
         try:
-            self.check_scores(clip.probabilities, name)
+            self.check_scores(clip.probabilities, name, wave)
         except AudioError as error:
             return FileResult(name, None, 0.0, str(error))
-        note = "; ".join(part for part in (note, clip.problem) if part) or None
         return FileResult(name, self.rank(clip.probabilities, top_k), latency_ms, note=note,
-                          transcript=clip.transcript, uncertain=clip.uncertain)
+                          transcript=clip.transcript, uncertain=clip.uncertain, words_problem=clip.problem)
 
     def classify_recording(self, samples: np.ndarray, rate: int, top_k: int | None = None,
                            name: str = "recording") -> FileResult:
@@ -246,8 +251,8 @@ class Classifier:
         wave, note = self.fit_length(audio.resample(wave, rate, self.rate))
         started = time.perf_counter()
         clip = self.score_clips([wave], 1).clip(0)
-        self.check_scores(clip.probabilities, name)
-        return self.to_result(name, clip, (time.perf_counter() - started) * 1000, note, top_k)
+        self.check_scores(clip.probabilities, name, wave)
+        return self.to_result(name, clip, (time.perf_counter() - started) * 1000, note, top_k, wave)
 
     def classify_array(self, samples: np.ndarray, rate: int, top_k: int | None = None,
                        name: str = "recording") -> list[Prediction]:
@@ -275,7 +280,7 @@ class Classifier:
         scored = self.score_clips([waves[i] for i in ok], batch_size)
         per_clip = (time.perf_counter() - started) * 1000 / max(1, len(ok))
         for n, i in enumerate(ok):
-            results[i] = self.to_result(str(paths[i]), scored.clip(n), per_clip, notes[i], top_k)
+            results[i] = self.to_result(str(paths[i]), scored.clip(n), per_clip, notes[i], top_k, waves[i])
         return [results[i] for i in range(len(paths))]
 
     def scores_many(self, waves: Sequence[np.ndarray], batch_size: int = 8,

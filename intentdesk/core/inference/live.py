@@ -52,6 +52,7 @@ class LiveResult:
     transcript: str | None = None
     uncertain: bool = False
     note: str | None = None
+    words_problem: str | None = None  # by sound only although the model has words, and why
 
 
 class LiveSession:
@@ -124,6 +125,7 @@ class LiveSession:
         at = self._started_at + offset
         try:
             result = self.classifier.classify_recording(samples, self.rate)
-            return LiveResult(at, result.ranking, result.error, result.transcript, result.uncertain, result.note)
+            return LiveResult(at, result.ranking, result.error, result.transcript, result.uncertain, result.note,
+                              result.words_problem)
         except IntentDeskError as error:
             return LiveResult(at, None, str(error))

@@ -33,6 +33,7 @@ class FileResult:
     note: str | None = None  # e.g. only part of a long clip was used
     transcript: str | None = None  # what the recogniser heard; None when the model has no words part
     uncertain: bool = False  # the words part says: out of scope or not understood
+    words_problem: str | None = None  # the model has a words part, not used here (why): ranked by sound only
 
     def as_dict(self) -> dict:
         if self.error is not None:
@@ -40,7 +41,12 @@ class FileResult:
         answer = {"file": self.file, "ranking": [p.as_dict() for p in self.ranking or []],
                   "latency_ms": round(self.latency_ms, 3), "transcript": self.transcript,
                   "uncertain": self.uncertain}
-        return {**answer, "note": self.note} if self.note else answer
+        return {**answer, **self.remarks()}
+
+    def remarks(self) -> dict:
+        """"note" (only part of a long clip was used) and "words_problem" (by sound only, and why), when they
+        apply: what `as_dict` and the service's answer add."""
+        return {key: value for key, value in (("note", self.note), ("words_problem", self.words_problem)) if value}
 
 
 def with_extension(path: Path, suffix: str) -> Path:

@@ -4,8 +4,9 @@ A model trained with words has `MODEL/words/` beside its sound model. The classi
 when it is there; the recogniser then transcribes the clips the sound model has just scored (the
 same batch, resampled to 16 kHz when the sound model reads another rate), and the fused
 probabilities give the ranking. When the words part cannot be loaded (its recogniser or text
-encoder missing, offline, damaged...) the model still classifies by sound only, and
-`load_words_part` says which part failed and what to do.
+encoder missing, offline, damaged, its files not sensible...) or fails on some clips, the model
+still classifies by sound only, and each answer says so and why (`Scores.problem`, then
+`FileResult.words_problem`): `load_words_part` names the part that failed and what to do.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from intentdesk.core.audio import io as audio
-from intentdesk.core.errors import first_line
+from intentdesk.core.errors import IntentDeskError, first_line
 
 WORDS_RATE = 16000  # what the recogniser reads
 SOUND_ONLY = "so this model classifies by sound only"
+SOUND_FOR_THESE = "so this answer is by sound only"
 
 
 @dataclass
@@ -30,7 +32,7 @@ class ClipScore:
     probabilities: np.ndarray
     transcript: str | None = None
     uncertain: bool = False
-    problem: str | None = None  # the words part failed on this clip: its answer is by sound only
+    problem: str | None = None  # the model's words part was not used for this clip (why): its answer is by sound only
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         """As an array, a clip's score is its probabilities (what sound-only callers always got)."""
@@ -68,8 +70,16 @@ def load_words_part(model_dir: Path, labels: list[str], device: str = "cpu"):
     try:
         return WordsModel.load(model_dir, labels, device=device), None
     except Exception as error:  # noqa: BLE001 - any failure here must leave the sound model usable
-        text = str(error).strip() or type(error).__name__
-        return None, f"the words part of this model could not be loaded, {SOUND_ONLY}: {text}"
+        return None, f"the words part of this model could not be loaded, {SOUND_ONLY}: {reason(error)}"
+
+
+def reason(error: BaseException) -> str:
+    """Why the words part failed, in one line: a user-facing error says it all; anything else is named
+    as unexpected (the words part's files are checked when it loads, so it is a bug or the machine)."""
+    if isinstance(error, IntentDeskError):
+        return first_line(error, 400)
+    return (f"unexpected {type(error).__name__} ({first_line(error, 120)}); if it happens again, train the model "
+            "again or delete its words folder")
 
 
 def describe_words(words) -> dict:
@@ -80,13 +90,14 @@ def describe_words(words) -> dict:
             "recogniser_changed": words.recogniser_changed}                              # bundled copy's path
 
 
-def with_words(words, waves: Sequence[np.ndarray], rate: int, sound: np.ndarray) -> Scores:
-    """Fuse the sound probabilities of `waves` (at `rate`) with the words part's; sound only when
-    there is none. Clips whose sound scores are not numbers are not transcribed (they fail anyway).
-    A failure of the words part answers by sound only, with `problem` saying why."""
+def with_words(words, waves: Sequence[np.ndarray], rate: int, sound: np.ndarray, problem: str | None = None) -> Scores:
+    """Fuse the sound probabilities of `waves` (at `rate`) with the words part's; sound only when there is
+    none (with `problem`, why, when the model has one that did not load). Clips whose sound scores are not
+    numbers are not transcribed (they fail anyway). A failure of the words part on these clips (an error, or
+    scores that are not numbers) answers by sound only, with `problem` saying why."""
     sound = np.asarray(sound, np.float32)
     if words is None or not len(waves):
-        return Scores(sound, sound)
+        return Scores(sound, sound, problem=problem)
     usable = np.flatnonzero(np.isfinite(sound).all(axis=-1))
     fused, by_words = sound.copy(), np.full_like(sound, np.nan)
     transcripts: list[str | None] = [None] * len(waves)
@@ -96,7 +107,10 @@ def with_words(words, waves: Sequence[np.ndarray], rate: int, sound: np.ndarray)
         try:
             result = words.score(heard, sound[usable])
         except Exception as error:  # noqa: BLE001 - the sound answer still stands
-            return Scores(sound, sound, problem=f"by sound only: the words part failed ({first_line(error)})")
+            return Scores(sound, sound, problem=f"the words part failed, {SOUND_FOR_THESE}: {reason(error)}")
+        if not np.isfinite(result.probabilities).all():
+            return Scores(sound, sound, problem=f"the words part gave scores that are not numbers, {SOUND_FOR_THESE}; "
+                                                "train the model again or delete its words folder")
         fused[usable], by_words[usable] = result.probabilities, result.words_probabilities
         uncertain[usable] = result.uncertain
         for i, text in zip(usable, result.transcripts):

@@ -19,6 +19,8 @@ Modules (each does one job):
 - `background`: the shipped everyday sentences that are no intent (`resources/background_phrases.txt`).
 - `fusion`: temperature scaling, `fuse`, `FusionSettings` (weight, temperatures, thresholds).
 - `layout`: `save_words` / `load_words` / `has_words` - the words part inside a model folder.
+- `checks`: every value of those files (and of the recogniser's generation settings) checked when it
+  loads: types, finite numbers in range, bounded sizes; `BadEntry` names the entry that is not.
 - `pipeline`: `train_words` (training) and `WordsModel.load(...).score(...)` (inference).
 - `cache`: the SQLite key-value cache both caches use.
 

@@ -5,7 +5,9 @@ each batch gets a window fitted to its longest clip (rounded up to `window_step`
 mel features are computed for that window and the encoder's position table is sliced to match
 for the duration of the call (the same trick `backbone.fit_whisper_window` uses for the
 classifier, but temporary, so one loaded model serves every length). Clips are grouped by window
-so a batch pads little; decoding is greedy with at most `max_new_tokens` tokens. Other
+so a batch pads little; decoding is greedy with at most `max_new_tokens` tokens (fewer when the
+prompt leaves less room), by the words part's own settings: of the recogniser folder's generation
+settings only its token ids are used, checked (`checks.whisper_generation`). Other
 architectures (Wav2Vec2-CTC, ...) go through `transformers.pipeline("automatic-speech-recognition")`.
 
 Transcripts are cached on disk, keyed by the clip's content hash and the recogniser's
@@ -24,10 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from intentdesk.core.errors import ModelError, ModelUnavailable
+from intentdesk.core.words import checks
 from intentdesk.core.words.cache import KeyValueCache, default_cache_dir, wave_key, weights_fingerprint
 
 DEFAULT_RECOGNISER = "openai/whisper-tiny.en"
 WORDS_HINT = "the words model needs it (choose a local copy, or classify by sound only)"
+FRESH_COPY = "get a fresh copy of that recogniser (or classify by sound only)"
 RATE = 16000
 MAX_NEW_TOKENS = 40
 TOKENS_PER_SECOND = 6  # spoken English is 2-4 words (3-5 tokens) a second: more means a decoding loop
@@ -79,7 +83,9 @@ def load_recogniser(source: str, device: str = "cpu"):
         local = check_local_model(source)
         config = api.AutoConfig.from_pretrained(source)
         if config.model_type == "whisper":
-            model = api.WhisperForConditionalGeneration.from_pretrained(source).to(device).eval()
+            generation = api.GenerationConfig(**whisper_token_settings(source, config))
+            model = api.WhisperForConditionalGeneration.from_pretrained(source, generation_config=generation)
+            model = model.to(device).eval()
             return "whisper", (model, api.AutoFeatureExtractor.from_pretrained(source),
                                api.AutoTokenizer.from_pretrained(source))
         return "pipeline", api.pipeline("automatic-speech-recognition", model=source, device=device)
@@ -87,6 +93,22 @@ def load_recogniser(source: str, device: str = "cpu"):
         raise ModelError(f"{what}: {error}") from error
     except Exception as error:
         raise ModelUnavailable(hub_error_message(what, error, local), WORDS_HINT) from error
+
+
+def whisper_token_settings(source: str, config) -> dict:
+    """The token settings of a Whisper recogniser's generation_config.json (else its config.json), checked
+    (`checks.whisper_generation`): the file's own decoding settings are never used, the words part's are."""
+    from transformers.utils import cached_file
+
+    from intentdesk.core.models.hub import read_json_object
+
+    file = cached_file(source, "generation_config.json", _raise_exceptions_for_missing_entries=False,
+                       _raise_exceptions_for_connection_errors=False)
+    settings = read_json_object(Path(file), FRESH_COPY) if file else config.to_dict()
+    try:
+        return checks.whisper_generation(settings, config.vocab_size, config.max_target_positions)
+    except checks.BadEntry as error:
+        raise error.refusal(file or Path(source) / "config.json", FRESH_COPY) from error
 
 
 class Transcriber:
@@ -107,6 +129,11 @@ class Transcriber:
         self.batch_size = max(1, int(batch_size))
         self.kind, self._parts = load_recogniser(self.source, device)
         model = self._parts[0] if self.kind == "whisper" else self._parts.model
+        self.longest_output = self.max_new_tokens
+        if self.kind == "whisper":  # BadEntry: the reader of these settings names their file
+            prompt_tokens = len(self._parts[2].get_prompt_ids(self.prompt)) if self.prompt else 0
+            self.longest_output = min(self.max_new_tokens, checks.check_decoding(
+                self.max_new_tokens, self.num_beams, prompt_tokens, model.config.max_target_positions))
         settings = (f"{self.kind}|v2|fit={fit_window}|step={window_step}|pad={window_padding}|tokens={max_new_tokens}"
                     f"|beams={self.num_beams}|prompt={self.prompt}")
         self.fingerprint = weights_fingerprint(model, settings)
@@ -175,7 +202,7 @@ class Transcriber:
         inputs = features([w[:samples] for w in waves], sampling_rate=RATE, return_tensors="pt",
                           padding="max_length", max_length=samples, truncation=True)
         mel = inputs.input_features.to(self.device)
-        tokens = min(self.max_new_tokens, math.ceil(TOKENS_PER_SECOND * longest / RATE) + 4)
+        tokens = min(self.longest_output, math.ceil(TOKENS_PER_SECOND * longest / RATE) + 4)
         texts = self._generate(mel, tokens, self.prompt)
         empty = [i for i, text in enumerate(texts) if not text]
         if self.prompt and empty:  # a prompt sometimes makes Whisper end at once (~0.2 % of clips)

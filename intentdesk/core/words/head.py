@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from intentdesk.core.words.checks import check_head
+
 WEIGHT_DECAY = 1e-3  # L2 on the weights; validation accuracy was flat from 1e-4 to 1e-3 (BENCHMARKS.md)
 MAX_ITERATIONS = 200
 
@@ -76,17 +78,11 @@ class WordsHead:
 
     @classmethod
     def from_tensors(cls, labels: Sequence[str], tensors: dict[str, np.ndarray], info: dict | None = None) -> WordsHead:
-        head = cls(list(labels), np.asarray(tensors["weight"], np.float32), np.asarray(tensors["bias"], np.float32),
-                   np.asarray(tensors["bank"], np.float32), np.asarray(tensors["bank_labels"], np.int64), info or {},
-                   np.asarray(tensors["background"], np.float32) if "background" in tensors else None)
-        background_ok = head.background is None or (head.background.ndim == 2 and head.background.shape[1] == head.dim)
-        if head.weight.ndim != 2 or head.weight.shape[0] != len(head.labels) or head.bank.ndim != 2 or \
-                head.bias.shape != (len(head.labels),) or head.bank.shape[1:] != (head.dim,) or \
-                head.bank_labels.shape != (len(head.bank),) or not background_ok:
-            raise ValueError(f"tensor shapes do not fit {len(head.labels)} labels: weight {head.weight.shape}, "
-                             f"bias {head.bias.shape}, bank {head.bank.shape}, bank_labels {head.bank_labels.shape}"
-                             + ("" if background_ok else f", background {head.background.shape}"))
-        return head
+        """A stored head, every tensor checked first (`checks.check_head`: `BadEntry` names the one that is
+        not sensible)."""
+        arrays = check_head(len(labels), tensors)
+        return cls(list(labels), arrays["weight"], arrays["bias"], arrays["bank"], arrays["bank_labels"], info or {},
+                   arrays.get("background"))
 
 
 def distinct_rows(embeddings: np.ndarray, labels: np.ndarray, tolerance: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:

@@ -18,9 +18,11 @@ from pathlib import Path
 
 from intentdesk.core.errors import ModelError, first_line
 from intentdesk.core.files import atomic_write_bytes
+from intentdesk.core.models.hub import read_json_object
 from intentdesk.core.models.references import MODEL_FILE_PATTERNS, copy_model_files, local_part, resolve_part
 from intentdesk.core.run_settings_file import OLD_SETTINGS_FILE, SETTINGS_FILE
 from intentdesk.core.runs import METRICS_FILE
+from intentdesk.core.words import checks
 from intentdesk.core.words.fusion import FusionSettings
 from intentdesk.core.words.head import WordsHead
 
@@ -58,7 +60,8 @@ def save_words(model_dir: Path | str, config: dict, head: WordsHead) -> Path:
 
 
 def load_words(model_dir: Path | str, sound_labels: list[str] | None = None) -> tuple[dict, WordsHead, FusionSettings]:
-    """(config, head, fusion) from `MODEL/words/`; `ModelError` naming what is missing or wrong.
+    """(config, head, fusion) from `MODEL/words/`, every value checked (`checks`); `ModelError` naming the
+    file, the entry and what to do when one is missing or not sensible.
 
     With `sound_labels` (the sound model's labels in id order) the words part must list the same
     labels in the same order, or the two models' probabilities could not be combined.
@@ -66,39 +69,34 @@ def load_words(model_dir: Path | str, sound_labels: list[str] | None = None) -> 
     folder = words_folder(model_dir)
     if not folder.is_dir():
         raise ModelError(f"{Path(model_dir)}: has no words part ({FOLDER}/ folder); it classifies by sound only")
-    config = _read_config(folder)
-    for key in ("labels", "recogniser", "text_encoder", "fusion"):
-        if key not in config:
-            raise ModelError(f"{folder / CONFIG}: has no {key!r} entry; the words part is incomplete: {RETRAIN}")
-    labels = [str(label) for label in config["labels"]]
-    if sound_labels is not None and labels != list(sound_labels):
-        raise ModelError(f"{folder}: its labels ({', '.join(labels[:4])}...) are not the sound model's "
-                         f"({', '.join(list(sound_labels)[:4])}...); the folder mixes two models: {RETRAIN}")
-    for key in ("recogniser", "text_encoder"):
-        if not isinstance(config[key], dict) or not config[key].get("source"):
-            raise ModelError(f"{folder / CONFIG}: {key!r} does not name a model; {RETRAIN}")
-    head = _read_head(folder, labels, config)
     try:
-        fusion = FusionSettings.from_dict(config["fusion"])
-    except (TypeError, ValueError) as error:
-        raise ModelError(f"{folder / CONFIG}: bad 'fusion' entry ({error}); {RETRAIN}") from error
-    return config, head, fusion
+        config = checks.check_config(_read_config(folder))
+    except checks.BadEntry as error:
+        raise error.refusal(folder / CONFIG, RETRAIN) from error
+    labels = config["labels"]
+    if sound_labels is not None and labels != list(sound_labels):
+        raise ModelError(f"{folder / CONFIG}: 'labels' ({', '.join(labels[:4])}...) are not the sound model's "
+                         f"({', '.join(list(sound_labels)[:4])}...); the folder mixes two models: {RETRAIN}")
+    return config, _read_head(folder, labels, config), FusionSettings.from_dict(config["fusion"])
 
 
 def _read_config(folder: Path) -> dict:
+    """words_config.json as read: a bounded JSON object of this format, in a version this IntentDesk reads."""
     path = folder / CONFIG
     if not path.is_file():
         raise ModelError(f"{folder}: {CONFIG} is missing, so the words part is incomplete "
                          f"(an interrupted save?): {RETRAIN}")
+    config = read_json_object(path, RETRAIN)
+    if config.get("format") != FORMAT:
+        raise ModelError(f"{path}: not an IntentDesk words configuration ('format' is "
+                         f"{checks.shown(config.get('format'))}, not {FORMAT!r}); {RETRAIN}")
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise ModelError(f"{path}: damaged ({first_line(error, 120)}); {RETRAIN}") from error
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise ModelError(f"{path}: not an IntentDesk words configuration; {RETRAIN}")
-    if int(config.get("version", 0)) > VERSION:
-        raise ModelError(f"{path}: made by a newer IntentDesk (words format {config.get('version')}, "
-                         f"this one reads {VERSION}); update IntentDesk")
+        version = checks.VERSION.check("version", config.get("version", 0))
+    except checks.BadEntry as error:
+        raise error.refusal(path, RETRAIN) from error
+    if version > VERSION:
+        raise ModelError(f"{path}: 'version' is {version}: made by a newer IntentDesk (this one reads words format "
+                         f"{VERSION}); update IntentDesk")
     return config
 
 
@@ -109,15 +107,22 @@ def _read_head(folder: Path, labels: list[str], config: dict) -> WordsHead:
     path = folder / HEAD
     if not path.is_file():
         raise ModelError(f"{folder}: {HEAD} is missing, so the words part is incomplete: {RETRAIN}")
+    size = path.stat().st_size
+    if size > checks.MAX_HEAD_BYTES:
+        raise ModelError(f"{path}: too large ({size / 2 ** 20:.0f} MB, more than the "
+                         f"{checks.MAX_HEAD_BYTES / 2 ** 20:.0f} MB a words head may take); {RETRAIN}")
     try:
         tensors = load_file(str(path))
-        head = WordsHead.from_tensors(labels, tensors, info=dict(config.get("head") or {}))
-    except (SafetensorError, OSError, KeyError, ValueError) as error:
+    except (SafetensorError, OSError, TypeError, ValueError) as error:
         raise ModelError(f"{path}: damaged or incomplete ({first_line(error, 120)}); {RETRAIN}") from error
-    dim = (config.get("text_encoder") or {}).get("dim")
-    if dim is not None and int(dim) != head.dim:
-        raise ModelError(f"{path}: the head takes {head.dim}-number embeddings but the text encoder gives "
-                         f"{dim}; {RETRAIN}")
+    try:
+        head = WordsHead.from_tensors(labels, tensors, info=dict(config.get("head") or {}))
+    except checks.BadEntry as error:
+        raise error.refusal(path, RETRAIN) from error
+    dim = config["text_encoder"].get("dim")
+    if dim is not None and dim != head.dim:
+        raise ModelError(f"{folder / CONFIG}: 'text_encoder.dim' is {dim}, but the head ({HEAD}) takes "
+                         f"{head.dim}-number embeddings; {RETRAIN}")
     return head
 
 

@@ -22,13 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from intentdesk.core.errors import TrainingError
+from intentdesk.core.errors import ModelError, TrainingError
 from intentdesk.core.models.references import stored_reference
 from intentdesk.core.words import fusion
 from intentdesk.core.words.asr import DEFAULT_RECOGNISER, Transcriber, normalise_text, vocabulary_prompt
 from intentdesk.core.words.background import background_bank
+from intentdesk.core.words.checks import BadEntry
 from intentdesk.core.words.head import WordsHead, train_head
-from intentdesk.core.words.layout import load_words, part_source
+from intentdesk.core.words.layout import CONFIG, RETRAIN, load_words, part_source, words_folder
 from intentdesk.core.words.text_encoder import DEFAULT_TEXT_ENCODER, TextEncoder
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -174,24 +175,28 @@ class WordsModel:
     @classmethod
     def load(cls, model_dir: Path | str, sound_labels: list[str] | None = None, device: str = "cpu",
              cache_dir: Path | str | None | bool = None) -> WordsModel:
-        """`ModelError` (saying which model and what to do) when the words part is incomplete or its
-        recogniser or text encoder cannot be loaded (e.g. a hub id while offline)."""
-        from intentdesk.core.errors import ModelError
-
+        """`ModelError` (saying which model and what to do) when the words part is incomplete or not sensible
+        (`load_words`), or its recogniser or text encoder cannot be loaded (e.g. a hub id while offline) or
+        does not fit its settings."""
         config, head, settings = load_words(model_dir, sound_labels)
-        rec = config["recogniser"]
-        transcriber = Transcriber(part_source(model_dir, config, "recogniser"), device=device,
-                                  fit_window=bool(rec.get("fit_window", True)),
-                                  window_step=float(rec.get("window_step", 2.0)),
-                                  window_padding=float(rec.get("window_padding", 2.0)),
-                                  max_new_tokens=int(rec.get("max_new_tokens", 40)), prompt=str(rec.get("prompt", "")),
-                                  num_beams=int(rec.get("num_beams", 1)), cache_dir=cache_dir)
+        rec, file = config["recogniser"], words_folder(model_dir) / CONFIG
+        try:
+            transcriber = Transcriber(part_source(model_dir, config, "recogniser"), device=device,
+                                      fit_window=rec.get("fit_window", True), window_step=rec.get("window_step", 2.0),
+                                      window_padding=rec.get("window_padding", 2.0),
+                                      max_new_tokens=rec.get("max_new_tokens", 40), prompt=rec.get("prompt", ""),
+                                      num_beams=rec.get("num_beams", 1), cache_dir=cache_dir)
+        except BadEntry as error:  # its settings do not fit this recogniser
+            raise error.refusal(file, RETRAIN) from error
         encoder = TextEncoder(part_source(model_dir, config, "text_encoder"), device=device,
                               cache_dir=cache_dir)
         expected = config["text_encoder"].get("fingerprint")
         if expected and encoder.fingerprint != expected:
-            raise ModelError(f"{model_dir}: the text encoder {encoder.source!r} is not the one the words head was "
-                             "trained with (its weights differ); train the model again")
+            raise ModelError(f"{file}: 'text_encoder.fingerprint' is not that of the text encoder {encoder.source!r} "
+                             "(its weights differ from the one the words head was trained with); train the model again")
+        if encoder.dim != head.dim:
+            raise ModelError(f"{file}: the text encoder {encoder.source!r} ('text_encoder.source') gives {encoder.dim}-"
+                             f"number embeddings, but the head takes {head.dim}; train the model again")
         return cls(config, head, settings, transcriber, encoder)
 
     @property

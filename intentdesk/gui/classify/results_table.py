@@ -32,6 +32,7 @@ FILE_COLUMN_WIDTH = 120  # pixels; the user can drag it wider
 LABEL_COLUMN_MAX = 160
 TRANSCRIPT_WIDTH = 220
 UNCERTAIN_NOTE = "uncertain — maybe none of your intents"
+SOUND_ONLY_NOTE = "by sound only"
 
 
 def is_uncertain(result: FileResult, threshold: float) -> bool:
@@ -56,7 +57,13 @@ def row_values(result: FileResult, threshold: float = 0.0) -> list[str]:
     second = f"{ranking[1].label} ({ranking[1].score:.0%})" if len(ranking) > 1 else ""
     top = top_cell(ranking[0].label, is_uncertain(result, threshold))
     return [name, top, f"{ranking[0].score:.3f}", second, getattr(result, "transcript", None) or "",
-            f"{result.latency_ms:.0f}", result.note or ""]
+            f"{result.latency_ms:.0f}", note_cell(result)]
+
+
+def note_cell(result: FileResult) -> str:
+    """The Note column: the note, and "by sound only" when the model's words part was not used (short,
+    so the column stays narrow: why is in the row's tooltip, and in the Model panel when it did not load)."""
+    return "; ".join(part for part in (result.note, SOUND_ONLY_NOTE if result.words_problem else "") if part)
 
 
 class ResultsPanel(QGroupBox):
@@ -133,7 +140,8 @@ class ResultsPanel(QGroupBox):
         self.busy.show_busy(f"Classifying {what}…", done, total)
 
     def add(self, result: FileResult) -> None:
-        """Append one row; its tooltip gives the full path and the note (a long clip cut short)."""
+        """Append one row; its tooltip gives the full path, the note (a long clip cut short) and why it is
+        by sound only when it is."""
         self.results.append(result)
         row = self.table.rowCount()
         self.table.insertRow(row)
@@ -141,8 +149,8 @@ class ResultsPanel(QGroupBox):
         if heard is not None:
             self.table.setColumnHidden(TRANSCRIPT_COLUMN, False)
         uncertain = UNCERTAIN_NOTE if is_uncertain(result, self.threshold) else ""
-        tip = "\n".join(text for text in (result.file, uncertain, f"Heard: “{heard}”" if heard else "", result.note)
-                        if text)
+        tip = "\n".join(text for text in (result.file, uncertain, f"Heard: “{heard}”" if heard else "", result.note,
+                                          result.words_problem) if text)
         for column, value in enumerate(row_values(result, self.threshold)):
             item = QTableWidgetItem(value)
             item.setToolTip(tip)

@@ -28,6 +28,14 @@ from intentdesk.gui.common.wording import count
 DEFAULT_THRESHOLD = 0.5
 
 
+def bars_note(result: FileResult | LiveResult) -> str | None:
+    """What the bars say under the verdict: why there is no ranking, or the note and why the answer is by
+    sound only when the model's words part was not used."""
+    if result.error:
+        return result.error
+    return "; ".join(part for part in (result.note, result.words_problem) if part) or None
+
+
 def unreadable_text(errors: list[FileResult]) -> str:
     """The files a batch could not read, each by name and why, on the message's line (the first few
     fit; Details… has all)."""
@@ -248,7 +256,7 @@ class ClassifyTab(QWidget):
                 wave = self.classifier.load_clip(Path(result.file))[0]
         self.wave.set_wave(wave, RATE)
         self.bars.show_ranking(result.ranking or [], self.threshold.value(), Path(result.file).name,
-                               None if result.error else result.latency_ms, result.note or result.error,
+                               None if result.error else result.latency_ms, bars_note(result),
                                getattr(result, "transcript", None), getattr(result, "uncertain", False))
 
     # ------------------------------------------------------------------ microphone
@@ -256,14 +264,14 @@ class ClassifyTab(QWidget):
         take, result = outcome
         self.wave.set_wave(take, RATE)
         self.bars.show_ranking(result.ranking or [], self.threshold.value(), f"Recording, {time.strftime('%H:%M:%S')}",
-                               result.latency_ms, result.note or result.error, getattr(result, "transcript", None),
+                               result.latency_ms, bars_note(result), getattr(result, "transcript", None),
                                getattr(result, "uncertain", False))
 
     def _live_heard(self, result: LiveResult) -> None:
         if result.ranking:
             stamp = time.strftime("%H:%M:%S", time.localtime(result.at))
             self.bars.show_ranking(result.ranking, self.threshold.value(), f"Live, heard at {stamp}",
-                                   note=getattr(result, "note", None), transcript=getattr(result, "transcript", None),
+                                   note=bars_note(result), transcript=getattr(result, "transcript", None),
                                    uncertain=getattr(result, "uncertain", False))
 
     def shutdown(self) -> None:

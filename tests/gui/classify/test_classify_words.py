@@ -116,6 +116,9 @@ def test_a_words_part_that_cannot_load_is_named_and_sound_only_goes_on(qtbot, wi
     with qtbot.waitSignal(tab.batch_done, timeout=30000):
         drop(tab, [tmp_path / "a.wav"])
     assert tab.results.results[0].ranking and tab.results.results[0].transcript is None
+    note = tab.results.table.item(0, len(COLUMNS) - 1)  # every answer says it is by sound only, and why
+    assert note.text() == "by sound only" and tab.classifier.words_problem in note.toolTip()
+    assert "could not be loaded" in tab.bars.note.text() and not tab.bars.note.isHidden()  # the bars say why
 
 
 def test_the_table_and_its_export_follow_the_uncertain_below_threshold(qtbot, tmp_path):
