@@ -92,7 +92,7 @@ def test_incomplete_or_mismatched_folders_say_what_is_wrong(trained, tmp_path):
     with pytest.raises(ModelError, match="newer IntentDesk"):
         layout.load_words(model)
     (folder / layout.CONFIG).write_text(json.dumps({**config, "recogniser": {"source": str(tmp_path / "gone")}}))
-    with pytest.raises(ModelError, match="speech recogniser .*gone"):
+    with pytest.raises(ModelError, match="recogniser folder .*gone.*does not exist"):
         WordsModel.load(model, cache_dir=cache)
     (folder / layout.CONFIG).write_text("{not json")
     with pytest.raises(ModelError, match="words_config.json: damaged"):

@@ -90,6 +90,9 @@ def local_part(holder: Path, source: object, part: str, file: Path) -> Path | No
 def check_model_folder_kind(folder: Path, part: str, where: str) -> Path:
     """`folder` if it is a model folder of the kind `part` needs, else `ModelError`."""
     folder = folder.resolve()
+    if not folder.exists():
+        raise ModelError(f"{where} names the {part.replace('_', ' ')} folder {str(folder)!r}, which does not exist "
+                         "(moved or deleted?); put it back, or train the model again")
     wanted = KIND_FILES[part]
     right = folder.is_dir() and (folder / "config.json").is_file() and any((folder / name).is_file() for name in wanted)
     if part == "text_encoder" and (folder / NOT_TEXT).is_file():
