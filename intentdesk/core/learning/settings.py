@@ -34,8 +34,8 @@ MODE_DEFAULTS = {
 class SettingSpec:
     """How one training setting is shown, explained and bounded (the field's `metadata`)."""
 
-    label: str  # plain words for the form, e.g. "Passes over the data (epochs)"
-    help: str  # a sentence a non-programmer can act on; the tooltip and the CLI help
+    label: str  # plain words for the form, e.g. "Gentle start" (the technical term goes in `help`)
+    help: str  # a sentence a non-programmer can act on, with the technical term; the tooltip and the CLI help
     minimum: float | None = None
     maximum: float | None = None
     step: float | None = None
@@ -45,6 +45,7 @@ class SettingSpec:
     advanced: bool = False  # shown under "Advanced settings" in the form
     cli: bool = True  # has an `intentdesk train --flag`
     mode_default: bool = False  # None means "the mode's default" (MODE_DEFAULTS)
+    percent: bool = False  # a share (0.2) the form shows as a percentage (20 %); the CLI takes the share
 
     def check(self, name: str, value: Any) -> None:
         """Raise TrainingError when `value` is outside this setting's bounds."""
@@ -78,10 +79,13 @@ class TrainSettings:
         "(Wav2Vec2, HuBERT, WavLM, Whisper, AST...). The model that already knows speech; training adapts it.",
         cli=False))
     mode: str = _setting("quick", SettingSpec(
-        "Mode", "quick: the model runs once over every clip and only its output layer learns, on the clip's "
-        "averaged sound features (1,120 clips: 1.5 minutes the first time, 6 seconds after that, on 2 CPU "
-        "cores). full: then also adapts the whole model (about 7 minutes). On voices the model had not "
-        "heard, Quick scored 0.979 and Full 0.994 in our tests (BENCHMARKS.md, section 9).",
+        "Mode", "quick: the base model listens once to every clip and only the model's output layer learns, "
+        "from the clip's averaged sound features. The first time is the long part: for 1,120 clips of about "
+        "3 s on 2 CPU cores, 11 minutes with facebook/wav2vec2-base and 1.5 minutes with Whisper tiny.en; "
+        "training the same clips again took 6-7 seconds on a quiet computer (minutes while it was busy). "
+        "full: then also adapts the whole model (fine-tuning: 7 minutes more with Whisper tiny.en, far longer "
+        "with larger models). On voices the model had not heard, Quick scored 0.979 and Full 0.994 in our "
+        "tests (BENCHMARKS.md, section 9).",
         choices=tuple(MODE_DEFAULTS), cli=False))
     epochs: int | None = _setting(None, SettingSpec(
         "Passes over the data (epochs)", "How many times training goes through every training clip. "
@@ -101,20 +105,22 @@ class TrainSettings:
         "but trains more slowly.", 0.5, 30.0, 0.5, 1, suffix=" s"))
     eval_share: float = _setting(0.2, SettingSpec(
         "Clips kept aside for testing", "This share of each label's clips is not trained on, only used "
-        "to measure how well the model does on clips it has not heard (the eval split).", 0.05, 0.5, 0.05, 2))
+        "to measure how well the model does on clips it has not heard (the eval split).", 0.05, 0.5, 0.05, 2,
+        percent=True))
     seed: int = _setting(0, SettingSpec(
         "Random seed", "Change it to get a different (equally fair) split and start; keep it to repeat a run "
         "exactly.", 0, 1_000_000, advanced=True))
     warmup_ratio: float = _setting(0.1, SettingSpec(
-        "Gentle start (warmup share)", "The share of steps at the start during which the learning speed "
-        "rises from zero, so the first random steps do not damage the pretrained model.", 0.0, 0.5, 0.05, 2,
-        advanced=True))
+        "Gentle start", "The share of steps at the start during which the learning speed rises from zero, so "
+        "the first random steps do not damage the pretrained model (warmup share).", 0.0, 0.5, 0.05, 2,
+        advanced=True, percent=True))
     weight_decay: float = _setting(0.01, SettingSpec(
-        "Keep the weights small (weight decay)", "A small pull of the weights towards zero that keeps the "
-        "model from memorising the training clips.", 0.0, 0.5, 0.01, 3, advanced=True))
+        "Guard against memorising the clips", "A small pull of the model's numbers towards zero that keeps "
+        "it from memorising the training clips (weight decay).", 0.0, 0.5, 0.01, 3, advanced=True))
     label_smoothing: float = _setting(0.1, SettingSpec(
-        "Less overconfident scores (label smoothing)", "Trains the model to be a little less than 100 % sure, "
-        "which makes its scores more honest on new voices.", 0.0, 0.3, 0.05, 2, advanced=True))
+        "Less overconfident scores", "Trains the model to be this much less than 100 % sure, which makes "
+        "its scores more honest on new voices (label smoothing).", 0.0, 0.3, 0.05, 2, advanced=True,
+        percent=True))
     quick_layers: int = _setting(0, SettingSpec(
         "Quick: top layers trained", "0 trains only the output layer, on the model's averaged sound "
         "features (seconds). 1-4 also train that many of the model's top layers (minutes; "
@@ -130,14 +136,17 @@ class TrainSettings:
         "Full: quick passes first", "Full mode first trains the output layer this many passes (as Quick "
         "mode does), then adapts the whole model. 0 skips this warm start.", 0, 100, advanced=True))
     speed_perturbation: tuple[float, ...] = _setting((0.9, 1.1), SettingSpec(
-        "Speed variants", "Extra copies of each clip played slightly slower and faster, "
-        "so the model hears more kinds of voices.", cli=False, advanced=True))
+        "Slower and faster copies", "Extra copies of each training clip played at these speeds (0.9 is 10 % "
+        "slower, 1.1 is 10 % faster), so the model hears more kinds of voices (speed perturbation). Empty: "
+        "none.", cli=False, advanced=True))
     device: str = _setting("auto", SettingSpec(
-        "Device", "auto uses a GPU when there is one, else the CPU.", choices=("auto", "cpu", "cuda", "mps"),
+        "Where to compute", "auto uses the graphics card (GPU) when there is one, else the processor (CPU); "
+        "cuda is an NVIDIA graphics card, mps an Apple one.", choices=("auto", "cpu", "cuda", "mps"),
         advanced=True))
     bf16: bool = _setting(True, SettingSpec(
-        "Faster number format where it helps (bf16)", "Uses 16-bit numbers on CPUs with AMX and on GPUs, "
-        "where they are faster; elsewhere it has no effect.", advanced=True))
+        "Faster arithmetic where the computer has it", "Uses shorter numbers (16-bit bfloat16, \"bf16\") on "
+        "processors with AMX and on graphics cards, where they are faster; elsewhere it has no effect.",
+        advanced=True))
 
     words: bool = _setting(False, SettingSpec(
         "Also learn from the words", "Transcribes every clip with a speech recogniser and learns from what "

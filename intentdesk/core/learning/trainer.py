@@ -101,7 +101,7 @@ def _train(data_dir: Path, output_dir: Path, settings: TrainSettings, progress: 
                                        "(the test clips too) for the saved model")
         record.learned_from_all = task.learn_from_all(run, state)
         record.cancelled = record.cancelled or not record.learned_from_all  # the eval split's choice was kept
-    progress.stage(Stage.SAVING, "Saving model")
+    progress.stage(Stage.SAVING, "Saving the model")
     record.path = save_model_folder(run.model.to("cpu"), run.builder.feature_extractor, output_dir, record, settings,
                                     words)
     outcome = Outcome.CANCELLED if record.cancelled else Outcome.FINISHED
@@ -113,7 +113,7 @@ def _start(store: DatasetStore, settings: TrainSettings, progress: Progress, can
     """Decode the clips and load the base model with a head for the dataset's labels."""
     feature_extractor = backbone.load_feature_extractor(settings.base_model)
     data = prepare_data(store, settings, int(feature_extractor.sampling_rate), progress)
-    progress.stage(Stage.LOADING_MODEL, "Loading base model")
+    progress.stage(Stage.LOADING_MODEL, "Loading the base model")
     model = backbone.load_classifier_model(settings.base_model, data.labels)
     backbone.check_inputs(Path(settings.base_model), model, feature_extractor)  # before the first forward pass
     if backbone.is_whisper(model):
@@ -152,7 +152,7 @@ def whisper_window(data: PreparedData, max_seconds: float, rate: int) -> float:
 def _score(run: TrainingRun, task: Task) -> np.ndarray:
     """The saved weights' full scores on the eval split, into the record; returns the eval clips'
     probabilities (what the words part is fused with)."""
-    run.progress.stage(Stage.EVALUATING, "Scoring the best model on the eval clips")
+    run.progress.stage(Stage.EVALUATING, "Testing the best model on the clips kept aside")
     logits = predict_task(run, task, stoppable=False)
     scores = classification_metrics(run.data.eval_y.numpy(), logits.argmax(-1).numpy(), run.data.labels)
     for name, value in scores.items():
@@ -167,10 +167,18 @@ def _quick_task(run: TrainingRun) -> Task:
     return build_quick_task(run, fingerprint)
 
 
+def who_learns(settings: TrainSettings) -> str:
+    """Quick mode (and full mode's first stage) in the progress line's words: which part of the model
+    learns, from what the base model heard in each clip (its cached features)."""
+    if settings.quick_layers == 0:
+        return "only the model's last layer learns, from what the base model heard"
+    top = "top layer" if settings.quick_layers == 1 else f"top {settings.quick_layers} layers"
+    return f"the model's last layer and its {top} learn, from what the layers below heard"
+
+
 def _train_quick(run: TrainingRun) -> tuple[Task, dict | None]:
     task = _quick_task(run)
-    what = "the output layer" if run.settings.quick_layers == 0 else "the top layer"
-    run.progress.stage(Stage.TRAINING, f"Training {what} on cached features")
+    run.progress.stage(Stage.TRAINING, f"Learning your labels ({who_learns(run.settings)})")
     return task, fit(run, task, Stage.TRAINING)
 
 
@@ -184,15 +192,14 @@ def _train_full(run: TrainingRun) -> tuple[Task, dict | None]:
     Stage 2 starts by scoring the stage-1 model, so the saved model is never worse than it.
     """
     if not _can_warm_start(run):
-        run.progress.stage(Stage.FINE_TUNING, "Fine-tuning the whole backbone")
+        run.progress.stage(Stage.FINE_TUNING, "Adapting the whole model to your clips")
         task = FullTask(run)
         return task, fit(run, task, Stage.FINE_TUNING)
     warm = replace(run, settings=replace(run.settings, mode="quick", epochs=run.settings.warm_start_epochs,
                                          learning_rate=MODE_DEFAULTS["quick"]["learning_rate"],
                                          batch_size=MODE_DEFAULTS["quick"]["batch_size"]))
     quick = _quick_task(warm)
-    what = "output layer" if run.settings.quick_layers == 0 else "top layer"
-    run.progress.stage(Stage.WARM_START, f"Stage 1 of 2: {what} on cached features")
+    run.progress.stage(Stage.WARM_START, f"Stage 1 of 2: learning your labels ({who_learns(run.settings)})")
     warm_state = fit(warm, quick, Stage.WARM_START)
     warm_epochs = len(run.record.history)
     if warm_state is None or run.record.cancelled:
@@ -202,7 +209,7 @@ def _train_full(run: TrainingRun) -> tuple[Task, dict | None]:
     for param in run.model.parameters():
         param.requires_grad_(True)
     backbone.freeze_front_end(run.model)
-    run.progress.stage(Stage.FINE_TUNING, "Stage 2 of 2: fine-tuning the whole backbone")
+    run.progress.stage(Stage.FINE_TUNING, "Stage 2 of 2: adapting the whole model to your clips")
     task = FullTask(run)
     state = fit(run, task, Stage.FINE_TUNING)
     _say_if_stage_1_kept(run.record, warm_epochs)

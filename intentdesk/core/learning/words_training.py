@@ -23,6 +23,13 @@ from intentdesk.core.learning.metrics import classification_metrics
 from intentdesk.core.learning.settings import TrainSettings
 
 RATE = 16000
+# The words pipeline's stage names (core/words/pipeline.py), as the progress line says them.
+PLAIN_STAGES = {
+    "transcribing training clips": "transcribing the training clips (writing down what each one says)",
+    "transcribing eval clips": "transcribing the test clips",
+    "embedding texts": "reading the sentences",
+    "training the words head": "learning your labels from the words",
+}
 
 
 @dataclass
@@ -90,7 +97,8 @@ def train_words_part(run: TrainingRun, store: DatasetStore, models: WordsModels,
         if run.cancel.is_set():
             raise _Cancelled
         kind = Stage.TRANSCRIBING if text.startswith("transcribing") else Stage.TRAINING_WORDS
-        progress.stage(kind, f"Words: {text} {done}/{total}" if total else f"Words: {text}", done, total or None)
+        shown = f"Words: {PLAIN_STAGES.get(text, text)}"
+        progress.stage(kind, f"{shown}: {done:,} of {total:,}" if total else shown, done, total or None)
 
     progress.stage(Stage.TRANSCRIBING, "Words: transcribing the clips")
     phrases = [(label, text) for label, text in store.phrases() if label in data.labels]

@@ -35,20 +35,37 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from intentdesk.core.learning.eta import MEASURED_CLIP_S, first_quick_seconds
 from intentdesk.core.learning.settings import MODE_DEFAULTS, SETTING_SPECS, SettingSpec, TrainSettings, default_of
 from intentdesk.gui.common import dialogs
 from intentdesk.gui.common.wheel_guard import wheel_only_when_focused
+from intentdesk.gui.common.wording import count, duration
 
 HAND_LAID = ("base_model", "mode")
 WORDS_PARTS = ("asr", "text_encoder")  # used only when "words" is ticked: greyed out otherwise
 PART_NAMES = {"asr": "speech recogniser", "text_encoder": "text encoder"}  # for the Folder… buttons
 MODE_TEXTS = {  # plain words for the two modes; what we measured is in the tooltip (the mode's spec help)
-    "quick": "Quick: fast (about a minute the first time, then seconds)",
-    "full": "Full: adapts the whole model (several minutes)",
+    "quick": "Quick: only the model's last layer learns (fastest)",
+    "full": "Full: then adapts the whole model (much longer)",
 }
+AGAIN_TEXT = ("Training the same clips again: seconds on a quiet computer, minutes while it is busy "
+              "(the base model does not listen again).")
 LOCKED_NOTE = "Settings are locked while training."
 ADVANCED_HELP = ("The defaults suit most datasets. Tick the box to see and change them; "
                  "rest the mouse on a setting to read what it does.")
+
+
+def quick_time_text(base_model: str, clips: int, eval_share: float, variants: int) -> str:
+    """How long Quick's first run takes for these clips with this base model, where that was measured
+    (`core.learning.eta.first_quick_seconds`: BENCHMARKS.md section 9), else what it depends on."""
+    seconds = first_quick_seconds(base_model, clips, eval_share, variants)
+    if seconds is None:
+        return ("The first run is the long part: the base model listens to every clip once (the more clips "
+                f"and the larger the model, the longer). {AGAIN_TEXT}")
+    rough = duration(10 * round(seconds / 10)) if seconds < 120 else f"{round(seconds / 60)} min"  # no false precision
+    return (f"First Quick run on these {count(clips, 'clip')}: about {rough} on a computer with 2 processor "
+            f"cores (measured with {base_model} on clips of about {MEASURED_CLIP_S:g} s; a faster computer takes "
+            f"less). {AGAIN_TEXT}")
 
 
 def _field_type(name: str) -> type:
@@ -107,6 +124,11 @@ class SettingField:
             return combo
         if self.kind is bool:
             return QCheckBox(spec.label)
+        if spec.percent:  # a share shown as a percentage: "20 %", not "0.20"
+            box = wheel_only_when_focused(QSpinBox(suffix=" %"))
+            box.setRange(round(100 * (spec.minimum or 0)), round(100 * (spec.maximum or 1)))
+            box.setSingleStep(round(100 * (spec.step or 0.01)))
+            return box
         if self.kind in (int, float):
             box = wheel_only_when_focused(QSpinBox() if self.kind is int else QDoubleSpinBox(decimals=spec.decimals))
             box.setRange(spec.minimum if spec.minimum is not None else -1e9,
@@ -125,7 +147,7 @@ class SettingField:
         if isinstance(widget, QCheckBox):
             return widget.isChecked()
         if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
-            return widget.value()
+            return widget.value() / 100 if self.spec.percent else widget.value()
         if self.kind is str:
             return widget.text().strip() or str(default_of(self.name))
         text = widget.text().replace(",", " ").split()
@@ -146,7 +168,7 @@ class SettingField:
         elif isinstance(widget, QCheckBox):
             widget.setChecked(bool(value))
         elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
-            widget.setValue(value)
+            widget.setValue(round(100 * value) if self.spec.percent else value)
         elif self.kind is str:
             widget.setText(str(value))
         else:
@@ -182,6 +204,11 @@ class SettingsForm(QWidget):
         basic.addRow("Dataset:", self.dataset_label)
         basic.addRow(self._row_label("base_model"), self._base_row(recent_bases))
         basic.addRow(self._row_label("mode"), self._mode_buttons())
+        self.time_hint = QLabel()  # how long Quick's first run takes for this dataset and base model
+        self.time_hint.setWordWrap(True)
+        self.time_hint.setStyleSheet("color: #555;")
+        basic.addRow("", self.time_hint)
+        self._clips = 0
         advanced = self._advanced_group()
         self._folder_buttons: dict[str, QPushButton] = {}
         for name, setting in self.fields.items():
@@ -198,6 +225,26 @@ class SettingsForm(QWidget):
         self._mode: str | None = None
         self._mode_changed()
         self._connect_words()
+        self.base_combo.currentTextChanged.connect(self._show_time_hint)
+        for name in ("eval_share", "speed_perturbation"):
+            _changed_signal(self.field(name)).connect(self._show_time_hint)
+        self._show_time_hint()
+
+    def set_clip_count(self, clips: int) -> None:
+        """The dataset's size, for the time the first Quick run takes."""
+        self._clips = clips
+        self._show_time_hint()
+
+    def _show_time_hint(self, *_args) -> None:
+        self.time_hint.setText(quick_time_text(self.base_model(), self._clips, self.fields["eval_share"].value(),
+                                               self._variants()))
+
+    def _variants(self) -> int:
+        """Features per training clip: the clip and its slower and faster copies."""
+        try:
+            return 1 + sum(factor != 1.0 for factor in self.fields["speed_perturbation"].value())
+        except ValueError:  # being typed: the form names the problem
+            return 1
 
     def set_locked(self, locked: bool) -> None:
         """Greyed while a run trains (changes would not apply to it), with a line that says so."""

@@ -26,6 +26,7 @@ from intentdesk.core.models.hub import DEFAULT_BASE_MODEL, hub_is_offline
 from intentdesk.core.runs import STAGE_1, RunRecord, new_run_dir
 from intentdesk.gui.common.jobs import Job, start_job
 from intentdesk.gui.common.widgets import MessageBar, keep_room_when_hidden, side_by_side
+from intentdesk.gui.common.wording import count
 from intentdesk.gui.train.form import SettingsForm
 from intentdesk.gui.train.plots import TrainingCurves
 from intentdesk.gui.train.progress import ProgressPanel
@@ -189,7 +190,9 @@ class TrainTab(QWidget):
             self.form.dataset_label.setText("none: open or create one in the File menu")
         else:
             counts = store.label_counts()
-            self.form.dataset_label.setText(f"{store.root.name}: {len(store)} clips, {len(counts)} labels")
+            self.form.dataset_label.setText(f"{store.root.name}: {count(len(store), 'clip')}, "
+                                            f"{count(len(counts), 'label')}")
+        self.form.set_clip_count(len(store) if store is not None else 0)
         self.update_blockers()
         if new_root:
             self.runs.refresh(store.root if store is not None else None)

@@ -23,8 +23,9 @@ def test_every_setting_has_a_field_with_the_specs_bounds_help_and_group(form):
         assert widget.toolTip().startswith(spec.help), name
         assert form.advanced.isAncestorOf(widget) == spec.advanced, name
         if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
-            assert (widget.minimum(), widget.maximum()) == (spec.minimum, spec.maximum), name
-            assert widget.suffix() == spec.suffix
+            scale = 100 if spec.percent else 1  # a share shown as a percentage
+            assert (widget.minimum(), widget.maximum()) == (scale * spec.minimum, scale * spec.maximum), name
+            assert widget.suffix() == (" %" if spec.percent else spec.suffix)
         if isinstance(widget, QComboBox):
             assert tuple(widget.itemText(i) for i in range(widget.count())) == spec.choices
     # The disagreement of issue #13: the form allowed 1-30 s where validation allowed 0.5-30 s.
@@ -80,7 +81,7 @@ def test_values_typed_in_the_form_reach_the_settings(form):
 
 def test_unusable_speed_variants_are_named(form):
     form.field("speed_perturbation").setText("fast")
-    assert form.problems() == ["Speed variants: write numbers separated by commas, e.g. 0.9, 1.1"]
+    assert form.problems() == ["Slower and faster copies: write numbers separated by commas, e.g. 0.9, 1.1"]
     form.field("speed_perturbation").setText("0, 1.1")
     assert "above 0" in form.problems()[0]
     form.field("speed_perturbation").setText("")
