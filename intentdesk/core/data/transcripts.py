@@ -58,7 +58,8 @@ def transcribe_dataset(store: DatasetStore, asr: str | None = None,
     Unreadable clips are skipped (they get no transcript)."""
     from intentdesk.core.models.inputs import load_waves
 
-    todo = [clip for clip in untranscribed(store) if only is None or clip.file_name in only]
+    wanted = set(only) if only is not None else None
+    todo = [clip for clip in untranscribed(store) if wanted is None or clip.file_name in wanted]
     total, done, written = len(todo), 0, 0
     if progress:
         progress(0, total)

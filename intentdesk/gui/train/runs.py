@@ -73,6 +73,7 @@ class RunsPanel(QWidget):
         self.list.clear()
         for run in list_runs(dataset_root):
             item = QListWidgetItem(run.summary())
+            item.setToolTip(run.summary())  # the whole line, where the list is narrower than what a run is
             item.setData(Qt.UserRole, str(run.path))
             self.list.addItem(item)
             if select is not None and run.path == Path(select):
