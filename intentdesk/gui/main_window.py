@@ -132,6 +132,9 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ datasets
     def open_dataset(self, path: Path, create: bool = False) -> bool:
+        if not create and not (Path(path) / "metadata.csv").exists():
+            self.label_tab.message.show_message(not_a_dataset_text(Path(path)), "error")
+            return False
         try:
             store = DatasetStore.create(path) if create else DatasetStore.open(path)
         except IntentDeskError as error:
@@ -139,6 +142,7 @@ class MainWindow(QMainWindow):
             return False
         self.store = store
         for tab in (self.label_tab, self.train_tab, self.classify_tab):
+            tab.message.hide()  # what was said about the dataset before is not about this one
             tab.set_dataset(store)
         path_text = str(store.root.resolve())
         recent = [path_text] + [p for p in self.recent_datasets() if p != path_text]
@@ -164,7 +168,7 @@ class MainWindow(QMainWindow):
         self.open_dataset(folder, create=True)
 
     def choose_dataset(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a dataset folder (with metadata.csv)",
+        folder = QFileDialog.getExistingDirectory(self, "Open a dataset folder",
                                                   str(datasets_home()))
         if folder:
             self.open_dataset(Path(folder))
@@ -225,6 +229,15 @@ class MainWindow(QMainWindow):
             self.models_dialog.shutdown()
         self.microphone.close()
         event.accept()
+
+
+def not_a_dataset_text(folder: Path) -> str:
+    """A folder that is not a dataset, told to someone who uses the mouse (the core's message names
+    metadata.csv and `intentdesk import`)."""
+    if not folder.is_dir():
+        return f"The dataset folder {folder} is not there (moved or deleted?): open it where it is now."
+    return (f"“{folder.name}” is not an IntentDesk dataset. Open the dataset's own folder (the one File > New "
+            "dataset… made), or make a new dataset and bring this folder's audio in with File > Import….")
 
 
 def about_text() -> str:

@@ -22,6 +22,7 @@ from intentdesk.core.runs import list_runs, read_run
 from intentdesk.gui.common import dialogs
 from intentdesk.gui.common.jobs import Job, start_job, stop_jobs
 from intentdesk.gui.common.widgets import BusyRow
+from intentdesk.gui.common.wording import percent
 
 if TYPE_CHECKING:
     from intentdesk.core.runs import RunRecord
@@ -30,8 +31,11 @@ CHOSEN_KEY = "classify/chosen_models"  # JSON: dataset folder ("" for none) -> t
 INFO_LINES = 3
 LOAD_WAIT_MS = 120_000  # a load cannot be interrupted; its thread must end before the window goes
 NO_MODEL_TEXT = "No model loaded. Train one in the Train tab, or choose a model folder (Open folder…)."
-# How the chosen inference format reads to a user (core/inference/precision/ picks it per machine).
-PRECISION_NAMES = {"fp32": "float32", "bf16": "bfloat16 (fast path)", "int8": "int8 (fast path)"}
+# How the chosen inference format reads to a user (core/inference/precision/ picks it per machine); the
+# format's own name is in the tooltip (`precision_tip`).
+PRECISION_NAMES = {"fp32": "exact arithmetic", "bf16": "faster, slightly rounded arithmetic",
+                   "int8": "faster, compact arithmetic"}
+PRECISION_TERMS = {"fp32": "float32", "bf16": "bfloat16", "int8": "int8"}
 
 
 def load_classifier(folder: Path):
@@ -55,11 +59,23 @@ def words_line(classifier, info: dict) -> str:
 def describe(classifier) -> str:
     """The model line: name, base, eval metrics, number format and labels, then whether it uses words."""
     info = classifier.info()
-    metrics = (f"eval accuracy {info['accuracy']:.3f}, macro-F1 {info['macro_f1']:.3f}"
-               if info.get("accuracy") is not None else "no eval metrics")
+    accuracy = info.get("accuracy")
+    metrics = f"right on {percent(accuracy)} of its test clips" if isinstance(accuracy, (int, float)) else "not tested"
+    precision = str(info["precision"])
     return (f"<b>{escape(Path(classifier.model_dir).name)}</b> · base {escape(str(info['base_model']))} · {metrics} · "
-            f"runs in {PRECISION_NAMES.get(info['precision'], info['precision'])}<br>"
+            f"{escape(PRECISION_NAMES.get(precision, precision))}<br>"
             f"Labels: {escape(', '.join(info['labels']))}<br>{words_line(classifier, info)}")
+
+
+def precision_tip(classifier) -> str:
+    """The technical facts behind the model line's plain words."""
+    info = classifier.info()
+    macro = info.get("macro_f1")
+    scores = f"Test accuracy {info['accuracy']:.3f}, macro-F1 {macro:.3f}. " if isinstance(macro, (int, float)) and \
+        isinstance(info.get("accuracy"), (int, float)) else ""
+    precision = str(info["precision"])
+    return (f"{scores}Number format: {PRECISION_TERMS.get(precision, precision)} (chosen on this computer: the "
+            "fastest that gives the same scores as float32).")
 
 
 def default_model(runs: list[RunRecord], chosen: Path | None) -> Path | None:
@@ -195,6 +211,7 @@ class ModelPanel(QGroupBox):
         if chosen:
             self._remember(self.model_dir)
         self.info.setText(describe(classifier))
+        self.info.setToolTip(precision_tip(classifier))
         self._select_current()
         self.status.emit(f"Model loaded: {self.model_dir.name}")
         self.loaded.emit(classifier)

@@ -180,10 +180,10 @@ class ResultsPanel(QGroupBox):
             self.files_chosen.emit([Path(name) for name in names])
 
     def choose_export(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Export results", dialogs.start_folder("intents.csv"),
-                                              "CSV (*.csv)")
+        start = dialogs.start_folder("intents.csv", dialogs.EXPORTS)
+        name, _ = QFileDialog.getSaveFileName(self, "Export results", start, "CSV (*.csv)")
         if name:
-            dialogs.remember(name)
+            dialogs.remember(name, dialogs.EXPORTS)
             self.export_csv(Path(name))
 
     def export_csv(self, path: Path) -> Path:

@@ -1,24 +1,28 @@
-"""Where file dialogs start: the folder the user last chose in one, else their home folder.
+"""Where file dialogs start: the folder the user last chose in one of the same kind, else their home folder.
 
 Without a start folder Qt opens the process's working folder, which for a packaged app or a
 terminal launch is the program's own folder: a newcomer's audio and models are never there.
+Where things are exported is remembered apart from where audio and models come from: an export
+opened in the folder of the last import (someone else's recordings) was no place for results.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-_last_folder: Path | None = None
+FILES = "files"  # audio, models and folders to import: where the user's material is
+EXPORTS = "exports"  # what the app writes for the user (results CSV)
+_last_folders: dict[str, Path] = {}
 
 
-def start_folder(name: str = "") -> str:
-    """The folder to open a dialog in (with `name` appended, for a Save dialog's suggested file)."""
-    folder = _last_folder if _last_folder is not None and _last_folder.is_dir() else Path.home()
+def start_folder(name: str = "", kind: str = FILES) -> str:
+    """The folder to open a `kind` dialog in (with `name` appended, for a Save dialog's suggested file)."""
+    last = _last_folders.get(kind)
+    folder = last if last is not None and last.is_dir() else Path.home()
     return str(folder / name) if name else str(folder)
 
 
-def remember(chosen: str | Path) -> None:
-    """Note the user's choice (a folder, or a file whose folder counts) for the next dialog."""
-    global _last_folder
+def remember(chosen: str | Path, kind: str = FILES) -> None:
+    """Note the user's choice (a folder, or a file whose folder counts) for the next `kind` dialog."""
     path = Path(chosen)
-    _last_folder = path if path.is_dir() else path.parent
+    _last_folders[kind] = path if path.is_dir() else path.parent

@@ -120,9 +120,8 @@ class ClipListPanel(QGroupBox):
                                                  for label in self.keys.ordered() if label in counts))
         warnings = label_warnings(counts)
         self.warning_label.setText("⚠ " + "; ".join(warnings) if warnings else "")
-        has_store = self.store is not None
-        for widget in (self.table, self.relabel_button, self.delete_button, self.play_clip_button):
-            widget.setEnabled(has_store)
+        self.table.setEnabled(self.store is not None)
+        self._update_buttons()
         self.undo_button.setEnabled(self.history.can_undo(self.store))
 
     def _numbered(self, label: str) -> str:
@@ -146,7 +145,15 @@ class ClipListPanel(QGroupBox):
     def selected_file_names(self) -> list[str]:
         return [self.proxy.data(index, Qt.UserRole) for index in self.table.selectionModel().selectedRows()]
 
+    def _update_buttons(self) -> None:
+        """Play, Relabel and Delete act on the selected clips: greyed while none is selected (an empty
+        dataset has none to select)."""
+        chosen = self.store is not None and bool(self.table.selectionModel().selectedRows())
+        for button in (self.relabel_button, self.delete_button, self.play_clip_button):
+            button.setEnabled(chosen)
+
     def _selection_changed(self) -> None:
+        self._update_buttons()
         names = self.selected_file_names()
         wave, rate = None, 16000
         if len(names) == 1 and self.store is not None:

@@ -19,6 +19,10 @@ LABEL_COLUMN = 1
 TRANSCRIPT_COLUMN = 2
 BY_USER = "user"
 CORRECTED_MARK = "✎ "
+# The column header says how to correct a transcript (a newcomer never found the double-click).
+TRANSCRIPT_HEADER = "Transcript (double-click to correct)"
+TRANSCRIPT_HELP = ("What each clip says. Double-click a transcript (or select it and press F2) to type what is "
+                   "really said; your correction is kept, marked ✎, and the speech recogniser never changes it.")
 
 
 def transcript_of(clip: Clip) -> tuple[str, str]:
@@ -64,8 +68,12 @@ class ClipTableModel(QAbstractTableModel):
         return len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
-            return COLUMNS[section]
+        if orientation != Qt.Horizontal:
+            return None
+        if role == Qt.DisplayRole:
+            return TRANSCRIPT_HEADER if section == TRANSCRIPT_COLUMN else COLUMNS[section]
+        if role == Qt.ToolTipRole and section == TRANSCRIPT_COLUMN:
+            return TRANSCRIPT_HELP
         return None
 
     def _facts_of(self, clip: Clip) -> tuple[float, str]:
@@ -142,8 +150,15 @@ class LabelFilter(QSortFilterProxyModel):
         self.setSortRole(Qt.DisplayRole)
 
     def set_label(self, label: str) -> None:
-        self._label = label
-        self.invalidateFilter()
+        """Show `label`'s clips: Qt 6.9+ is told the filter changes (`invalidateFilter` is deprecated
+        there and warned on every call); Qt 6.8, the oldest allowed, re-filters the rows."""
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+            self._label = label
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:  # pragma: no cover - PySide6 6.8
+            self._label = label
+            self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, row, parent) -> bool:
         if not self._label:

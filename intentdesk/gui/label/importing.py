@@ -18,7 +18,9 @@ from intentdesk.core.data.store import DatasetStore, ImportReport
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.core.files import audio_files_under
 from intentdesk.gui.common.jobs import Job, start_job
+from intentdesk.gui.common.wording import count
 
+NAMES_SHOWN = 3  # of the clips an import added, named in its message
 ImportWork = Callable[[Callable[[object], None], threading.Event], ImportReport]
 
 
@@ -73,12 +75,19 @@ def source_work(store: DatasetStore, source: str, config: str | None) -> tuple[I
 
 
 def report_text(report: ImportReport) -> tuple[str, str]:
-    """What an import did, in words, and the message kind that suits it."""
-    lines = [f"Added {len(report.added)} clip(s)."]
+    """What an import did, in words, and the message kind that suits it: the clips added (the first few
+    by name and label), those not added again, and each file skipped and each warning with its reason,
+    so the message's line tells it without a click (all of it under Details…)."""
+    added = report.added
+    names = ", ".join(f"{clip.name} ({clip.label})" for clip in added[:NAMES_SHOWN])
+    more = ", …" if len(added) > NAMES_SHOWN else ""
+    first = f"Added {count(len(added), 'clip')}" + (f": {names}{more}." if added else ".")
     if report.duplicates:
-        lines[0] += f" {len(report.duplicates)} file(s) already in the dataset were not added again."
+        were = "was" if len(report.duplicates) == 1 else "were"
+        first += f" {count(len(report.duplicates), 'file')} already in the dataset {were} not added again."
+    lines = [first]
     if report.skipped:
-        lines[0] += f" Skipped {len(report.skipped)} file(s) that could not be read."
+        lines.append(f"Skipped {count(len(report.skipped), 'file')} that could not be read:")
         lines += report.skipped[:10]
     lines += report.warnings[:10]
     if not report.skipped and not report.warnings:

@@ -109,6 +109,7 @@ class LabelTab(QWidget):
         self.keys.update(list(counts))
         self.take.show_labels()
         self.clips.refresh(counts)
+        self.transcriber.update_button()
         self.phrases.set_labels(list(counts))
 
     def _edited(self) -> None:

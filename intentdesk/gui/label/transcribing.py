@@ -120,7 +120,7 @@ class TranscribeStrip(QWidget):
     def set_dataset(self, store: DatasetStore | None) -> None:
         self.shutdown()
         self.store = store
-        self.button.setEnabled(store is not None)
+        self.update_button()
         self._say("")
 
     def set_recogniser(self, recogniser: str) -> None:
@@ -200,7 +200,11 @@ class TranscribeStrip(QWidget):
     def _show_running(self, running: bool) -> None:
         self.bar.setVisible(running)
         self.cancel_button.setVisible(running)
-        self.button.setEnabled(not running and self.store is not None)
+        self.update_button()
+
+    def update_button(self) -> None:
+        """Transcribe clips is there to press when there are clips and no transcription runs."""
+        self.button.setEnabled(not self.busy and self.store is not None and len(self.store) > 0)
 
     def shutdown(self) -> None:
         self._queued = []

@@ -9,7 +9,7 @@ def test_dialogs_start_at_home_then_where_the_user_last_chose(qtbot, tmp_path, m
     from intentdesk.gui.classify import results_table
     from intentdesk.gui.common import dialogs
 
-    monkeypatch.setattr(dialogs, "_last_folder", None)
+    monkeypatch.setattr(dialogs, "_last_folders", {})
     monkeypatch.setattr(Path, "home", classmethod(lambda cls: tmp_path / "home"))
     (tmp_path / "home").mkdir()
     asked = []
@@ -20,10 +20,16 @@ def test_dialogs_start_at_home_then_where_the_user_last_chose(qtbot, tmp_path, m
 
     (tmp_path / "audio").mkdir()
     monkeypatch.setattr(results_table.QFileDialog, "getOpenFileNames", open_names)
+    saved = [("", ""), (str(tmp_path / "results" / "mine.csv"), "")]
     monkeypatch.setattr(results_table.QFileDialog, "getSaveFileName",
-                        lambda parent, caption, start, filters: (asked.append(start), ("", ""))[1])
+                        lambda parent, caption, start, filters: (asked.append(start), saved.pop())[1])
+    monkeypatch.setattr(results_table.ResultsPanel, "export_csv", lambda self, path: path)
+    (tmp_path / "results").mkdir()
     panel = results_table.ResultsPanel()
     qtbot.addWidget(panel)
     panel.choose_files()
-    panel.choose_export()
-    assert asked == [str(tmp_path / "home"), str(tmp_path / "audio" / "intents.csv")]
+    panel.choose_export()  # not in the audio's folder (it opened in the last import's source folder)
+    panel.choose_export()  # where the last export went
+    panel.choose_files()  # audio still comes from where audio was chosen
+    assert asked == [str(tmp_path / "home"), str(tmp_path / "home" / "intents.csv"),
+                     str(tmp_path / "results" / "intents.csv"), str(tmp_path / "audio")]

@@ -102,7 +102,7 @@ def test_import_report_names_duplicates_and_warnings(qtbot, tab, tmp_path):
     for _ in range(2):
         drop(tab, [source.parent])
         qtbot.waitUntil(lambda: not tab.importer.busy, timeout=10000)
-    assert "1 file(s) already in the dataset" in tab.message.text()
+    assert "1 file already in the dataset was not added again" in tab.message.text()
     text, kind = report_text(ImportReport(warnings=["hidden folder .git skipped"], duplicates=["y.wav"]))
     assert "hidden folder .git skipped" in text and kind == "warning"
 
