@@ -141,7 +141,8 @@ class TrainTab(QWidget):
         self.start_button.setMinimumHeight(40)
         self.start_button.clicked.connect(self.start)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop training; the best model so far is kept")
+        self.cancel_button.setToolTip("Stop training; the best model tested so far is saved (none before the "
+                                      "first test)")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
         self.models_button = QPushButton("Models…")
@@ -343,7 +344,8 @@ class TrainTab(QWidget):
     def ask_close(self, parent) -> bool:
         """Modal question (tests replace this method)."""
         answer = QMessageBox.question(parent, "Training is running",
-                                      "Training is still running. Stop it and close? The best model so far is kept.")
+                                      "Training is still running. Stop it and close? The best model tested so far "
+                                      "is saved.")
         return answer == QMessageBox.Yes
 
     def confirm_close(self, parent) -> bool:
