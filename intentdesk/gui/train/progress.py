@@ -128,6 +128,9 @@ class ProgressPanel(QWidget):
         return ""
 
     def on_event(self, event) -> None:
+        if self._cancelling and not isinstance(event, (TrainFinished, EpochEvent)) and not (
+                isinstance(event, StageEvent) and event.kind is Stage.SAVING):
+            return  # what the run still starts while it stops would read as going on
         if isinstance(event, StageEvent):
             self._on_stage(event)
         elif isinstance(event, TrainStarted):

@@ -83,6 +83,9 @@ def test_the_bar_stops_on_cancel_and_the_text_is_true_to_what_is_kept(qtbot):
     panel.cancelling()
     assert "no model has been tested yet, so none will be saved" in panel.phase.text()
     at = panel.fraction()
+    panel.on_event(StageEvent("Stage 1 of 2: learning your labels", 0.3, Stage.WARM_START))
+    panel.on_event(started(Stage.WARM_START))
+    assert "Cancelling" in panel.phase.text() and "Stage 1" not in panel.log.toPlainText()  # not going on
     panel.on_event(StageEvent("Saving the model", 0.95, Stage.SAVING))  # what follows a cancel moves nothing
     assert panel.fraction() == at and "left" not in panel.phase.text()
     panel.end(Outcome.CANCELLED, False, 12.0)
