@@ -15,7 +15,8 @@ import sys
 from intentdesk.cli import app, data, models, serve, train
 from intentdesk.cli.output import print_err
 from intentdesk.cli.parser import Parser, UsageError
-from intentdesk.core.errors import IntentDeskError
+from intentdesk.core.errors import DiskFull, IntentDeskError, first_line
+from intentdesk.core.files import free_bytes, is_disk_full
 from intentdesk.paths import prepare_process
 
 EXIT_BAD_INPUT = 2
@@ -32,21 +33,27 @@ def main(argv: list[str] | None = None) -> int:
     except IntentDeskError as error:
         print_err(f"error: {error}")
         return EXIT_BAD_INPUT
-    except OSError as error:  # permission denied, disk full, read-only folder...
-        where = f"{error.filename}: " if error.filename else ""
-        print_err(f"error: {where}{error.strerror or error}")
-        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print_err("interrupted")
         return 130
-    except Exception as error:  # a bug: still one line for the user, the traceback on request
-        if os.environ.get("INTENTDESK_DEBUG"):
+    except Exception as error:
+        if os.environ.get("INTENTDESK_DEBUG") and not isinstance(error, OSError) and not is_disk_full(error):
             raise
-        from intentdesk.core.errors import first_line
-
-        print_err(f"error: unexpected {type(error).__name__}: {first_line(error)} "
-                  "(run with INTENTDESK_DEBUG=1 for details, and please report it)")
+        print_err(f"error: {one_line(error)}")
         return EXIT_BAD_INPUT
+
+
+def one_line(error: Exception) -> str:
+    """What the user reads for an error that is not IntentDesk's own: a full disk that no command's
+    guard named still as the one message for it, an OS error as the OS says it, a bug as one line."""
+    if is_disk_full(error):
+        where = getattr(error, "filename", None) or "."
+        return str(DiskFull(where, free_bytes(where), "the command stopped"))
+    if isinstance(error, OSError):  # permission denied, read-only folder...
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror or error}"
+    return (f"unexpected {type(error).__name__}: {first_line(error)} "
+            "(run with INTENTDESK_DEBUG=1 for details, and please report it)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from intentdesk.cli.parser import add_precision_option
 
@@ -18,12 +19,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_export_serve(args: argparse.Namespace) -> int:
+    from intentdesk.core.files import stop_when_disk_full
     from intentdesk.service.options import megabytes
     from intentdesk.service.ray_export import export_ray_app
 
-    out = export_ray_app(args.model, args.out, max_batch=args.max_batch, min_replicas=args.min_replicas,
-                         max_replicas=args.max_replicas, max_seconds=args.max_seconds,
-                         max_body_bytes=megabytes(args.max_body_mb))
+    target = Path(args.out).expanduser().absolute()
+    with stop_when_disk_full(target.parent, f"nothing was written to {target}"):  # its partial copy is removed
+        out = export_ray_app(args.model, target, max_batch=args.max_batch, min_replicas=args.min_replicas,
+                             max_replicas=args.max_replicas, max_seconds=args.max_seconds,
+                             max_body_bytes=megabytes(args.max_body_mb))
     print(f"{out}: start it with  cd {out} && serve run serve_config.yaml")
     return 0
 

@@ -79,3 +79,21 @@ def problem_of(error: Exception) -> str:
 
 class TrainingError(IntentDeskError):
     """Settings or data that make training impossible (one class, too few clips, ...)."""
+
+
+class DiskFull(IntentDeskError):
+    """A write stopped because the disk (or the user's quota) is full. One message wherever it
+    happens (an import, a model save, a cache): which disk, how much is free, what was left as it
+    was. Not a `DatasetError`, so no per-file handler takes it for a bad file and carries on.
+
+    `free_bytes` is measured by the caller once its cleanup ran (`core.files.stop_when_disk_full`)."""
+
+    def __init__(self, folder: object, free_bytes: int | None, outcome: str) -> None:
+        self.folder = folder
+        self.outcome = outcome
+        free = "" if free_bytes is None else f" ({_megabytes(free_bytes)} free)"
+        super().__init__(f"the disk holding {folder} is full{free}: free some space and try again; {outcome}")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size < 10e6 else f"{size / 1e6:,.0f} MB"

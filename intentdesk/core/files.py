@@ -8,6 +8,9 @@ the caller owns, like metadata.csv), while `atomic_copy`/`atomic_create_bytes`/`
 *never* replace an existing file (right for clips: another writer may have just saved a clip
 under the same name, and overwriting it would silently lose a recording).
 
+A full disk is one path everywhere: `stop_when_disk_full` around a command's writes turns ENOSPC
+or EDQUOT (also when a library kept only the text, as safetensors does) into one `DiskFull`.
+
 `audio_files_under` is the one answer to "which audio files are in this folder", shared by the
 importers, the store's repair on open and the GUI's drop handlers, so they all agree.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -25,11 +29,17 @@ from pathlib import Path
 from typing import IO
 
 from intentdesk.core.audio.io import is_audio_file
+from intentdesk.core.errors import DiskFull
 
 _UMASK = os.umask(0o022)  # read once, at import (setting it is process-wide: not from worker threads)
 os.umask(_UMASK)
 # Errors that mean "this file system cannot make hard links", not "the target exists".
 _NO_HARD_LINKS = {errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK}
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+# How libraries that wrap the OS error in their own type say it: safetensors ("I/O error: No space left
+# on device (os error 28)"), shutil.Error (a list of "[Errno 28] ..."), sqlite ("database or disk is full").
+_DISK_FULL_TEXT = re.compile(r"no space left on device|disk quota exceeded|database or disk is full|storagefull"
+                             rf"|os error (?:{'|'.join(str(n) for n in sorted(DISK_FULL_ERRNOS))})\b", re.IGNORECASE)
 
 
 @contextlib.contextmanager
@@ -134,3 +144,53 @@ def audio_files_under(folder: Path, recursive: bool = True) -> list[Path]:
         found += [Path(dirpath, name) for name in filenames
                   if not name.startswith(".") and is_audio_file(Path(name))]
     return sorted(found)
+
+
+def is_disk_full(error: BaseException | None) -> bool:
+    """Whether `error`, or one it was raised from or while handling, says the disk or quota is full."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, DiskFull) or (isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS):
+            return True
+        if _DISK_FULL_TEXT.search(str(error)):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def free_bytes(path: Path | str) -> int | None:
+    """Free space on the disk holding `path` (its nearest existing folder); None when unknown."""
+    path = Path(path).absolute()
+    with contextlib.suppress(OSError, StopIteration):
+        return shutil.disk_usage(next(p for p in (path, *path.parents) if p.exists())).free
+    return None
+
+
+@contextlib.contextmanager
+def stop_when_disk_full(folder: Path | str, outcome: str = "nothing was changed") -> Iterator[None]:
+    """Turn a full disk anywhere in the block into `DiskFull` for `folder` (or for the file's own
+    place when the failed write was outside `folder`, such as a cache), saying `outcome`.
+
+    Put it outside the block's cleanup, so the free space it reports is measured after that. A
+    `DiskFull` from an inner guard keeps its place and outcome; only the free space is measured again.
+    """
+    try:
+        yield
+    except Exception as error:
+        if not is_disk_full(error):
+            raise
+        if isinstance(error, DiskFull):
+            raise DiskFull(error.folder, free_bytes(error.folder), error.outcome) from error.__cause__
+        where = _written_place(error, Path(folder))
+        raise DiskFull(where, free_bytes(where), outcome) from error
+
+
+def _written_place(error: BaseException, folder: Path) -> Path:
+    """`folder`, unless the error names a file outside it: then that file's folder."""
+    name = getattr(error, "filename", None)
+    if not isinstance(name, (str, os.PathLike)):
+        return folder
+    written = Path(os.path.abspath(name))
+    base = Path(os.path.abspath(folder))
+    return folder if written == base or base in written.parents else written.parent

@@ -88,7 +88,11 @@ def staged_folder(output_dir: Path) -> Iterator[Path]:
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(output_dir.parent)
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.intentdesk-staging-", dir=output_dir.parent))
-    handle = _hold_marker(staging)
+    try:
+        handle = _hold_marker(staging)
+    except BaseException:  # a full disk: not even the marker fits
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     try:
         yield staging
     except BaseException:
@@ -117,8 +121,8 @@ def _install(staging: Path, output_dir: Path) -> None:
     except BaseException:
         old.rename(output_dir)
         raise
-    (old / STAGING_MARKER).write_text(MARKER_TEXT)  # marked only once replaced: if killed before, it stays
-    _remove_marked(old)
+    (old / STAGING_MARKER).touch()  # marked only once replaced (if killed before, it stays); empty, so it is
+    _remove_marked(old)             # made even on a full disk
 
 
 def remove_model_folder(folder: Path) -> None:
@@ -130,7 +134,11 @@ def remove_model_folder(folder: Path) -> None:
         raise TrainingError(f"{folder}: not a model trained by IntentDesk, so it is not deleted")
     old = _old_name(folder)
     folder.rename(old)
-    (old / STAGING_MARKER).write_text(MARKER_TEXT)
+    try:
+        (old / STAGING_MARKER).touch()  # empty: a delete must work on a full disk, where it is what frees space
+    except BaseException:
+        old.rename(folder)
+        raise
     _remove_marked(old)
 
 

@@ -202,12 +202,21 @@ def test_unwritable_out_fails_before_training(place, tmp_path, capsys):
 
 
 def test_os_error_in_a_command_is_one_line(monkeypatch, capsys):
+    def denied(_args):
+        raise OSError(13, "Permission denied", "/data/models/run")
+
+    monkeypatch.setattr(cli.models, "cmd_evaluate", denied)
+    code, _, err = run_main(["evaluate", "m", "d"], capsys)
+    assert (code, err) == (2, "error: /data/models/run: Permission denied\n")
+
+
+def test_a_full_disk_in_a_command_is_the_one_disk_full_line(monkeypatch, capsys):
     def disk_full(_args):
         raise OSError(28, "No space left on device", "/data/models/run")
 
     monkeypatch.setattr(cli.models, "cmd_evaluate", disk_full)
     code, _, err = run_main(["evaluate", "m", "d"], capsys)
-    assert (code, err) == (2, "error: /data/models/run: No space left on device\n")
+    assert code == 2 and err.startswith("error: the disk holding /data/models/run is full (") and err.count("\n") == 1
 
 
 def test_unexpected_exception_is_one_line(monkeypatch, capsys):

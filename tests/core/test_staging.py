@@ -43,6 +43,88 @@ def test_save_replaces_a_model_intentdesk_trained(saving, tmp_path):
     assert hidden(tmp_path) == [] and staging.STAGING_MARKER not in {p.name for p in out.iterdir()}
 
 
+def snapshot(folder: Path) -> dict[str, bytes | None]:
+    """Every file (with its bytes) and folder (None) under `folder`."""
+    return {p.relative_to(folder).as_posix(): (p.read_bytes() if p.is_file() else None)
+            for p in sorted(folder.rglob("*"))}
+
+
+class SafetensorError(Exception):
+    """What safetensors raises on a full disk: its own type, the OS error only in the text."""
+
+
+def weights_do_not_fit(self, folder, *args, **kwargs):
+    (Path(folder) / "model.safetensors").write_bytes(b"half a")
+    raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
+
+
+def settings_do_not_fit(path, *args, **kwargs):
+    raise OSError(28, "No space left on device", str(path))
+
+
+@pytest.mark.parametrize("where, target, replacement", [
+    ("weights", "transformers.PreTrainedModel.save_pretrained", weights_do_not_fit),
+    ("settings", "pathlib.Path.write_text", settings_do_not_fit),
+    ("marker", "intentdesk.core.staging._hold_marker", settings_do_not_fit),
+])
+def test_a_save_on_a_full_disk_leaves_the_earlier_model_as_it_was(saving, saved_classifier, tmp_path, monkeypatch,
+                                                                    where, target, replacement):
+    """Issue 26, item 6: the disk is full, said so (never "unexpected SafetensorError"), the partial
+    copy is removed, and the earlier model (and the person's notes in it) is untouched and loads."""
+    from transformers import AutoModelForAudioClassification
+
+    from intentdesk.core.errors import DiskFull
+
+    out = saving(tmp_path / "run", accuracy=0.5)
+    (out / "notes.txt").write_text("mine")
+    before = snapshot(out)
+    monkeypatch.setattr(target, replacement)
+    with pytest.raises(DiskFull) as caught:
+        saving(out, accuracy=0.9)
+    monkeypatch.undo()
+    assert str(caught.value).startswith(f"the disk holding {tmp_path} is full (")
+    assert str(caught.value).endswith(f"the model was not saved to {out} (the earlier model there is unchanged)")
+    assert snapshot(out) == before and hidden(tmp_path) == []
+    AutoModelForAudioClassification.from_pretrained(out)
+
+
+def test_a_first_save_on_a_full_disk_leaves_nothing(saving, tmp_path, monkeypatch):
+    from intentdesk.core.errors import DiskFull
+
+    monkeypatch.setattr("transformers.PreTrainedModel.save_pretrained", weights_do_not_fit)
+    with pytest.raises(DiskFull, match="the model was not saved to .*run$"):
+        saving(tmp_path / "run")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_save_on_a_real_full_disk(saving, tmp_path):
+    """The same on a small tmpfs (skipped where mounting is not permitted)."""
+    from intentdesk.core.errors import DiskFull
+    from tests.disk_full import fill, small_disk
+
+    with small_disk(tmp_path / "disk") as disk:
+        out = saving(disk / "run", accuracy=0.5)
+        (out / "notes.txt").write_text("mine")
+        before = snapshot(out)
+        fill(disk, leave=60_000)  # less than the weights need
+        with pytest.raises(DiskFull, match=f"the disk holding {disk} is full"):
+            saving(out, accuracy=0.9)
+        assert snapshot(out) == before and hidden(disk) == []
+        (disk / "filler").unlink()
+        saving(out, accuracy=0.9)
+        fill(disk, leave=0)
+        runs.delete_run(out)
+        assert hidden(disk) == [] and not out.exists()
+
+
+def test_a_run_can_be_deleted_on_a_full_disk(saving, tmp_path, monkeypatch):
+    """Deleting a run is how a full disk gets space back: it must not need any itself."""
+    out = saving(tmp_path / "run")
+    monkeypatch.setattr(Path, "write_text", settings_do_not_fit)
+    runs.delete_run(out)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_save_into_an_empty_folder(saving, tmp_path):
     (tmp_path / "empty").mkdir()
     assert runs.is_trained_model(saving(tmp_path / "empty"))

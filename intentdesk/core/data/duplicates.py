@@ -19,40 +19,43 @@ from intentdesk.core.json_files import JsonProblem, read_json
 
 
 class HashIndex:
-    """The content-hash cache of the dataset at `root`."""
+    """The content-hash cache of the dataset at `root`. Written once, by `save`, when an import is in:
+    an import that fails leaves the file as it was."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._on_disk: dict[str, list] = {}
+        self._fresh: dict[str, list] | None = None
 
     def by_content(self, clips: list[Clip]) -> dict[tuple[str, str], str]:
         """(sha256 of the bytes, label) of every clip -> its file_name. The label is part of the key:
         the same audio deliberately filed under two labels is two clips, while a re-run of an import
         (same audio, same label) adds nothing."""
-        cache = self._read()
-        fresh: dict[str, list] = {}
+        self._on_disk = self._read()
+        self._fresh = {}
         by_key: dict[tuple[str, str], str] = {}
         for clip in clips:
             path = self.root / clip.file_name
             try:
                 info = path.stat()
-                cached = cache.get(clip.file_name) or []
+                cached = self._on_disk.get(clip.file_name) or []
                 digest = cached[2] if cached[:2] == [info.st_size, info.st_mtime_ns] else sha256_of(path)
             except OSError:
                 continue  # a missing clip cannot be a duplicate of anything
-            fresh[clip.file_name] = [info.st_size, info.st_mtime_ns, digest]
+            self._fresh[clip.file_name] = [info.st_size, info.st_mtime_ns, digest]
             by_key.setdefault((digest, clip.label), clip.file_name)
-        if fresh != cache:
-            self._write(fresh)
         return by_key
 
     def save(self, new: dict[str, str]) -> None:
-        """Remember the hashes of clips just added (file_name -> sha256), so the next import need not read them."""
-        index = self._read()
+        """Remember the hashes read by `by_content` and those of clips just added (file_name -> sha256),
+        so the next import need not read them; written only when something changed."""
+        index = dict(self._fresh) if self._fresh is not None else self._read()
         for file_name, digest in new.items():
             with contextlib.suppress(OSError):
                 info = (self.root / file_name).stat()
                 index[file_name] = [info.st_size, info.st_mtime_ns, digest]
-        self._write(index)
+        if index != self._on_disk:
+            self._write(index)
 
     def _read(self) -> dict[str, list]:
         """The cached [size, mtime_ns, sha256] of each file_name; entries of any other shape are left out
@@ -65,6 +68,7 @@ class HashIndex:
         return {k: v for k, v in files.items() if _is_entry(v)} if isinstance(files, dict) else {}
 
     def _write(self, files: dict[str, list]) -> None:
+        """Replace the cache atomically; a failure (a full disk) keeps the old one, which stays valid."""
         with contextlib.suppress(OSError), atomic_open(self.root / HASH_INDEX, "w", encoding="utf-8") as handle:
             json.dump({"version": 1, "files": files}, handle)
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from intentdesk.core.data.label_names import same_label, tidy_label
 from intentdesk.core.data.safety import inside, real
 from intentdesk.core.data.store import METADATA, DatasetStore, ImportReport, read_metadata_table, validate_label
-from intentdesk.core.errors import DatasetError
-from intentdesk.core.files import audio_files_under
+from intentdesk.core.errors import DatasetError, DiskFull
+from intentdesk.core.files import audio_files_under, free_bytes, stop_when_disk_full
 from intentdesk.core.models.hub import hub_error_message
 
 LABEL_COLUMN_GUESSES = ("label", "intent_class", "intent", "labels", "class")
@@ -194,6 +194,11 @@ def import_phrases(store: DatasetStore, folder: Path, report: ImportReport) -> i
             added += store.add_phrases(label, texts)
         except DatasetError as error:
             report.warnings.append(f"typed phrases for {label!r} not imported: {error}")
+        except DiskFull as error:  # after the clips went in: say so, rather than "nothing was changed"
+            raise DiskFull(error.folder, free_bytes(error.folder),
+                           f"the {len(report.added)} clip(s) were imported, the typed phrases of {folder} were "
+                           "not: run the same import again then (clips already there are not added twice)") \
+                from error
     return added
 
 
@@ -226,7 +231,7 @@ def import_hub(store: DatasetStore, name: str, *, config: str | None = None, spl
     names = feature.names if isinstance(feature, datasets.ClassLabel) else None
     keep = [c for c, f in data.features.items()
             if c not in (audio_column, column) and isinstance(f, datasets.Value)]
-    with tempfile.TemporaryDirectory() as tmp:
+    with stop_when_disk_full(tempfile.gettempdir(), "nothing was imported"), tempfile.TemporaryDirectory() as tmp:
         items = []
         for index, row in enumerate(data):
             entry = row[audio_column]

@@ -28,7 +28,7 @@ from intentdesk.core.data.metadata_csv import Clip
 from intentdesk.core.data.placement import ClipFolder, taken_names
 from intentdesk.core.data.safety import os_message, safe_suffix, validate_label
 from intentdesk.core.errors import AudioError, DatasetError
-from intentdesk.core.files import atomic_open, move_no_clobber
+from intentdesk.core.files import atomic_open, is_disk_full, move_no_clobber
 
 LONG_CLIP_SECONDS = audio.DEFAULT_MAX_SECONDS  # the longest clip training (max 60 s) and classifying use
 
@@ -85,7 +85,8 @@ def staging_folder(files: ClipFolder, transaction: Callable[[], AbstractContextM
 
 def stage(staging: Path, n: int, source: Path, label: str, extra: dict[str, str],
           report: ImportReport) -> Staged | None:
-    """Copy one source into staging and check the copy; on any problem, report it and return None."""
+    """Copy one source into staging and check the copy; on a problem with the file, report it and
+    return None. A full disk is no problem of the file: it stops the import (raised as it is)."""
     source = Path(source)
     target = staging / f"{n:06d}{safe_suffix(source.suffix)}"
     try:
@@ -97,6 +98,8 @@ def stage(staging: Path, n: int, source: Path, label: str, extra: dict[str, str]
     except (AudioError, DatasetError, OSError) as error:
         with contextlib.suppress(OSError):
             target.unlink()
+        if is_disk_full(error):
+            raise
         message = str(error) if not isinstance(error, OSError) else os_message(error, "read it", source)
         report.skipped.append(message if str(source) in message else f"{source}: {message}")
         return None
@@ -133,35 +136,37 @@ def commit_staged(files: ClipFolder, clips: list[Clip], staging: Path, staged: l
         entries.append((item, clip))
     if entries:
         _move_in(staging, entries, files, taken, commit)
-        hashes.save({clip.file_name: item.sha256 for item, clip in entries})
         report.warnings += _long_clip_warnings(entries)
+    hashes.save({clip.file_name: item.sha256 for item, clip in entries})
     return [clip for _, clip in entries]
 
 
 def _move_in(staging: Path, entries: list[tuple[Staged, Clip]], files: ClipFolder, taken: set[str],
             commit: Callable[[list[Clip]], None]) -> None:
     """Under the lock: journal the entries, move each staged file to its clip's name (another if
-    that was taken meanwhile), then `commit` the new rows. Any failure takes the moved files back."""
+    that was taken meanwhile), then `commit` the new rows. Any failure takes the moved files back
+    out, and the label folders made for them."""
     journal = staging / JOURNAL
     with atomic_open(journal, "w", encoding="utf-8") as handle:  # half a journal would be worse than none
         json.dump([{"staged": item.path.name, "file_name": clip.file_name, "label": clip.label,
                     "extra": clip.extra} for item, clip in entries], handle)
     placed: list[Path] = []
-    try:
-        for item, clip in entries:
-            wanted = clip.file_name
-            placed.append(files.place(
-                lambda c=clip, w=wanted: w if not os.path.lexists(files.root / w)
-                else files.unique_name(c.label, c.name, "", taken),
-                lambda path, s=item.path: move_no_clobber(s, path), clip))
-        commit([clip for _, clip in entries])
-    except BaseException:
-        for path in placed:
+    with files.undoing_new_label_dirs(clip.label for _, clip in entries):
+        try:
+            for item, clip in entries:
+                wanted = clip.file_name
+                placed.append(files.place(
+                    lambda c=clip, w=wanted: w if not os.path.lexists(files.root / w)
+                    else files.unique_name(c.label, c.name, "", taken),
+                    lambda path, s=item.path: move_no_clobber(s, path), clip))
+            commit([clip for _, clip in entries])
+        except BaseException:
+            for path in placed:
+                with contextlib.suppress(OSError):
+                    path.unlink()
             with contextlib.suppress(OSError):
-                path.unlink()
-        with contextlib.suppress(OSError):
-            journal.unlink()
-        raise
+                journal.unlink()
+            raise
     journal.unlink()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 from intentdesk.core.data.layout import CLIPS
@@ -99,6 +99,20 @@ class ClipFolder:
             candidate = f"{stem}-{n}{suffix}"
         taken.add(candidate.casefold())
         return f"{CLIPS}/{label}/{candidate}"
+
+    @contextlib.contextmanager
+    def undoing_new_label_dirs(self, labels: Iterable[str]) -> Iterator[None]:
+        """If the block fails, remove the folders of `labels` that it made and left empty: a failed
+        change leaves clips/ as it was (a folder that was there before stays, even when empty)."""
+        clips_dir = self.root / CLIPS
+        new = [clips_dir / label for label in set(labels) if not os.path.lexists(clips_dir / label)]
+        try:
+            yield
+        except BaseException:
+            for folder in new:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only succeeds when empty
+            raise
 
     def remove_empty_label_dirs(self) -> None:
         """Drop label folders left empty by a move or delete (a label with no clips is no label)."""

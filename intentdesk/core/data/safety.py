@@ -151,4 +151,4 @@ def os_message(error: OSError, action: str, path: Path | str | None = None) -> s
         hint = "the disk is read-only; copy the dataset somewhere writable"
     else:
         hint = "check the disk and try again"
-    return f"{where}: cannot {action}: {reason} ({hint})"
+    return f"{where}: cannot {action}: {reason} ({hint})" if where else f"cannot {action}: {reason} ({hint})"

@@ -57,7 +57,7 @@ from intentdesk.core.data.safety import (
 )
 from intentdesk.core.data.texts import DatasetTexts
 from intentdesk.core.errors import DatasetError
-from intentdesk.core.files import atomic_create_bytes, move_no_clobber
+from intentdesk.core.files import atomic_create_bytes, move_no_clobber, stop_when_disk_full
 
 # The store's public names, importable from here whichever module beside it defines them.
 __all__ = ["CLIPS", "LOCK_FILE", "MAX_STEM_BYTES", "METADATA", "Clip", "DatasetStore", "ImportReport",
@@ -87,7 +87,8 @@ class DatasetStore(DatasetTexts, DatasetLabelNumbers):
         if root.exists() and not root.is_dir():
             raise DatasetError(f"{root}: exists and is not a folder; choose a folder for the dataset")
         try:
-            root.mkdir(parents=True, exist_ok=True)
+            with stop_when_disk_full(root):
+                root.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise DatasetError(os_message(error, f"create the dataset folder {root}")) from error
         store = cls(root, [], list(REQUIRED_COLUMNS))
@@ -181,7 +182,7 @@ class DatasetStore(DatasetTexts, DatasetLabelNumbers):
         mono = audio.check_array(samples, rate, name=stem or "recording", limits=audio.AudioLimits(max_seconds=None))
         data = audio.wav_bytes(mono, rate)
         stem = stem or time.strftime("take-%Y%m%d-%H%M%S")
-        with self._transaction():
+        with self._transaction(), self._files.undoing_new_label_dirs([label]):
             clip = Clip("", label, dict(extra or {}))
             taken = taken_names(self._clips)
             target = self._files.place(lambda: self._files.unique_name(label, stem, ".wav", taken),
@@ -201,9 +202,12 @@ class DatasetStore(DatasetTexts, DatasetLabelNumbers):
         and the copies are checked (journal.py). Then, under the lock: duplicates of clips already
         in the dataset (same bytes, same label) are skipped, names are chosen, and the files move
         into `clips/` with one metadata write.
+
+        A full disk stops it at once (`DiskFull`), with the copies made so far removed: nothing changed.
         """
         report = ImportReport()
-        with staging_folder(self._files, self._transaction, self._lock.held) as staging:
+        with stop_when_disk_full(self.root), \
+                staging_folder(self._files, self._transaction, self._lock.held) as staging:
             staged = [s for n, item in enumerate(items) if (s := stage(staging, n, *item, report)) is not None]
             if staged:
                 with self._transaction():
@@ -225,20 +229,21 @@ class DatasetStore(DatasetTexts, DatasetLabelNumbers):
             moves: list[tuple[Path, Path]] = []
             updated: dict[str, Clip] = {}
             taken = taken_names(self._clips)
-            try:
-                for clip in (c for c in targets if c.label != new_label):
-                    moved = Clip("", new_label, dict(clip.extra))
-                    source = self._files.clip_path(clip)
-                    taken.discard(clip.name.casefold())  # a moved clip may keep its own name
-                    destination = self._files.place(
-                        lambda c=clip: self._files.unique_name(new_label, c.name, "", taken),
-                        lambda path, s=source: move_no_clobber(s, path), moved)
-                    moves.append((destination, source))
-                    updated[clip.file_name] = moved
-                self._commit([updated.get(clip.file_name, clip) for clip in self._clips])
-            except BaseException:
-                move_back(moves)
-                raise
+            with self._files.undoing_new_label_dirs([new_label]):
+                try:
+                    for clip in (c for c in targets if c.label != new_label):
+                        moved = Clip("", new_label, dict(clip.extra))
+                        source = self._files.clip_path(clip)
+                        taken.discard(clip.name.casefold())  # a moved clip may keep its own name
+                        destination = self._files.place(
+                            lambda c=clip: self._files.unique_name(new_label, c.name, "", taken),
+                            lambda path, s=source: move_no_clobber(s, path), moved)
+                        moves.append((destination, source))
+                        updated[clip.file_name] = moved
+                    self._commit([updated.get(clip.file_name, clip) for clip in self._clips])
+                except BaseException:
+                    move_back(moves)
+                    raise
             self._files.remove_empty_label_dirs()
         return list(updated.values())
 
@@ -283,8 +288,9 @@ class DatasetStore(DatasetTexts, DatasetLabelNumbers):
     # ------------------------------------------------------------------ reading and writing metadata.csv
     @contextlib.contextmanager
     def _transaction(self, reload: bool = True) -> Iterator[None]:
-        """Lock, re-read what is on disk, and turn OS errors into messages that say what to do."""
-        with self._lock.held():
+        """Lock, re-read what is on disk, and turn OS errors into messages that say what to do (a full
+        disk into `DiskFull`, the same message wherever it happens)."""
+        with stop_when_disk_full(self.root), self._lock.held():
             try:
                 if reload:
                     self._load()

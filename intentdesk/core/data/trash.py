@@ -6,6 +6,7 @@ leads outside the trash or has an unsafe label refuses the whole undo before any
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -23,11 +24,19 @@ from intentdesk.core.json_files import JsonProblem, read_json
 
 
 def new_batch(files: ClipFolder, doomed: list[Clip]) -> Path:
-    """A new batch folder holding the rows of the clips about to be deleted (no audio yet)."""
+    """A new batch folder holding the rows of the clips about to be deleted (no audio yet); when the
+    rows cannot be written (a full disk), the folders made for it are removed again."""
+    made_trash = not os.path.lexists(files.root / TRASH)
     batch_dir = files.own_dir(TRASH) / f"{time.time_ns():020d}-{uuid.uuid4().hex[:6]}"
-    batch_dir.mkdir()
-    with atomic_open(batch_dir / TRASH_ROWS) as handle:
-        json.dump([clip.row() for clip in doomed], handle)
+    try:
+        batch_dir.mkdir()
+        with atomic_open(batch_dir / TRASH_ROWS) as handle:
+            json.dump([clip.row() for clip in doomed], handle)
+    except BaseException:
+        for folder in (batch_dir, batch_dir.parent) if made_trash else (batch_dir,):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
     return batch_dir
 
 

@@ -9,6 +9,7 @@ speed variant that is already cached is not even resampled.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -119,9 +120,17 @@ def _read(path: Path) -> torch.Tensor | None:
 
 
 def _write(folder: Path, key: str, array: np.ndarray) -> None:
+    """Store one entry (temporary file, then rename); a failed write (a full disk: the OS error says
+    so, which np.save's short-write message does not) leaves no partial file behind."""
+    buffer = io.BytesIO()
+    np.save(buffer, array)
     tmp = folder / f".{key}.{os.getpid()}.npy"
-    np.save(tmp, array)
-    os.replace(tmp, folder / f"{key}.npy")
+    try:
+        tmp.write_bytes(buffer.getbuffer())
+        os.replace(tmp, folder / f"{key}.npy")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def clip_sources(run: TrainingRun, window: float | None) -> tuple[list[FeatureSource], int]:

@@ -7,11 +7,12 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from intentdesk.core.files import stop_when_disk_full
 from intentdesk.core.learning.settings import TrainSettings
 from intentdesk.core.models import backbone
 from intentdesk.core.run_settings_file import SETTINGS_FILE
 from intentdesk.core.runs import RunRecord
-from intentdesk.core.staging import check_output_dir, staged_folder
+from intentdesk.core.staging import check_output_dir, is_trained_model, staged_folder
 
 
 def save_model_folder(model, feature_extractor, output_dir: Path, record: RunRecord, settings: TrainSettings,
@@ -20,9 +21,12 @@ def save_model_folder(model, feature_extractor, output_dir: Path, record: RunRec
     only ever in place of a model IntentDesk trained (checked again: the folder may have changed
     during training). A standard Hugging Face folder plus metrics.json and run_settings.json,
     and `words/` when `words` (a `core.words.TrainedWords`) is given: the sound model and its words
-    part appear together or not at all."""
+    part appear together or not at all. On a full disk (`DiskFull`) the partial copy is removed and
+    an earlier model in `output_dir` stays as it was."""
     output_dir = check_output_dir(output_dir)
-    with staged_folder(output_dir) as staging:
+    earlier = " (the earlier model there is unchanged)" if is_trained_model(output_dir) else ""
+    with stop_when_disk_full(output_dir.parent, f"the model was not saved to {output_dir}{earlier}"), \
+            staged_folder(output_dir) as staging:
         model.config.intentdesk = {"base_model": settings.base_model, "mode": settings.mode}
         model.save_pretrained(staging)
         feature_extractor.save_pretrained(staging)

@@ -20,6 +20,7 @@ from intentdesk.core.data.health import training_blockers
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError, TrainingError, first_line
 from intentdesk.core.events import EventCallback, Outcome, Progress, Stage, TrainFinished, ignore
+from intentdesk.core.files import stop_when_disk_full
 from intentdesk.core.learning.context import TrainingRun
 from intentdesk.core.learning.eta import RunPlan, save_seconds
 from intentdesk.core.learning.loop import fit, parameter_bytes, predict_task
@@ -68,7 +69,9 @@ def train(data_dir: Path | str, output_dir: Path | str, settings: TrainSettings 
     settings = (settings or TrainSettings()).resolved()
     progress = Progress(on_event, phases(settings))
     try:
-        return _train(Path(data_dir), Path(output_dir), settings, progress, cancel or threading.Event())
+        with stop_when_disk_full(Path(output_dir).expanduser().absolute().parent,
+                                 "the training stopped and no model was saved"):
+            return _train(Path(data_dir), Path(output_dir), settings, progress, cancel or threading.Event())
     except Exception as error:
         if progress.sent_any:
             progress.emit(TrainFinished(Outcome.FAILED, None, time.monotonic() - progress.started, first_line(error)))

@@ -9,7 +9,7 @@ import soundfile as sf
 from intentdesk.core.data.importers import import_into
 from intentdesk.core.data.split import split_clips
 from intentdesk.core.data.store import DatasetStore
-from intentdesk.core.errors import DatasetError
+from intentdesk.core.errors import DatasetError, DiskFull
 from tests.helpers import tone, write_tone_folder
 
 
@@ -111,7 +111,7 @@ def test_import_skips_unreadable_files_and_names_them(tmp_path):
 
 def test_failed_import_leaves_dataset_unchanged(tmp_path, monkeypatch):
     """A disk error half way through moving files into clips/ takes the moved ones back out, and says
-    what happened as a DatasetError (no OSError traceback)."""
+    what happened in one message (no OSError traceback)."""
     from intentdesk.core.data import journal
 
     store = DatasetStore.create(tmp_path / "d")
@@ -128,7 +128,7 @@ def test_failed_import_leaves_dataset_unchanged(tmp_path, monkeypatch):
         return real_move(a, b)
 
     monkeypatch.setattr(journal, "move_no_clobber", flaky_move)
-    with pytest.raises(DatasetError, match="No space left on device.*free some disk space"):
+    with pytest.raises(DiskFull, match=r"^the disk holding .*d is full .*nothing was changed$"):
         import_into(store, str(src))
     monkeypatch.setattr(journal, "move_no_clobber", real_move)
     assert calls["n"] == 4
