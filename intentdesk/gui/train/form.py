@@ -48,8 +48,7 @@ MODE_TEXTS = {  # plain words for the two modes; what we measured is in the tool
     "quick": "Quick: only the model's last layer learns (fastest)",
     "full": "Full: then adapts the whole model (much longer)",
 }
-AGAIN_TEXT = ("Training the same clips again: seconds on a quiet computer, minutes while it is busy "
-              "(the base model does not listen again).")
+AGAIN_TEXT = "The same clips again: seconds, or minutes while the computer is busy."
 LOCKED_NOTE = "Settings are locked while training."
 ADVANCED_HELP = ("The defaults suit most datasets. Tick the box to see and change them; "
                  "rest the mouse on a setting to read what it does.")
@@ -60,12 +59,11 @@ def quick_time_text(base_model: str, clips: int, eval_share: float, variants: in
     (`core.learning.eta.first_quick_seconds`: BENCHMARKS.md section 9), else what it depends on."""
     seconds = first_quick_seconds(base_model, clips, eval_share, variants)
     if seconds is None:
-        return ("The first run is the long part: the base model listens to every clip once (the more clips "
-                f"and the larger the model, the longer). {AGAIN_TEXT}")
+        return ("The first run is the long part: the base model listens to every clip once (longer for more "
+                f"clips and larger models). {AGAIN_TEXT}")
     rough = duration(10 * round(seconds / 10)) if seconds < 120 else f"{round(seconds / 60)} min"  # no false precision
-    return (f"First Quick run on these {count(clips, 'clip')}: about {rough} on a computer with 2 processor "
-            f"cores (measured with {base_model} on clips of about {MEASURED_CLIP_S:g} s; a faster computer takes "
-            f"less). {AGAIN_TEXT}")
+    return (f"First Quick run on these {count(clips, 'clip')}: about {rough} (measured on 2 processor cores, "
+            f"clips of about {MEASURED_CLIP_S:g} s). {AGAIN_TEXT}")
 
 
 def _field_type(name: str) -> type:

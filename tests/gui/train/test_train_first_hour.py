@@ -49,7 +49,7 @@ def test_the_first_quick_run_is_timed_for_this_dataset_and_base_model(qtbot):
     assert "a minute" not in MODE_TEXTS["quick"] and "seconds" not in MODE_TEXTS["quick"]
     form.set_clip_count(1120)  # BENCHMARKS.md section 9: 11:16 for these 1,120 clips with wav2vec2-base
     assert "First Quick run on these 1,120 clips: about 11 min" in form.time_hint.text()
-    assert "minutes while it is busy" in form.time_hint.text()  # a warm retrain was said to take seconds
+    assert "minutes while the computer is busy" in form.time_hint.text()  # a retrain was said to take seconds
     form.base_combo.setCurrentText("openai/whisper-tiny.en")
     assert "about 1 min 30 s" in form.time_hint.text()  # 1:27 measured
     form.base_combo.setCurrentText("someone/unmeasured-model")
