@@ -75,6 +75,14 @@ def file_mode(path: Path) -> int:
     return 0o666 & ~_UMASK
 
 
+def folder_mode(path: Path) -> int:
+    """The permissions a folder written in place of `path` gets: those of `path`, else what a plain
+    `mkdir()` would give (0777 less the umask)."""
+    with contextlib.suppress(OSError):
+        return stat.S_IMODE(path.stat().st_mode)
+    return 0o777 & ~_UMASK
+
+
 def _finish(handle: IO) -> None:
     handle.flush()
     os.fsync(handle.fileno())

@@ -1,6 +1,7 @@
 """Where a trained model may be written, and writing it so that nobody ever sees half a model: the
 checks made before training, staged saves swapped into place, and cleanup after killed saves.
-A save (and a delete) only ever replaces a folder IntentDesk trained."""
+A save (and a delete) only ever replaces a folder IntentDesk trained, and a save over an earlier
+model replaces only the model's own files: what the person added there (notes, folders) stays."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from intentdesk.core.errors import TrainingError
+from intentdesk.core.files import folder_mode
 from intentdesk.core.run_settings_file import settings_file
 
 MODELS = "models"
@@ -26,6 +28,11 @@ STAGING_MARKER = ".intentdesk-staging"
 MARKER_TEXT = "IntentDesk scratch folder: safe to delete when no save is running\n"
 STAGING_NAME = re.compile(r"^\..+\.intentdesk-(?:staging|old)-[A-Za-z0-9_]+$")
 TRAINED_FILES = ("config.json", "metrics.json")  # and a settings file (run_settings_file)
+# What a model save writes, or an earlier version of it wrote (sharded or .bin weights, the old
+# settings file, a words part): replaced by the next save into the folder. Anything else is the person's.
+MODEL_FILE = re.compile(r"(?:config|generation_config|preprocessor_config|metrics|run_settings|training_settings)\.json"
+                        r"|(?:model|pytorch_model)(?:-\d+-of-\d+)?\.(?:safetensors|bin)(?:\.index\.json)?"
+                        r"|words")
 
 
 def is_trained_model(folder: Path) -> bool:
@@ -108,7 +115,10 @@ def staged_folder(output_dir: Path) -> Iterator[Path]:
 
 
 def _install(staging: Path, output_dir: Path) -> None:
-    """Rename `staging` to `output_dir`; a model already there is renamed away, then removed."""
+    """Rename `staging` to `output_dir` (with the folder's access rights); a model already there is
+    renamed away, what the person added to it moves into the new one, and the rest is removed."""
+    with contextlib.suppress(OSError):  # a file system without modes keeps its own
+        os.chmod(staging, folder_mode(output_dir))  # mkdtemp made it private (0700)
     if output_dir.is_dir() and not any(output_dir.iterdir()):
         output_dir.rmdir()  # an empty folder made for the model
     if not output_dir.exists():
@@ -121,8 +131,24 @@ def _install(staging: Path, output_dir: Path) -> None:
     except BaseException:
         old.rename(output_dir)
         raise
-    (old / STAGING_MARKER).touch()  # marked only once replaced (if killed before, it stays); empty, so it is
-    _remove_marked(old)             # made even on a full disk
+    _carry_over(old, output_dir)
+    (old / STAGING_MARKER).touch()  # marked only once replaced and emptied of the person's files (if killed
+    _remove_marked(old)             # before, it stays); empty, so it is made even on a full disk
+
+
+def _carry_over(old: Path, new: Path) -> None:
+    """Move everything of the earlier model folder `old` that is not a model file (and not written
+    anew) into `new`: renames within one folder, so no space is needed and nothing is copied. Until
+    this is done `old` carries no marker, so no cleanup removes it with the person's files inside."""
+    for entry in sorted(old.iterdir()):
+        if MODEL_FILE.fullmatch(entry.name) or os.path.lexists(new / entry.name):
+            continue
+        try:
+            entry.rename(new / entry.name)
+        except OSError as error:
+            raise TrainingError(f"{new}: the model was saved, but {entry.name} (yours, from the earlier model) could "
+                                f"not be moved back into it ({error.strerror or error}); it is in {old}: move it "
+                                "back yourself") from error
 
 
 def remove_model_folder(folder: Path) -> None:

@@ -49,6 +49,45 @@ def snapshot(folder: Path) -> dict[str, bytes | None]:
             for p in sorted(folder.rglob("*"))}
 
 
+def test_a_retrain_keeps_what_the_person_added_to_the_model_folder(saving, tmp_path):
+    """Issue 26, item 5: a save over an earlier model replaces the model's files, not the folder."""
+    out = saving(tmp_path / "run", accuracy=0.5)
+    (out / "notes.txt").write_text("why this run")
+    (out / "mine").mkdir()
+    (out / "mine" / "listening.txt").write_text("clip 3 sounds odd")
+    (out / ".git").mkdir()
+    saving(out, accuracy=0.9)
+    assert json.loads((out / "metrics.json").read_text())["accuracy"] == 0.9
+    assert (out / "notes.txt").read_text() == "why this run"
+    assert (out / "mine" / "listening.txt").read_text() == "clip 3 sounds odd" and (out / ".git").is_dir()
+    assert hidden(tmp_path) == []
+
+
+def test_a_retrain_drops_the_earlier_models_own_files_it_does_not_write(saving, tmp_path):
+    """A words part, an old settings file or .bin weights of the earlier model would not fit the new one."""
+    out = saving(tmp_path / "run")
+    (out / "words").mkdir()
+    (out / "words" / "words_config.json").write_text("{}")
+    for name in ("training_settings.json", "pytorch_model.bin", "model-00001-of-00002.safetensors"):
+        (out / name).write_text("earlier")
+    saving(out)
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "metrics.json", "model.safetensors",
+                                                     "preprocessor_config.json", "run_settings.json"]
+
+
+def test_a_model_folder_keeps_its_access_rights(saving, tmp_path):
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    out = saving(tmp_path / "run")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask  # not mkdtemp's private 0700
+    out.chmod(0o750)
+    saving(out)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o750
+
+
 class SafetensorError(Exception):
     """What safetensors raises on a full disk: its own type, the OS error only in the text."""
 
@@ -112,6 +151,7 @@ def test_a_save_on_a_real_full_disk(saving, tmp_path):
         assert snapshot(out) == before and hidden(disk) == []
         (disk / "filler").unlink()
         saving(out, accuracy=0.9)
+        assert (out / "notes.txt").read_text() == "mine"
         fill(disk, leave=0)
         runs.delete_run(out)
         assert hidden(disk) == [] and not out.exists()
