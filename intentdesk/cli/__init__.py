@@ -17,6 +17,7 @@ from intentdesk.cli.output import print_err
 from intentdesk.cli.parser import Parser, UsageError
 from intentdesk.core.errors import DiskFull, IntentDeskError, first_line
 from intentdesk.core.files import free_bytes, is_disk_full
+from intentdesk.entry import INTERRUPTED
 from intentdesk.paths import prepare_process
 
 EXIT_BAD_INPUT = 2
@@ -24,18 +25,18 @@ APP_OPTIONS = ("dataset", "model", "fake_mic")
 
 
 def main(argv: list[str] | None = None) -> int:
-    prepare_process()
     argv = sys.argv[1:] if argv is None else argv
-    if "--self-test" in argv:
-        return cmd_self_test()
     try:
+        prepare_process()
+        if "--self-test" in argv:
+            return cmd_self_test()
         return run_command(build_parser().parse_args(argv))
     except IntentDeskError as error:
         print_err(f"error: {error}")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print_err("interrupted")
-        return 130
+        return INTERRUPTED
     except Exception as error:
         if os.environ.get("INTENTDESK_DEBUG") and not isinstance(error, OSError) and not is_disk_full(error):
             raise
