@@ -6,7 +6,6 @@ model replaces only the model's own files: what the person added there (notes, f
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -18,6 +17,7 @@ from typing import IO
 
 from intentdesk.core.errors import TrainingError
 from intentdesk.core.files import folder_mode
+from intentdesk.core.json_files import read_json
 from intentdesk.core.run_settings_file import settings_file
 
 MODELS = "models"
@@ -40,8 +40,8 @@ def is_trained_model(folder: Path) -> bool:
     if not all((folder / name).is_file() for name in TRAINED_FILES) or settings_file(folder) is None:
         return False
     try:
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        config = read_json(folder / "config.json")
+    except (OSError, ValueError):  # JsonProblem is a ValueError: damaged, nested too deep, too large
         return False
     return isinstance(config, dict) and isinstance(config.get("intentdesk"), dict)
 

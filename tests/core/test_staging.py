@@ -259,3 +259,14 @@ def test_failed_save_leaves_nothing(tmp_path):
         (folder / "config.json").write_text("{}")
         raise RuntimeError("disk full")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_config_nested_too_deep_is_not_a_trained_model_and_raises_nothing(tmp_path):
+    from intentdesk.core.staging import is_trained_model
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "config.json").write_text("[" * 100_000 + "]" * 100_000)
+    (folder / "metrics.json").write_text("{}")
+    (folder / "run_settings.json").write_text("{}")
+    assert not is_trained_model(folder)
