@@ -29,7 +29,7 @@ FILE_COLUMN_WIDTH = 120  # pixels; the user can drag it wider
 # Widths in pixels that rows never change. A label column is as wide as the model's longest label needs,
 # at most LABEL_COLUMN_MAX (a longer one is elided; the tooltip has it). What was heard comes right after
 # the score, TRANSCRIPT_WIDTH wide: in view at the usual window size, whatever the labels, verdicts and notes.
-LABEL_COLUMN_MAX = 160
+LABEL_COLUMN_MAX = 180
 TRANSCRIPT_WIDTH = 220
 UNCERTAIN_NOTE = "uncertain — maybe none of your intents"
 SOUND_ONLY_NOTE = "by sound only"

@@ -95,6 +95,8 @@ class ClassifyTab(QWidget):
         bars.setWidget(self.bars)
         bars.setWidgetResizable(True)
         bars.setFrameShape(QScrollArea.NoFrame)
+        bars.viewport().setAutoFillBackground(False)  # the window's own background, as before
+        self.bars.setAutoFillBackground(False)
         single_layout.addWidget(bars, 1)
         right = QSplitter(Qt.Vertical)
         right.addWidget(self.results)
