@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -113,16 +114,60 @@ def open_main_window(qtbot, settings_file: Path, mic_wav: Path | None = None, de
     return window
 
 
-def run_cli(*args, check: bool = True):
-    """`python -m intentdesk ARGS` in a subprocess (what a user types); raises on a non-zero exit when `check`."""
+def run_cli(*args, check: bool = True, separate_process: bool = False):
+    """`intentdesk ARGS` as a user types it: a CompletedProcess with its exit code, stdout and stderr;
+    raises on a non-zero exit when `check`. It runs in this process, through the console script's
+    `intentdesk.entry.main`, with stdout and stderr captured down to file descriptors 1 and 2 (so what a
+    library prints on its own is caught too): a subprocess paid 3-7 s of CPU per command to import torch
+    and transformers again. `separate_process` runs `python -m intentdesk` instead (the GUI commands,
+    and a few tests that the real process start is checked by)."""
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "intentdesk", *map(str, args)], capture_output=True, text=True,
-                          timeout=300)
+    argv = [str(arg) for arg in args]
+    if separate_process:
+        proc = subprocess.run([sys.executable, "-m", "intentdesk", *argv], capture_output=True, text=True,
+                              timeout=300)
+    else:
+        from intentdesk.entry import main
+
+        with _captured_output() as output:
+            code = main(argv)
+        proc = subprocess.CompletedProcess(["intentdesk", *argv], code, *output)
     if check and proc.returncode != 0:
         raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
     return proc
+
+
+@contextlib.contextmanager
+def _captured_output():
+    """Everything written to stdout and stderr inside the block, through `sys.stdout`/`sys.stderr` or
+    straight to file descriptors 1 and 2; the list yielded gets (stdout, stderr) when the block ends."""
+    import os
+    import sys
+    import tempfile
+
+    with contextlib.ExitStack() as stack:
+        files = [stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8")) for _ in range(2)]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved_streams, saved_fds = (sys.stdout, sys.stderr), [os.dup(1), os.dup(2)]
+        output: list[str] = []
+        try:
+            for fd, file in zip((1, 2), files):
+                os.dup2(file.fileno(), fd)
+            sys.stdout, sys.stderr = files
+            yield output
+        finally:
+            for file in files:
+                file.flush()
+            sys.stdout, sys.stderr = saved_streams
+            for fd, saved in zip((1, 2), saved_fds):
+                os.dup2(saved, fd)
+                os.close(saved)
+            for file in files:
+                file.seek(0)
+                output.append(file.read())
 
 
 def wav_bytes(seconds: float = 1.0, freq: float = 440.0, rate: int = RATE) -> bytes:

@@ -121,6 +121,6 @@ def test_screenshot_writes_only_the_png(tmp_path):
     data = tmp_path / "data"
     run_cli("import", write_tone_folder(tmp_path / "src", per_label=2), data)
     shots = tmp_path / "shots"
-    run_cli("screenshot", "--tab", "label", shots / "label.png", "--dataset", data)
+    run_cli("screenshot", "--tab", "label", shots / "label.png", "--dataset", data, separate_process=True)  # Qt
     assert [p.name for p in shots.iterdir()] == ["label.png"]  # no settings file left beside it
     assert (shots / "label.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -181,7 +181,7 @@ def test_background_service_answers_over_http(classifier):
 def test_cli_refuses_public_host_without_key(saved_classifier):
     from tests.helpers import run_cli
 
-    proc = run_cli("serve", saved_classifier, "--host", "0.0.0.0", check=False)
+    proc = run_cli("serve", saved_classifier, "--host", "0.0.0.0", check=False, separate_process=True)  # the console
     assert proc.returncode == 2 and "--api-key" in proc.stderr
 
 
