@@ -24,7 +24,7 @@ NOT_IN_FILE = ("path", "created")  # where the record lies, not what the run mea
 WORDS_KEYS = ("sound", "words", "fused")  # only in the file of a model with a words part
 STAGE_1 = "stage 1"  # a full run's saved model is its stage 1's: the Quick warm start (RunRecord.saved_stage)
 # A run's metrics: one loss per optimizer step is the bulk (100,000 steps are about 2 MB). The runs list
-# reads every run's file, so a larger one is not read (the run lists with "no metrics").
+# reads every run's file, so a larger one is not read (the run lists as "not tested").
 METRICS_BYTES = 16 << 20
 
 
@@ -123,9 +123,9 @@ class RunRecord:
         return "no words part: stopped before it learned the words" if self.words_asked else ""
 
     def summary(self) -> str:
-        """One line for run lists: name, what the model is (and whether it uses the words), scores."""
-        score = f"acc {self.accuracy:.3f}, macro-F1 {self.macro_f1 or 0:.3f}" if self.accuracy is not None \
-            else "no metrics"
+        """One line for run lists: name, what the model is (and whether it uses the words), and its score in
+        plain words (macro-F1 and the rest are in the Results tab)."""
+        score = f"right on {self.accuracy:.1%} of its test clips" if self.accuracy is not None else "not tested"
         return f"{self.name}  ({', '.join(part for part in (self.kind, self.words_note, score) if part)})"
 
     def write(self, folder: Path) -> None:

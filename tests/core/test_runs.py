@@ -39,7 +39,7 @@ def test_damaged_or_missing_metrics_still_read(tmp_path):
     record = runs.read_record(folder)
     assert (record.accuracy, record.macro_f1, record.best_epoch, record.mode, record.cancelled) == \
         (None, None, None, "full", False)
-    assert record.summary() == "run  (full, no metrics)"
+    assert record.summary() == "run  (full, not tested)"
     (folder / "metrics.json").write_text("{")
     assert runs.read_record(folder).mode == "?"
     assert runs.read_record(tmp_path / "nothing").accuracy is None and runs.read_run(tmp_path / "nothing") is None
@@ -52,7 +52,7 @@ def test_list_runs_newest_first(tmp_path):
     second = fake_run(tmp_path / "models" / "b", accuracy=0.9)
     os.utime(first / "config.json", (1, 1))
     assert [r.name for r in runs.list_runs(tmp_path)] == ["b", "a"]
-    assert runs.list_runs(tmp_path)[0].summary() == "b  (?, acc 0.900, macro-F1 0.000)"
+    assert runs.list_runs(tmp_path)[0].summary() == "b  (?, right on 90.0% of its test clips)"
     assert second.is_dir()
 
 

@@ -79,8 +79,8 @@ def test_the_runs_list_says_what_each_model_is_and_which_use_the_words(qtbot, tm
     lines = {panel.list.item(i).text().split()[0]: panel.list.item(i).text() for i in range(panel.list.count())}
     assert "(quick model from stage 1 of a cancelled full run, no words part" in lines["2026-12-01_full_tiny"]
     assert panel.list.item(0).toolTip() == panel.list.item(0).text(), "the whole line, where the list is narrow"
-    assert "(quick, with words, acc" in lines["2026-12-01_quick_words"]
-    assert "(quick, acc 0.857" in lines["2026-12-01_quick_sound"]
+    assert "(quick, with words, right on" in lines["2026-12-01_quick_words"]
+    assert "(quick, right on 85.7% of its test clips" in lines["2026-12-01_quick_sound"]
 
 
 def test_a_full_run_cancelled_in_stage_2_says_the_stage_1_model_was_kept(qtbot, tmp_path, tone_dataset, tiny_wav2vec2,
