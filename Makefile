@@ -2,20 +2,23 @@
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
+# The exact version of every package setup installs, so two fresh installs are the same (`make constraints`).
+CONSTRAINTS ?= constraints.txt
+PIP := $(PY) -m pip install -q -c $(CONSTRAINTS)
 
-.PHONY: setup venv run test lint dist smoke bench-deps
+.PHONY: setup venv run test test-lowest lint dist smoke bench-deps constraints
 
 setup: $(VENV)/.installed
 
 venv: setup
 
-$(VENV)/.installed: pyproject.toml scripts/system-deps.sh
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS) scripts/system-deps.sh
 	./scripts/system-deps.sh
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
+	$(PIP) --upgrade pip
 	# The CPU wheel of torch first: an unpinned torch would pull several GB of CUDA packages.
-	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[test]"
+	$(PIP) torch==2.13.0
+	$(PIP) -e ".[test]"
 	touch $@
 
 run: setup
@@ -23,6 +26,24 @@ run: setup
 
 test: setup
 	HF_HUB_OFFLINE=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+# The floors pyproject.toml claims, tested: every direct dependency at its lowest allowed version
+# (constraints-lowest.txt) in .venv-lowest, and the tests that touch each of them: load, train (Quick and
+# Full), classify, tampered configs, datasets, audio decoding, the service, the words part, the GUI's plots.
+LOWEST_TESTS := tests/test_packaging.py tests/core/learning/test_training.py tests/core/learning/test_pooled_quick.py \
+	tests/core/learning/test_feature_cache_rng.py tests/core/learning/test_metrics.py tests/cli/test_inference_cli.py \
+	tests/core/models/test_tampered_model_folder.py tests/core/data/test_dataset.py tests/core/audio tests/service \
+	tests/words/test_words_asr.py tests/words/test_words_layout.py tests/gui/test_main_window.py \
+	tests/gui/train/test_train_results.py tests/gui/classify/test_classify_tab.py
+test-lowest:
+	$(MAKE) setup VENV=.venv-lowest CONSTRAINTS=constraints-lowest.txt
+	HF_HUB_OFFLINE=1 QT_QPA_PLATFORM=offscreen .venv-lowest/bin/python -m pytest $(LOWEST_TESTS)
+
+# Regenerate constraints.txt (newest allowed versions) and constraints-lowest.txt (the floors) after a
+# change to pyproject.toml's requirements, each from a fresh virtual environment.
+constraints:
+	PYTHON=$(PYTHON) ./scripts/constraints.sh newest
+	PYTHON=$(PYTHON) ./scripts/constraints.sh lowest
 
 lint: setup
 	$(VENV)/bin/ruff check intentdesk tests benchmarks
@@ -37,4 +58,4 @@ smoke: setup
 
 # What the benchmarks need beyond the app (the Trainer baseline, the load-test client).
 bench-deps: setup
-	$(PY) -m pip install -q -e ".[test,bench]"
+	$(PIP) -e ".[test,bench]"
