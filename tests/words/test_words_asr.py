@@ -82,3 +82,55 @@ def test_missing_recogniser_is_a_clear_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelError, match="speech recogniser.*config.json"):
         Transcriber(str(tmp_path / "empty"), cache_dir=False)
+
+
+def test_comma_joined_loops_are_dropped():
+    """tiny.en looped on a short clip with commas between the repeats, which escaped the sentence rule."""
+    assert asr.drop_repeats("tell me a joke, tell me a joke, tell me a joke") == "tell me a joke,"
+    assert asr.drop_repeats("Freeze my card, please, freeze it now.") == "Freeze my card, please, freeze it now."
+
+
+def _multilingual(tiny_whisper, tmp_path):
+    """The tiny recogniser as a multilingual Whisper: language and task tokens in its generation config."""
+    import json
+    import shutil
+
+    folder = tmp_path / "multilingual"
+    shutil.copytree(tiny_whisper, folder)
+    vocab = json.loads((folder / "vocab.json").read_text())
+    added = json.loads((folder / "added_tokens.json").read_text()) if (folder / "added_tokens.json").exists() else {}
+    ids = {**vocab, **added}
+    config = json.loads((folder / "generation_config.json").read_text())
+    config.update(is_multilingual=True, lang_to_id={"<|en|>": ids["<|en|>"]},
+                  task_to_id={"transcribe": ids["<|transcribe|>"], "translate": ids["<|translate|>"]})
+    (folder / "generation_config.json").write_text(json.dumps(config))
+    return folder
+
+
+def test_a_multilingual_recogniser_is_told_the_language(tiny_whisper, tmp_path, monkeypatch):
+    folder = _multilingual(tiny_whisper, tmp_path)
+    told = Transcriber(str(folder), cache_dir=False)  # English by default
+    guessing = Transcriber(str(folder), cache_dir=False, language="")
+    assert told.language == "en" and guessing.language == ""
+    assert told.fingerprint != guessing.fingerprint  # their transcripts are cached apart
+    seen = {}
+    original = told._parts[0].generate
+
+    def generate(*args, **kwargs):
+        seen.update(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(told._parts[0], "generate", generate)
+    told.transcribe(waves(1.0))
+    assert seen["language"] == "en" and seen["task"] == "transcribe"
+    assert Transcriber(str(folder), cache_dir=False, language="English").language == "en"
+    with pytest.raises(ModelError, match="does not know the language 'xx'"):
+        Transcriber(str(folder), cache_dir=False, language="xx")
+
+
+def test_an_english_only_recogniser_takes_english_and_refuses_other_languages(tiny_whisper):
+    plain = Transcriber(str(tiny_whisper), cache_dir=False)
+    assert plain.language == ""  # nothing to pass: .en models write English
+    assert Transcriber(str(tiny_whisper), cache_dir=False, language="en").fingerprint == plain.fingerprint
+    with pytest.raises(ModelError, match="understands English only, not 'de'"):
+        Transcriber(str(tiny_whisper), cache_dir=False, language="de")

@@ -13,7 +13,7 @@ from typing import Any
 
 from intentdesk.core.errors import TrainingError
 from intentdesk.core.models.hub import DEFAULT_BASE_MODEL
-from intentdesk.core.words.asr import DEFAULT_RECOGNISER
+from intentdesk.core.words.asr import DEFAULT_LANGUAGE, DEFAULT_RECOGNISER
 from intentdesk.core.words.text_encoder import DEFAULT_TEXT_ENCODER
 
 # Number formats for inference (see the inference precision package); "auto" picks the fastest correct one here.
@@ -155,6 +155,11 @@ class TrainSettings:
     asr: str = _setting(DEFAULT_RECOGNISER, SettingSpec(
         "Words: speech recogniser", "The model that writes down what each clip says: a Hugging Face hub id "
         "(needs internet the first time) or a local speech recognition folder.", advanced=True))
+    language: str = _setting(DEFAULT_LANGUAGE, SettingSpec(
+        "Words: language spoken", "The language the clips are in, told to the speech recogniser: a code such as "
+        "en, de, fr (or its name, german). English-only recognisers (names ending in .en) take en only; for "
+        "other languages choose a multilingual one such as openai/whisper-base. Empty: the recogniser guesses "
+        "per clip (slower, and it sometimes guesses wrong).", advanced=True))
     text_encoder: str = _setting(DEFAULT_TEXT_ENCODER, SettingSpec(
         "Words: sentence encoder", "The model that turns sentences into numbers the words part learns from: "
         "a Hugging Face hub id (needs internet the first time) or a local folder.", advanced=True))

@@ -49,7 +49,8 @@ def load_words_models(settings: TrainSettings, labels: list[str]) -> WordsModels
     parts = []
     for what, flag, make in (
             ("speech recogniser", "--asr", lambda: Transcriber(settings.asr, device=device,
-                                                               prompt=vocabulary_prompt(labels))),
+                                                               prompt=vocabulary_prompt(labels),
+                                                               language=settings.language)),
             ("text encoder", "--text-encoder", lambda: TextEncoder(settings.text_encoder, device=device))):
         try:
             parts.append(make())

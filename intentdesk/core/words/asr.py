@@ -34,6 +34,9 @@ WORDS_HINT = "the words model needs it (choose a local copy, or classify by soun
 FRESH_COPY = "get a fresh copy of that recogniser (or classify by sound only)"
 RATE = 16000
 MAX_NEW_TOKENS = 40
+# The language a multilingual recogniser is told the clips are in: without one it detects a language per
+# clip (and got 3 of 164 English clips wrong, writing Polish or Thai; BENCHMARKS.md 8d).
+DEFAULT_LANGUAGE = "en"
 TOKENS_PER_SECOND = 6  # spoken English is 2-4 words (3-5 tokens) a second: more means a decoding loop
 WINDOW_STEP_SECONDS = 2.0
 WINDOW_PADDING_SECONDS = 2.0  # trailing silence Whisper needs to end its transcript (measured: less loops)
@@ -55,12 +58,13 @@ def vocabulary_prompt(labels: Sequence[str]) -> str:
 
 
 def drop_repeats(text: str) -> str:
-    """Remove sentences that repeat the one before ("I moved. I moved. I moved."): greedy decoding
-    on a short window sometimes loops until the token cap."""
+    """Remove sentences or clauses that repeat the one before ("I moved. I moved. I moved.", "tell me a
+    joke, tell me a joke, tell me a joke"): greedy decoding on a short window sometimes loops until the
+    token cap, and the loop's pieces may be joined by commas as well as full stops."""
     kept: list[str] = []
-    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
-        if sentence and (not kept or normalise_text(sentence) != normalise_text(kept[-1])):
-            kept.append(sentence)
+    for piece in re.split(r"(?<=[.!?,;])\s+", text.strip()):
+        if piece and (not kept or normalise_text(piece) != normalise_text(kept[-1])):
+            kept.append(piece)
     return " ".join(kept)
 
 
@@ -111,13 +115,37 @@ def whisper_token_settings(source: str, config) -> dict:
         raise error.refusal(file or Path(source) / "config.json", FRESH_COPY) from error
 
 
+def whisper_language(generation, language: str, source: str) -> str:
+    """The language code to pass to this Whisper, or "" when none is: an English-only recogniser
+    (`.en`, no language tokens) writes English whatever it is told, so "en" or no language needs nothing,
+    and any other language is refused (it would come out as English). Accepts a code ("en") or a
+    name ("english"); `ModelError` for one this recogniser does not know."""
+    wanted = str(language or "").strip().lower()
+    known = {name[2:-2] for name in (getattr(generation, "lang_to_id", None) or {})}
+    if not getattr(generation, "is_multilingual", False) or not known:
+        if wanted and wanted not in ("en", "english"):
+            raise ModelError(f"the speech recogniser {source!r} understands English only, not {language!r}: "
+                             "choose a multilingual recogniser (e.g. openai/whisper-base) for that language")
+        return ""
+    if not wanted:
+        return ""
+    from transformers.models.whisper.tokenization_whisper import TO_LANGUAGE_CODE
+
+    code = TO_LANGUAGE_CODE.get(wanted, wanted)
+    if code not in known:
+        raise ModelError(f"the speech recogniser {source!r} does not know the language {language!r}: give a "
+                         f"language code such as {', '.join(sorted(known)[:6])}")
+    return code
+
+
 class Transcriber:
     """Transcribes float32 16 kHz mono clips. Thread-safe (one model call at a time)."""
 
     def __init__(self, source: str = DEFAULT_RECOGNISER, *, device: str = "cpu", fit_window: bool = True,
                  window_step: float = WINDOW_STEP_SECONDS, window_padding: float = WINDOW_PADDING_SECONDS,
                  max_new_tokens: int = MAX_NEW_TOKENS, prompt: str = "", num_beams: int = 1,
-                 batch_size: int = 8, cache_dir: Path | str | None | bool = None) -> None:
+                 language: str = DEFAULT_LANGUAGE, batch_size: int = 8,
+                 cache_dir: Path | str | None | bool = None) -> None:
         self.source = str(source)
         self.device = device
         self.fit_window = fit_window
@@ -130,12 +158,16 @@ class Transcriber:
         self.kind, self._parts = load_recogniser(self.source, device)
         model = self._parts[0] if self.kind == "whisper" else self._parts.model
         self.longest_output = self.max_new_tokens
+        self.language = ""  # the language code passed to a multilingual Whisper ("" = none passed)
         if self.kind == "whisper":  # BadEntry: the reader of these settings names their file
             prompt_tokens = len(self._parts[2].get_prompt_ids(self.prompt)) if self.prompt else 0
             self.longest_output = min(self.max_new_tokens, checks.check_decoding(
                 self.max_new_tokens, self.num_beams, prompt_tokens, model.config.max_target_positions))
+            self.language = whisper_language(model.generation_config, language, self.source)
         settings = (f"{self.kind}|v2|fit={fit_window}|step={window_step}|pad={window_padding}|tokens={max_new_tokens}"
                     f"|beams={self.num_beams}|prompt={self.prompt}")
+        if self.language:  # (English-only recognisers keep their earlier fingerprint: their cache stays valid)
+            settings += f"|language={self.language}"
         self.fingerprint = weights_fingerprint(model, settings)
         if cache_dir is None or cache_dir is True:
             cache_dir = default_cache_dir()
@@ -217,6 +249,8 @@ class Transcriber:
         extra = {}
         if prompt:  # earlier-context text: biases spelling towards the intents' vocabulary
             extra["prompt_ids"] = torch.tensor(tokenizer.get_prompt_ids(prompt), device=self.device)
+        if self.language:  # else a multilingual Whisper guesses a language per clip, running its encoder twice
+            extra.update(language=self.language, task="transcribe")
         with whisper_window(model, mel.shape[-1] // 2):
             ids = model.generate(mel, max_new_tokens=tokens, do_sample=False, num_beams=self.num_beams, **extra)
         return [drop_repeats(text) for text in tokenizer.batch_decode(ids, skip_special_tokens=True)]

@@ -136,11 +136,13 @@ def part_source(model_dir: Path | str, config: dict, part: str) -> str:
     return resolve_part(folder, (config.get(part) or {}).get("source"), part, folder / CONFIG, WORDS_HINT)
 
 
-def copy_model_folder(model_dir: Path | str, target: Path) -> list[str]:
+def copy_model_folder(model_dir: Path | str, target: Path, hub_parts: bool = False) -> list[str]:
     """Copy a trained model folder for someone else (an export): the sound model's files, its
     settings and metrics, and the words part with the local recogniser and text encoder folders it
-    names copied inside it as "recogniser" / "text_encoder" (hub ids stay: the other machine
-    downloads them). Only model files, never anything else the folder or a folder it names holds,
+    names copied inside it as "recogniser" / "text_encoder". Hub ids stay (the other machine
+    downloads them) unless `hub_parts`: then their folders in the Hugging Face cache are copied
+    too (downloaded first when missing and online), for a copy that must work offline (an app made
+    for someone else). Only model files, never anything else the folder or a folder it names holds,
     never through a link that leaves it. Returns the words parts copied."""
     model_dir = Path(model_dir)
     copy_model_files(model_dir, target, (*MODEL_FILE_PATTERNS, *MODEL_EXTRAS))
@@ -152,6 +154,8 @@ def copy_model_folder(model_dir: Path | str, target: Path) -> list[str]:
     copied = []
     for part in PARTS:
         local = local_part(folder, (config.get(part) or {}).get("source"), part, folder / CONFIG)
+        if local is None and hub_parts:
+            local = Path(part_source(model_dir, config, part))
         if local is not None:
             copy_model_files(local, target / FOLDER / part)
             config[part]["source"] = part

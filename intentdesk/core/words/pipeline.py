@@ -113,7 +113,8 @@ def train_words(labels: Sequence[str], train_waves: Sequence[np.ndarray], train_
 def recogniser_config(asr: Transcriber) -> dict:
     return {"source": stored_reference(asr.source), "fingerprint": asr.fingerprint, "fit_window": asr.fit_window,
             "window_step": asr.window_step, "window_padding": asr.window_padding,
-            "max_new_tokens": asr.max_new_tokens, "prompt": asr.prompt, "num_beams": asr.num_beams}
+            "max_new_tokens": asr.max_new_tokens, "prompt": asr.prompt, "num_beams": asr.num_beams,
+            "language": asr.language}
 
 
 def word_probabilities(head: WordsHead, embeddings: np.ndarray, transcripts: Sequence[str]) -> tuple[np.ndarray,
@@ -185,7 +186,8 @@ class WordsModel:
                                       fit_window=rec.get("fit_window", True), window_step=rec.get("window_step", 2.0),
                                       window_padding=rec.get("window_padding", 2.0),
                                       max_new_tokens=rec.get("max_new_tokens", 40), prompt=rec.get("prompt", ""),
-                                      num_beams=rec.get("num_beams", 1), cache_dir=cache_dir)
+                                      num_beams=rec.get("num_beams", 1), language=rec.get("language", ""),
+                                      cache_dir=cache_dir)
         except BadEntry as error:  # its settings do not fit this recogniser
             raise error.refusal(file, RETRAIN) from error
         encoder = TextEncoder(part_source(model_dir, config, "text_encoder"), device=device,

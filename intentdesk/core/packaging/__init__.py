@@ -1,0 +1,1 @@
+"""Handing IntentDesk over: one-file archives of an app folder, and apps that carry one trained model."""
