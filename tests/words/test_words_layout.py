@@ -121,6 +121,7 @@ def test_clips_with_a_known_transcript_are_not_heard_again(tiny_bert, tmp_path):
             self.source = self.fingerprint = "counting"
             self.fit_window, self.window_step, self.window_padding = True, 2.0, 2.0
             self.max_new_tokens, self.prompt, self.num_beams, self.heard = 40, "", 1, 0
+            self.language = ""
 
         def transcribe(self, waves, progress=None):
             self.heard += len(waves)
