@@ -1,4 +1,4 @@
-"""Command line: `intentdesk import|train|evaluate|classify|serve|export-serve|screenshot|gui`; the app with
+"""Command line: `intentdesk import|train|evaluate|classify|serve|export-serve|export-app|screenshot|gui`; the app with
 no command. One module per command group (data, train, models, serve, app); `main` is the entry point.
 
 Heavy libraries (torch, transformers) are imported inside the commands, so `--help` and the
@@ -21,7 +21,7 @@ from intentdesk.entry import INTERRUPTED
 from intentdesk.paths import prepare_process
 
 EXIT_BAD_INPUT = 2
-APP_OPTIONS = ("dataset", "model", "fake_mic")
+APP_OPTIONS = ("dataset", "model", "fake_mic", "carried")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", dest="app_model", metavar="DIR", help="open the app with this model in Classify")
     parser.add_argument("--fake-mic", dest="app_fake_mic", metavar="WAV",
                         help="replay this file as the microphone (demos, checks)")
+    parser.add_argument("--carried", dest="app_carried", metavar="DIR",
+                        help="open an app made with export-app as its person sees it (Classify only)")
     sub = parser.add_subparsers(dest="command")
     for group in (data, train, models, serve, app):
         group.add_parsers(sub)

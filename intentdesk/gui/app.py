@@ -23,19 +23,33 @@ def make_application(argv: list[str] | None = None):
     return app
 
 
+def microphone_options(fake_mic: str | None) -> dict:
+    """The window's microphone: the computer's, or `fake_mic` replayed as one (demos, checks)."""
+    if not fake_mic:
+        return {}
+    from intentdesk.core.audio.microphone import InputDevice
+    from intentdesk.core.audio.replay import replay_factory
+
+    return {"stream_factory": replay_factory(Path(fake_mic)),
+            "list_devices": lambda: [InputDevice(-1, f"Replay of {Path(fake_mic).name}")]}
+
+
+def build_carried_window(carried, settings=None, fake_mic: str | None = None):
+    """The window of an app made for someone else (`core.packaging.carried`): Classify only."""
+    from PySide6.QtCore import QSettings
+
+    from intentdesk.gui.carried_window import CarriedWindow
+
+    return CarriedWindow(settings or QSettings(), carried, **microphone_options(fake_mic))
+
+
 def build_window(dataset: str | None = None, model: str | None = None, settings=None, fake_mic: str | None = None):
     from PySide6.QtCore import QSettings
 
-    from intentdesk.core.audio.microphone import InputDevice
-    from intentdesk.core.audio.replay import replay_factory
     from intentdesk.gui.main_window import MainWindow
 
     settings = settings or QSettings()
-    if fake_mic:
-        window = MainWindow(settings, stream_factory=replay_factory(Path(fake_mic)),
-                            list_devices=lambda: [InputDevice(-1, f"Replay of {Path(fake_mic).name}")])
-    else:
-        window = MainWindow(settings)
+    window = MainWindow(settings, **microphone_options(fake_mic))
     start_dataset = dataset or settings.value("last/dataset")
     if start_dataset and (Path(start_dataset) / "metadata.csv").is_file():
         window.open_dataset(Path(start_dataset))
@@ -44,9 +58,12 @@ def build_window(dataset: str | None = None, model: str | None = None, settings=
     return window
 
 
-def run_app(dataset: str | None = None, model: str | None = None, fake_mic: str | None = None) -> int:
+def run_app(dataset: str | None = None, model: str | None = None, fake_mic: str | None = None,
+            carried=None) -> int:
+    """The app; with `carried` (a `CarriedModel`), the Classify-only window of an app made for someone else."""
     app = make_application()
-    window = build_window(dataset, model, fake_mic=fake_mic)
+    window = build_carried_window(carried, fake_mic=fake_mic) if carried is not None else \
+        build_window(dataset, model, fake_mic=fake_mic)
     window.show()
     return app.exec()
 

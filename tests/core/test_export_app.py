@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tarfile
 import threading
 from pathlib import Path
 
@@ -16,39 +15,7 @@ from intentdesk.core.errors import IntentDeskError
 from intentdesk.core.events import StageEvent
 from intentdesk.core.packaging import archive, carried, export_app
 from intentdesk.core.words.layout import load_words
-
-TOP = "IntentDesk-"
-
-
-def fake_app(folder: Path) -> Path:
-    """What `make dist` leaves in dist/IntentDesk, in miniature: the executable, _internal/ with a library,
-    a link inside it and one that leads out, and the training models a packaged app may bundle."""
-    (folder / "_internal" / "resources").mkdir(parents=True)
-    (folder / "IntentDesk").write_text("#!/bin/sh\necho packaged\n")
-    (folder / "IntentDesk").chmod(0o755)
-    (folder / "_internal" / "libpython.so").write_bytes(os.urandom(3000))
-    (folder / "_internal" / "resources" / "icon.png").write_bytes(b"png")
-    (folder / "_internal" / "libpython.so.1").symlink_to("libpython.so")
-    (folder / "_internal" / "elsewhere").symlink_to("/etc/hostname")
-    (folder / "models" / "whisper").mkdir(parents=True)
-    (folder / "models" / "whisper" / "model.safetensors").write_bytes(b"big")
-    return folder
-
-
-def unpack(path: Path, where: Path) -> Path:
-    """The archive's one top folder, unpacked (Python's tarfile reads .tar.gz; .tar.zst goes through zstd)."""
-    where.mkdir()
-    if path.name.endswith(archive.ZSTD):
-        import subprocess
-
-        tar_file = where / "app.tar"
-        subprocess.run(["zstd", "-q", "-d", str(path), "-o", str(tar_file)], check=True)
-        path = tar_file
-    with tarfile.open(path) as tar:
-        tar.extractall(where, filter="tar")
-    tops = [entry for entry in where.iterdir() if entry.is_dir()]
-    assert len(tops) == 1
-    return tops[0]
+from tests.apps import fake_app, unpack
 
 
 @pytest.fixture
@@ -100,7 +67,8 @@ def test_the_marker_says_what_the_model_was_trained_on(run_in_dataset, tone_mode
     assert facts.base_model == record.base_model and facts.mode == "quick"
     assert len(facts.trained) == 10 and facts.trained.startswith("20")
     assert facts.line() == f"Model: tones-quick, trained on calls (24 clips, {facts.trained}); intents: high, low, mid"
-    assert carried.facts_of(tone_model).line().startswith("Model: model, trained on 24 clips")  # not in a dataset
+    assert carried.facts_of(tone_model).line() == \
+        f"Model: model, trained on 24 clips ({facts.trained}); intents: high, low, mid"  # not in a dataset
 
 
 def test_a_words_model_carries_its_recogniser_and_encoder(tmp_path, app, saved_words_classifier):

@@ -58,9 +58,12 @@ class CarriedModel:
 
     def line(self) -> str:
         """Model: NAME, trained on DATASET (N clips, DATE); intents: a, b, c."""
-        facts = ", ".join(part for part in (f"{self.clips:,} clips" if self.clips else "", self.trained) if part)
-        source = " ".join(part for part in (self.dataset, f"({facts})" if facts and self.dataset else facts) if part)
-        trained = f", trained on {source}" if source else ""
+        clips = f"{self.clips:,} clips" if self.clips else ""
+        what = self.dataset or clips  # the dataset's name, else its size, is what it was trained on
+        details = ", ".join(part for part in (clips if self.dataset else "", self.trained) if part)
+        trained = f", trained on {what}" if what else (f", trained {self.trained}" if self.trained else "")
+        if what and details:
+            trained += f" ({details})"
         return f"Model: {self.name}{trained}; intents: {', '.join(self.labels)}"
 
     def to_json(self) -> bytes:

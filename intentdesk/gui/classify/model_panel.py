@@ -112,11 +112,11 @@ class ModelPanel(QGroupBox):
         self.combo = QComboBox()
         self.combo.setMinimumWidth(320)
         self.combo.activated.connect(self._combo_chosen)
-        open_folder = QPushButton("Open folder…")
-        open_folder.clicked.connect(self.choose_folder)
+        self.open_button = QPushButton("Open folder…")
+        self.open_button.clicked.connect(self.choose_folder)
         self.row = QHBoxLayout()
         self.row.addWidget(self.combo, 1)
-        self.row.addWidget(open_folder)
+        self.row.addWidget(self.open_button)
         self.info = QLabel(NO_MODEL_TEXT)
         self.info.setWordWrap(True)
         self.info.setAlignment(Qt.AlignLeft | Qt.AlignTop)
@@ -150,6 +150,13 @@ class ModelPanel(QGroupBox):
             self.combo.addItem(run.summary(), str(run.path.resolve()))
         self.default = default_model(runs, self._chosen_model())
         self._select_current()
+
+    def lock(self, folder: Path) -> None:
+        """Only this model, for good (an app made for someone else): no list of runs and no Open folder…;
+        it loads when the tab is first shown (`load_default`), and it is never remembered as a choice."""
+        self.default = Path(folder).expanduser().resolve()
+        self.combo.hide()
+        self.open_button.hide()
 
     def add_run(self, folder: Path) -> None:
         """A run just finished (in the Train tab): list it first; with no model yet, it is the one to load."""

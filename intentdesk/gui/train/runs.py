@@ -1,4 +1,4 @@
-"""The Runs panel: the dataset's saved runs, to look at again, use in Classify, rename or delete."""
+"""The Runs panel: the dataset's saved runs, to look at again, use in Classify, make an app of, rename or delete."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.core.runs import delete_run, list_runs, read_run, rename_run
+from intentdesk.gui.train.handover import BUTTON_TEXT, BUTTON_TIP, AppExport
 
 
 def folder_megabytes(folder: Path) -> float:
@@ -27,7 +28,8 @@ def folder_megabytes(folder: Path) -> float:
 
 
 class RunsPanel(QWidget):
-    """A list of runs, newest first, with Use in Classify, Rename… and Delete… for the selected one.
+    """A list of runs, newest first, with Use in Classify, Make an app for others…, Rename… and Delete… for
+    the selected one.
 
     `selected` carries the RunRecord picked in the list; `use_model` the folder to classify with;
     `changed` follows a rename or delete (other lists of runs are stale then); `failed` a message.
@@ -49,8 +51,12 @@ class RunsPanel(QWidget):
                                           "will recognise")
         self.delete_button = self._button("Delete…", self.delete_selected, "Remove this run's model folder "
                                           "from the disk (it cannot be undone)")
+        self.app_button = self._button(BUTTON_TEXT, self.make_app, BUTTON_TIP)
+        self.export = AppExport()
+        self.export.failed.connect(self.failed)
+        self.export.job_changed.connect(self._enable_buttons)
         buttons = QHBoxLayout()
-        for button in (self.use_button, self.rename_button, self.delete_button):
+        for button in (self.use_button, self.app_button, self.rename_button, self.delete_button):
             buttons.addWidget(button)
         hint = QLabel("Each run is saved in the dataset's models/ folder.")
         hint.setWordWrap(True)
@@ -58,6 +64,7 @@ class RunsPanel(QWidget):
         layout.addWidget(hint)
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
+        layout.addWidget(self.export)
         self.refresh(None)
 
     def _button(self, text: str, slot, tip: str) -> QPushButton:
@@ -79,8 +86,13 @@ class RunsPanel(QWidget):
             if select is not None and run.path == Path(select):
                 self.list.setCurrentItem(item)
         self.list.blockSignals(False)
-        for button in (self.use_button, self.rename_button, self.delete_button):
+        self._enable_buttons()
+
+    def _enable_buttons(self) -> None:
+        """The buttons act on the selected run: none without runs; one app is made at a time."""
+        for button in (self.use_button, self.app_button, self.rename_button, self.delete_button):
             button.setEnabled(self.list.count() > 0)
+        self.app_button.setEnabled(self.list.count() > 0 and not self.export.running)
 
     def select_first(self) -> None:
         if self.list.count():
@@ -99,6 +111,11 @@ class RunsPanel(QWidget):
         path = self.current_path()
         if path is not None and read_run(path) is not None:
             self.use_model.emit(str(path))
+
+    def make_app(self) -> bool:
+        """Make an app for others… of the selected run (asks where to save it; runs in the background)."""
+        path = self.current_path()
+        return path is not None and read_run(path) is not None and self.export.start(path)
 
     # ------------------------------------------------------------------ rename and delete
     def ask_new_name(self, current: str) -> str | None:

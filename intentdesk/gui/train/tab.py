@@ -349,9 +349,9 @@ class TrainTab(QWidget):
         return answer == QMessageBox.Yes
 
     def confirm_close(self, parent) -> bool:
-        if not self.is_running():
-            return True
-        if not self.ask_close(parent):
-            return False
-        self.job.cancel_and_wait(60000)
+        if self.is_running():
+            if not self.ask_close(parent):
+                return False
+            self.job.cancel_and_wait(60000)
+        self.runs.export.shutdown()  # an app being made for others stops (its partial file is removed)
         return True
