@@ -51,3 +51,23 @@ def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], labels:
     }
     result["confusion_matrix"] = matrix.tolist()
     return result
+
+
+# The sound model's own out-of-scope rule (a model without words): a clip whose top score is below the
+# UNCERTAIN_SHARE quantile of the eval split's top scores is "uncertain", never above UNCERTAIN_CEILING (a
+# model sure of every eval clip would otherwise flag any clip it is not 99 % sure of). Chosen on validation
+# corpora only (BENCHMARKS.md 8d).
+UNCERTAIN_SHARE = 0.03
+UNCERTAIN_CEILING = 0.5
+
+
+def uncertain_below(eval_probabilities: np.ndarray, share: float = UNCERTAIN_SHARE,
+                    ceiling: float = UNCERTAIN_CEILING) -> float | None:
+    """The top score under which the sound model answers "uncertain", from its eval split's
+    probabilities (rows: clips); None without eval clips. At least twice the flat score 1/labels, so
+    a model of many labels does not flag everything."""
+    probabilities = np.asarray(eval_probabilities, np.float64)
+    if probabilities.ndim != 2 or not len(probabilities):
+        return None
+    floor = min(ceiling, 2.0 / probabilities.shape[1])
+    return float(np.clip(np.quantile(probabilities.max(axis=1), share), floor, ceiling))

@@ -24,7 +24,7 @@ from intentdesk.core.files import stop_when_disk_full
 from intentdesk.core.learning.context import TrainingRun
 from intentdesk.core.learning.eta import RunPlan, save_seconds
 from intentdesk.core.learning.loop import fit, parameter_bytes, predict_task
-from intentdesk.core.learning.metrics import classification_metrics
+from intentdesk.core.learning.metrics import classification_metrics, uncertain_below
 from intentdesk.core.learning.pooled import PooledTask
 from intentdesk.core.learning.prepared import PreparedData, prepare_data
 from intentdesk.core.learning.quick import build_quick_task, check_quick_support
@@ -106,7 +106,7 @@ def _train(data_dir: Path, output_dir: Path, settings: TrainSettings, progress: 
         record.cancelled = record.cancelled or not record.learned_from_all  # the eval split's choice was kept
     progress.stage(Stage.SAVING, "Saving the model")
     record.path = save_model_folder(run.model.to("cpu"), run.builder.feature_extractor, output_dir, record, settings,
-                                    words)
+                                    words, uncertain_below(eval_sound))
     outcome = Outcome.CANCELLED if record.cancelled else Outcome.FINISHED
     progress.emit(TrainFinished(outcome, record, time.monotonic() - progress.started))
     return record

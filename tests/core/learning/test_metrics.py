@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
-from intentdesk.core.learning.metrics import classification_metrics
+from intentdesk.core.learning.metrics import classification_metrics, uncertain_below
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -36,3 +36,16 @@ def test_training_metrics_do_not_import_scikit_learn():
             "from intentdesk.core.inference.evaluation import evaluate_model; print('sklearn' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300).stdout
     assert out.strip() == "False"
+
+
+def test_uncertain_below_is_a_low_quantile_of_eval_top_scores_within_bounds():
+    rng = np.random.default_rng(0)
+    sure = np.full((100, 10), 0.01)
+    sure[:, 0] = 0.91
+    tops = rng.uniform(0.2, 0.45, 100)  # a model unsure of every eval clip: its 3 % quantile of tops
+    unsure = np.column_stack([tops, (1 - tops[:, None]) * np.full((100, 9), 1 / 9)])
+    assert uncertain_below(sure) == pytest.approx(0.5)  # sure of all: the ceiling, not 0.91
+    assert uncertain_below(unsure) == pytest.approx(np.quantile(tops, 0.03))
+    flat = np.full((50, 40), 1 / 40)
+    assert uncertain_below(flat) == pytest.approx(2 / 40)  # never below twice the flat score
+    assert uncertain_below(np.zeros((0, 3))) is None

@@ -87,6 +87,9 @@ def test_quick_mode_learns_and_caches(learnable, tiny_wav2vec2, tmp_path):
     caching = [e for e in events if isinstance(e, StageEvent) and e.kind is Stage.CACHING_FEATURES]
     assert caching and all(e.step == e.total == 0 for e in caching), "nothing computed: all from the cache"
     assert second.metrics["accuracy"] == pytest.approx(first.metrics["accuracy"])
+    # The sound model's own out-of-scope rule, calibrated on the eval split, travels in config.json.
+    rule = json.loads((second.output_dir / "config.json").read_text())["intentdesk"]["uncertain_below"]
+    assert 0.0 < rule <= 0.5
     # The quick model is an ordinary checkpoint: the full forward pass agrees with training's view.
     reloaded = evaluate_model(second.output_dir, learnable.root, split="eval")
     assert reloaded["accuracy"] >= 0.9
