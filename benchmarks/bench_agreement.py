@@ -44,7 +44,7 @@ def main() -> None:
         results = {}
         for name, classifier in (("fp32", exact), ("fast", fast)):
             started = time.perf_counter()
-            results[name] = np.stack([classifier.scores([w])[0] for w in waves])
+            results[name] = np.stack([classifier.sound.scores([w])[0] for w in waves])
             results[name + "_ms"] = (time.perf_counter() - started) * 1000 / len(waves)
         diff = np.abs(results["fp32"] - results["fast"]).max(axis=1)
         top_exact, top_fast = results["fp32"].argmax(1), results["fast"].argmax(1)

@@ -7,7 +7,7 @@ Model: the Wav2Vec2-base architecture (random weights are fine for speed), 14 la
    each fast format, and the format `precision="auto"` picks on this machine. Calls alternate
    between the contenders round by round, so a slow phase of the machine hits all of them.
 2. Throughput for `--clips` clips of mixed length (1-8 s): one-by-one pipeline calls vs
-   `Classifier.scores_many` (length-bucketed batches where they are exact).
+   `SoundModel.scores_many` (length-bucketed batches where they are exact).
 Prints Markdown tables (medians in ms) for BENCHMARKS.md.
 """
 
@@ -73,14 +73,14 @@ def main() -> None:
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, bf16 kernels: {cpu_has_bf16()}, "
               f"AMX: {cpu_has_fast_bf16()}, "
               f"auto picks {auto.precision} (probe ms: "
-              + ", ".join(f"{k} {v:.0f}" for k, v in auto.choice.timings_ms.items()) + ")\n")
+              + ", ".join(f"{k} {v:.0f}" for k, v in auto.sound.choice.timings_ms.items()) + ")\n")
         names = list(ours)
         print("| clip | pipeline | " + " | ".join(f"ours {n}" for n in names) + " | auto vs pipeline |")
         print("|---|---|" + "---|" * len(names) + "---|")
         for seconds in (1, 3, 8):
             wave = (rng.standard_normal(SAMPLE_RATE * seconds) * 0.1).astype(np.float32)
             calls = {"pipeline": lambda w=wave: hf(w, top_k=14)}
-            calls.update({n: (lambda w=wave, c=c: c.scores([w])) for n, c in ours.items()})
+            calls.update({n: (lambda w=wave, c=c: c.sound.scores([w])) for n, c in ours.items()})
             ms = interleaved_medians(calls, args.runs)
             speedup = ms["pipeline"] / ms[auto.precision]
             print(f"| {seconds} s | {ms['pipeline']:.0f} | " + " | ".join(f"{ms[n]:.0f}" for n in names)
@@ -93,10 +93,10 @@ def main() -> None:
             hf(wave, top_k=14)
         base = args.clips / (time.perf_counter() - started)
         started = time.perf_counter()
-        auto.scores_many(waves, batch_size=8)
+        auto.sound.scores_many(waves, batch_size=8)
         fast = args.clips / (time.perf_counter() - started)
         print(f"\n{args.clips} clips of 1-8 s (mean {lengths.mean() / SAMPLE_RATE:.1f} s): pipeline one by one "
-              f"{base:.2f} clips/s, Classifier.scores_many ({auto.precision}) {fast:.2f} clips/s, {fast / base:.2f}x")
+              f"{base:.2f} clips/s, SoundModel.scores_many ({auto.precision}) {fast:.2f} clips/s, {fast / base:.2f}x")
 
 
 if __name__ == "__main__":

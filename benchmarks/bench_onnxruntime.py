@@ -54,8 +54,8 @@ def main() -> None:
         with torch.inference_mode():
             reference = model(inputs).logits.softmax(-1).numpy()
             rows = [("torch float32", median_ms(lambda: model(inputs), runs=9), 0.0),
-                    ("IntentDesk int8", median_ms(lambda: ours.scores([wave]), runs=9),
-                     float(np.abs(ours.scores([wave]) - reference).max()))]
+                    ("IntentDesk int8", median_ms(lambda: ours.sound.scores([wave]), runs=9),
+                     float(np.abs(ours.sound.scores([wave]) - reference).max()))]
         options = ort.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -48,7 +48,7 @@ def main() -> None:
         hf = np.array([_pipeline_scores(reference, wave, ours.rate, labels) for wave in waves])
         hf_ms = (time.perf_counter() - started) * 1000 / len(waves)
         started = time.perf_counter()
-        app = np.array([ours.scores_many([ours.fit_length(wave)[0]], 1)[0] for wave in waves])
+        app = np.array([ours.sound.scores_many([ours.clips.fit(wave)[0]], 1)[0] for wave in waves])
         app_ms = (time.perf_counter() - started) * 1000 / len(waves)
         diff = np.abs(hf - app).max(axis=1)
         agree = np.mean(hf.argmax(1) == app.argmax(1))

@@ -50,7 +50,7 @@ def sound_scores(model: Path, corpus: dict, cache: Path) -> np.ndarray:
         return np.load(path)
     from intentdesk.core.inference.classifier import Classifier
 
-    scores = Classifier(model, device="cpu", precision="fp32").scores_many(corpus["waves"], 8)
+    scores = Classifier(model, device="cpu", precision="fp32").sound.scores_many(corpus["waves"], 8)
     np.save(path, scores)
     return scores
 
@@ -274,7 +274,7 @@ def main() -> None:  # noqa: PLR0915 - one linear report
                                          words.head.background_margin(e)),
                               [encoder.encode([t]) for t in sample_texts[:20]])
     classifier = Classifier(args.model, device="cpu", precision="fp32")
-    one_sound = median_seconds(lambda w: classifier.scores([w]), sample[:20])
+    one_sound = median_seconds(lambda w: classifier.sound.scores([w]), sample[:20])
     print(f"- one clip at a time (median of 20): sound model {one_sound * 1000:.0f} ms; added by words: "
           f"ASR {one_asr * 1000:.0f} ms + text encoder {one_text * 1000:.1f} ms + head, background margin and "
           f"fusion {one_head * 1000:.2f} ms = **{(one_asr + one_text + one_head) * 1000:.0f} ms**")

@@ -69,7 +69,7 @@ def run() -> str:
         import soundfile as sf
 
         sf.write(probe, _tone(TONES["high"], seed=99), RATE)
-        answer = classifier.classify_file(probe)
+        [answer] = classifier.classify_files([probe])
         if answer.error or not answer.ranking:
             raise RuntimeError(answer.error or "no ranking")
         import torch

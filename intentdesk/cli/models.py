@@ -44,7 +44,8 @@ def print_result(result) -> None:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from intentdesk.core.inference.classifier import Classifier, check_model_folder
+    from intentdesk.core.inference.classifier import Classifier
+    from intentdesk.core.inference.model_folder import check_model_folder
 
     check_model_folder(Path(args.model))
     missing = [f for f in args.files if not Path(f).is_file()]

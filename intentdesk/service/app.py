@@ -9,6 +9,7 @@ Clips that arrive together share a model call in the micro-batcher's worker (`se
 from __future__ import annotations
 
 import contextlib
+import functools
 import hmac
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from fastapi.responses import HTMLResponse
 
 from intentdesk.core.errors import first_line
 from intentdesk.service.batcher import MicroBatcher, ServiceClosed
-from intentdesk.service.classify import classify_request
+from intentdesk.service.classify import classify_request, score_batch
 from intentdesk.service.errors import BadRequest, error_response, install_error_handlers, refusal
 from intentdesk.service.help_page import help_page
 from intentdesk.service.options import ServiceOptions, key_bytes
@@ -95,7 +96,7 @@ def batched_scores(batcher: MicroBatcher):
 def create_app(classifier: Classifier, options: ServiceOptions | None = None) -> FastAPI:
     options = options or ServiceOptions()
     options.validate()
-    batcher = MicroBatcher(classifier.score_batch, classifier.builder.inference_batches,
+    batcher = MicroBatcher(functools.partial(score_batch, classifier), classifier.builder.inference_batches,
                            options.max_batch, options.max_wait_ms)
     stats = ServiceStats()
     score = batched_scores(batcher)

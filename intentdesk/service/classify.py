@@ -40,7 +40,7 @@ async def classify_request(request: Request, classifier: Classifier, score: Scor
     `BadRequest` for anything that is not an answer. `score` gives probabilities or a `ClipScore`."""
     started = time.perf_counter()
     wave, note = await receive_clip(request, classifier, options)
-    result = classifier.to_result("request", await score(wave), 0.0, note, top_k)
+    result = classifier.answers.result("request", await score(wave), 0.0, note, top_k)
     if result.error is not None:  # the clip passed every input check: NaN scores are the model's failure
         raise BadRequest(500, "the model gave scores that are not numbers for this clip; "
                               "check the model folder (retrain or export it again)")
@@ -50,9 +50,15 @@ async def classify_request(request: Request, classifier: Classifier, score: Scor
     return {**answer, **result.remarks()}
 
 
+def score_batch(classifier: Classifier, waves: list[np.ndarray]) -> list[ClipScore]:
+    """A batch the service's micro-batcher or Ray Serve's @batch gathered: clips that can share a forward
+    pass do (`Classifier.score_waves`), then the words part (when the model has one) hears the same batch."""
+    return classifier.score_waves(waves, batch_size=len(waves)).rows()
+
+
 async def receive_clip(request: Request, classifier: Classifier,
                        options: ServiceOptions) -> tuple[np.ndarray, str | None]:
-    """The request's clip as the model will see it (see `Classifier.load_clip`); `BadRequest` for anything else."""
+    """The request's clip as the model will see it (see `ClipReader.read`); `BadRequest` for anything else."""
     data, name = await audio_bytes(request, options.max_body_bytes, options.body_timeout_s)
     try:
         return await run_in_threadpool(functools.partial(decode_clip, classifier, data, name, options.limits))
@@ -67,7 +73,7 @@ def decode_clip(classifier: Classifier, data: bytes, name: str,
     """Decode and check an upload (the length limit is checked before decoding): 413 when the clip is
     too long, 400 when it is not usable audio."""
     try:
-        return classifier.load_clip(data, name, limits)
+        return classifier.clips.read(data, name, limits)
     except AudioTooLong as error:
         raise BadRequest(413, str(error)) from error
     except AudioError as error:

@@ -21,10 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from intentdesk.core.errors import IntentDeskError
-from intentdesk.core.inference.classifier import Classifier, check_model_folder
+from intentdesk.core.inference.classifier import Classifier
+from intentdesk.core.inference.model_folder import check_model_folder
 from intentdesk.core.inference.words_part import ClipScore
 from intentdesk.core.words.layout import copy_model_folder
-from intentdesk.service.classify import Score, classify_request
+from intentdesk.service.classify import Score, classify_request, score_batch
 from intentdesk.service.errors import BadRequest, refusal
 from intentdesk.service.options import ServiceOptions
 
@@ -39,9 +40,8 @@ class IntentDeployment:
                                       body_timeout_s=body_timeout_s)
 
     def score_batch(self, waves: list[np.ndarray]) -> list[ClipScore]:
-        """Serve's @batch hands a list of clips; exact groups share a forward pass, then the words
-        part (when the model has one) transcribes the same batch."""
-        return self.classifier.score_clips(waves, batch_size=len(waves)).rows()
+        """Serve's @batch hands a list of clips, scored as `intentdesk serve` scores its batches."""
+        return score_batch(self.classifier, waves)
 
     async def classify(self, request, top_k: int | None, score: Score):
         """POST /classify: the ranking, or a JSON error (413 too big or too long, 400 not audio...)."""

@@ -33,7 +33,7 @@ def test_ranking_equals_transformers_pipeline(trained):
     hf = pipeline("audio-classification", model=str(model_dir), device="cpu")
     for clip in store.clips[:6]:
         path = store.path_of(clip)
-        ours = classifier.classify_file(path).ranking
+        ours = classifier.classify_files([path])[0].ranking
         wave, _ = audio.load_audio(path, 16000)
         theirs = hf(wave, top_k=len(classifier.labels))
         assert [p.label for p in ours] == [p["label"] for p in theirs]
@@ -49,7 +49,7 @@ def test_fast_path_agrees_with_the_pipeline(trained):
     hf = pipeline("audio-classification", model=str(model_dir), device="cpu")
     for clip in store.clips[:6]:
         wave, _ = audio.load_audio(store.path_of(clip), 16000)
-        ours = {p.label: p.score for p in classifier.rank(classifier.scores([wave])[0])}
+        ours = {p.label: p.score for p in classifier.answers.rank(classifier.sound.scores([wave])[0])}
         theirs = hf(wave, top_k=len(classifier.labels))
         if theirs[0]["score"] - theirs[1]["score"] > 0.01:  # a near-tie may flip under any rounding
             assert max(ours, key=ours.get) == theirs[0]["label"]
@@ -77,6 +77,8 @@ def test_cli_import_train_evaluate_classify(tmp_path, tiny_wav2vec2):
     summary = json.loads(proc.stdout)
     assert summary["output_dir"] == str(model.resolve()) and summary["accuracy"] >= 0.9
     assert "epoch 8" in proc.stderr and "Loading weights" not in proc.stderr
+    # Words are on by default only when their models are here; offline without them, the run says why not.
+    assert "[Learning from the sound only: the speech recogniser openai/whisper-tiny.en is not on this" in proc.stderr
     metrics = json.loads(run_cli("evaluate", model, data, "--split", "all", "--json").stdout)
     assert {"accuracy", "precision", "recall", "f1", "per_class", "confusion_matrix", "labels"} <= set(metrics)
     assert set(metrics["precision"]) == {"micro", "macro", "weighted"}

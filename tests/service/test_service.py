@@ -34,7 +34,7 @@ def test_classify_raw_body_matches_the_classifier(client, classifier):
     reply = client.post("/classify", content=body, headers={"content-type": "audio/wav"})
     assert reply.status_code == 200
     data = reply.json()
-    expected = classifier.rank(classifier.scores([classifier.load_clip(body)[0]])[0])
+    expected = classifier.answers.rank(classifier.sound.scores([classifier.clips.read(body)[0]])[0])
     assert [r["label"] for r in data["ranking"]] == [p.label for p in expected]
     assert data["ranking"][0]["score"] == pytest.approx(expected[0].score, abs=1e-5)
     assert data["latency_ms"] > 0
@@ -199,7 +199,7 @@ def test_service_answers_like_the_cli_for_a_clip_longer_than_whisper_window(tiny
     extractor.save_pretrained(tmp_path / "whisper")
     (tmp_path / "long.wav").write_bytes(wav_bytes(3.0, 300))
     whisper = Classifier(tmp_path / "whisper", precision="fp32")
-    expected = whisper.classify_file(tmp_path / "long.wav")
+    expected = whisper.classify_files([tmp_path / "long.wav"])[0]
     with TestClient(create_app(whisper, ServiceOptions(max_seconds=5.0))) as client:
         answer = client.post("/classify", content=wav_bytes(3.0, 300)).json()
     assert answer["note"] == expected.note == "only the first 1.0 s of 3.0 s were used"
@@ -219,10 +219,10 @@ def test_export_serve_writes_a_ray_app(saved_classifier, tmp_path, classifier):
     app_text = (out / "app.py").read_text()
     assert "max_batch_size=4" in app_text and "max_seconds=5.0" in app_text
     deployment = IntentDeployment(str(out / "model"), max_seconds=5.0)
-    waves = [classifier.load_clip(wav_bytes(1.0, f))[0] for f in (300, 900)]
+    waves = [classifier.clips.read(wav_bytes(1.0, f))[0] for f in (300, 900)]
     rows = deployment.score_batch(waves)
     same_format = Classifier(saved_classifier, precision=deployment.classifier.precision)  # auto may differ under load
-    assert np.allclose(rows[1], same_format.scores([waves[1]])[0], atol=1e-5)
+    assert np.allclose(rows[1], same_format.sound.scores([waves[1]])[0], atol=1e-5)
 
     api = FastAPI()  # what app.py's @serve.ingress class does, without Ray
     install_error_handlers(api)
@@ -236,7 +236,7 @@ def test_export_serve_writes_a_ray_app(saved_classifier, tmp_path, classifier):
 
     with TestClient(api) as client:
         answer = client.post("/classify?top_k=1", content=wav_bytes(1.0, 900)).json()
-        assert answer["ranking"][0]["label"] == classifier.rank(rows[1])[0].label
+        assert answer["ranking"][0]["label"] == classifier.answers.rank(rows[1])[0].label
         assert client.post("/classify", content=wav_bytes(6.0)).status_code == 413  # over max_seconds
         assert "error" in client.post("/classify", content=b"junk").json()
         assert "error" in client.post("/classify?top_k=-1", content=wav_bytes()).json()

@@ -22,6 +22,9 @@ from fastapi.testclient import TestClient
 from intentdesk.core.audio.io import AudioLimits
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.core.inference.classifier import Classifier
+from intentdesk.core.inference.clips import ClipReader
+from intentdesk.core.inference.results import Answers
+from intentdesk.core.inference.sound import SoundModel
 from intentdesk.service.app import create_app
 from intentdesk.service.batcher import MicroBatcher, ServiceClosed
 from intentdesk.service.options import ServiceOptions
@@ -39,10 +42,20 @@ class FakeClassifier(Classifier):
     precision = "fp32"
 
     def __init__(self, row=(0.2, 0.7, 0.1), window: float | None = None) -> None:
-        self.row = np.asarray(row, np.float32)
-        self.limits = AudioLimits(max_seconds=None)
         self.builder = SimpleNamespace(rate=RATE, fixed_window=window,
                                        inference_batches=lambda lengths, size: [list(range(len(lengths)))])
+        self.sound = FakeSound(np.asarray(row, np.float32), self.builder)
+        self.seen = self.sound.seen
+        self.clips = ClipReader(RATE, window, AudioLimits(max_seconds=None))
+        self.answers = Answers(self.labels)
+
+
+class FakeSound(SoundModel):
+    """Fixed scores in place of a forward pass; the real batching around it."""
+
+    def __init__(self, row: np.ndarray, builder) -> None:
+        self.row, self.builder = row, builder
+        self.config = SimpleNamespace(num_labels=len(row))
         self.seen: list[int] = []  # the length of every wave scored
 
     def scores(self, waves):
@@ -137,7 +150,7 @@ def test_non_finite_scores_are_a_json_500_without_nan():
 
 def test_an_unexpected_crash_is_a_json_500():
     fake = FakeClassifier()
-    fake.rank = lambda probabilities, top_k=None: 1 / 0
+    fake.answers.rank = lambda probabilities, top_k=None: 1 / 0
     with make_client(fake) as client:
         reply = client.post("/classify", content=wav())
     assert_json_error(reply, 500, "ZeroDivisionError")
@@ -148,7 +161,7 @@ def test_a_model_failure_is_a_json_500_naming_it():
         raise RuntimeError("out of memory in conv")
 
     fake = FakeClassifier()
-    fake.scores = fail
+    fake.sound.scores = fail
     with make_client(fake) as client:
         reply = client.post("/classify", content=wav())
     assert_json_error(reply, 500, "the model failed", "out of memory")
@@ -246,14 +259,14 @@ def test_requests_beyond_max_concurrent_get_a_json_503():
     the machine) while one more arrives; once released, the held one is answered as usual."""
     entered, release = threading.Event(), threading.Event()
     fake = FakeClassifier()
-    plain_scores = fake.scores
+    plain_scores = fake.sound.scores
 
     def held(waves):
         entered.set()
         release.wait()
         return plain_scores(waves)
 
-    fake.scores = held
+    fake.sound.scores = held
     first: list = []
     with make_client(fake, max_concurrent=1) as client:
         holder = threading.Thread(target=lambda: first.append(client.post("/classify", content=wav())))

@@ -28,11 +28,11 @@ def test_the_answer_has_the_fused_ranking_and_the_transcript(words_classifier):
     assert '"transcript"' in page and "out of scope" in page  # the help page explains the words fields
     assert reply.status_code == 200
     answer = reply.json()
-    wave = words_classifier.load_clip(body)[0]
-    expected = words_classifier.with_words([wave], words_classifier.scores([wave]))
+    wave = words_classifier.clips.read(body)[0]
+    expected = words_classifier.score_waves([wave])
     assert answer["transcript"] == expected.transcripts[0] and isinstance(answer["transcript"], str)
     assert answer["uncertain"] == bool(expected.uncertain[0])
-    ranked = words_classifier.rank(expected.probabilities[0])
+    ranked = words_classifier.answers.rank(expected.probabilities[0])
     assert [p["label"] for p in answer["ranking"]] == [p.label for p in ranked]
     assert [p["score"] for p in answer["ranking"]] == pytest.approx([p.score for p in ranked], abs=1e-5)
     assert health["words"] is True and health["words_problem"] is None
@@ -54,10 +54,10 @@ def test_the_ray_export_copies_the_words_part_and_uses_it(saved_words_classifier
     assert (out / "model" / "words" / "words_config.json").is_file()
     deployment = IntentDeployment(str(out / "model"), max_seconds=5.0)
     assert deployment.classifier.has_words
-    waves = [words_classifier.load_clip(wav_bytes(1.0, f))[0] for f in (300, 900)]
+    waves = [words_classifier.clips.read(wav_bytes(1.0, f))[0] for f in (300, 900)]
     rows = deployment.score_batch(waves)
     assert all(isinstance(row, ClipScore) and isinstance(row.transcript, str) for row in rows)
-    expected = words_classifier.score_clips(waves)
+    expected = words_classifier.score_waves(waves)
     assert np.allclose(np.stack([np.asarray(row) for row in rows]), expected.probabilities, atol=1e-3)
 
     api = FastAPI()

@@ -99,7 +99,7 @@ def clip(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def by_sound(saved_classifier, clip) -> list[tuple[str, float]]:
     """The sound-only ranking of `clip`: what a refused words part must leave as the answer."""
-    result = Classifier(saved_classifier, precision="fp32").classify_file(clip)
+    result = Classifier(saved_classifier, precision="fp32").classify_files([clip])[0]
     return [(p.label, round(p.score, 5)) for p in result.ranking]
 
 
@@ -141,7 +141,7 @@ def assert_outcome(model: Path, clip: Path, by_sound, refused: str | None, file:
         assert file in message and refused in message and any(advice in message for advice in ADVICE), message
         assert "\n" not in message
     classifier = Classifier(model, precision="fp32")
-    result = classifier.classify_file(clip)
+    result = classifier.classify_files([clip])[0]
     assert result.error is None and result.ranking
     if refused is None:
         assert classifier.has_words and classifier.words_problem is None and result.words_problem is None

@@ -41,7 +41,7 @@ from intentdesk.core.errors import AudioError
 
 __all__ = ["AUDIO_EXTENSIONS", "DEFAULT_MAX_SECONDS", "MAX_PEAK", "MAX_RATE", "MIN_RATE", "SAMPLE_RATE", "AudioError",
            "AudioLimits", "change_speed", "check", "check_array", "decode", "duration_seconds", "is_audio_file",
-           "load_audio", "resample", "wav_bytes"]
+           "load_audio", "load_start", "resample", "wav_bytes"]
 
 SAMPLE_RATE = 16000  # the app's rate: microphone takes are recorded at it, and speech models expect it
 
@@ -64,7 +64,8 @@ def decode(source: Path | bytes, name: str | None = None, *, limits: AudioLimits
     only that much is read instead. soundfile (libsndfile) reads WAV/FLAC/OGG/MP3; audioread
     covers containers libsndfile does not know (m4a, aac...) when a system decoder is present.
     """
-    return _read(source, _label(source, name), limits, cut_seconds, mono=False)
+    samples, rate, _ = _read(source, _label(source, name), limits, cut_seconds, mono=False)
+    return samples, rate
 
 
 def _label(source: Path | bytes, name: str | None) -> str:
@@ -72,7 +73,8 @@ def _label(source: Path | bytes, name: str | None) -> str:
 
 
 def _read(source: Path | bytes, label: str, limits: AudioLimits, cut_seconds: float | None,
-          mono: bool) -> tuple[np.ndarray, int]:
+          mono: bool) -> tuple[np.ndarray, int, float]:
+    """(samples, rate, the whole clip's seconds as its header says, 0.0 when it does not say)."""
     if isinstance(source, (str, bytearray, memoryview)):
         source = Path(source) if isinstance(source, str) else bytes(source)
     head = _file_head(source, label) if isinstance(source, Path) else bytes(source[:HEAD_BYTES])
@@ -131,20 +133,21 @@ def _os_reason(error: OSError | ValueError) -> str:
 
 
 def _take(label: str, rate: object, channels: int, known_frames: int | None, blocks: Iterator[np.ndarray],
-          limits: AudioLimits, cut_seconds: float | None, mono: bool) -> tuple[np.ndarray, int]:
+          limits: AudioLimits, cut_seconds: float | None, mono: bool) -> tuple[np.ndarray, int, float]:
     """Check the header's rate, channels and length, then decode at most the cut, or one frame
     past the length limit (a header that understates the length is caught all the same)."""
     rate = checked_rate(rate, label)
     channels = checked_channels(channels, label)
+    total = known_frames / rate if known_frames is not None else 0.0
     if cut_seconds is not None:
-        return _collect(blocks, channels, int(cut_seconds * rate), label, mono), rate
+        return _collect(blocks, channels, int(cut_seconds * rate), label, mono), rate, total
     limit = int(limits.longest(rate) * rate)
     if known_frames is not None and known_frames > limit:
         raise too_long(label, known_frames / rate, rate, limits)
     samples = _collect(blocks, channels, limit + 1, label, mono)
     if len(samples) > limit:
         raise too_long(label, len(samples) / rate, rate, limits, more=True)
-    return samples, rate
+    return samples, rate, total
 
 
 def _collect(blocks: Iterator[np.ndarray], channels: int, max_frames: int, label: str, mono: bool) -> np.ndarray:
@@ -217,12 +220,27 @@ def load_audio(source: Path | bytes, target_rate: int | None = None, *, name: st
     `cut_seconds` keeps only the start of a longer clip (training's window), cut at the file's
     own rate before resampling, so a long or low-rate file costs no more than the part kept.
     """
+    mono, rate, _ = _load(source, target_rate, name, limits, cut_seconds)
+    return mono, rate
+
+
+def load_start(source: Path | bytes, target_rate: int, seconds: float, *, name: str | None = None,
+               limits: AudioLimits = AudioLimits(max_seconds=None)) -> tuple[np.ndarray, float]:
+    """The first `seconds` of a clip (mono, at `target_rate`) and how long the whole clip is by its
+    header (0.0 when it does not say), from one opening of the file: what a classifier needs to
+    say that only part of a long recording was used."""
+    mono, _, total = _load(source, target_rate, name, limits, seconds)
+    return mono, total
+
+
+def _load(source: Path | bytes, target_rate: int | None, name: str | None, limits: AudioLimits,
+          cut_seconds: float | None) -> tuple[np.ndarray, int, float]:
     label = _label(source, name)
-    mono, rate = _read(source, label, limits, cut_seconds, mono=True)
+    mono, rate, total = _read(source, label, limits, cut_seconds, mono=True)
     check(mono, rate, label, limits)
     if target_rate is not None and target_rate != rate:
         mono, rate = resample(mono, rate, target_rate), target_rate
-    return mono, rate
+    return mono, rate, total
 
 
 def change_speed(samples: np.ndarray, rate: int, factor: float) -> np.ndarray:

@@ -17,7 +17,9 @@ from intentdesk.core.data.split import split_clips
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import ModelError, TrainingError, first_line
 from intentdesk.core.events import EventCallback, Stage, StageEvent, ignore
-from intentdesk.core.inference.classifier import Classifier, check_model_folder
+from intentdesk.core.inference.classifier import Classifier
+from intentdesk.core.inference.model_folder import check_model_folder
+from intentdesk.core.inference.words_part import with_words
 from intentdesk.core.learning.metrics import classification_metrics
 from intentdesk.core.learning.settings import spec_of
 from intentdesk.core.models.hub import read_json_object
@@ -49,7 +51,7 @@ def evaluate_model(model_dir: Path | str, data_dir: Path | str, split: str = "ev
     if errors:
         raise TrainingError(f"{len(errors)} clip(s) cannot be read: " + "; ".join(errors[:5]))
     share = 0.5 if classifier.has_words else 1.0  # the other half: transcribing
-    sound = classifier.scores_many(
+    sound = classifier.sound.scores_many(
         waves, batch_size, on_progress=lambda done: on_event(StageEvent("Classifying", done * share, Stage.EVALUATING)))
     unusable = [clips[i].file_name for i in np.flatnonzero(~np.isfinite(sound).all(-1))]
     if unusable:
@@ -57,7 +59,7 @@ def evaluate_model(model_dir: Path | str, data_dir: Path | str, split: str = "ev
                             f"{', '.join(unusable[:5])}; check these recordings (samples must lie between -1 and 1)")
     if classifier.has_words:
         on_event(StageEvent("Transcribing and scoring the words", share, Stage.EVALUATING))
-    scores = classifier.with_words(waves, sound)
+    scores = with_words(classifier.words, waves, classifier.rate, sound, classifier.words_problem)
     index = {label: i for i, label in enumerate(classifier.labels)}
     y_true = [index[c.label] for c in clips]
     metrics = classification_metrics(y_true, scores.probabilities.argmax(-1), classifier.labels)

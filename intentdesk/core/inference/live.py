@@ -20,7 +20,7 @@ import numpy as np
 from intentdesk.core.audio.io import SAMPLE_RATE as RATE
 from intentdesk.core.audio.vad import UtteranceSegmenter
 from intentdesk.core.errors import IntentDeskError
-from intentdesk.core.inference.results import Prediction
+from intentdesk.core.inference.results import FileResult, Prediction
 
 Block = np.ndarray
 Listener = Callable[[Block], None]
@@ -35,10 +35,10 @@ class Listenable(Protocol):
 
 
 class ClassifiesArrays(Protocol):
-    """What live mode needs of a model (`classifier.Classifier`). A model that also has
-    `classify_recording` (returning a `FileResult`) is asked that, so results carry the transcript."""
+    """What live mode needs of a model (`classifier.Classifier`): its way in for arrays, whose
+    `FileResult` carries the transcript of a words model."""
 
-    def classify_array(self, samples: np.ndarray, rate: int) -> list[Prediction]: ...
+    def classify_recording(self, samples: np.ndarray, rate: int) -> FileResult: ...
 
 
 @dataclass(frozen=True)

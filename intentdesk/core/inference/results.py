@@ -1,4 +1,6 @@
-"""Classification results as plain data, and the file formats they are exported in (no torch, no Qt)."""
+"""Classification results: a clip's scores made into its answer (`Answers`: ranked, checked to be numbers,
+`uncertain` decided), the answer as plain data (`FileResult`), and the file formats it is exported in
+(no torch, no Qt)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from intentdesk.core.csv_cells import safe_cell
+from intentdesk.core.errors import AudioError
 from intentdesk.core.files import atomic_open
+from intentdesk.core.inference.words_part import ClipScore
 
 CSV_COLUMNS = ("file", "top_intent", "score", "second_intent", "second_score", "latency_ms", "error")
 # Added when any result comes from a model with a words part (a sound-only export keeps `CSV_COLUMNS`).
@@ -47,6 +53,50 @@ class FileResult:
         """"note" (only part of a long clip was used) and "words_problem" (by sound only, and why), when they
         apply: what `as_dict` and the service's answer add."""
         return {key: value for key, value in (("note", self.note), ("words_problem", self.words_problem)) if value}
+
+
+class Answers:
+    """Scores as answers for a model whose outputs are `labels`: the one place the CLI, the GUI, live mode
+    and the service turn a clip's scores into its result."""
+
+    def __init__(self, labels: Sequence[str]) -> None:
+        self.labels = list(labels)
+
+    def rank(self, probabilities: np.ndarray, top_k: int | None = None) -> list[Prediction]:
+        probabilities = np.asarray(probabilities)  # a `ClipScore` ranks by its probabilities
+        order = np.argsort(-probabilities, kind="stable")[: top_k or len(self.labels)]
+        return [Prediction(self.labels[i], float(probabilities[i])) for i in order]
+
+    def check_scores(self, probabilities: np.ndarray, source: str, wave: np.ndarray | None = None) -> None:
+        """Raise `AudioError` when a clip's scores are not numbers: a ranking of NaNs would look like an
+        answer, and NaN is not valid JSON. When the clip (`wave`, as the model got it) is ordinary sound,
+        finite and within ±1, the model is at fault (values in its files that are not numbers), not the audio."""
+        if np.all(np.isfinite(probabilities)):
+            return
+        if wave is not None and np.isfinite(wave).all() and (not wave.size or np.abs(wave).max() <= 1.0):
+            raise AudioError(source, "the model gives no usable scores for this clip (not finite numbers), although "
+                             "the audio is ordinary sound", "the model folder is damaged (its weights or settings "
+                             "hold values that are not numbers): train the model again, or copy it again")
+        raise AudioError(source, "the model gives no usable scores for this audio (not finite numbers)",
+                         "check that it is ordinary sound with samples between -1 and 1")
+
+    def is_uncertain(self, clip: ClipScore) -> bool:
+        """Whether the answer is flagged uncertain: the one place that decides it (today: the words part
+        said out of scope or not understood)."""
+        return clip.uncertain
+
+    def result(self, name: str, scores: np.ndarray | ClipScore, latency_ms: float, note: str | None = None,
+               top_k: int | None = None, wave: np.ndarray | None = None) -> FileResult:
+        """A clip's scores (probabilities, or a `ClipScore` with its transcript) as its ranked result,
+        or as an error when they are not numbers (`check_scores`, told the clip when known). An answer
+        by sound only from a model with a words part says why (`words_problem`)."""
+        clip = scores if isinstance(scores, ClipScore) else ClipScore(scores)
+        try:
+            self.check_scores(clip.probabilities, name, wave)
+        except AudioError as error:
+            return FileResult(name, None, 0.0, str(error))
+        return FileResult(name, self.rank(clip.probabilities, top_k), latency_ms, note=note,
+                          transcript=clip.transcript, uncertain=self.is_uncertain(clip), words_problem=clip.problem)
 
 
 def with_extension(path: Path, suffix: str) -> Path:

@@ -209,7 +209,7 @@ class ClassifyTab(QWidget):
             for path in files:
                 if cancel.is_set():
                     break
-                emit((generation, classifier.classify_file(path)))
+                emit((generation, classifier.classify_files([path])[0]))
 
         self._first_of_batch = True
         self._batch = start_job(self, work, on_failure=self._show_error, on_progress=self._add_result)
@@ -255,7 +255,7 @@ class ClassifyTab(QWidget):
         wave = None
         if not result.error and self.classifier is not None:
             with contextlib.suppress(IntentDeskError):  # unreadable now: the bars alone
-                wave = self.classifier.load_clip(Path(result.file))[0]
+                wave = self.classifier.clips.read(Path(result.file))[0]
         self.wave.set_wave(wave, RATE)
         self.bars.show_ranking(result.ranking or [], self.threshold.value(), Path(result.file).name,
                                None if result.error else result.latency_ms, bars_note(result),

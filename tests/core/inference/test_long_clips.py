@@ -12,14 +12,15 @@ from tests.helpers import tone
 
 
 def test_long_clip_gets_a_note_and_is_scored_on_its_start(saved_classifier, tmp_path, monkeypatch):
-    from intentdesk.core.inference import classifier as inference
+    from intentdesk.core.inference import clips
+    from intentdesk.core.inference.classifier import Classifier
 
-    monkeypatch.setattr(inference, "LONGEST_INPUT_SECONDS", 1.0)
+    monkeypatch.setattr(clips, "LONGEST_INPUT_SECONDS", 1.0)
     start = tone(300, 1.0)
     long_clip, short_clip = tmp_path / "long.wav", tmp_path / "start.wav"
     sf.write(long_clip, np.concatenate([start, tone(900, 1.5, seed=3)]), 16000)
     sf.write(short_clip, start, 16000)
-    classifier = inference.Classifier(saved_classifier, precision="fp32")
+    classifier = Classifier(saved_classifier, precision="fp32")
     long_result, short_result = classifier.classify_files([long_clip, short_clip], batch_size=4)
     assert long_result.note == "only the first 1.0 s of 2.5 s were used"
     assert long_result.as_dict()["note"] == long_result.note and "note" not in short_result.as_dict()

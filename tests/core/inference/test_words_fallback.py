@@ -97,8 +97,8 @@ def test_scores_that_are_not_numbers_for_ordinary_audio_blame_the_model(saved_cl
 
     classifier = Classifier(saved_classifier, precision="fp32")
     with torch.no_grad():
-        classifier.model.classifier.weight.fill_(float("nan"))  # a model file whose weights are not numbers
-    result = classifier.classify_file(clips[0])
+        classifier.sound.model.classifier.weight.fill_(float("nan"))  # a model file whose weights are not numbers
+    result = classifier.classify_files([clips[0]])[0]
     assert result.ranking is None and "no usable scores" in result.error
     assert "model folder is damaged" in result.error and "between -1 and 1" not in result.error
     with pytest.raises(AudioError, match="model folder is damaged"):

@@ -103,7 +103,7 @@ def test_quick_mode_on_whisper_shortens_window(learnable, tiny_whisper, tmp_path
     assert config["max_source_positions"] == 100
     assert extractor["chunk_length"] == 2 and extractor["n_samples"] == 32000
     classifier = Classifier(result.output_dir)
-    ranking = classifier.classify_array(tone(300, 0.5), 16000)
+    ranking = classifier.classify_recording(tone(300, 0.5), 16000).ranking
     assert sorted(p.label for p in ranking) == ["high", "low", "mid"]
 
 

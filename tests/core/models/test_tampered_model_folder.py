@@ -50,7 +50,7 @@ def load_and_classify(folder: Path, clip: Path):
     from intentdesk.core.inference.classifier import Classifier
 
     classifier = Classifier(folder, precision="fp32")
-    return classifier, classifier.classify_file(clip)
+    return classifier, classifier.classify_files([clip])[0]
 
 
 def assert_refused_well(error: IntentDeskError, *expected: str) -> None:

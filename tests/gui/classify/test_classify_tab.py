@@ -34,7 +34,7 @@ def test_dropped_files_rank_like_the_core_classifier(qtbot, window, tmp_path, to
     with qtbot.waitSignal(tab.batch_done, timeout=30000):
         drop(tab, files[:2] + [bad] + files[2:])
     core = Classifier(tone_model, precision=tab.classifier.precision)  # auto may pick differently under load
-    expected = [core.classify_file(f).ranking for f in files]
+    expected = [core.classify_files([f])[0].ranking for f in files]
     assert tab.results.table.rowCount() == 4
     good_rows = [0, 1, 3]
     for row, ranking in zip(good_rows, expected):

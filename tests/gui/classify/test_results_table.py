@@ -31,13 +31,13 @@ def hold_files(monkeypatch, tab) -> threading.Semaphore:
     """Each file waits for a turn the test gives (`.release(n)`), so a test acts while a batch runs,
     however fast or slow the machine."""
     turns = threading.Semaphore(0)
-    classify_file = tab.classifier.classify_file
+    classify_files = tab.classifier.classify_files
 
-    def held(path, top_k=None):
+    def held(paths, top_k=None):
         assert turns.acquire(timeout=120), "the test never let this file through"
-        return classify_file(path, top_k)
+        return classify_files(paths, top_k)
 
-    monkeypatch.setattr(tab.classifier, "classify_file", held)
+    monkeypatch.setattr(tab.classifier, "classify_files", held)
     return turns
 
 
@@ -93,7 +93,7 @@ def test_clear_during_a_batch_keeps_its_late_rows_out(qtbot, tab, tmp_path, monk
 
 
 def test_a_long_clip_says_only_part_of_it_was_used(qtbot, tab, tmp_path):
-    seconds = tab.classifier.longest_input_seconds + 2
+    seconds = tab.classifier.clips.window + 2
     long_clip = clips(tmp_path / "in", ["long.wav"], seconds=seconds)[0]
     with qtbot.waitSignal(tab.batch_done, timeout=60000):
         tab.classify_files([long_clip])

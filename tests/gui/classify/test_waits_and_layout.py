@@ -82,7 +82,7 @@ def test_record_keeps_its_place_when_it_becomes_stop_and_classify(qtbot, window)
 
 def test_a_batch_says_which_file_of_how_many(qtbot, window, monkeypatch, tmp_path):
     tab = window.classify_tab
-    turns = held(monkeypatch, tab.classifier, "classify_file")
+    turns = held(monkeypatch, tab.classifier, "classify_files")
     busy = tab.results.busy
     tab.classify_files(clips(tmp_path / "one", 3))
     assert busy.isVisibleTo(tab) and busy.text.text() == "Classifying 1 of 3 files…"

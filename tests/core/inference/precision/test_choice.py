@@ -22,7 +22,7 @@ def test_forced_format_stays_close_to_float32(request, fixture, precision):
     assert fast.precision == precision
     waves = choice.probe_waves(exact.rate)[::-1] + [np.zeros(8000, np.float32)]
     for wave in waves:
-        assert np.abs(fast.scores([wave]) - exact.scores([wave])).max() <= choice.TOLERANCE
+        assert np.abs(fast.sound.scores([wave]) - exact.sound.scores([wave])).max() <= choice.TOLERANCE
 
 
 def test_a_drifting_format_is_rejected(saved_classifier, monkeypatch):
@@ -34,7 +34,7 @@ def test_a_drifting_format_is_rejected(saved_classifier, monkeypatch):
     monkeypatch.setitem(choice.CONVERTERS, "int8", scrambled)
     classifier = Classifier(saved_classifier, precision="int8")
     assert classifier.precision == "fp32"
-    assert "differ from float32" in classifier.choice.rejected["int8"]
+    assert "differ from float32" in classifier.sound.choice.rejected["int8"]
 
 
 def test_a_format_failing_at_run_time_falls_back_to_float32(saved_classifier):
@@ -44,11 +44,11 @@ def test_a_format_failing_at_run_time_falls_back_to_float32(saved_classifier):
     def broken(**_inputs):
         raise RuntimeError("no kernel for this op")
 
-    classifier.model.forward = broken
+    classifier.sound.model.forward = broken
     wave = choice.probe_waves(classifier.rate)[0]
-    assert np.allclose(classifier.scores([wave]), exact.scores([wave]), atol=1e-6)
+    assert np.allclose(classifier.sound.scores([wave]), exact.sound.scores([wave]), atol=1e-6)
     assert classifier.precision == "fp32"
-    assert classifier.choice.rejected["int8"] == "failed at run time"
+    assert classifier.sound.choice.rejected["int8"] == "failed at run time"
 
 
 def test_the_auto_choice_is_remembered_per_model_and_machine(saved_classifier, tmp_path):
@@ -56,13 +56,13 @@ def test_the_auto_choice_is_remembered_per_model_and_machine(saved_classifier, t
 
     first = Classifier(saved_classifier)
     again = Classifier(saved_classifier)
-    assert not first.choice.remembered and again.choice.remembered
+    assert not first.sound.choice.remembered and again.sound.choice.remembered
     assert again.precision == first.precision
     wave = choice.probe_waves(first.rate)[1]
-    assert np.abs(again.scores([wave]) - first.scores([wave])).max() < 1e-6
+    assert np.abs(again.sound.scores([wave]) - first.sound.scores([wave])).max() < 1e-6
     changed = tmp_path / "changed"
     shutil.copytree(saved_classifier, changed)
-    assert not Classifier(changed).choice.remembered  # another folder (or changed files): a fresh choice
+    assert not Classifier(changed).sound.choice.remembered  # another folder (or changed files): a fresh choice
 
 
 def test_a_format_drifting_only_on_speech_is_rejected(saved_classifier, monkeypatch):
@@ -85,11 +85,11 @@ def test_a_format_drifting_only_on_speech_is_rejected(saved_classifier, monkeypa
     monkeypatch.setitem(choice.CONVERTERS, "int8", lambda model: DriftsOnSpeech(copy.deepcopy(model)))
     classifier = Classifier(saved_classifier, precision="int8")
     assert classifier.precision == "fp32"
-    assert "differ from float32" in classifier.choice.rejected["int8"]
+    assert "differ from float32" in classifier.sound.choice.rejected["int8"]
 
 
 def test_without_speech_probes_auto_stays_float32(saved_classifier, monkeypatch):
     monkeypatch.setattr(choice, "speech_probes", lambda rate: [])
     classifier = Classifier(saved_classifier)
-    assert classifier.precision == "fp32" and not classifier.choice.remembered
-    assert all("speech probes" in why for why in classifier.choice.rejected.values())
+    assert classifier.precision == "fp32" and not classifier.sound.choice.remembered
+    assert all("speech probes" in why for why in classifier.sound.choice.rejected.values())

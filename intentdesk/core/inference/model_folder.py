@@ -1,0 +1,69 @@
+"""A trained classifier folder: checked file by file, then loaded in float32 with every weight accounted for.
+
+`check_model_folder` is the cheap part (files, sizes, config entries; no model built), so bad input
+fails before a slow load; `load_float32` builds the model and refuses one whose weights do not fit
+(a base model never trained on intents, a config.json that was changed).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from intentdesk.core.errors import ModelError
+from intentdesk.core.models import backbone, hub
+
+# The modules an audio-classification head adds on top of a backbone (Wav2Vec2, HuBERT, WavLM,
+# Data2Vec, Whisper, AST): missing from a checkpoint, they mean nobody trained it to classify.
+HEAD_MODULES = ("classifier", "projector", "layer_weights")
+
+
+def check_model_folder(folder: Path) -> Path:
+    """A trained classifier folder, checked file by file before loading (see `hub.check_classifier_folder`)."""
+    return hub.check_classifier_folder(folder)
+
+
+def describe_load_error(folder: Path, error: BaseException) -> str:
+    """What a failed `from_pretrained` of a checked folder means, in the user's terms."""
+    text = str(error)
+    if "ignore_mismatched_sizes" not in text and "size mismatch" not in text:
+        return hub.error_line(error)
+    if hub.label_names(folder, hub.read_json_object(folder / hub.CONFIG, hub.EDITED)) is None:
+        return ("config.json has no id2label (the intent names), and the weights do not have the 2 outputs "
+                f"that means; {hub.INCOMPLETE}")
+    return ("the weights do not fit config.json (e.g. id2label lists a different number of intents than the "
+            f"weights have); {hub.EDITED}")
+
+
+def check_loading(folder: Path, loading: dict) -> None:
+    """Every weight of the model came from the folder's weight files, and every weight there was used.
+    transformers fills missing ones with random numbers and drops unused ones: either way the ranking
+    would be noise, from a base model never trained on intents or a config.json that was changed."""
+    missing = sorted(loading.get("missing_keys", ()))
+    untrained = [key for key in missing if key.split(".")[0] in HEAD_MODULES]
+    if untrained:
+        raise ModelError(f"{folder}: has no trained classification head ({untrained[0]} is not "
+                         "in its weights): it is a base model, not one trained on intents; train on it first "
+                         f"(intentdesk train DATA --base {folder} --out NEW_FOLDER)")
+    unused = sorted(loading.get("unexpected_keys", ()))
+    if missing or unused:
+        what = f"{missing[0]} is not in its weights" if missing else \
+            f"its weights hold {unused[0]}, which the model has no place for"
+        raise ModelError(f"{folder}: the weights do not fit config.json ({what}; a size or count in config.json was "
+                         f"changed); {hub.EDITED}")
+
+
+def load_float32(folder: Path, feature_extractor, device: torch.device) -> torch.nn.Module:
+    """The checked folder's model in float32 on `device`, in eval mode; `ModelError` saying why not."""
+    api = backbone.transformers_api()
+    config = backbone.load_config(str(folder))
+    backbone.check_fits_weights(folder, config)
+    try:
+        model, loading = api.AutoModelForAudioClassification.from_pretrained(folder, config=config,
+                                                                             output_loading_info=True)
+    except Exception as error:
+        raise ModelError(f"{folder}: cannot load the model: {describe_load_error(folder, error)}") from error
+    check_loading(folder, loading)
+    backbone.check_inputs(folder, model, feature_extractor)
+    return model.to(device).eval()
