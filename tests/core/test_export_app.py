@@ -13,6 +13,7 @@ import pytest
 
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.core.events import StageEvent
+from intentdesk.core.inference.classifier import Classifier
 from intentdesk.core.packaging import archive, carried, export_app
 from intentdesk.core.words.layout import load_words
 from tests.apps import fake_app, unpack
@@ -64,7 +65,7 @@ def test_the_marker_says_what_the_model_was_trained_on(run_in_dataset, tone_mode
     facts = carried.facts_of(run_in_dataset)
     assert facts.name == "tones-quick" and facts.labels == record.labels == ["high", "low", "mid"]
     assert facts.dataset == "calls" and facts.clips == record.train_clips + record.eval_clips == 24
-    assert facts.base_model == record.base_model and facts.mode == "quick"
+    assert facts.base_model == Path(record.base_model).name and facts.mode == "quick"  # not the trainer's folders
     assert len(facts.trained) == 10 and facts.trained.startswith("20")
     assert facts.line() == f"Model: tones-quick, trained on calls (24 clips, {facts.trained}); intents: high, low, mid"
     assert carried.facts_of(tone_model).line() == \
@@ -77,8 +78,8 @@ def test_a_words_model_carries_its_recogniser_and_encoder(tmp_path, app, saved_w
     config, _head, _fusion = load_words(model)
     assert config["recogniser"]["source"] == "recogniser" and config["text_encoder"]["source"] == "text_encoder"
     assert (model / "words" / "recogniser" / "model.safetensors").is_file()
-    assert (model / "words" / "text_encoder" / "tokenizer.json").is_file() or \
-        (model / "words" / "text_encoder" / "vocab.txt").is_file()
+    classifier = Classifier(model, precision="fp32")  # what the carried app loads: both parts, from inside model/
+    assert classifier.has_words and classifier.words_problem is None
 
 
 def test_hub_recogniser_and_encoder_come_from_the_cache(tmp_path, monkeypatch, app, saved_words_classifier,
@@ -103,6 +104,21 @@ def test_hub_recogniser_and_encoder_come_from_the_cache(tmp_path, monkeypatch, a
     assert (copied["recogniser"]["source"], copied["text_encoder"]["source"]) == ("recogniser", "text_encoder")
     assert (carried_model / "words" / "recogniser" / "config.json").read_bytes() == \
         (tiny_recogniser / "config.json").read_bytes()
+
+
+def test_a_hub_part_not_on_this_computer_is_named(tmp_path, monkeypatch, app, saved_words_classifier):
+    from tests.models_hub import use_cache
+
+    use_cache(monkeypatch, tmp_path / "empty-hub")
+    model = Path(shutil.copytree(saved_words_classifier, tmp_path / "hub-words"))
+    config_file = model / "words" / "words_config.json"
+    config = json.loads(config_file.read_text())
+    config["recogniser"]["source"] = "org/not-downloaded"
+    config_file.write_text(json.dumps(config))
+    (tmp_path / "out").mkdir()
+    with pytest.raises(IntentDeskError, match="org/not-downloaded.*must be on this computer first"):
+        export_app.export_app(model, tmp_path / "out" / "x.tar.gz", app_folder=app)
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 @pytest.mark.skipif(not archive.zstd_available(), reason="no zstandard module or zstd program here")

@@ -81,7 +81,9 @@ def facts_of(model_dir: Path) -> CarriedModel:
     dataset = model_dir.parent.parent
     in_dataset = model_dir.parent.name == MODELS and (dataset / "metadata.csv").is_file()
     words = _words_sources(model_dir)
-    return CarriedModel(name=model_dir.name, labels=list(labels), base_model=record.base_model.strip("?"),
+    base = record.base_model.strip("?")
+    return CarriedModel(name=model_dir.name, labels=list(labels), base_model=Path(base).name if Path(base).is_absolute()
+                        else base,  # a local base model by its name: the file tells no one where your folders are
                         mode=record.mode.strip("?"), dataset=dataset.name if in_dataset else "",
                         clips=record.train_clips + record.eval_clips,
                         trained=time.strftime("%Y-%m-%d", time.localtime(record.created)) if record.created else "",
