@@ -9,7 +9,7 @@ from __future__ import annotations
 from intentdesk.core.audio import io as audio
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError
-from intentdesk.core.models import hub
+from intentdesk.core.models import bundled, hub
 
 MIN_CLIPS_PER_LABEL = 2  # fewer blocks training: one clip to train on, one to check with
 FEW_CLIPS = 5  # fewer is allowed, but warned about: the model will barely learn the label
@@ -70,7 +70,7 @@ def base_model_blocker(base: str) -> str | None:
             return None
     except IntentDeskError as error:
         return f"the base model {error}"
-    if hub.is_cached(base) or hub.hub_reachable():
+    if hub.is_cached(base) or bundled.bundled_folder(base) is not None or hub.hub_reachable():
         return None
     return (f"the base model {base} is not downloaded and {hub.OFFLINE_HINT}"
             " (or choose a local model folder)")

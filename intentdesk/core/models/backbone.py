@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from intentdesk.core.errors import ModelError, first_line
-from intentdesk.core.models import hub
+from intentdesk.core.models import bundled, hub
 from intentdesk.core.models.hub import check_local_model, hub_error_message
 
 WHISPER_FRAMES_PER_SECOND = 50  # encoder positions per second of audio (10 ms hop, stride-2 conv)
@@ -63,6 +63,7 @@ def describe_source(base: str) -> str:
 def _load_part(base: str, loader, what: str, file: str):
     """Load one part of a model (config, feature extractor) with the one plain message when it fails:
     for a local folder, the file whose settings transformers refused (it checked them after ours)."""
+    base = bundled.resolve(base)
     local = check_local_model(base)
     try:
         return loader(base)
@@ -84,6 +85,7 @@ def load_feature_extractor(base: str):
 def load_classifier_model(base: str, labels: list[str] | None = None, **config_overrides):
     """An `AutoModelForAudioClassification`, with a fresh head when `labels` are given."""
     api = transformers_api()
+    base = bundled.resolve(base)
     config = load_config(base)
     if labels is not None:
         config.num_labels = len(labels)

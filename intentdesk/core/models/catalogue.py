@@ -16,7 +16,8 @@ from enum import Enum
 from pathlib import Path
 
 from intentdesk.core.errors import IntentDeskError, ModelError, ModelUnavailable, first_line
-from intentdesk.core.models import hub, references
+from intentdesk.core.models import bundled, hub, references
+from intentdesk.core.models.hub import is_downloaded
 from intentdesk.core.words.asr import DEFAULT_RECOGNISER
 from intentdesk.core.words.text_encoder import DEFAULT_TEXT_ENCODER
 
@@ -55,6 +56,7 @@ class State(Enum):
     LOCAL = "local folder"
     LOCAL_BAD = "local folder not usable"
     DOWNLOADED = "downloaded"
+    BUNDLED = "bundled with the app"
     NOT_DOWNLOADED = "not downloaded"
 
 
@@ -69,7 +71,7 @@ class Status:
 
     @property
     def ready(self) -> bool:
-        return self.state in (State.LOCAL, State.DOWNLOADED)
+        return self.state in (State.LOCAL, State.DOWNLOADED, State.BUNDLED)
 
 
 def local_folder(source: str) -> Path | None:
@@ -94,6 +96,8 @@ def status_of(role: Role, source: str) -> Status:
         return Status(State.LOCAL, "Ready: a folder on this computer")
     if is_downloaded(source):
         return Status(State.DOWNLOADED, "Downloaded (kept in the Hugging Face cache on this computer)")
+    if bundled.bundled_folder(source) is not None:
+        return Status(State.BUNDLED, "Ready: bundled with the app (works offline)")
     size = f" (about {role.default_mb} MB)" if source == role.default else ""
     if hub.hub_is_offline():
         return Status(State.NOT_DOWNLOADED, f"Not downloaded{size}, and this computer is set to work offline "
@@ -124,16 +128,6 @@ def _check_text_encoder(folder: Path) -> None:
                          f"audio {references.NOT_TEXT}); choose a sentence encoder's folder")
     if not any((folder / name).is_file() for name in hub.WEIGHTS + hub.WEIGHT_INDEXES):
         raise ModelError(f"{folder}: has config.json but no weights (model.safetensors); {hub.INCOMPLETE}")
-
-
-def is_downloaded(repo_id: str) -> bool:
-    """Whether the hub model's config and weights are in the Hugging Face cache (a download cut off
-    after the small files is not)."""
-    from huggingface_hub import try_to_load_from_cache
-
-    if not isinstance(try_to_load_from_cache(repo_id, hub.CONFIG), str):
-        return False
-    return any(isinstance(try_to_load_from_cache(repo_id, name), str) for name in hub.WEIGHTS + hub.WEIGHT_INDEXES)
 
 
 def missing_reason(role: Role, source: str, reachable: Callable[[], bool] = hub.hub_reachable) -> str | None:

@@ -58,6 +58,16 @@ def is_cached(repo_id: str) -> bool:
         return False
 
 
+def is_downloaded(repo_id: str) -> bool:
+    """Whether the hub model's config and weights are in the Hugging Face cache (a download cut off
+    after the small files is not)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    if not isinstance(try_to_load_from_cache(repo_id, CONFIG), str):
+        return False
+    return any(isinstance(try_to_load_from_cache(repo_id, name), str) for name in WEIGHTS + WEIGHT_INDEXES)
+
+
 def hub_reachable(timeout: float = 1.5) -> bool:
     """A quick TCP check, so the GUI can say "offline" before a long download attempt fails."""
     if hub_is_offline():

@@ -110,8 +110,11 @@ def hub_snapshot(repo_id: str, what: str, hint: str) -> str:
     from huggingface_hub import snapshot_download
 
     from intentdesk.core.errors import ModelUnavailable
+    from intentdesk.core.models import bundled
     from intentdesk.core.models.hub import hub_error_message
 
+    if (carried := bundled.resolve(repo_id)) != repo_id:
+        return carried
     try:
         folder = snapshot_download(repo_id, allow_patterns=HUB_FILES)
         if not any(Path(folder).glob("*.safetensors")):

@@ -77,11 +77,13 @@ def window_seconds_for(samples: int, step: float = WINDOW_STEP_SECONDS, padding:
 
 def load_recogniser(source: str, device: str = "cpu"):
     """(kind, parts) for a local folder or hub id; `ModelError` saying which model and what to do."""
+    from intentdesk.core.models import bundled
     from intentdesk.core.models.backbone import transformers_api
     from intentdesk.core.models.hub import check_local_model, hub_error_message
 
     api = transformers_api()
     what = f"the speech recogniser {source!r}"
+    source = bundled.resolve(source)
     local = False
     try:
         local = check_local_model(source)
@@ -121,6 +123,7 @@ def whisper_language(generation, language: str, source: str) -> str:
     and any other language is refused (it would come out as English). Accepts a code ("en") or a
     name ("english"); `ModelError` for one this recogniser does not know."""
     wanted = str(language or "").strip().lower()
+    wanted = "" if wanted == "auto" else wanted
     known = {name[2:-2] for name in (getattr(generation, "lang_to_id", None) or {})}
     if not getattr(generation, "is_multilingual", False) or not known:
         if wanted and wanted not in ("en", "english"):

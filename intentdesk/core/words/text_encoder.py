@@ -24,10 +24,12 @@ MAX_TOKENS = 128
 
 def load_text_encoder(source: str, device: str = "cpu"):
     """(model, tokenizer) from a local folder or hub id, or a `ModelError` saying what to do."""
+    from intentdesk.core.models import bundled
     from intentdesk.core.models.backbone import transformers_api
     from intentdesk.core.models.hub import hub_error_message
 
     what = f"the text encoder {source!r}"
+    source = bundled.resolve(source)
     path = Path(source).expanduser()
     local = path.exists()
     if local and not (path / "config.json").is_file():

@@ -26,8 +26,8 @@ from intentdesk.gui.models.choices import ModelChoices
 
 INTRO = ("The models IntentDesk uses. Each one is downloaded once from the Hugging Face hub (it needs the "
          "internet that once), or chosen as a folder on this computer.")
-COLOURS = {State.LOCAL: "#2a7a2a", State.DOWNLOADED: "#2a7a2a", State.NOT_DOWNLOADED: "#9a5b00",
-           State.LOCAL_BAD: "#b02a2a"}
+COLOURS = {State.LOCAL: "#2a7a2a", State.DOWNLOADED: "#2a7a2a", State.BUNDLED: "#2a7a2a",
+           State.NOT_DOWNLOADED: "#9a5b00", State.LOCAL_BAD: "#b02a2a"}
 PROGRESS_STEPS = 1000  # the bar counts thousandths: byte counts overflow its int beyond 2 GB
 
 
