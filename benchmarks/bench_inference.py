@@ -59,7 +59,7 @@ def main() -> None:
     from transformers import pipeline
 
     from intentdesk.core.inference.classifier import Classifier
-    from intentdesk.core.inference.precision import candidates
+    from intentdesk.core.inference.precision.choice import candidates
     from intentdesk.core.models.backbone import cpu_has_bf16, cpu_has_fast_bf16
 
     with tempfile.TemporaryDirectory() as tmp:

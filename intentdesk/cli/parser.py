@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from intentdesk.core.errors import IntentDeskError
-from intentdesk.core.learning.settings import PRECISIONS, SettingSpec
+from intentdesk.core.inference import PRECISIONS
+from intentdesk.core.learning.settings import SettingSpec
 
 
 class UsageError(IntentDeskError):

@@ -12,7 +12,8 @@ import numpy as np
 import torch
 
 from intentdesk.core.inference.model_folder import load_float32
-from intentdesk.core.inference.precision import Choice, ChoiceMemo, choose, model_dtype
+from intentdesk.core.inference.precision import model_dtype
+from intentdesk.core.inference.precision.choice import Choice, ChoiceMemo, choose
 from intentdesk.core.models.inputs import InputBuilder
 
 

@@ -16,9 +16,6 @@ from intentdesk.core.models.hub import DEFAULT_BASE_MODEL
 from intentdesk.core.words.asr import DEFAULT_LANGUAGE, DEFAULT_RECOGNISER
 from intentdesk.core.words.text_encoder import DEFAULT_TEXT_ENCODER
 
-# Number formats for inference (see the inference precision package); "auto" picks the fastest correct one here.
-PRECISIONS = ("auto", "fp32", "bf16", "int8")
-
 MODE_DEFAULTS = {
     # Learning rates are for the backbone; the fresh head learns at head_learning_rate.
     # Full mode starts from the quick-mode warm start, so a small backbone rate and few epochs

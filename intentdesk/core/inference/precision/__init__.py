@@ -10,23 +10,37 @@ stay within `TOLERANCE` of float32 on probe clips; anything that fails falls bac
 
 Adding a precision (say "fp16"):
 1. write `precision/fp16.py` with `to_fp16(model) -> model`, a converted copy (never change the
-   original; `layers.ConvShape` helps when rewriting convolutions);
+   original; `ConvShape` below helps when rewriting convolutions);
 2. register it in `choice.CONVERTERS` and, if it is worth trying unasked on some machines, in
    `choice.candidates`;
-3. add its name to `PRECISIONS` in `core/learning/settings.py` (the CLI's `--precision` choices),
+3. add its name to `PRECISIONS` in `core/inference/__init__.py` (the CLI's `--precision` choices),
    raise `choice.CHECK_VERSION` if the check changed, and add a plain-words label for it in the
    Classify tab's model panel (`gui/classify/model_panel.py`).
 `choose` then checks it against float32 like the others; tests in tests/core/inference/precision/.
+
+What every converted model shares lives here: rewritten convolutions keep the Conv1d's shape
+attributes (`ConvShape`), and a model says which number format it takes its inputs in (`model_dtype`).
 """
 
-from intentdesk.core.inference.precision.choice import (
-    CONVERTERS,
-    TOLERANCE,
-    Choice,
-    ChoiceMemo,
-    candidates,
-    choose,
-)
-from intentdesk.core.inference.precision.layers import model_dtype
+from __future__ import annotations
 
-__all__ = ["CONVERTERS", "TOLERANCE", "Choice", "ChoiceMemo", "candidates", "choose", "model_dtype"]
+import torch
+
+
+class ConvShape(torch.nn.Module):
+    """Keeps the replaced Conv1d's shape attributes: models read them (Whisper checks strides)."""
+
+    def __init__(self, conv: torch.nn.Conv1d) -> None:
+        super().__init__()
+        for name in ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups"):
+            setattr(self, name, getattr(conv, name))
+
+
+def model_dtype(model: torch.nn.Module) -> torch.dtype:
+    for param in model.parameters():
+        if param.is_floating_point():
+            return param.dtype
+    for buffer in model.buffers():
+        if buffer.is_floating_point():
+            return buffer.dtype
+    return torch.float32

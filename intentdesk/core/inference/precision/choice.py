@@ -19,10 +19,10 @@ import torch
 from intentdesk.core.audio import io as audio
 from intentdesk.core.errors import first_line
 from intentdesk.core.files import atomic_write_bytes
+from intentdesk.core.inference import PRECISIONS
 from intentdesk.core.inference.precision.bf16 import to_bf16
 from intentdesk.core.inference.precision.int8 import to_int8
 from intentdesk.core.json_files import JsonProblem, read_json
-from intentdesk.core.learning.settings import PRECISIONS
 from intentdesk.core.models import backbone
 from intentdesk.paths import cache_home
 from intentdesk.resources import resource_dir
