@@ -12,9 +12,8 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from intentdesk.core.errors import TrainingError
-from intentdesk.core.models.hub import DEFAULT_BASE_MODEL
-from intentdesk.core.words.asr import DEFAULT_LANGUAGE, DEFAULT_RECOGNISER
-from intentdesk.core.words.text_encoder import DEFAULT_TEXT_ENCODER
+from intentdesk.core.models.hub import DEFAULT_BASE_MODEL, DEFAULT_RECOGNISER, DEFAULT_TEXT_ENCODER
+from intentdesk.core.words.asr import DEFAULT_LANGUAGE
 
 MODE_DEFAULTS = {
     # Learning rates are for the backbone; the fresh head learns at head_learning_rate.

@@ -18,8 +18,6 @@ from pathlib import Path
 from intentdesk.core.errors import IntentDeskError, ModelError, ModelUnavailable, first_line
 from intentdesk.core.models import bundled, hub, references
 from intentdesk.core.models.hub import is_downloaded
-from intentdesk.core.words.asr import DEFAULT_RECOGNISER
-from intentdesk.core.words.text_encoder import DEFAULT_TEXT_ENCODER
 
 NAME_HINT = "check the name, or choose a local folder"
 RECOGNISER_ARCHITECTURES = ("ForConditionalGeneration", "ForCTC", "ForSpeechSeq2Seq")
@@ -45,9 +43,9 @@ class Role:
 BASE_MODEL = Role("base_model", "Base model", "listens to the sound: every model you train is built on it",
                   hub.DEFAULT_BASE_MODEL, "base", 380)  # wav2vec2-base: 95 M parameters
 RECOGNISER = Role("asr", "Speech recogniser", "writes down what is said (Transcribe, and learning from the words)",
-                  DEFAULT_RECOGNISER, "recogniser", 151)  # whisper-tiny.en: 38 M parameters
+                  hub.DEFAULT_RECOGNISER, "recogniser", 151)  # whisper-tiny.en: 38 M parameters
 TEXT_ENCODER = Role("text_encoder", "Text encoder", "compares what sentences mean (learning from the words)",
-                    DEFAULT_TEXT_ENCODER, "text_encoder", 91)  # all-MiniLM-L6-v2: 23 M parameters
+                    hub.DEFAULT_TEXT_ENCODER, "text_encoder", 91)  # all-MiniLM-L6-v2: 23 M parameters
 ROLES = (BASE_MODEL, RECOGNISER, TEXT_ENCODER)
 ROLE_BY_KEY = {role.key: role for role in ROLES}
 

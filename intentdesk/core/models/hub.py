@@ -12,7 +12,10 @@ from intentdesk.core.errors import ModelError, first_line
 from intentdesk.core.json_files import JsonProblem, parse_json, read_json
 from intentdesk.core.labels import label_text_problem
 
+# The hub models the app starts from (the catalogue's three roles): defined here, below every room that uses them.
 DEFAULT_BASE_MODEL = "facebook/wav2vec2-base"
+DEFAULT_RECOGNISER = "openai/whisper-tiny.en"
+DEFAULT_TEXT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 
 OFFLINE_HINT = ("the Hugging Face hub cannot be reached from this computer; "
                 "download it on a connected machine and choose the local folder instead")

@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from intentdesk.core.errors import ModelError, ModelUnavailable
+from intentdesk.core.models.hub import DEFAULT_RECOGNISER
 from intentdesk.core.words import checks
 from intentdesk.core.words.cache import KeyValueCache, default_cache_dir, wave_key, weights_fingerprint
 
-DEFAULT_RECOGNISER = "openai/whisper-tiny.en"
 WORDS_HINT = "the words model needs it (choose a local copy, or classify by sound only)"
 FRESH_COPY = "get a fresh copy of that recogniser (or classify by sound only)"
 RATE = 16000

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from intentdesk.core.errors import ModelError, ModelUnavailable
+from intentdesk.core.models.hub import DEFAULT_TEXT_ENCODER
 from intentdesk.core.words.asr import WORDS_HINT, normalise_text
 from intentdesk.core.words.cache import KeyValueCache, default_cache_dir, text_key, weights_fingerprint
 
-DEFAULT_TEXT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 MAX_TOKENS = 128
 
 

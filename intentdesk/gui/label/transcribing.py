@@ -19,12 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from intentdesk.core.data.store import DatasetStore
+from intentdesk.core.models.hub import DEFAULT_RECOGNISER
 from intentdesk.gui.common.jobs import Job, start_job, stop_jobs
-
-try:  # the words engine names the default recogniser; the GUI must open even without it
-    from intentdesk.core.words.asr import DEFAULT_RECOGNISER
-except ImportError:  # pragma: no cover - only while the words engine is absent
-    DEFAULT_RECOGNISER = "openai/whisper-tiny.en"
 
 AUTO_HELP = ("Transcribe each new clip in the background as it is recorded or imported, so training "
              "with words finds the transcripts ready. Only the clips just added: Transcribe clips does the rest.")
