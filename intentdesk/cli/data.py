@@ -39,8 +39,8 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     import threading
 
     from intentdesk.core.data.store import DatasetStore
-    from intentdesk.core.data.transcripts import recogniser_id, transcribe_dataset, untranscribed
     from intentdesk.core.errors import ModelError, problem_of
+    from intentdesk.core.words.transcribe import recogniser_id, transcribe_dataset, untranscribed
 
     store = DatasetStore.open(Path(args.data).expanduser())
     cancel = threading.Event()

@@ -1,6 +1,6 @@
 """Transcripts for the clips: the "Transcribe clips" button, its progress and Cancel, and the automatic
 run after recording or import (when ticked: only the clips just added). The work is
-`core.data.transcripts.transcribe_dataset`."""
+`core.words.transcribe.transcribe_dataset`."""
 
 from __future__ import annotations
 
@@ -38,8 +38,8 @@ def run_transcription(store: DatasetStore, recogniser: str, emit, cancel,
     """Runs in the worker (the recogniser imports torch): transcribe the clips that have none yet (with
     `clips`, only those file names). First whether the recogniser is there (offline, the hub's retries
     took 30 s before a cut-off message)."""
-    from intentdesk.core.data.transcripts import transcribe_dataset
     from intentdesk.core.models.catalogue import RECOGNISER, missing_reason
+    from intentdesk.core.words.transcribe import transcribe_dataset
 
     reason = missing_reason(RECOGNISER, recogniser)
     if reason:

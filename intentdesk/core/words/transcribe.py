@@ -1,4 +1,5 @@
-"""Transcribe a dataset's clips with a speech recogniser into metadata.csv's `transcript` column.
+"""Transcribe a dataset's clips with the speech recogniser into metadata.csv's `transcript` column
+(the words room using the data store: the store itself knows nothing of recognisers).
 
 Only clips without a transcript are recognised; each batch is written as soon as it is done (so
 a cancelled or interrupted run keeps what it did), with `transcript_by` = the recogniser's id, and
@@ -11,10 +12,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Collection
 
+from intentdesk.core.audio.io import SAMPLE_RATE
 from intentdesk.core.data.metadata_csv import Clip
 from intentdesk.core.data.store import DatasetStore
+from intentdesk.core.models.hub import DEFAULT_RECOGNISER
 
-RATE = 16000
 LONGEST_SECONDS = 30.0
 BATCH = 16
 _loaded: dict[tuple[str, str], object] = {}  # the last recogniser loaded: the GUI transcribes clip by clip
@@ -23,8 +25,6 @@ _loaded_lock = threading.Lock()
 
 def recogniser_id(asr: str | None) -> str:
     """What `transcript_by` says: the recogniser's hub id or folder."""
-    from intentdesk.core.words.asr import DEFAULT_RECOGNISER
-
     return str(asr or DEFAULT_RECOGNISER)
 
 
@@ -56,7 +56,7 @@ def transcribe_dataset(store: DatasetStore, asr: str | None = None,
 
     `progress(done, total)` after each batch; `cancel` stops between batches (what is done stays).
     Unreadable clips are skipped (they get no transcript)."""
-    from intentdesk.core.models.inputs import load_waves
+    from intentdesk.core.models.inputs import load_waves  # torch: not at import
 
     wanted = set(only) if only is not None else None
     todo = [clip for clip in untranscribed(store) if wanted is None or clip.file_name in wanted]
@@ -71,7 +71,7 @@ def transcribe_dataset(store: DatasetStore, asr: str | None = None,
         if cancel is not None and cancel.is_set():
             break
         batch = todo[start:start + BATCH]
-        waves, _errors = load_waves([store.path_of(c) for c in batch], RATE, LONGEST_SECONDS,
+        waves, _errors = load_waves([store.path_of(c) for c in batch], SAMPLE_RATE, LONGEST_SECONDS,
                                     [c.file_name for c in batch])
         readable = [(clip, wave) for clip, wave in zip(batch, waves) if len(wave)]
         texts = transcriber.transcribe([wave for _, wave in readable]) if readable else []

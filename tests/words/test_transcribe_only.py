@@ -1,7 +1,7 @@
 """Automatic transcription covers the clips just added, never the whole dataset (issue #25)."""
 
-from intentdesk.core.data import transcripts
 from intentdesk.core.data.store import DatasetStore
+from intentdesk.core.words import transcribe as transcripts
 from tests.helpers import RATE, tone
 
 

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from intentdesk.core.data import transcripts
 from intentdesk.core.errors import ModelError
+from intentdesk.core.words import transcribe as transcripts
 
 
 def test_transcribes_only_missing_and_keeps_user_text(tone_dataset, tiny_recogniser):
