@@ -86,13 +86,13 @@ def pack(out: Path, entries: list[Entry], on_event: EventCallback = ignore,
     meter = _Meter(on_event, total, out.name)
     try:
         with _compressed(partial) as stream, tarfile.open(fileobj=stream, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-            for entry in entries:
-                if entry.data is not None:
-                    _add_bytes(tar, entry.name, entry.data, entry.executable)
             for name, path, _size in members:
                 if cancel.is_set():
                     raise PackCancelled(f"cancelled: {out} was not written")
                 _add_path(tar, name, path, meter)
+            for entry in entries:  # after the folders they go into, so a folder's own entry comes first
+                if entry.data is not None:
+                    _add_bytes(tar, entry.name, entry.data, entry.executable)
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
