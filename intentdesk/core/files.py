@@ -1,4 +1,4 @@
-"""Files on disk: crash-safe writes (temporary file, fsync, rename) and the one audio-file walker.
+"""Files on disk: crash-safe writes (temporary file, fsync, rename) and one answer to a full disk.
 
 A rename within one file system is atomic, so a reader (or the next start after a crash) sees
 either the old file or the complete new one, never a half-written file.
@@ -10,9 +10,6 @@ under the same name, and overwriting it would silently lose a recording).
 
 A full disk is one path everywhere: `stop_when_disk_full` around a command's writes turns ENOSPC
 or EDQUOT (also when a library kept only the text, as safetensors does) into one `DiskFull`.
-
-`audio_files_under` is the one answer to "which audio files are in this folder", shared by the
-importers, the store's repair on open and the GUI's drop handlers, so they all agree.
 """
 
 from __future__ import annotations
@@ -28,7 +25,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from intentdesk.core.audio.io import is_audio_file
 from intentdesk.core.errors import DiskFull
 
 _UMASK = os.umask(0o022)  # read once, at import (setting it is process-wide: not from worker threads)
@@ -137,21 +133,6 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write (or replace) `path` atomically."""
     with atomic_open(path, "wb") as handle:
         handle.write(data)
-
-
-def audio_files_under(folder: Path, recursive: bool = True) -> list[Path]:
-    """The audio files in `folder` (and below it when `recursive`), sorted.
-
-    Hidden files and folders (`.trash`, `.staging`, `.git`, `._x.wav`) are skipped: they are app or
-    system bookkeeping, not recordings. Links to folders are not followed, so a link loop cannot
-    hang the walk; links to files are listed (callers decide whether to trust where they lead).
-    """
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")] if recursive else []
-        found += [Path(dirpath, name) for name in filenames
-                  if not name.startswith(".") and is_audio_file(Path(name))]
-    return sorted(found)
 
 
 def is_disk_full(error: BaseException | None) -> bool:

@@ -3,6 +3,8 @@
 Everything that enters the app as audio goes through `load_audio` (files and uploads) or
 `check_array` (microphone takes, in-memory arrays; the rules are in checks.py, re-exported here),
 so every consumer rejects bad input with the same clear message that names the file and the problem.
+`audio_files_under` is the one answer to "which audio files are in this folder", shared by the
+importers, the store's repair on open and the GUI's drop handlers, so they all agree.
 
 Hostile input is refused before it can cost much: the header's sample rate, channel count and
 length are checked before any sample is decoded, and decoding goes in bounded blocks that stop
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import stat
 import warnings
 from collections.abc import Iterator
@@ -40,8 +43,8 @@ from intentdesk.core.audio.sniff import HEAD_BYTES, looks_like_text, unreadable
 from intentdesk.core.errors import AudioError
 
 __all__ = ["AUDIO_EXTENSIONS", "DEFAULT_MAX_SECONDS", "MAX_PEAK", "MAX_RATE", "MIN_RATE", "SAMPLE_RATE", "AudioError",
-           "AudioLimits", "change_speed", "check", "check_array", "decode", "duration_seconds", "is_audio_file",
-           "load_audio", "load_start", "resample", "wav_bytes"]
+           "AudioLimits", "audio_files_under", "change_speed", "check", "check_array", "decode", "duration_seconds",
+           "is_audio_file", "load_audio", "load_start", "resample", "wav_bytes"]
 
 SAMPLE_RATE = 16000  # the app's rate: microphone takes are recorded at it, and speech models expect it
 
@@ -53,6 +56,21 @@ UNKNOWN_FRAMES = 1 << 62  # libsndfile reports an unknown length (streamed FLAC)
 def is_audio_file(path: Path) -> bool:
     """Whether the name says audio (by extension; the content is checked when it is read)."""
     return path.suffix.lower() in AUDIO_EXTENSIONS
+
+
+def audio_files_under(folder: Path, recursive: bool = True) -> list[Path]:
+    """The audio files in `folder` (and below it when `recursive`), sorted.
+
+    Hidden files and folders (`.trash`, `.staging`, `.git`, `._x.wav`) are skipped: they are app or
+    system bookkeeping, not recordings. Links to folders are not followed, so a link loop cannot
+    hang the walk; links to files are listed (callers decide whether to trust where they lead).
+    """
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")] if recursive else []
+        found += [Path(dirpath, name) for name in filenames
+                  if not name.startswith(".") and is_audio_file(Path(name))]
+    return sorted(found)
 
 
 # ---------------------------------------------------------------------------------------- decoding

@@ -15,11 +15,12 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from intentdesk.core.audio.io import audio_files_under
 from intentdesk.core.data.label_names import same_label, tidy_label
 from intentdesk.core.data.safety import inside, real
 from intentdesk.core.data.store import METADATA, DatasetStore, ImportReport, read_metadata_table, validate_label
 from intentdesk.core.errors import DatasetError, DiskFull
-from intentdesk.core.files import audio_files_under, free_bytes, stop_when_disk_full
+from intentdesk.core.files import free_bytes, stop_when_disk_full
 from intentdesk.core.models.hub import hub_error_message
 
 LABEL_COLUMN_GUESSES = ("label", "intent_class", "intent", "labels", "class")

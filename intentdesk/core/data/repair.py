@@ -15,13 +15,14 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from intentdesk.core.audio.io import audio_files_under
 from intentdesk.core.data.layout import CLIPS, HASH_INDEX, JOURNAL, LOCK_FILE, METADATA, STAGING, TRASH
 from intentdesk.core.data.lock import DatasetLock
 from intentdesk.core.data.metadata_csv import METADATA_LIMITS, Clip, load_clips
 from intentdesk.core.data.placement import ClipFolder, taken_names
 from intentdesk.core.data.safety import file_name_problem, inside, label_problem, remove_empty_dirs
 from intentdesk.core.errors import DatasetError
-from intentdesk.core.files import audio_files_under, move_no_clobber
+from intentdesk.core.files import move_no_clobber
 from intentdesk.core.json_files import JsonProblem, read_json
 
 

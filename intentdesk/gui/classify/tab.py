@@ -10,9 +10,9 @@ from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from intentdesk.core.audio.io import SAMPLE_RATE as RATE
+from intentdesk.core.audio.io import audio_files_under
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError
-from intentdesk.core.files import audio_files_under
 from intentdesk.core.inference.live import LiveResult
 from intentdesk.core.inference.results import FileResult
 from intentdesk.gui.classify.model_panel import ModelPanel

@@ -13,10 +13,10 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QStackedWidget, QWidget
 
+from intentdesk.core.audio.io import audio_files_under
 from intentdesk.core.data.importers import check_source, import_hub, import_into, needs_a_label
 from intentdesk.core.data.store import DatasetStore, ImportReport
 from intentdesk.core.errors import IntentDeskError
-from intentdesk.core.files import audio_files_under
 from intentdesk.gui.common.jobs import Job, start_job
 from intentdesk.gui.common.wording import count
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from intentdesk.core.files import audio_files_under
+from intentdesk.core.audio.io import audio_files_under
 
 
 def touch(path: Path) -> Path:
