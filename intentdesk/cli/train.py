@@ -11,7 +11,7 @@ import typing
 from intentdesk.cli.output import print_err, print_json
 from intentdesk.cli.parser import bounds_text, spec_number
 from intentdesk.core.events import EpochEvent, Stage, StageEvent, StepEvent, TrainEvent, TrainStarted
-from intentdesk.core.learning.settings import MODE_DEFAULTS, SETTING_SPECS, TrainSettings, default_of
+from intentdesk.core.learning.settings import MODE_DEFAULTS, SETTING_SPECS, TrainSettings, default_of, words_unavailable
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -19,10 +19,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     given = {name: getattr(args, name) for name in cli_settings() if getattr(args, name) is not None}
     settings = TrainSettings(base_model=args.base, mode=args.mode, **given)
+    words_note = None
+    if args.words is None:  # on by default when its models are here: the run says which way it went, and why
+        missing = words_unavailable(settings)
+        words_note = "[Learning from the words too (--no-words to skip)]" if missing is None else \
+            f"[Learning from the sound only: {missing}; --words to insist, --asr/--text-encoder for folders]"
     cancel = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     try:
-        record = train(args.data, args.out, settings, reporter(), cancel)
+        record = train(args.data, args.out, settings, reporter(words_note), cancel)
     finally:
         signal.signal(signal.SIGINT, previous)
     print_json({
@@ -37,8 +42,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0 if record.path else 1
 
 
-def reporter():
-    """Progress on stderr: each phase once (and when it completes), every 20th step, every epoch."""
+def reporter(words_note: str | None = None):
+    """Progress on stderr: each phase once (and when it completes), every 20th step, every epoch; once the
+    run has started (bad input fails before any output), `words_note`: whether it learns the words, and why."""
     shown: list[Stage | None] = [None]
 
     def report(event: TrainEvent) -> None:
@@ -49,6 +55,8 @@ def reporter():
         elif isinstance(event, TrainStarted):
             print_err(f"training {event.mode} on {event.device}: {event.train_clips} train / {event.eval_clips} "
                       f"eval clips, {len(event.labels)} labels, {event.total_steps} steps")
+            if words_note:
+                print_err(words_note)
         elif isinstance(event, StepEvent) and (event.step % 20 == 0 or event.step == event.total_steps):
             print_err(f"step {event.step}/{event.total_steps} loss {event.loss:.4f} lr {event.learning_rate:.2e} "
                       f"eta {event.eta_s:.0f}s")
@@ -100,6 +108,8 @@ def _value_type(name: str) -> type:
 
 
 def _default_text(name: str) -> str:
+    if default_of(name) is None and _value_type(name) is bool:
+        return "default: on when its models are on this computer"
     if SETTING_SPECS[name].mode_default:
         return "default: " + ", ".join(f"{mode} {values[name]:g}" for mode, values in MODE_DEFAULTS.items())
     return f"default: {default_of(name)}"

@@ -124,6 +124,7 @@ def test_a_multilingual_recogniser_is_told_the_language(tiny_whisper, tmp_path, 
     told.transcribe(waves(1.0))
     assert seen["language"] == "en" and seen["task"] == "transcribe"
     assert Transcriber(str(folder), cache_dir=False, language="English").language == "en"
+    assert Transcriber(str(folder), cache_dir=False, language="auto").language == ""  # guesses per clip
     with pytest.raises(ModelError, match="does not know the language 'xx'"):
         Transcriber(str(folder), cache_dir=False, language="xx")
 

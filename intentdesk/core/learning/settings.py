@@ -144,18 +144,20 @@ class TrainSettings:
         "processors with AMX and on graphics cards, where they are faster; elsewhere it has no effect.",
         advanced=True))
 
-    words: bool = _setting(False, SettingSpec(
+    words: bool | None = _setting(None, SettingSpec(
         "Also learn from the words", "Transcribes every clip with a speech recogniser and learns from what "
         "was said (and from the example phrases typed for each label), then combines that with the sound. "
-        "Helps most with new ways of saying things; training and classifying take longer."))
+        "Helps most with new ways of saying things; training and classifying take longer. On by default when "
+        "the speech recogniser and the sentence encoder are on this computer (downloaded, bundled with the app, "
+        "or a folder)."))
     asr: str = _setting(DEFAULT_RECOGNISER, SettingSpec(
         "Words: speech recogniser", "The model that writes down what each clip says: a Hugging Face hub id "
         "(needs internet the first time) or a local speech recognition folder.", advanced=True))
     language: str = _setting(DEFAULT_LANGUAGE, SettingSpec(
         "Words: language spoken", "The language the clips are in, told to the speech recogniser: a code such as "
         "en, de, fr (or its name, german). English-only recognisers (names ending in .en) take en only; for "
-        "other languages choose a multilingual one such as openai/whisper-base. Empty: the recogniser guesses "
-        "per clip (slower, and it sometimes guesses wrong).", advanced=True))
+        "other languages choose a multilingual one such as openai/whisper-base. auto: a multilingual "
+        "recogniser guesses per clip (slower, and it sometimes guesses wrong).", advanced=True))
     text_encoder: str = _setting(DEFAULT_TEXT_ENCODER, SettingSpec(
         "Words: sentence encoder", "The model that turns sentences into numbers the words part learns from: "
         "a Hugging Face hub id (needs internet the first time) or a local folder.", advanced=True))
@@ -171,15 +173,31 @@ class TrainSettings:
         if self.mode not in MODE_DEFAULTS:
             raise TrainingError(f"unknown mode {self.mode!r}: use full or quick")
         copy = TrainSettings(**asdict(self))
-        for name in ("asr", "text_encoder"):
+        for name in ("asr", "text_encoder", "language"):
             if not str(getattr(copy, name) or "").strip():
                 setattr(copy, name, default_of(name))
+        if copy.words is None:
+            copy.words = words_unavailable(copy) is None
         for name, default in MODE_DEFAULTS[self.mode].items():
             if getattr(copy, name) is None:
                 setattr(copy, name, default)
         for spec_field in fields(copy):
             spec_of(spec_field.name).check(spec_field.name, getattr(copy, spec_field.name))
         return copy
+
+
+def words_unavailable(settings: TrainSettings) -> str | None:
+    """Why learning from the words is off by default for `settings`: the first of the speech recogniser
+    and the sentence encoder that cannot be used without the internet, in a sentence; None when both can.
+    Reads files only (the Hugging Face cache, bundled models, folders): fast enough for the GUI thread."""
+    from intentdesk.core.models.catalogue import RECOGNISER, TEXT_ENCODER, status_of
+
+    for role in (RECOGNISER, TEXT_ENCODER):
+        source = str(getattr(settings, role.key) or "").strip() or role.default
+        status = status_of(role, source)
+        if not status.ready:
+            return f"the {role.noun} {source} is not on this computer ({status.text})"
+    return None
 
 
 def spec_of(name: str) -> SettingSpec:

@@ -259,10 +259,11 @@ class SettingsForm(QWidget):
         self._words_toggled(words.widget.isChecked())
 
     def _words_toggled(self, on: bool) -> None:
-        for name in WORDS_PARTS:
+        for name in (*WORDS_PARTS, "language"):
             if name in self.fields:
                 self.fields[name].widget.setEnabled(on)
-                self._folder_buttons[name].setEnabled(on)
+                if name in self._folder_buttons:
+                    self._folder_buttons[name].setEnabled(on)
         self.words_changed.emit(on)
 
     def uses_words(self) -> bool:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import first_line
 from intentdesk.core.events import EpochEvent, Outcome, Stage, StageEvent, StepEvent
-from intentdesk.core.learning.settings import TrainSettings
+from intentdesk.core.learning.settings import TrainSettings, words_unavailable
 from intentdesk.core.models.catalogue import BASE_MODEL, RECOGNISER, TEXT_ENCODER, Role, missing_reason
 from intentdesk.core.models.hub import DEFAULT_BASE_MODEL, hub_is_offline
 from intentdesk.core.runs import STAGE_1, RunRecord, new_run_dir
@@ -318,6 +318,13 @@ class TrainTab(QWidget):
             if value is not None and name in self.form.fields:
                 field = self.form.fields[name]
                 field.set(str(value).lower() in ("true", "1") if field.kind is bool else str(value))
+        words = self.form.fields.get("words")
+        if words is not None and self.settings.value("train/words") is None:  # never chosen: on when it can be
+            missing = words_unavailable(TrainSettings(**{role.key: self.form.fields[role.key].value()
+                                                         for role in WORDS_ROLES if role.key in self.form.fields}))
+            words.set(missing is None)
+            if missing:
+                words.widget.setToolTip(f"{words.spec.help}\n\nOff for now: {missing}. File > Models… gets it.")
 
     # ------------------------------------------------------------------ past runs
     def show_run(self, record: RunRecord, curves: bool = True) -> None:

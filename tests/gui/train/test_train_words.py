@@ -101,7 +101,9 @@ def test_the_words_choices_of_the_last_run_are_remembered(qtbot, tmp_path):
     settings_file = str(tmp_path / "settings.ini")
     tab = TrainTab(QSettings(settings_file, QSettings.IniFormat))
     qtbot.addWidget(tab)
-    assert not tab.form.uses_words()  # a first start: off by default
+    assert not tab.form.uses_words()  # a first start without the default models here: off, saying why
+    assert "Off for now: the speech recogniser openai/whisper-tiny.en is not on this computer" in \
+        tab.form.field("words").toolTip()
     tab.form.field("words").setChecked(True)
     tab.form.field("asr").setText(str(tmp_path / "my-recogniser"))
     tab._remember_words_choices()  # what starting a run does
@@ -130,3 +132,18 @@ def test_the_recogniser_and_encoder_have_folder_buttons_that_follow_the_words_bo
     group.setChecked(True)  # the user opens Advanced settings
     buttons["asr"].click()
     assert tab.form.settings().asr == str(tmp_path / "asr")
+
+
+def test_words_are_on_at_a_first_start_when_their_models_are_here(qtbot, tmp_path, tiny_recogniser,
+                                                                    tiny_text_encoder):
+    """Never chosen before, and the recogniser and encoder are on this computer: learning from the words is on."""
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    settings.setValue("train/asr", str(tiny_recogniser))
+    settings.setValue("train/text_encoder", str(tiny_text_encoder))
+    tab = TrainTab(settings)
+    qtbot.addWidget(tab)
+    assert tab.form.uses_words()
+    tab.form.advanced.setChecked(True)  # the language is an advanced setting, and follows the words box
+    assert tab.form.field("language").isEnabled() and tab.form.settings().language == "en"
+    tab.form.field("words").setChecked(False)
+    assert not tab.form.field("language").isEnabled()
