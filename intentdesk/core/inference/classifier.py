@@ -28,7 +28,7 @@ import numpy as np
 from intentdesk.core.audio import io as audio
 from intentdesk.core.errors import AudioError
 from intentdesk.core.inference.clips import ClipReader
-from intentdesk.core.inference.model_folder import check_model_folder
+from intentdesk.core.inference.model_folder import check_model_folder, sound_uncertain_below
 from intentdesk.core.inference.results import Answers, FileResult
 from intentdesk.core.inference.sound import SoundModel
 from intentdesk.core.inference.words_part import Scores, describe_words, load_words_part, with_words
@@ -52,7 +52,7 @@ class Classifier:
         self.labels = [str(self.config.id2label[i]) for i in range(self.config.num_labels)]
         limits = audio.AudioLimits(max_seconds=max_seconds)
         self.clips = ClipReader(self.builder.rate, self.builder.fixed_window, limits)
-        self.answers = Answers(self.labels)
+        self.answers = Answers(self.labels, sound_uncertain_below(self.config))
         self.words, self.words_problem = load_words_part(self.model_dir, self.labels, str(self.sound.device))
 
     @property

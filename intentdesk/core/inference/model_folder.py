@@ -67,3 +67,18 @@ def load_float32(folder: Path, feature_extractor, device: torch.device) -> torch
     check_loading(folder, loading)
     backbone.check_inputs(folder, model, feature_extractor)
     return model.to(device).eval()
+
+
+def sound_uncertain_below(config) -> float | None:
+    """The sound model's own out-of-scope rule: the top score under which its answer is "uncertain", from
+    config.json's `intentdesk` entry (`learning.metrics.uncertain_below`); None for a model trained before
+    there was one, or not by IntentDesk. The folder is someone else's file: a value that is not a share
+    between 0 and 1 is refused, naming the entry."""
+    extra = getattr(config, "intentdesk", None)
+    value = extra.get("uncertain_below") if isinstance(extra, dict) else None
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
+        raise ModelError(f"config.json: 'intentdesk.uncertain_below' is {value!r}, but it must be a number from 0 to "
+                         f"1 (the top score under which an answer is uncertain); {hub.EDITED}")
+    return float(value)

@@ -59,8 +59,9 @@ class Answers:
     """Scores as answers for a model whose outputs are `labels`: the one place the CLI, the GUI, live mode
     and the service turn a clip's scores into its result."""
 
-    def __init__(self, labels: Sequence[str]) -> None:
+    def __init__(self, labels: Sequence[str], uncertain_below: float | None = None) -> None:
         self.labels = list(labels)
+        self.uncertain_below = uncertain_below  # the sound model's own rule (`model_folder.sound_uncertain_below`)
 
     def rank(self, probabilities: np.ndarray, top_k: int | None = None) -> list[Prediction]:
         probabilities = np.asarray(probabilities)  # a `ClipScore` ranks by its probabilities
@@ -81,9 +82,12 @@ class Answers:
                          "check that it is ordinary sound with samples between -1 and 1")
 
     def is_uncertain(self, clip: ClipScore) -> bool:
-        """Whether the answer is flagged uncertain: the one place that decides it (today: the words part
-        said out of scope or not understood)."""
-        return clip.uncertain
+        """Whether the answer is flagged uncertain, the one place that decides it: the words part's verdict
+        (out of scope or not understood) when the words were used, else the sound model's own rule, a top
+        score under `uncertain_below` (a sound-only model, or one whose words part failed)."""
+        if clip.transcript is not None or self.uncertain_below is None:
+            return clip.uncertain
+        return bool(np.max(clip.probabilities) < self.uncertain_below)
 
     def result(self, name: str, scores: np.ndarray | ClipScore, latency_ms: float, note: str | None = None,
                top_k: int | None = None, wave: np.ndarray | None = None) -> FileResult:
