@@ -51,8 +51,12 @@ def evaluate_model(model_dir: Path | str, data_dir: Path | str, split: str = "ev
     if errors:
         raise TrainingError(f"{len(errors)} clip(s) cannot be read: " + "; ".join(errors[:5]))
     share = 0.5 if classifier.has_words else 1.0  # the other half: transcribing
-    sound = classifier.sound.scores_many(
-        waves, batch_size, on_progress=lambda done: on_event(StageEvent("Classifying", done * share, Stage.EVALUATING)))
+
+    def classifying(done: float) -> None:  # counted in clips, so the CLI's bar can say how many
+        on_event(StageEvent("Classifying", done * share, Stage.EVALUATING, round(done * len(waves)), len(waves)))
+
+    sound = classifier.sound.scores_many(waves, batch_size, on_progress=classifying)
+    classifying(1.0)
     unusable = [clips[i].file_name for i in np.flatnonzero(~np.isfinite(sound).all(-1))]
     if unusable:
         raise TrainingError(f"the model gives no usable scores (not finite numbers) for {len(unusable)} clip(s): "
