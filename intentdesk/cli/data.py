@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from intentdesk.cli.output import print_err
+from intentdesk.cli.progress import ProgressBar
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -44,12 +45,11 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
 
     store = DatasetStore.open(Path(args.data).expanduser())
     cancel = threading.Event()
-    shown = [-1]
+    bar = ProgressBar()
 
     def progress(done: int, total: int) -> None:
-        if done == total or done - shown[0] >= 50:
-            print_err(f"transcribed {done}/{total}")
-            shown[0] = done
+        if done:  # from the first batch on: 0 comes before the recogniser loads, which can still fail
+            bar.update("transcribing", done, total)
 
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     try:
@@ -58,6 +58,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         raise ModelError(f"{problem_of(error)}; download it once while online, or pass a local speech "
                          "recognition folder with --asr") from error
     finally:
+        bar.end()
         signal.signal(signal.SIGINT, previous)
     clips = store.clips
     print(json.dumps({"data": str(store.root), "recogniser": recogniser_id(args.asr), "transcribed": written,

@@ -7,13 +7,18 @@ from pathlib import Path
 
 from intentdesk.cli.output import print_err, print_json
 from intentdesk.cli.parser import add_precision_option, positive_int
+from intentdesk.cli.progress import ProgressBar, RunView
 from intentdesk.core.errors import AudioError, IntentDeskError
+
+CHUNK = 32  # files per classify_files call in `intentdesk classify`
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from intentdesk.core.inference.evaluation import evaluate_model
 
-    metrics = evaluate_model(args.model, args.data, split=args.split, precision=args.precision)
+    view = RunView(ProgressBar())
+    metrics = evaluate_model(args.model, args.data, split=args.split, precision=args.precision, on_event=view)
+    view.bar.end()
     if metrics.get("words_problem"):
         print_err(f"warning: {metrics['words_problem']}")
     if args.json:
@@ -55,7 +60,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     classifier = Classifier(args.model, precision=args.precision)
     if classifier.words_problem:
         print_err(f"warning: {classifier.words_problem}")
-    results = classifier.classify_files(args.files, top_k=args.top_k, batch_size=8)
+    results = classify_in_chunks(classifier, args.files, args.top_k)
     for problem in dict.fromkeys(r.words_problem for r in results):  # the words part failed on some clips
         if problem and problem != classifier.words_problem:
             print_err(f"warning: {problem}")
@@ -72,6 +77,21 @@ def cmd_classify(args: argparse.Namespace) -> int:
     for r in failed:
         print_err(f"skipped {r.error}")
     return 0
+
+
+def classify_in_chunks(classifier, files: list[str], top_k: int | None, bar: ProgressBar | None = None) -> list:
+    """`classify_files` on `CHUNK` files at a time, with a bar over all of them: the same results as one
+    call (clips share batches only where that does not change their scores), a bar that moves, and at
+    most a chunk of decoded clips in memory rather than every file's."""
+    bar = bar or ProgressBar()
+    results = []
+    for start in range(0, len(files), CHUNK):
+        if len(files) > CHUNK:
+            bar.update("classifying", start, len(files))
+        results += classifier.classify_files(files[start:start + CHUNK], top_k=top_k, batch_size=8)
+    if len(files) > CHUNK:
+        bar.update("classifying", len(files), len(files))
+    return results
 
 
 def add_parsers(sub) -> None:
