@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from intentdesk.core.audio import SAMPLE_RATE
 from intentdesk.core.audio.checks import (
     DEFAULT_MAX_SECONDS,
     MAX_PEAK,
@@ -46,7 +47,6 @@ __all__ = ["AUDIO_EXTENSIONS", "DEFAULT_MAX_SECONDS", "MAX_PEAK", "MAX_RATE", "M
            "AudioLimits", "audio_files_under", "change_speed", "check", "check_array", "decode", "duration_seconds",
            "is_audio_file", "load_audio", "load_start", "resample", "wav_bytes"]
 
-SAMPLE_RATE = 16000  # the app's rate: microphone takes are recorded at it, and speech models expect it
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aac", ".opus", ".aiff", ".aif")
 BLOCK_FRAMES = 1 << 16  # frames decoded per read: at most 8 MB at MAX_CHANNELS

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from intentdesk.core.audio import SAMPLE_RATE
 from intentdesk.core.audio import io as audio
 from intentdesk.core.errors import IntentDeskError, first_line
+from intentdesk.core.words.fusion import widen
 
-WORDS_RATE = 16000  # what the recogniser reads
 SOUND_ONLY = "so this model classifies by sound only"
 SOUND_FOR_THESE = "so this answer is by sound only"
 
@@ -99,11 +100,12 @@ def with_words(words, waves: Sequence[np.ndarray], rate: int, sound: np.ndarray,
     if words is None or not len(waves):
         return Scores(sound, sound, problem=problem)
     usable = np.flatnonzero(np.isfinite(sound).all(axis=-1))
-    fused, by_words = sound.copy(), np.full_like(sound, np.nan)
+    fused = widen(sound, len(words.head.labels)).astype(np.float32)  # intents from typed phrases alone too
+    by_words = np.full_like(fused, np.nan)
     transcripts: list[str | None] = [None] * len(waves)
     uncertain = np.zeros(len(waves), bool)
     if len(usable):
-        heard = [waves[i] if rate == WORDS_RATE else audio.resample(waves[i], rate, WORDS_RATE) for i in usable]
+        heard = [waves[i] if rate == SAMPLE_RATE else audio.resample(waves[i], rate, SAMPLE_RATE) for i in usable]
         try:
             result = words.score(heard, sound[usable])
         except Exception as error:  # noqa: BLE001 - the sound answer still stands

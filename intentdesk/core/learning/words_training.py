@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from intentdesk.core.audio import SAMPLE_RATE
 from intentdesk.core.data.metadata_csv import BY_USER
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import ModelError, problem_of
@@ -22,7 +23,6 @@ from intentdesk.core.learning.context import TrainingRun
 from intentdesk.core.learning.metrics import classification_metrics
 from intentdesk.core.learning.settings import TrainSettings
 
-RATE = 16000
 # The words pipeline's stage names (core/words/pipeline.py), as the progress line says them.
 PLAIN_STAGES = {
     "transcribing training clips": "transcribing the training clips (writing down what each one says)",
@@ -74,11 +74,11 @@ def known_transcripts(store: DatasetStore, names: list[str], asr: str) -> list[s
 
 
 def at_16k(waves: list[np.ndarray], rate: int) -> list[np.ndarray]:
-    if rate == RATE:
+    if rate == SAMPLE_RATE:
         return waves
     from intentdesk.core.audio.io import resample
 
-    return [resample(w, rate, RATE) for w in waves]
+    return [resample(w, rate, SAMPLE_RATE) for w in waves]
 
 
 class _Cancelled(Exception):
@@ -102,28 +102,38 @@ def train_words_part(run: TrainingRun, store: DatasetStore, models: WordsModels,
         progress.stage(kind, f"{shown}: {done:,} of {total:,}" if total else shown, done, total or None)
 
     progress.stage(Stage.TRANSCRIBING, "Words: transcribing the clips")
-    phrases = [(label, text) for label, text in store.phrases() if label in data.labels]
+    phrases = store.phrases()
+    labels = words_labels(data.labels, phrases)
     rate = run.builder.rate
     try:
-        part = train_words(data.labels, at_16k(data.train_waves, rate), data.train_y.tolist(),
+        part = train_words(labels, at_16k(data.train_waves, rate), data.train_y.tolist(),
                            at_16k(data.eval_waves, rate), data.eval_y.tolist(), eval_sound, phrases=phrases,
                            train_transcripts=known_transcripts(store, data.train_names, run.settings.asr),
                            recogniser=models.transcriber, text_encoder=models.encoder, progress=report)
     except _Cancelled:
         run.record.cancelled = True
         return None
-    part.config["training"]["typed_phrases_unused"] = len(store.phrases()) - len(phrases)
+    part.config["training"]["typed_only_labels"] = labels[len(data.labels):]
     part.config["training"]["corrected_by_user"] = sum(clip.transcript_by == BY_USER for clip in store.clips)
     words, _ = word_probabilities(part.head, models.encoder.encode(part.eval_transcripts), part.eval_transcripts)
     fused = FusionSettings.from_dict(part.config["fusion"]).fuse(eval_sound, words)
-    record_scores(run, eval_sound, words, fused)
+    record_scores(run, labels, eval_sound, words, fused)
     return part
 
 
-def record_scores(run: TrainingRun, sound: np.ndarray, words: np.ndarray, fused: np.ndarray) -> None:
-    """sound / words / fused scores into the record; the top level (what lists and the GUI show
-    first) becomes the fused model's."""
-    truth, labels, record = run.data.eval_y.numpy(), run.data.labels, run.record
+def words_labels(sound_labels: list[str], phrases: list[tuple[str, str]]) -> list[str]:
+    """The words part's intents: the sound model's, in its id order, then those that have typed phrases and no
+    recordings (sorted): learned from the words alone, and ranked by the words (`fusion.widen`)."""
+    known = set(sound_labels)
+    return list(sound_labels) + sorted({label for label, _ in phrases if label not in known})
+
+
+def record_scores(run: TrainingRun, labels: list[str], sound: np.ndarray, words: np.ndarray,
+                  fused: np.ndarray) -> None:
+    """sound / words / fused scores into the record, over all the words part's `labels` (an intent with typed
+    phrases only has no test clips: what it was wrongly given still counts); the top level (what lists and the
+    GUI show first) becomes the fused model's."""
+    truth, record = run.data.eval_y.numpy(), run.record
     record.sound, record.words, record.fused = (classification_metrics(truth, p.argmax(-1), labels)
                                                 for p in (sound, words, fused))
     record.sound["eval_loss"] = record.eval_loss

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from intentdesk.core.audio import SAMPLE_RATE as RATE  # what the recogniser reads
 from intentdesk.core.errors import ModelError, ModelUnavailable
 from intentdesk.core.models.hub import DEFAULT_RECOGNISER
 from intentdesk.core.words import checks
@@ -32,7 +33,6 @@ from intentdesk.core.words.cache import KeyValueCache, default_cache_dir, wave_k
 
 WORDS_HINT = "the words model needs it (choose a local copy, or classify by sound only)"
 FRESH_COPY = "get a fresh copy of that recogniser (or classify by sound only)"
-RATE = 16000
 MAX_NEW_TOKENS = 40
 # The language a multilingual recogniser is told the clips are in: without one it detects a language per
 # clip (and got 3 of 164 English clips wrong, writing Polish or Thai; BENCHMARKS.md 8d).

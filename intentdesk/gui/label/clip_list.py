@@ -155,7 +155,7 @@ class ClipListPanel(QGroupBox):
     def _selection_changed(self) -> None:
         self._update_buttons()
         names = self.selected_file_names()
-        wave, rate = None, 16000
+        wave, rate = None, audio.SAMPLE_RATE
         if len(names) == 1 and self.store is not None:
             try:
                 wave, rate = self._load_clip(names[0])
