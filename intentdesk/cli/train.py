@@ -8,9 +8,10 @@ import signal
 import threading
 import typing
 
-from intentdesk.cli.output import print_err, print_json
+from intentdesk.cli.output import print_json
 from intentdesk.cli.parser import bounds_text, spec_number
-from intentdesk.core.events import EpochEvent, Stage, StageEvent, StepEvent, TrainEvent, TrainStarted
+from intentdesk.cli.progress import ProgressBar, RunView
+from intentdesk.core.events import TrainEvent, TrainStarted
 from intentdesk.core.learning.settings import MODE_DEFAULTS, SETTING_SPECS, TrainSettings, default_of, words_unavailable
 
 
@@ -24,11 +25,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         missing = words_unavailable(settings)
         words_note = "[Learning from the words too (--no-words to skip)]" if missing is None else \
             f"[Learning from the sound only: {missing}; --words to insist, --asr/--text-encoder for folders]"
-    cancel = threading.Event()
+    cancel, view = threading.Event(), RunView(ProgressBar())
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     try:
-        record = train(args.data, args.out, settings, reporter(words_note), cancel)
+        record = train(args.data, args.out, settings, reporter(words_note, view), cancel)
     finally:
+        view.bar.end()
         signal.signal(signal.SIGINT, previous)
     print_json({
         "output_dir": str(record.path) if record.path else None, "cancelled": record.cancelled,
@@ -42,27 +44,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0 if record.path else 1
 
 
-def reporter(words_note: str | None = None):
-    """Progress on stderr: each phase once (and when it completes), every 20th step, every epoch; once the
-    run has started (bad input fails before any output), `words_note`: whether it learns the words, and why."""
-    shown: list[Stage | None] = [None]
+def reporter(words_note: str | None = None, view: RunView | None = None):
+    """Progress on stderr as `RunView` shows it (a bar on a terminal, plain lines now and then otherwise);
+    once the run has started (bad input fails before any output), `words_note`: whether it learns the
+    words, and why."""
+    view = view or RunView(ProgressBar())
 
     def report(event: TrainEvent) -> None:
-        if isinstance(event, StageEvent):
-            if event.kind != shown[0] or (event.step is not None and event.step == event.total):
-                print_err(f"[{event.stage}]")
-            shown[0] = event.kind
-        elif isinstance(event, TrainStarted):
-            print_err(f"training {event.mode} on {event.device}: {event.train_clips} train / {event.eval_clips} "
-                      f"eval clips, {len(event.labels)} labels, {event.total_steps} steps")
-            if words_note:
-                print_err(words_note)
-        elif isinstance(event, StepEvent) and (event.step % 20 == 0 or event.step == event.total_steps):
-            print_err(f"step {event.step}/{event.total_steps} loss {event.loss:.4f} lr {event.learning_rate:.2e} "
-                      f"eta {event.eta_s:.0f}s")
-        elif isinstance(event, EpochEvent):
-            print_err(f"epoch {event.epoch}: eval loss {event.eval_loss:.4f} accuracy {event.accuracy:.4f} "
-                      f"macro-F1 {event.macro_f1:.4f}{' (best)' if event.is_best else ''} [{event.elapsed_s:.0f}s]")
+        view(event)
+        if isinstance(event, TrainStarted) and words_note:
+            view.bar.line(words_note)
 
     return report
 
