@@ -14,10 +14,6 @@ import torch
 from intentdesk.core.errors import ModelError
 from intentdesk.core.models import backbone, hub
 
-# The modules an audio-classification head adds on top of a backbone (Wav2Vec2, HuBERT, WavLM,
-# Data2Vec, Whisper, AST): missing from a checkpoint, they mean nobody trained it to classify.
-HEAD_MODULES = ("classifier", "projector", "layer_weights")
-
 
 def check_model_folder(folder: Path) -> Path:
     """A trained classifier folder, checked file by file before loading (see `hub.check_classifier_folder`)."""
@@ -41,7 +37,7 @@ def check_loading(folder: Path, loading: dict) -> None:
     transformers fills missing ones with random numbers and drops unused ones: either way the ranking
     would be noise, from a base model never trained on intents or a config.json that was changed."""
     missing = sorted(loading.get("missing_keys", ()))
-    untrained = [key for key in missing if key.split(".")[0] in HEAD_MODULES]
+    untrained = [key for key in missing if key.split(".")[0] in backbone.HEAD_MODULES]  # nobody trained it to classify
     if untrained:
         raise ModelError(f"{folder}: has no trained classification head ({untrained[0]} is not "
                          "in its weights): it is a base model, not one trained on intents; train on it first "

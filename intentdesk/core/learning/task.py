@@ -15,9 +15,8 @@ import torch
 from intentdesk.core.audio import io as audio
 from intentdesk.core.learning.context import TrainingRun
 from intentdesk.core.learning.settings import TrainSettings
+from intentdesk.core.models.backbone import HEAD_MODULES
 from intentdesk.core.models.inputs import length_buckets
-
-HEAD_PREFIXES = ("projector", "classifier", "layer_weights")
 
 
 class Task(Protocol):
@@ -31,6 +30,10 @@ class Task(Protocol):
     def logits(self, indices: list[int], training: bool) -> torch.Tensor: ...
     def apply(self, state: dict) -> None:
         """Load weights the loop kept (`module.state_dict()` form) into the model being trained."""
+    def learn_from_all(self, run: TrainingRun, chosen: dict) -> bool | None:
+        """Train once more on the training and eval clips together for the saved model (`chosen`, the
+        weights the eval split picked, stays when cancelled): whether it ran to the end; None for a
+        task without that pass (`final_pass_on_all_clips` then changes nothing)."""
 
 
 class FullTask:
@@ -68,6 +71,11 @@ class FullTask:
     def apply(self, state: dict) -> None:
         self.module.load_state_dict(state)
 
+    def learn_from_all(self, run: TrainingRun, chosen: dict) -> None:
+        """No final pass when the whole model is fine-tuned: only the pooled head's training is cheap
+        enough to run twice."""
+        return None
+
 
 def split_head_params(module: torch.nn.Module, settings: TrainSettings) -> list[dict]:
     """Two groups: the fresh head learns fast, the pretrained body slowly; no decay on norms/biases."""
@@ -75,7 +83,7 @@ def split_head_params(module: torch.nn.Module, settings: TrainSettings) -> list[
     for name, param in module.named_parameters():
         if not param.requires_grad:
             continue
-        is_head = name.split(".")[0] in HEAD_PREFIXES
+        is_head = name.split(".")[0] in HEAD_MODULES
         decays = param.ndim >= 2
         groups.setdefault((is_head, decays), []).append(param)
     return [

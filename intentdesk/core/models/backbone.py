@@ -20,6 +20,9 @@ from intentdesk.core.errors import ModelError, first_line
 from intentdesk.core.models import bundled, hub
 from intentdesk.core.models.hub import check_local_model, hub_error_message
 
+# The modules an audio-classification head adds on top of a backbone (Wav2Vec2, HuBERT, WavLM, Data2Vec,
+# Whisper, AST): what training gives the head's learning rate, and what a checkpoint must hold to classify.
+HEAD_MODULES = ("projector", "classifier", "layer_weights")
 WHISPER_FRAMES_PER_SECOND = 50  # encoder positions per second of audio (10 ms hop, stride-2 conv)
 
 
