@@ -138,6 +138,8 @@ class PooledTask:
         folds, script run by hand). Eval clips take part with their original only (their speed
         variants were never computed).
         """
+        run.progress.stage(Stage.TRAINING, f"Learning from all {len(run.data.train_y) + len(run.data.eval_y)} "
+                                            "clips (the test clips too) for the saved model")
         every = torch.cat([self._variants, self._eval.unsqueeze(1).expand(-1, self._variants.shape[1], -1)])
         labels = torch.cat([run.data.train_y, run.data.eval_y])
         both = PooledTask(self.model, self.module, every, self._eval[:0], self.device)

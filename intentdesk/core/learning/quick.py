@@ -147,6 +147,10 @@ class QuickTask:
     def apply(self, state: dict) -> None:
         self.module.load_state_dict(state)
 
+    def learn_from_all(self, run: TrainingRun, chosen: dict) -> None:
+        """No final pass: training the top layers again on every clip would double the run."""
+        return None
+
 
 def build_quick_task(run: TrainingRun, fingerprint: str) -> PooledTask | QuickTask:
     """The quick task `run.settings.quick_layers` asks for: 0 the pooled head, else the top layers."""

@@ -25,7 +25,6 @@ from intentdesk.core.learning.context import TrainingRun
 from intentdesk.core.learning.eta import RunPlan, save_seconds
 from intentdesk.core.learning.loop import fit, parameter_bytes, predict_task
 from intentdesk.core.learning.metrics import classification_metrics, uncertain_below
-from intentdesk.core.learning.pooled import PooledTask
 from intentdesk.core.learning.prepared import PreparedData, prepare_data
 from intentdesk.core.learning.quick import build_quick_task, check_quick_support
 from intentdesk.core.learning.saving import model_fingerprint, save_model_folder
@@ -99,11 +98,10 @@ def _train(data_dir: Path, output_dir: Path, settings: TrainSettings, progress: 
     if words_models is not None and not cancel.is_set():
         words = train_words_part(run, store, words_models, eval_sound)
         record.train_seconds = time.monotonic() - progress.started
-    if settings.final_pass_on_all_clips and isinstance(task, PooledTask) and not cancel.is_set():
-        progress.stage(Stage.TRAINING, f"Learning from all {len(run.data.train_y) + len(run.data.eval_y)} clips "
-                                       "(the test clips too) for the saved model")
-        record.learned_from_all = task.learn_from_all(run, state)
-        record.cancelled = record.cancelled or not record.learned_from_all  # the eval split's choice was kept
+    learned = task.learn_from_all(run, state) if settings.final_pass_on_all_clips and not cancel.is_set() else None
+    if learned is not None:
+        record.learned_from_all = learned
+        record.cancelled = record.cancelled or not learned  # the eval split's choice was kept
     progress.stage(Stage.SAVING, "Saving the model")
     record.path = save_model_folder(run.model.to("cpu"), run.builder.feature_extractor, output_dir, record, settings,
                                     words, uncertain_below(eval_sound))
