@@ -100,6 +100,8 @@ def main() -> None:  # noqa: PLR0915 - one linear report
     parser.add_argument("--oos-validation", type=Path)
     parser.add_argument("--phrases", type=Path, help="typed example phrases {label: [text, ...]}")
     parser.add_argument("--recogniser", default="openai/whisper-tiny.en")
+    parser.add_argument("--language", default="en", help="told to a multilingual recogniser ('auto': it guesses)")
+    parser.add_argument("--no-prompt", action="store_true", help="no intent-name prompt for the recogniser")
     parser.add_argument("--text-encoder", default="sentence-transformers/all-MiniLM-L6-v2")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "intentdesk-bench-words")
     parser.add_argument("--timing-clips", type=int, default=48)
@@ -141,9 +143,11 @@ def main() -> None:  # noqa: PLR0915 - one linear report
             corpus["sound"] = sound_scores(args.model, corpus, args.cache)
             corpora[name] = corpus
     print(f"sound model {args.model}, {len(train_i)} train / {len(eval_i)} eval clips of {args.dev}; "
-          f"recogniser {args.recogniser}; text encoder {args.text_encoder}\n")
+          f"recogniser {args.recogniser} (language {args.language}, prompt {'off' if args.no_prompt else 'on'}); "
+          f"text encoder {args.text_encoder}\n")
 
-    asr = Transcriber(args.recogniser, prompt=vocabulary_prompt(labels), cache_dir=words_cache)
+    prompt = "" if args.no_prompt else vocabulary_prompt(labels)
+    asr = Transcriber(args.recogniser, prompt=prompt, language=args.language, cache_dir=words_cache)
     encoder = TextEncoder(args.text_encoder, cache_dir=words_cache)
     train_waves = [dev["waves"][i] for i in train_i]
     train_labels = [index[dev["labels"][i]] for i in train_i]
@@ -243,6 +247,20 @@ def main() -> None:  # noqa: PLR0915 - one linear report
         print(f"| {rule} | {min_sim:.3f} | {min_top:.3f} | {margin_cell} | " + " | ".join(shares) + " | "
               + " / ".join(answered) + " |")
 
+    rule = json.loads((args.model / "config.json").read_text()).get("intentdesk", {}).get("uncertain_below")
+    if rule is not None:  # the sound model's own rule, alone and beside the words part's
+        defaults = fusion.FusionSettings(fs.words_weight, fs.t_sound, fs.t_words, fs.min_similarity, fs.min_top,
+                                         fs.min_margin)
+        for name, with_words in ((f"sound model's own rule (top < {rule:.3f})", False),
+                                 ("default, or the sound model's own rule", True)):
+            shares = []
+            for r in results.values():
+                flagged = r["sound"].max(1) < rule
+                if with_words:
+                    flagged |= defaults.uncertain(r["fused"], r["similarity"], r["margin"])
+                shares.append(f"{flagged.mean():.3f}")
+            print(f"| {name} | - | - | - | " + " | ".join(shares) + " | |")
+
     # ---------------------------------------------------------------- costs
     if args.no_costs:
         shutil.rmtree(model_copy)
@@ -254,8 +272,8 @@ def main() -> None:  # noqa: PLR0915 - one linear report
     timing = {}
     for name, kwargs in (("fitted window (default)", {}), ("30 s padding", {"fit_window": False}),
                          ("fitted window, no prompt", {"prompt": ""})):
-        kwargs = {"prompt": vocabulary_prompt(labels), **kwargs}
-        cold = Transcriber(args.recogniser, cache_dir=False, **kwargs)
+        kwargs = {"prompt": prompt, **kwargs}
+        cold = Transcriber(args.recogniser, cache_dir=False, language=args.language, **kwargs)
         started = time.perf_counter()
         texts = cold.transcribe(sample)
         timing[name] = (time.perf_counter() - started) / len(sample)
@@ -265,7 +283,7 @@ def main() -> None:  # noqa: PLR0915 - one linear report
     started = time.perf_counter()
     asr.transcribe(sample)
     print(f"- ASR cached: {(time.perf_counter() - started) / len(sample) * 1000:.2f} ms/clip")
-    cold = Transcriber(args.recogniser, cache_dir=False, prompt=vocabulary_prompt(labels))
+    cold = Transcriber(args.recogniser, cache_dir=False, prompt=prompt, language=args.language)
     plain_encoder = TextEncoder(args.text_encoder, cache_dir=False)
     one_asr = median_seconds(lambda w: cold.transcribe([w]), sample[:20])
     one_text = median_seconds(lambda t: plain_encoder.encode([t + " "]), sample_texts[:20])

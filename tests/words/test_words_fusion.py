@@ -82,3 +82,14 @@ def test_other_intent_similarity_ignores_the_clips_own_intent():
     bank_labels = np.array([0, 1, 2])
     clips = np.array([[1.0, 0.0, 0.0], [0.6, 0.8, 0.0]], np.float32)
     np.testing.assert_allclose(fusion.other_intent_similarity(clips, np.array([0, 1]), bank, bank_labels), [0.0, 0.6])
+
+
+def test_widen_gives_intents_the_sound_model_never_heard_what_it_is_unsure_about():
+    sure, unsure = [0.9, 0.05, 0.05], [0.4, 0.3, 0.3]
+    wide = fusion.widen(np.array([sure, unsure]), 5)
+    assert wide.shape == (2, 5) and np.allclose(wide.sum(axis=1), 1.0)
+    assert np.allclose(wide[0, 3:], 0.05) and np.allclose(wide[1, 3:], 0.3)  # (1 - top) split between the two
+    assert np.allclose(wide[0, :3] / wide[0, :3].sum(), sure)  # the heard ones keep their proportions
+    assert fusion.widen(np.array([sure]), 3).tolist() == [sure]  # nothing unheard: unchanged
+    fused = fusion.fuse(np.array([unsure]), np.array([[0.02, 0.02, 0.02, 0.9, 0.04]]), 0.7)
+    assert fused.shape == (1, 5) and fused[0].argmax() == 3  # the words name an intent only they know

@@ -52,8 +52,10 @@ class Classifier:
         self.labels = [str(self.config.id2label[i]) for i in range(self.config.num_labels)]
         limits = audio.AudioLimits(max_seconds=max_seconds)
         self.clips = ClipReader(self.builder.rate, self.builder.fixed_window, limits)
-        self.answers = Answers(self.labels, sound_uncertain_below(self.config))
         self.words, self.words_problem = load_words_part(self.model_dir, self.labels, str(self.sound.device))
+        if self.words is not None:  # its intents: the sound model's, then any learned from typed phrases alone
+            self.labels = list(self.words.head.labels)
+        self.answers = Answers(self.labels, sound_uncertain_below(self.config))
 
     @property
     def has_words(self) -> bool:

@@ -71,7 +71,8 @@ def evaluate_model(model_dir: Path | str, data_dir: Path | str, split: str = "ev
         metrics.update({name: classification_metrics(y_true, p.argmax(-1), classifier.labels)
                         for name, p in (("sound", scores.sound), ("words", scores.words),
                                         ("fused", scores.probabilities))})
-        metrics["uncertain_share"] = float(np.mean(scores.uncertain))
+    if scores.words is not None or classifier.answers.uncertain_below is not None:  # the answers' own verdict
+        metrics["uncertain_share"] = float(np.mean([classifier.answers.is_uncertain(clip) for clip in scores.rows()]))
     problem = scores.problem or classifier.words_problem
     if problem:
         metrics["words_problem"] = problem

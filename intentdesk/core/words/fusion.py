@@ -66,9 +66,25 @@ def fit_temperature(probabilities: np.ndarray, labels: np.ndarray, low: float = 
     return float(min(fine, key=lambda t: nll(scale(probabilities, t), labels)))
 
 
+def widen(sound: np.ndarray, labels: int) -> np.ndarray:
+    """Sound probabilities over the first of `labels` intents, widened to all of them: an intent with typed
+    phrases and no recordings was never heard by the sound model, so it gets the share the sound model is
+    unsure about (1 - its top score), split evenly among such intents, and the heard ones the rest in their
+    own proportions. A sure sound model leaves little room for an intent it does not know; an unsure one,
+    much (rows still sum to 1)."""
+    sound = np.asarray(sound, np.float64)
+    unheard = labels - sound.shape[-1]
+    if unheard <= 0:
+        return sound
+    room = np.clip(1.0 - sound.max(axis=-1, keepdims=True), EPSILON, 1.0)
+    return np.concatenate([sound * (1.0 - room), np.repeat(room / unheard, unheard, axis=-1)], axis=-1)
+
+
 def fuse(sound: np.ndarray, words: np.ndarray, words_weight: float, t_sound: float = 1.0,
          t_words: float = 1.0) -> np.ndarray:
-    """Weighted product of the two calibrated experts; `words_weight` 0 = sound only, 1 = words only."""
+    """Weighted product of the two calibrated experts; `words_weight` 0 = sound only, 1 = words only.
+    The words may know more intents than the sound (typed phrases only): the sound is `widen`ed to them."""
+    sound = widen(sound, np.asarray(words).shape[-1])
     w = float(words_weight)
     mixed = (1.0 - w) * log_probabilities(sound) / t_sound + w * log_probabilities(words) / t_words
     return softmax(mixed).astype(np.float32)

@@ -64,7 +64,8 @@ def load_words(model_dir: Path | str, sound_labels: list[str] | None = None) -> 
     file, the entry and what to do when one is missing or not sensible.
 
     With `sound_labels` (the sound model's labels in id order) the words part must list the same
-    labels in the same order, or the two models' probabilities could not be combined.
+    labels in the same order, or the two models' probabilities could not be combined; after them it may
+    list intents learned from typed phrases alone (no recordings, so the sound model has not heard them).
     """
     folder = words_folder(model_dir)
     if not folder.is_dir():
@@ -74,7 +75,7 @@ def load_words(model_dir: Path | str, sound_labels: list[str] | None = None) -> 
     except checks.BadEntry as error:
         raise error.refusal(folder / CONFIG, RETRAIN) from error
     labels = config["labels"]
-    if sound_labels is not None and labels != list(sound_labels):
+    if sound_labels is not None and labels[:len(sound_labels)] != list(sound_labels):
         raise ModelError(f"{folder / CONFIG}: 'labels' ({', '.join(labels[:4])}...) are not the sound model's "
                          f"({', '.join(list(sound_labels)[:4])}...); the folder mixes two models: {RETRAIN}")
     return config, _read_head(folder, labels, config), FusionSettings.from_dict(config["fusion"])

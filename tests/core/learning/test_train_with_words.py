@@ -25,7 +25,7 @@ def test_quick_run_with_words_saves_both_parts(tone_dataset, tiny_wav2vec2, tiny
                                                tmp_path):
     for label, texts in PHRASES.items():
         tone_dataset.add_phrases(label, texts)
-    tone_dataset.add_phrases("unheard", ["a label with no clips"])  # not a model label: left out, counted
+    tone_dataset.add_phrases("unheard", ["a label with no clips"])  # typed only: learned from the words alone
     fixed = tone_dataset.clips[0].file_name
     tone_dataset.set_transcripts({fixed: "the high one"}, "user")
     events = []
@@ -42,7 +42,8 @@ def test_quick_run_with_words_saves_both_parts(tone_dataset, tiny_wav2vec2, tiny
     config = json.loads((folder / "words" / "words_config.json").read_text())
     assert config["recogniser"]["source"] == str(tiny_recogniser)
     assert config["text_encoder"]["source"] == str(tiny_text_encoder)
-    assert config["training"]["typed_phrases"] == 6 and config["training"]["typed_phrases_unused"] == 1
+    assert config["training"]["typed_phrases"] == 7 and config["training"]["typed_only_labels"] == ["unheard"]
+    assert config["labels"] == ["high", "low", "mid", "unheard"]  # the sound model's, then the typed-only one
     metrics = json.loads((folder / "metrics.json").read_text())
     for key in ("sound", "words", "fused"):
         assert {"accuracy", "f1", "per_class", "confusion_matrix"} <= set(metrics[key])
@@ -56,7 +57,20 @@ def test_quick_run_with_words_saves_both_parts(tone_dataset, tiny_wav2vec2, tiny
     from tests.helpers import tone
 
     ranking = pipeline("audio-classification", model=str(folder))({"raw": tone(700.0), "sampling_rate": 16000})
-    assert {r["label"] for r in ranking} == {"high", "low", "mid"}
+    assert {r["label"] for r in ranking} == {"high", "low", "mid"}  # the sound model has not heard "unheard"
+
+    import numpy as np
+
+    from intentdesk.core.inference.classifier import Classifier
+
+    classifier = Classifier(folder, device="cpu", precision="fp32")
+    assert classifier.labels == ["high", "low", "mid", "unheard"]
+    result = classifier.classify_recording(tone(700.0), 16000)
+    assert {p.label for p in result.ranking} == set(classifier.labels)
+    assert sum(p.score for p in result.ranking) == pytest.approx(1.0, abs=1e-4)
+    unsure = np.full((1, 3), 1 / 3, np.float32)  # a sound model that cannot tell: the words decide
+    said = classifier.words.score([tone(700.0)], unsure, transcripts=["a label with no clips"])
+    assert said.probabilities.shape == (1, 4) and said.probabilities[0].argmax() == 3
 
 
 def test_sound_only_metrics_have_no_words_keys(tone_model):
