@@ -7,13 +7,15 @@ classifier read one, all through the typed attributes here instead of `.get` cha
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 import time
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from intentdesk.core.errors import TrainingError
 from intentdesk.core.json_files import JsonProblem, read_json
@@ -202,13 +204,18 @@ def clean_scores(values: dict) -> dict:
 
 
 def _fits(value: Any, spec_field) -> bool:
-    """Whether a JSON value has the type of the field (judged by its default, or int/float for optional numbers)."""
-    default = spec_field.default_factory() if spec_field.default is MISSING else spec_field.default
-    if default is None:
-        wanted: tuple[type, ...] = (int,) if spec_field.name == "best_epoch" else (int, float)
-    else:
-        wanted = (int, float) if isinstance(default, float) else (type(default),)
-    return isinstance(value, wanted) and (isinstance(default, bool) or not isinstance(value, bool))
+    """Whether a JSON value has the type the field is annotated with (None aside: an optional field is
+    left at its default); a float field takes an int, a bool only a bool field."""
+    hint = _field_hints()[spec_field.name]
+    kinds = [a for a in get_args(hint) if a is not type(None)] if get_origin(hint) in (Union, UnionType) else [hint]
+    wanted = tuple(get_origin(kind) or kind for kind in kinds)
+    wanted += (int,) if float in wanted else ()
+    return isinstance(value, wanted) and (bool in wanted or not isinstance(value, bool))
+
+
+@functools.cache
+def _field_hints() -> dict[str, Any]:
+    return get_type_hints(RunRecord)
 
 
 def read_record(folder: Path) -> RunRecord:
