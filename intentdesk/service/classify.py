@@ -19,7 +19,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from intentdesk.core.audio import io as audio
-from intentdesk.core.errors import AudioError, AudioTooLong
+from intentdesk.core.errors import AudioError, AudioTooLong, first_line
 from intentdesk.service.errors import BadRequest
 from intentdesk.service.options import ServiceOptions
 
@@ -131,7 +131,7 @@ async def first_form_file(request: Request, body: bytes) -> tuple[bytes, str]:
     except BadRequest:
         raise
     except Exception as error:  # noqa: BLE001 - any parse failure is the client's malformed form
-        raise BadRequest(400, f"malformed multipart form: {str(error)[:200] or type(error).__name__}") from error
+        raise BadRequest(400, f"malformed multipart form: {first_line(error)}") from error
     if not data:
         raise BadRequest(400, f"{name}: the uploaded file is empty; attach an audio file ({FORMATS})")
     return data, name
