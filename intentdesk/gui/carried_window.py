@@ -24,6 +24,7 @@ from intentdesk.gui.common.microphone import Microphone
 from intentdesk.resources import resource
 
 GEOMETRY = "carried/geometry"
+NOT_LOADED = "The model this app carries is not loaded (the message above says why)."
 
 
 class CarriedWindow(QMainWindow):
@@ -40,7 +41,7 @@ class CarriedWindow(QMainWindow):
             self.setWindowIcon(QIcon(str(icon)))
         self.microphone = Microphone(list_devices, stream_factory, self)
         self.classify_tab = ClassifyTab(settings, self.microphone)
-        self.classify_tab.models.lock(carried.model_dir)
+        self.classify_tab.lock_model(carried.model_dir, NOT_LOADED)
         self.model_line = QLabel(carried.line())
         self.model_line.setTextFormat(Qt.PlainText)  # names come from a file someone sent: never markup
         self.model_line.setWordWrap(True)

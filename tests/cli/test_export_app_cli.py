@@ -14,7 +14,7 @@ def test_export_app_writes_one_file_and_says_where(tmp_path, saved_classifier):
     assert "Checking the model" in result.stderr and "Writing out.tar.gz" in result.stderr
     assert len([line for line in result.stderr.splitlines() if line.startswith("Writing")]) <= 11
     top = unpack(tmp_path / "out.tar.gz", tmp_path / "unpacked")
-    assert (top / "model" / "config.json").is_file() and (top / "IntentDesk").is_file()
+    assert (top / saved_classifier.name / "config.json").is_file() and (top / "IntentDesk").is_file()
 
 
 def test_export_app_refusals_are_one_line(tmp_path, saved_classifier):

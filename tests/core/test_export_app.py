@@ -47,12 +47,12 @@ def test_one_archive_holds_the_app_the_model_and_its_marker(tmp_path, app, run_i
     assert os.readlink(top / "_internal" / "libpython.so.1") == "libpython.so"
     assert not (top / "_internal" / "elsewhere").exists() and not (top / "_internal" / "elsewhere").is_symlink()
     assert not (top / "models").exists()  # the training models stay out
-    assert sorted(p.name for p in (top / "model").iterdir()) == sorted(
+    assert sorted(p.name for p in (top / "tones-quick").iterdir()) == sorted(
         p.name for p in run_in_dataset.iterdir() if p.is_file())
     desktop = (top / "IntentDesk-tones-quick.desktop").read_text()
     assert "Exec=sh -c" in desktop and "%k" in desktop and "Name=IntentDesk: tones-quick" in desktop
     facts = carried.read_carried(top)
-    assert facts.model_dir == top / "model"
+    assert facts.model_dir == top / "tones-quick"  # the model's own name: the Model panel shows it
     assert "Model: tones-quick, trained on calls (" in (top / "README.txt").read_text()
     fractions = [e.fraction for e in events if isinstance(e, StageEvent) and e.fraction is not None]
     assert fractions[-1] == 1.0 and fractions == sorted(fractions)
@@ -74,7 +74,7 @@ def test_the_marker_says_what_the_model_was_trained_on(run_in_dataset, tone_mode
 
 def test_a_words_model_carries_its_recogniser_and_encoder(tmp_path, app, saved_words_classifier):
     out = export_app.export_app(saved_words_classifier, tmp_path / "words.tar.gz", app_folder=app)
-    model = unpack(out, tmp_path / "unpacked") / "model"
+    model = carried.read_carried(unpack(out, tmp_path / "unpacked")).model_dir
     config, _head, _fusion = load_words(model)
     assert config["recogniser"]["source"] == "recogniser" and config["text_encoder"]["source"] == "text_encoder"
     assert (model / "words" / "recogniser" / "model.safetensors").is_file()
@@ -98,8 +98,8 @@ def test_hub_recogniser_and_encoder_come_from_the_cache(tmp_path, monkeypatch, a
     config = json.loads(config_file.read_text())
     config["recogniser"]["source"], config["text_encoder"]["source"] = "org/tiny-asr", "org/tiny-enc"
     config_file.write_text(json.dumps(config))
-    carried_model = unpack(export_app.export_app(model, tmp_path / "hub.tar.gz", app_folder=app),
-                           tmp_path / "unpacked") / "model"
+    carried_model = carried.read_carried(unpack(export_app.export_app(model, tmp_path / "hub.tar.gz", app_folder=app),
+                                                tmp_path / "unpacked")).model_dir
     copied = load_words(carried_model)[0]
     assert (copied["recogniser"]["source"], copied["text_encoder"]["source"]) == ("recogniser", "text_encoder")
     assert (carried_model / "words" / "recogniser" / "config.json").read_bytes() == \
@@ -126,7 +126,7 @@ def test_zstd_archive_by_default(tmp_path, app, saved_classifier):
     out = export_app.export_app(saved_classifier, tmp_path / "plain", app_folder=app)
     assert out.name == "plain.tar.zst"
     top = unpack(out, tmp_path / "unpacked")
-    assert (top / "model" / "config.json").read_bytes() == (saved_classifier / "config.json").read_bytes()
+    assert (top / saved_classifier.name / "config.json").read_bytes() == (saved_classifier / "config.json").read_bytes()
 
 
 def test_refusals_change_nothing(tmp_path, app, saved_classifier):
@@ -158,13 +158,29 @@ def test_a_source_checkout_uses_its_dist_folder(tmp_path, monkeypatch, saved_cla
     fake_app(tmp_path / "checkout" / "dist" / "IntentDesk")
     monkeypatch.setattr(export_app, "source_root", lambda: tmp_path / "checkout")
     top = unpack(export_app.export_app(saved_classifier, tmp_path / "x.tar.gz"), tmp_path / "unpacked")
-    assert (top / "IntentDesk").is_file() and (top / "model" / "config.json").is_file()
+    assert (top / "IntentDesk").is_file() and (carried.read_carried(top).model_dir / "config.json").is_file()
 
 
 def test_the_frozen_app_copies_its_own_folder(tmp_path, monkeypatch, app, saved_classifier):
     monkeypatch.setattr(export_app, "is_frozen", lambda: True)
     monkeypatch.setattr("sys.executable", str(app / "IntentDesk"))
     assert export_app.find_app_folder() == app.resolve()
+
+
+def test_the_model_folder_never_takes_the_name_of_an_app_entry(app):
+    assert export_app.model_folder_name("calls: quick", app) == "calls-quick"
+    assert export_app.model_folder_name("_internal", app) == "model-_internal"
+    assert export_app.model_folder_name("models", app) == "model-models"
+
+
+def test_an_app_made_from_an_app_made_for_others_carries_only_the_new_model(tmp_path, app, run_in_dataset,
+                                                                           saved_classifier):
+    first = unpack(export_app.export_app(run_in_dataset, tmp_path / "first.tar.gz", app_folder=app),
+                   tmp_path / "first")
+    top = unpack(export_app.export_app(saved_classifier, tmp_path / "second.tar.gz", app_folder=first),
+                 tmp_path / "second")
+    assert not (top / "tones-quick").exists() and not (top / "IntentDesk-tones-quick.desktop").exists()
+    assert carried.read_carried(top).name == saved_classifier.name
 
 
 def test_cancel_leaves_no_file(tmp_path, app, saved_classifier):

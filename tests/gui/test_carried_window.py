@@ -40,6 +40,7 @@ def test_only_classify_with_the_carried_model_and_what_it_was_trained_on(window,
     assert window.windowTitle() == "IntentDesk — model"
     panel = window.classify_tab.models
     assert not panel.combo.isVisible() and not panel.open_button.isVisible()  # the model cannot be changed
+    assert "Train" not in window.classify_tab.bars.no_model_text + panel.no_model_text  # it has no Train tab
 
 
 def test_a_dropped_clip_is_ranked_and_exported(qtbot, window, tmp_path):

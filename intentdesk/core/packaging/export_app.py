@@ -3,7 +3,7 @@
 The file is a compressed archive (`archive.pack`) with one top folder, `IntentDesk-<model>/`:
 
     IntentDesk, _internal/ …       a copy of a packaged IntentDesk (PyInstaller's one-folder app)
-    model/                          the model's files and its words part, with the speech recogniser
+    <model>/                        the model's files and its words part, with the speech recogniser
                                     and text encoder it needs (hub ones too: the other computer may be offline)
     carried_model.json              the marker: IntentDesk opens on Classify only, with model/ (`carried`)
     IntentDesk-<model>.desktop      a desktop entry that starts the executable beside it
@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from intentdesk.core.errors import IntentDeskError, ModelUnavailable, problem_of
@@ -39,9 +40,9 @@ APP_NAME = "IntentDesk"
 EXECUTABLES = (APP_NAME, f"{APP_NAME}.exe")
 BUILD_SCRIPT = Path("scripts") / "build.sh"
 DIST = Path("dist") / APP_NAME
-# Left out of the app folder copied: an earlier carried model (an app made from one) and the models a
-# packaged app bundles for training ("models", core/models/bundled.py), which the carried model needs none of.
-LEFT_OUT = (carried.MARKER, carried.MODEL_FOLDER, "models")
+# Left out of the app folder copied: the models a packaged app bundles for training ("models",
+# core/models/bundled.py), which the carried model needs none of, and (`left_out`) an earlier carried model.
+LEFT_OUT = (carried.MARKER, "models", "README.txt")
 
 
 def app_executable(folder: Path) -> Path | None:
@@ -102,9 +103,30 @@ def _stop_when_cancelled(process: subprocess.Popen, cancel: threading.Event) -> 
             return
 
 
+def safe_name(model_name: str) -> str:
+    """The model's name in characters every file system takes."""
+    return re.sub(r"[^\w.\-]+", "-", model_name).strip("-.") or carried.MODEL_FOLDER
+
+
 def top_folder_name(model_name: str) -> str:
-    """IntentDesk-<model>: the folder the archive unpacks to, in characters every file system takes."""
-    return f"{APP_NAME}-" + (re.sub(r"[^\w.\-]+", "-", model_name).strip("-.") or "model")
+    """IntentDesk-<model>: the folder the archive unpacks to."""
+    return f"{APP_NAME}-{safe_name(model_name)}"
+
+
+def model_folder_name(model_name: str, app: Path) -> str:
+    """The carried model's folder beside the executable: the model's name (the Model panel shows it), unless
+    the app has an entry of that name."""
+    name = safe_name(model_name)
+    return f"{carried.MODEL_FOLDER}-{name}" if (app / name).exists() or name in LEFT_OUT else name
+
+
+def left_out(app: Path) -> tuple[str, ...]:
+    """What stays out of the app folder's copy: LEFT_OUT, and the model of an app made for others it may be."""
+    try:
+        earlier = (carried.read_carried(app).model_folder,) if (app / carried.MARKER).is_file() else ()
+    except IntentDeskError:
+        earlier = ()
+    return LEFT_OUT + earlier + tuple(entry.name for entry in app.glob("*.desktop"))
 
 
 def check_output(out: Path, model_dir: Path) -> Path:
@@ -132,13 +154,15 @@ def export_app(model_dir: Path | str, out: Path | str, app_folder: Path | None =
     if out.resolve().is_relative_to(app):
         raise IntentDeskError(f"{out}: is inside the app folder {app}; choose a place outside it")
     top = top_folder_name(facts.name)
+    skip = left_out(app)
+    facts = replace(facts, model_folder=model_folder_name(facts.name, app))
     out.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".intentdesk-app-", dir=out.parent))
     try:
         on_event(StageEvent("Copying the model and what its words part needs…", 0.0, Stage.SAVING))
         _copy_model(model_dir, scratch / carried.MODEL_FOLDER)
-        entries = [archive.Entry(top, app, skip=LEFT_OUT),
-                   archive.Entry(f"{top}/{carried.MODEL_FOLDER}", scratch / carried.MODEL_FOLDER),
+        entries = [archive.Entry(top, app, skip=skip),
+                   archive.Entry(f"{top}/{facts.model_folder}", scratch / carried.MODEL_FOLDER),
                    archive.Entry(f"{top}/{carried.MARKER}", data=facts.to_json()),
                    archive.Entry(f"{top}/{top}.desktop", data=desktop_entry(facts).encode(), executable=True),
                    archive.Entry(f"{top}/README.txt", data=readme(facts, top).encode())]

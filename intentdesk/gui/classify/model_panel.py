@@ -106,6 +106,7 @@ class ModelPanel(QGroupBox):
         self._loading: Job | None = None
         self._loading_folder: Path | None = None
         self._queued: tuple[Path, bool] | None = None
+        self.no_model_text = NO_MODEL_TEXT
         self._build()
 
     def _build(self) -> None:
@@ -151,10 +152,13 @@ class ModelPanel(QGroupBox):
         self.default = default_model(runs, self._chosen_model())
         self._select_current()
 
-    def lock(self, folder: Path) -> None:
+    def lock(self, folder: Path, no_model_text: str) -> None:
         """Only this model, for good (an app made for someone else): no list of runs and no Open folder…;
-        it loads when the tab is first shown (`load_default`), and it is never remembered as a choice."""
+        it loads when the tab is first shown (`load_default`), and it is never remembered as a choice.
+        `no_model_text` is what the panel says while it is not loaded (not "train one")."""
         self.default = Path(folder).expanduser().resolve()
+        self.no_model_text = no_model_text
+        self.info.setText(no_model_text)
         self.combo.hide()
         self.open_button.hide()
 
@@ -235,7 +239,7 @@ class ModelPanel(QGroupBox):
         keeps = " (the current model stays in use until it is ready)" if self.classifier is not None else ""
         self.busy.show_busy(f"Loading model {folder.name}…{keeps}" if folder is not None else "")
         if self.classifier is None:
-            self.info.setText("No model in use yet." if folder is not None else NO_MODEL_TEXT)
+            self.info.setText("No model in use yet." if folder is not None else self.no_model_text)
         self.loading_changed.emit(folder.name if folder is not None else "")
 
     def shutdown(self) -> None:

@@ -41,6 +41,7 @@ class RankingBars(QWidget):
         self.grid.setColumnStretch(1, 1)
         self.source = QLabel("")
         self.source.setStyleSheet("color: #555;")
+        self.no_model_text = NO_MODEL_TEXT  # an app made for others says its own (it has no Train tab)
         self.headline = QLabel(NO_MODEL_TEXT)
         self.headline.setWordWrap(True)
         self.headline.setStyleSheet(HEADLINE_STYLE)
@@ -72,7 +73,7 @@ class RankingBars(QWidget):
         """What to do next, while no ranking is shown: give it audio, wait for the model `loading`,
         or train first."""
         if not self.ranking:
-            waiting = f"Loading model {loading}…" if loading else NO_MODEL_TEXT
+            waiting = f"Loading model {loading}…" if loading else self.no_model_text
             self.headline.setText(READY_TEXT if has_model else waiting)
             self.headline.setStyleSheet(HEADLINE_STYLE)
 

@@ -16,7 +16,7 @@ from intentdesk.core.errors import IntentDeskError
 from intentdesk.core.inference.live import LiveResult
 from intentdesk.core.inference.results import FileResult
 from intentdesk.gui.classify.model_panel import ModelPanel
-from intentdesk.gui.classify.ranking import NO_MODEL_TEXT, RankingBars
+from intentdesk.gui.classify.ranking import RankingBars
 from intentdesk.gui.classify.record_panel import RecordPanel
 from intentdesk.gui.classify.results_table import ResultsPanel
 from intentdesk.gui.classify.serve_panel import ServePanel
@@ -155,6 +155,12 @@ class ClassifyTab(QWidget):
     def open_model(self, folder: Path) -> None:
         self.models.open_model(Path(folder))
 
+    def lock_model(self, folder: Path, no_model_text: str) -> None:
+        """Classify with this model only (an app made for someone else, which has no Train tab to point to)."""
+        self.models.lock(Path(folder), no_model_text)
+        self.bars.no_model_text = no_model_text
+        self.bars.show_prompt(False)
+
     def showEvent(self, event) -> None:
         """The first model loads when the tab is first looked at, not at start-up: the first load
         imports torch and transformers, seconds of CPU the window should not wait for."""
@@ -191,7 +197,7 @@ class ClassifyTab(QWidget):
         if not files:
             return
         if self.classifier is None:
-            self.message.show_message(f"Files not classified. {NO_MODEL_TEXT}", "warning", 8000)
+            self.message.show_message(f"Files not classified. {self.bars.no_model_text}", "warning", 8000)
             return
         self._pending += [Path(f) for f in files]
         self._total += len(files)

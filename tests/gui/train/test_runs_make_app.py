@@ -39,7 +39,7 @@ def test_make_an_app_of_the_selected_run(qtbot, panel, tmp_path, monkeypatch):
     assert asked[0].startswith("IntentDesk-tones.tar.")
     assert done.args == [str(tmp_path / "for-anna.tar.gz")]
     top = unpack(tmp_path / "for-anna.tar.gz", tmp_path / "unpacked")
-    assert (top / "carried_model.json").is_file() and (top / "model" / "config.json").is_file()
+    assert (top / "carried_model.json").is_file() and (top / "tones" / "config.json").is_file()
     qtbot.waitUntil(lambda: panel.app_button.isEnabled())
     assert str(tmp_path / "for-anna.tar.gz") in panel.export.result.text() and panel.export.result.isVisible()
 
