@@ -28,3 +28,16 @@ def test_export_app_refusals_are_one_line(tmp_path, saved_classifier):
         lines = result.stderr.strip().splitlines()
         assert [line for line in lines if line.startswith("error: ")] == lines[-1:] and "Traceback" not in result.stderr
     assert not (tmp_path / "a.tar.gz").exists() and not (tmp_path / "b.tar.gz").exists()
+
+
+def test_the_app_opens_classify_only_with_carried(tmp_path, monkeypatch, tone_model):
+    """`intentdesk --carried DIR` (and `gui --carried DIR`) opens the window of the app made for others."""
+    from intentdesk.gui import app as gui_app
+    from tests.apps import carried_app
+
+    folder = carried_app(tmp_path / "IntentDesk-tones", tone_model)
+    opened = []
+    monkeypatch.setattr(gui_app, "run_app", lambda **options: opened.append(options) or 0)
+    run_cli("--carried", folder)
+    run_cli("gui", "--carried", folder)
+    assert [options["carried"].model_dir for options in opened] == [(folder / "model").resolve()] * 2

@@ -206,3 +206,18 @@ def test_a_changed_marker_is_refused_naming_it(tmp_path):
             carried.read_carried(tmp_path)
     with pytest.raises(IntentDeskError, match="has no carried_model.json"):
         carried.read_carried(tmp_path / "model")
+
+
+def test_the_frozen_app_finds_the_marker_beside_its_executable(tmp_path, monkeypatch, tone_model):
+    from tests.apps import carried_app
+
+    folder = carried_app(fake_app(tmp_path / "IntentDesk-tones"), tone_model)
+    monkeypatch.delenv(carried.ENV, raising=False)
+    monkeypatch.setattr("sys.executable", str(folder / "IntentDesk"))
+    assert carried.find_carried() is None  # run from Python: an ordinary IntentDesk
+    monkeypatch.setattr(carried, "is_frozen", lambda: True)
+    assert carried.find_carried().model_dir == (folder / "model").resolve()
+    monkeypatch.setattr("sys.executable", str(tmp_path / "elsewhere" / "IntentDesk"))
+    assert carried.find_carried() is None  # a packaged app without the marker
+    monkeypatch.setenv(carried.ENV, str(folder))
+    assert carried.find_carried().name == "model"
