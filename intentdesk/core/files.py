@@ -4,7 +4,7 @@ A rename within one file system is atomic, so a reader (or the next start after 
 either the old file or the complete new one, never a half-written file.
 
 Two kinds of rename: `atomic_open`/`atomic_write_bytes` *replace* the target (right for a file
-the caller owns, like metadata.csv), while `atomic_copy`/`atomic_create_bytes`/`move_no_clobber`
+the caller owns, like metadata.csv), while `atomic_create_bytes`/`move_no_clobber`
 *never* replace an existing file (right for clips: another writer may have just saved a clip
 under the same name, and overwriting it would silently lose a recording).
 
@@ -107,16 +107,6 @@ def move_no_clobber(source: Path, destination: Path) -> None:
             raise
         return
     os.unlink(source)
-
-
-def atomic_copy(source: Path, destination: Path) -> None:
-    """Copy a file so that `destination` appears complete or not at all; never replaces an existing file."""
-    destination = Path(destination)
-    with _temporary_beside(destination) as tmp_name:
-        with open(source, "rb") as src, open(tmp_name, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-            _finish(dst)
-        move_no_clobber(Path(tmp_name), destination)
 
 
 def atomic_create_bytes(path: Path, data: bytes) -> None:

@@ -53,16 +53,6 @@ def test_a_separable_eval_split_is_not_sharpened_past_the_floor():
     assert 0.4 < fusion.fit_temperature(underconfident, drawn) < 0.6
 
 
-def test_choose_words_weight_prefers_the_better_expert():
-    rng = np.random.default_rng(2)
-    labels = rng.integers(0, 4, 300)
-    good = np.full((300, 4), 0.1)
-    good[np.arange(300), labels] = 0.7
-    bad, _ = random_probabilities(rng, n=300)
-    assert fusion.choose_words_weight(bad, good, labels) >= 0.8
-    assert fusion.choose_words_weight(good, bad, labels) <= 0.2
-
-
 def test_share_threshold_and_uncertain_rule():
     values = np.linspace(0, 1, 101)
     assert abs(fusion.share_threshold(values, 0.03) - 0.03) < 1e-9

@@ -196,11 +196,6 @@ class Transcriber:
                 progress(min(done, len(waves)), len(waves))
         return [found[key].decode() for key in keys]
 
-    def transcribe_files(self, paths: Sequence[Path | str], progress: Progress | None = None) -> list[str]:
-        from intentdesk.core.audio.io import load_audio
-
-        return self.transcribe([load_audio(Path(p), RATE)[0] for p in paths], progress)
-
     # ------------------------------------------------------------------ recognition
     def window_for(self, samples: int) -> float:
         if self.kind != "whisper" or not self.fit_window:

@@ -74,10 +74,6 @@ class KeyValueCache:
                 db.commit()
                 self._db = db
 
-    @property
-    def on_disk(self) -> bool:
-        return self._db is not None
-
     def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
         found = {key: self._memory[key] for key in keys if key in self._memory}
         wanted = [key for key in dict.fromkeys(keys) if key not in found]

@@ -90,14 +90,6 @@ def fuse(sound: np.ndarray, words: np.ndarray, words_weight: float, t_sound: flo
     return softmax(mixed).astype(np.float32)
 
 
-def choose_words_weight(sound: np.ndarray, words: np.ndarray, labels: np.ndarray, t_sound: float = 1.0,
-                        t_words: float = 1.0, grid: np.ndarray | None = None) -> float:
-    """The weight with the lowest NLL on (sound, words, labels): only meaningful when those clips
-    hold wordings the sound model has not heard (the eval split does not; see BENCHMARKS.md)."""
-    grid = np.linspace(0.0, 1.0, 21) if grid is None else grid
-    return float(min(grid, key=lambda w: nll(fuse(sound, words, w, t_sound, t_words), labels)))
-
-
 def other_intent_similarity(embeddings: np.ndarray, labels: np.ndarray, bank: np.ndarray,
                             bank_labels: np.ndarray) -> np.ndarray:
     """Each clip's cosine to the nearest training text of ANOTHER intent: how close an in-scope text

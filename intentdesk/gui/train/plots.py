@@ -152,8 +152,8 @@ class ColumnNamesAxis(pg.AxisItem):
         self.picture = None
         self.update()
 
-    def drawPicture(self, p, axisSpec, tickSpecs, textSpecs) -> None:
-        super().drawPicture(p, axisSpec, tickSpecs, [])
+    def drawPicture(self, p, axisSpec, tickSpecs, _text) -> None:  # noqa: N802 - pyqtgraph's name
+        super().drawPicture(p, axisSpec, tickSpecs, [])  # its texts: ours are drawn turned, below
         low, high = self.range
         if not self.names or high <= low:
             return
