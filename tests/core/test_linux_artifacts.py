@@ -1,15 +1,13 @@
 """The Linux artifacts of issue 21, made from a fake frozen folder (a shell script as the executable): the
-.tar.zst's layout and its desktop entries, the .deb's files and control, and packing a folder as the
-exported apps do. No PyInstaller build."""
+.tar.zst's layout and its desktop entries, the .deb's files and control. No PyInstaller build."""
 
 import shutil
 import subprocess
-import tarfile
 
 import pytest
 
-from intentdesk.packaging.artifact import PackagingError, linux_tarball, pack_folder
-from intentdesk.packaging.deb import build_deb
+from intentdesk.core.packaging.deb import build_deb
+from intentdesk.core.packaging.linux import PackagingError, linux_tarball
 
 needs_zstd = pytest.mark.skipif(shutil.which("zstd") is None, reason="the zstd program is not installed")
 needs_dpkg = pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="dpkg-deb is not installed")
@@ -79,20 +77,6 @@ def test_the_entry_beside_the_app_starts_it_from_wherever_it_was_extracted(tmp_p
     done = subprocess.run(["sh", str(launcher)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"started from {top}/IntentDesk"
-
-
-def test_a_folder_packs_into_an_xz_archive_without_the_zstd_program(tmp_path, app):
-    out = pack_folder(app, tmp_path / "app.tar.xz")
-    with tarfile.open(out) as archive:
-        assert "IntentDesk/_internal/lib.so" in archive.getnames()
-
-
-def test_packing_names_what_is_wrong(tmp_path, app):
-    with pytest.raises(PackagingError, match="no such folder to pack"):
-        pack_folder(tmp_path / "gone", tmp_path / "a.tar.zst")
-    with pytest.raises(PackagingError, match="name the archive .tar.zst, .tar.xz or .tar.gz"):
-        pack_folder(app, tmp_path / "a.zip")
-    assert not (tmp_path / "a.zip").exists() and not (tmp_path / "a.zip.partial").exists()
 
 
 @needs_dpkg

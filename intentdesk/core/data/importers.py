@@ -203,6 +203,21 @@ def import_phrases(store: DatasetStore, folder: Path, report: ImportReport) -> i
     return added
 
 
+NO_DATASETS = ("importing a dataset from the Hugging Face hub needs the 'datasets' package, which the packaged "
+               "app leaves out (it would double its download): import a folder of clips instead, or import the hub "
+               "dataset with the command-line intentdesk (pip install intentdesk) and open that dataset folder here")
+
+
+def hub_datasets():
+    """The `datasets` package, or a `DatasetError` saying what to do where it is not there (the packaged
+    app: build.spec leaves it and pyarrow out, 180 MB that only a hub import would use)."""
+    try:
+        import datasets
+    except ImportError as error:
+        raise DatasetError(NO_DATASETS) from error
+    return datasets
+
+
 def import_hub(store: DatasetStore, name: str, *, config: str | None = None, split: str | None = None,
                label_column: str | None = None,
                loader: Callable[..., object] | None = None) -> ImportReport:
@@ -212,8 +227,7 @@ def import_hub(store: DatasetStore, name: str, *, config: str | None = None, spl
     paths, write them out, and let `add_files` decode and check them like any local file.
     ClassLabel columns are mapped to their names so labels are words, not numbers.
     """
-    import datasets
-
+    datasets = hub_datasets()
     datasets.disable_progress_bars()
     load = loader or datasets.load_dataset
     try:

@@ -1,7 +1,7 @@
 """Models that come with a packaged app (`make dist MODELS="DIR..."`), so it works offline at once.
 
 They are folders in `models/` beside the frozen executable, listed in `models/bundled.json` by the hub
-id each stands for (written by `intentdesk.packaging.models`). A hub id the app carries loads from
+id each stands for (written by `intentdesk.core.packaging.bundle_models`). A hub id the app carries loads from
 the Hugging Face cache when it is downloaded there (a newer download wins), else from the bundled
 folder, else from the hub: every loader passes its source through `resolve` first.
 """

@@ -1,4 +1,4 @@
-"""`python -m intentdesk.packaging models|linux`: the steps of scripts/build.sh after PyInstaller.
+"""`python -m intentdesk.core.packaging models|linux`: the steps of scripts/build.sh after PyInstaller.
 
     models APP [DIR...]   put the model folders DIR into the frozen app folder APP (none: take them out)
     linux APP OUT         write the Linux artifacts of APP into OUT (.tar.zst and .deb), print their sizes
@@ -12,17 +12,17 @@ from pathlib import Path
 
 from intentdesk import __version__
 from intentdesk.core.errors import IntentDeskError
-from intentdesk.packaging.artifact import ZSTD_LEVEL, linux_tarball
-from intentdesk.packaging.deb import build_deb
-from intentdesk.packaging.models import bundle_models
+from intentdesk.core.packaging.bundle_models import bundle_models
+from intentdesk.core.packaging.deb import build_deb
+from intentdesk.core.packaging.linux import ZSTD_LEVEL, linux_tarball
 
 NAME = "IntentDesk"
 SUMMARY = "Speech intent classification: label, train and classify spoken clips"
-ICON = Path(__file__).resolve().parents[2] / "resources" / "icon.png"
+ICON = Path(__file__).resolve().parents[3] / "resources" / "icon.png"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m intentdesk.packaging", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m intentdesk.core.packaging", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     steps = parser.add_subparsers(dest="step", required=True)
     models = steps.add_parser("models")

@@ -74,18 +74,19 @@ def archive_path(out: Path | str) -> Path:
 
 
 def pack(out: Path, entries: list[Entry], on_event: EventCallback = ignore,
-         cancel: threading.Event | None = None) -> Path:
-    """Write `entries` into the archive `out` (its suffix says the compression: `archive_path`),
-    with progress as `StageEvent`s of kind SAVING by megabytes written; `PackCancelled` when
-    `cancel` is set. Links inside a source folder are kept as links; those that lead out of it
-    are left out (an archive never carries what lies elsewhere on this computer)."""
+         cancel: threading.Event | None = None, level: int = ZSTD_LEVEL) -> Path:
+    """Write `entries` into the archive `out` (its suffix says the compression: `archive_path`; zstd at
+    `level`: the Linux artifact takes 19), with progress as `StageEvent`s of kind SAVING by megabytes
+    written; `PackCancelled` when `cancel` is set. Links inside a source folder are kept as links;
+    those that lead out of it are left out (an archive never carries what lies elsewhere on this computer)."""
     cancel = cancel or threading.Event()
     members = [member for entry in entries for member in _members(entry)]
     total = sum(size for _name, _path, size in members) or 1
     partial = out.with_name(f".{out.name}.partial")
     meter = _Meter(on_event, total, out.name)
     try:
-        with _compressed(partial) as stream, tarfile.open(fileobj=stream, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        with _compressed(partial, level) as stream, \
+                tarfile.open(fileobj=stream, mode="w|", format=tarfile.PAX_FORMAT) as tar:
             for name, path, _size in members:
                 if cancel.is_set():
                     raise PackCancelled(f"cancelled: {out} was not written")
@@ -170,7 +171,7 @@ class _Counted(io.RawIOBase):
 
 
 @contextlib.contextmanager
-def _compressed(path: Path) -> Iterator[IO[bytes]]:
+def _compressed(path: Path, level: int) -> Iterator[IO[bytes]]:
     """A writable stream that compresses into `path` as its suffix says."""
     if not path.name.endswith(ZSTD + ".partial"):
         with path.open("wb") as raw, gzip.GzipFile("", "wb", 6, raw) as stream:  # no name of the partial file inside
@@ -179,21 +180,21 @@ def _compressed(path: Path) -> Iterator[IO[bytes]]:
     try:
         import zstandard
     except ImportError:
-        with _zstd_program(path) as stream:
+        with _zstd_program(path, level) as stream:
             yield stream
         return
-    parameters = zstandard.ZstdCompressionParameters.from_level(ZSTD_LEVEL, window_log=ZSTD_WINDOW, enable_ldm=True,
+    parameters = zstandard.ZstdCompressionParameters.from_level(level, window_log=ZSTD_WINDOW, enable_ldm=True,
                                                                  threads=-1)
     with path.open("wb") as raw, zstandard.ZstdCompressor(compression_params=parameters).stream_writer(raw) as stream:
         yield stream
 
 
 @contextlib.contextmanager
-def _zstd_program(path: Path) -> Iterator[IO[bytes]]:
+def _zstd_program(path: Path, level: int) -> Iterator[IO[bytes]]:
     program = shutil.which("zstd")
     if program is None:
         raise IntentDeskError(f"{path}: no zstd program here; name the file ….tar.gz instead")
-    process = subprocess.Popen([program, "-q", "-f", f"-{ZSTD_LEVEL}", f"--long={ZSTD_WINDOW}", "-T0", "-o", str(path)],
+    process = subprocess.Popen([program, "-q", "-f", f"-{level}", f"--long={ZSTD_WINDOW}", "-T0", "-o", str(path)],
                                stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         yield process.stdin

@@ -23,7 +23,7 @@ from intentdesk.core.models.catalogue import (
     Role,
     check_folder,
 )
-from intentdesk.packaging.artifact import PackagingError
+from intentdesk.core.packaging.linux import PackagingError
 
 
 def role_of(folder: Path) -> Role:

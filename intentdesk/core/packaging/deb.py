@@ -13,7 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from intentdesk.packaging.artifact import ICON_NAME, PackagingError, desktop_entry, link_tree
+from intentdesk.core.packaging.linux import ICON_NAME, PackagingError, desktop_entry, link_tree
 
 DEPENDS = (
     "libc6 (>= 2.31)", "libstdc++6", "zlib1g", "libglib2.0-0t64 | libglib2.0-0", "libdbus-1-3",

@@ -8,8 +8,8 @@ import pytest
 
 from intentdesk.core.models import bundled, catalogue
 from intentdesk.core.models.catalogue import BASE_MODEL, RECOGNISER, TEXT_ENCODER, State
-from intentdesk.packaging.artifact import PackagingError
-from intentdesk.packaging.models import bundle_models
+from intentdesk.core.packaging.bundle_models import bundle_models
+from intentdesk.core.packaging.linux import PackagingError
 from tests.models_hub import cached_model, model_folder
 
 
