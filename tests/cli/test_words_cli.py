@@ -10,7 +10,7 @@ from tests.helpers import run_cli, tone
 
 def test_transcribe_fills_the_transcript_column(tone_dataset, tiny_recogniser):
     fixed = tone_dataset.clips[0].file_name
-    tone_dataset.set_transcripts({fixed: "my words"}, "user")
+    tone_dataset.texts.set_transcripts({fixed: "my words"}, "user")
     proc = run_cli("transcribe", tone_dataset.root, "--asr", tiny_recogniser)
     summary = json.loads(proc.stdout)
     assert summary["transcribed"] == len(tone_dataset) - 1 and summary["left"] == 0
@@ -22,7 +22,7 @@ def test_transcribe_fills_the_transcript_column(tone_dataset, tiny_recogniser):
 
 def test_train_with_words_end_to_end(tone_dataset, tiny_wav2vec2, tiny_recogniser, tiny_text_encoder, tmp_path):
     for label in ("high", "low", "mid"):
-        tone_dataset.add_phrases(label, [f"the {label} tone", f"{label} please"])
+        tone_dataset.texts.add_phrases(label, [f"the {label} tone", f"{label} please"])
     out = tmp_path / "model"
     proc = run_cli("train", tone_dataset.root, "--base", tiny_wav2vec2, "--out", out, "--mode", "quick",
                    "--epochs", "1", "--batch-size", "4", "--words", "--asr", tiny_recogniser,

@@ -43,15 +43,15 @@ def test_phrases_and_transcripts_round_trip_and_are_safe_on_disk(tmp_path, text)
     from intentdesk.core.data.store import DatasetStore
 
     store = DatasetStore.create(tmp_path / "data")
-    store.add_phrases("balance", [text if text.strip() else "x"])
+    store.texts.add_phrases("balance", [text if text.strip() else "x"])
     on_disk = (store.root / "phrases.csv").read_text(encoding="utf-8").splitlines()[1]
     assert not looks_like_formula(on_disk.split(",", 1)[1].lstrip('"'))
-    assert DatasetStore.open(store.root).phrases() == [("balance", " ".join(text.split()))]
+    assert DatasetStore.open(store.root).texts.phrases() == [("balance", " ".join(text.split()))]
 
 
 def test_metadata_csv_cells_are_safe_on_disk_and_read_back_unchanged(tone_dataset):
     clip = tone_dataset.clips[0]
-    tone_dataset.set_transcripts({clip.file_name: "=HYPERLINK(\"http://evil\")"}, by="user")
+    tone_dataset.texts.set_transcripts({clip.file_name: "=HYPERLINK(\"http://evil\")"}, by="user")
     text = (tone_dataset.root / "metadata.csv").read_text(encoding="utf-8")
     assert ",=HYPERLINK" not in text and ",\"=HYPERLINK" not in text
     reopened = {c.file_name: c for c in type(tone_dataset).open(tone_dataset.root).clips}

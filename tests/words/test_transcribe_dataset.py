@@ -13,7 +13,7 @@ from intentdesk.core.words import transcribe as transcripts
 def test_transcribes_only_missing_and_keeps_user_text(tone_dataset, tiny_recogniser):
     store = tone_dataset
     fixed = store.clips[0].file_name
-    store.set_transcripts({fixed: "my own words"}, "user")
+    store.texts.set_transcripts({fixed: "my own words"}, "user")
     seen: list[tuple[int, int]] = []
     written = transcripts.transcribe_dataset(store, str(tiny_recogniser), progress=lambda d, t: seen.append((d, t)))
     assert written == len(store) - 1

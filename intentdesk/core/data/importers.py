@@ -192,7 +192,7 @@ def import_phrases(store: DatasetStore, folder: Path, report: ImportReport) -> i
     added = 0
     for label, texts in by_label.items():
         try:
-            added += store.add_phrases(label, texts)
+            added += store.texts.add_phrases(label, texts)
         except DatasetError as error:
             report.warnings.append(f"typed phrases for {label!r} not imported: {error}")
         except DiskFull as error:  # after the clips went in: say so, rather than "nothing was changed"

@@ -9,7 +9,7 @@ its number while the dataset stays open (Ctrl+Z may bring its clips back) and fr
 time the dataset is opened. A dataset without the file numbers its labels by name, once.
 
 `load_dataset("audiofolder")` ignores the file (not audio, not metadata). Written atomically under
-the dataset lock by `DatasetStore.number_labels`; a missing or damaged file means "no numbers yet".
+the dataset lock by `store.label_numbers.number`; a missing or damaged file means "no numbers yet".
 """
 
 from __future__ import annotations
@@ -17,9 +17,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from intentdesk.core.data.layout import LABEL_KEYS
 from intentdesk.core.files import atomic_open
+
+if TYPE_CHECKING:
+    from intentdesk.core.data.store import DatasetStore
 
 MAX_BYTES = 1 << 20  # a thousand labels take 30 KB
 
@@ -67,20 +71,23 @@ def assign_numbers(numbers: dict[str, int], labels: Iterable[str], *, forget_oth
     return result
 
 
-class DatasetLabelNumbers:
-    """The key numbers of a `DatasetStore`'s labels (a mixin: uses its lock)."""
+class LabelNumbers:
+    """The key numbers of one `DatasetStore`'s labels (`store.label_numbers`), changed under its lock."""
 
-    def number_labels(self, labels: Iterable[str], *, forget_others: bool = False) -> dict[str, int]:
+    def __init__(self, store: DatasetStore) -> None:
+        self.store = store
+
+    def number(self, labels: Iterable[str], *, forget_others: bool = False) -> dict[str, int]:
         """Give every label of `labels` a number, re-reading the file under the lock (another window may
         have numbered a label meanwhile); written only when something changed. `ReadOnly` when the
         dataset folder cannot be written (the caller numbers in memory then)."""
         labels = list(labels)
-        stored = read_numbers(self.root)
+        stored = read_numbers(self.store.root)
         if assign_numbers(stored, labels, forget_others=forget_others) == stored:
             return stored  # nothing new: no lock, no write (this runs after every change in the Label tab)
-        with self._transaction(reload=False):
-            stored = read_numbers(self.root)
+        with self.store.locked():
+            stored = read_numbers(self.store.root)
             numbers = assign_numbers(stored, labels, forget_others=forget_others)
             if numbers != stored:
-                write_numbers(self.root, numbers)
+                write_numbers(self.store.root, numbers)
         return numbers

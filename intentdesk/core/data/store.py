@@ -25,36 +25,21 @@ import os
 import shutil
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from intentdesk.core.audio import io as audio
-from intentdesk.core.data import trash
+from intentdesk.core.data import metadata_csv, trash
 from intentdesk.core.data.journal import ImportReport, commit_staged, stage, staging_folder
-from intentdesk.core.data.label_numbers import DatasetLabelNumbers
+from intentdesk.core.data.label_numbers import LabelNumbers
 from intentdesk.core.data.layout import CLIPS, LOCK_FILE, METADATA, TRASH_ROWS
 from intentdesk.core.data.lock import DatasetLock, ReadOnly
-from intentdesk.core.data.metadata_csv import (
-    REQUIRED_COLUMNS,
-    Clip,
-    Stamp,
-    check_metadata_kind,
-    load_clips,
-    read_metadata_table,
-    stamp_of,
-    write_metadata,
-)
+from intentdesk.core.data.metadata_csv import REQUIRED_COLUMNS, Clip, Stamp, read_metadata_table
 from intentdesk.core.data.placement import ClipFolder, move_back, taken_names
 from intentdesk.core.data.repair import adopt_orphans, recover_staging, undo_creation
-from intentdesk.core.data.safety import (
-    MAX_STEM_BYTES,
-    missing_dirs,
-    os_message,
-    remove_empty_dirs,
-    validate_label,
-)
+from intentdesk.core.data.safety import MAX_STEM_BYTES, missing_dirs, os_message, remove_empty_dirs, validate_label
 from intentdesk.core.data.texts import DatasetTexts
 from intentdesk.core.errors import DatasetError
 from intentdesk.core.files import atomic_create_bytes, move_no_clobber, stop_when_disk_full
@@ -64,11 +49,11 @@ __all__ = ["CLIPS", "LOCK_FILE", "MAX_STEM_BYTES", "METADATA", "Clip", "DatasetS
            "read_metadata_table", "validate_label"]
 
 
-class DatasetStore(DatasetTexts, DatasetLabelNumbers):
+class DatasetStore:
     """A labelled clip collection on disk. All mutations are atomic, locked, and undoable where it matters.
 
-    Transcripts and typed phrases: `set_transcripts`, `phrases`, `add_phrases`, `remove_phrases` (texts.py);
-    the labels' key numbers: `number_labels` (label_numbers.py)."""
+    Its collaborators change what lies beside the clips through `change_rows` and `locked`: transcripts and
+    typed phrases (`texts`, texts.py), the labels' key numbers (`label_numbers`, label_numbers.py)."""
 
     def __init__(self, root: Path, clips: list[Clip], columns: list[str]) -> None:
         self.root = Path(root)
@@ -77,13 +62,15 @@ class DatasetStore(DatasetTexts, DatasetLabelNumbers):
         self._stamp: Stamp | None = None
         self._lock = DatasetLock(self.root)
         self._files = ClipFolder(self.root)
+        self.texts = DatasetTexts(self)
+        self.label_numbers = LabelNumbers(self)
 
     # ------------------------------------------------------------------ open / create
     @classmethod
     def create(cls, root: Path) -> DatasetStore:
         """Create an empty dataset (or open the folder when it already is one)."""
         root = Path(root)
-        check_metadata_kind(root / METADATA)
+        metadata_csv.check_metadata_kind(root / METADATA)
         if root.exists() and not root.is_dir():
             raise DatasetError(f"{root}: exists and is not a folder; choose a folder for the dataset")
         try:
@@ -106,7 +93,7 @@ class DatasetStore(DatasetTexts, DatasetLabelNumbers):
         """Open the dataset at `root` (repairing what an interrupted change left), or create it if asked."""
         root = Path(root)
         meta = root / METADATA
-        check_metadata_kind(meta)
+        metadata_csv.check_metadata_kind(meta)
         if not meta.is_file():
             if create:
                 return cls.create(root)
@@ -285,6 +272,18 @@ class DatasetStore(DatasetTexts, DatasetLabelNumbers):
             remove_empty_dirs(batch_dir)
         return restored
 
+    # ------------------------------------------------------------------ for the collaborators
+    def change_rows(self, change: Callable[[list[Clip]], list[Clip] | None]) -> None:
+        """Under the lock, on the rows on disk: `change(rows)` gives the new rows, written atomically (None: none)."""
+        with self._transaction():
+            rows = change(list(self._clips))
+            if rows is not None:
+                self._commit(rows)
+
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        """The lock (and error handling) of every change, for a file beside metadata.csv that the caller writes."""
+        return self._transaction(reload=False)
+
     # ------------------------------------------------------------------ reading and writing metadata.csv
     @contextlib.contextmanager
     def _transaction(self, reload: bool = True) -> Iterator[None]:
@@ -299,7 +298,7 @@ class DatasetStore(DatasetTexts, DatasetLabelNumbers):
                 raise DatasetError(os_message(error, f"change the dataset {self.root}")) from error
 
     def _load(self) -> None:
-        self._clips, self._columns, self._stamp = load_clips(self.root, self._files.clips_real())
+        self._clips, self._columns, self._stamp = metadata_csv.load_clips(self.root, self._files.clips_real())
 
     def _refresh(self) -> None:
         """Pick up changes another process made, so that queries show what is on disk.
@@ -307,11 +306,11 @@ class DatasetStore(DatasetTexts, DatasetLabelNumbers):
         Skipped while another thread of this process is changing the dataset (it holds the lock).
         """
         with self._lock.unless_busy() as free, contextlib.suppress(OSError, DatasetError):
-            if free and stamp_of((self.root / METADATA).stat()) != self._stamp:
+            if free and metadata_csv.stamp_of((self.root / METADATA).stat()) != self._stamp:
                 self._load()  # on failure, keep what was read last; the next change reports the problem
 
     def _commit(self, clips: list[Clip]) -> None:
-        self._columns, self._stamp = write_metadata(self.root / METADATA, self._columns, clips)
+        self._columns, self._stamp = metadata_csv.write_metadata(self.root / METADATA, self._columns, clips)
         self._clips = clips
 
     def _find(self, file_name: str) -> Clip:

@@ -102,7 +102,7 @@ def train_words_part(run: TrainingRun, store: DatasetStore, models: WordsModels,
         progress.stage(kind, f"{shown}: {done:,} of {total:,}" if total else shown, done, total or None)
 
     progress.stage(Stage.TRANSCRIBING, "Words: transcribing the clips")
-    phrases = store.phrases()
+    phrases = store.texts.phrases()
     labels = words_labels(data.labels, phrases)
     rate = run.builder.rate
     try:

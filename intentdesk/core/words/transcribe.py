@@ -75,7 +75,7 @@ def transcribe_dataset(store: DatasetStore, asr: str | None = None,
                                     [c.file_name for c in batch])
         readable = [(clip, wave) for clip, wave in zip(batch, waves) if len(wave)]
         texts = transcriber.transcribe([wave for _, wave in readable]) if readable else []
-        written += store.set_transcripts({clip.file_name: text for (clip, _), text in zip(readable, texts)}, by)
+        written += store.texts.set_transcripts({clip.file_name: text for (clip, _), text in zip(readable, texts)}, by)
         done += len(batch)
         if progress:
             progress(done, total)

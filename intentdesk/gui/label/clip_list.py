@@ -182,7 +182,7 @@ class ClipListPanel(QGroupBox):
         if self.store is None:
             return
         name = file_name.rsplit("/", 1)[-1]
-        self._edit(lambda: self.store.set_transcripts({file_name: text}, by=BY_USER),
+        self._edit(lambda: self.store.texts.set_transcripts({file_name: text}, by=BY_USER),
                    f"Transcript of {name} saved as your correction: the recogniser will not change it.")
 
     def ask_label(self, title: str, text: str, current: str = "") -> str | None:

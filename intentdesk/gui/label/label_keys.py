@@ -37,7 +37,7 @@ class LabelKeys:
         numbers = assign_numbers(self._numbers, labels, forget_others=forget_others)  # if the dataset cannot keep them
         if self._store is not None:
             with contextlib.suppress(IntentDeskError):
-                numbers = self._store.number_labels(labels, forget_others=forget_others)
+                numbers = self._store.label_numbers.number(labels, forget_others=forget_others)
         self._numbers = numbers
 
     def label_for(self, number: int) -> str | None:

@@ -1,5 +1,5 @@
 """Typed example phrases: for a label, sentences a user might say, learned by the words model without
-recording them. Stored in the dataset's `phrases.csv` through `DatasetStore.add_phrases`/`remove_phrases`."""
+recording them. Stored in the dataset's `phrases.csv` through `store.texts.add_phrases`/`remove_phrases`."""
 
 from __future__ import annotations
 
@@ -91,10 +91,10 @@ class PhrasesPanel(QWidget):
 
     def all_phrases(self) -> list[tuple[str, str]]:
         """Every (label, text) of phrases.csv; [] (and the reason shown) when it cannot be read."""
-        if self.store is None or not hasattr(self.store, "phrases"):
+        if self.store is None or not hasattr(self.store, "texts"):
             return []
         try:
-            return self.store.phrases()
+            return self.store.texts.phrases()
         except (IntentDeskError, OSError) as error:
             self.message.emit(str(error), "error")
             return []
@@ -122,13 +122,13 @@ class PhrasesPanel(QWidget):
         text = " ".join(self.edit.text().split())
         if not text or self.store is None or not self.label():
             return
-        if self._change(lambda: self.store.add_phrases(self.label(), [text])):
+        if self._change(lambda: self.store.texts.add_phrases(self.label(), [text])):
             self.edit.clear()
             self.message.emit(f"Added “{text}” to {self.label()}.", "info")
 
     def remove_selected(self) -> None:
         pairs = [(self.label(), item.text()) for item in self.list.selectedItems()]
-        if pairs and self._change(lambda: self.store.remove_phrases(pairs)):
+        if pairs and self._change(lambda: self.store.texts.remove_phrases(pairs)):
             self.message.emit(f"Removed {len(pairs)} phrase(s) from {self.label()}.", "info")
 
     def _change(self, change) -> bool:

@@ -32,7 +32,7 @@ def dataset_with_everything(tmp_path) -> DatasetStore:
     """A dataset with clips, typed phrases and a hash cache: all of it must survive a failed import."""
     store = DatasetStore.create(tmp_path / "data")
     import_into(store, str(write_tone_folder(tmp_path / "first", per_label=2)))
-    store.add_phrases("high", ["a high tone please"])
+    store.texts.add_phrases("high", ["a high tone please"])
     assert {".intentdesk-hashes.json", "metadata.csv", "phrases.csv"} <= set(snapshot(store.root))
     return store
 
@@ -75,7 +75,7 @@ def test_a_full_disk_when_the_rows_are_written_takes_the_clips_and_their_folders
     def metadata_does_not_fit(path, *_args):
         raise no_space(path)
 
-    monkeypatch.setattr(dataset, "write_metadata", metadata_does_not_fit)
+    monkeypatch.setattr(dataset.metadata_csv, "write_metadata", metadata_does_not_fit)
     with pytest.raises(DiskFull, match="nothing was changed"):
         import_into(store, str(write_tone_folder(tmp_path / "more", per_label=2, labels=NEW_TONES)))
     assert snapshot(store.root) == before  # no clips/alpha/ left behind, hash cache as it was
@@ -137,7 +137,7 @@ def test_on_a_real_small_disk(tmp_path, capsys):
     with small_disk(tmp_path / "disk") as disk:
         store = DatasetStore.create(disk / "data")
         import_into(store, str(write_tone_folder(tmp_path / "first", per_label=2)))
-        store.add_phrases("high", ["a high tone please"])
+        store.texts.add_phrases("high", ["a high tone please"])
         before = snapshot(store.root)
         source = write_tone_folder(tmp_path / "more", per_label=10, labels=NEW_TONES)
         fill(disk, leave=150_000)  # room for a few of the 30 clips, not for all

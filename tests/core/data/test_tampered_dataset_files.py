@@ -110,7 +110,7 @@ def test_a_file_that_could_not_be_read_back_is_never_written(tmp_path):
 def test_a_transcript_too_long_to_read_back_changes_nothing(store):
     before = (store.root / METADATA).read_bytes()
     with pytest.raises(DatasetError, match="longer than 131,072 characters"):
-        store.set_transcripts({store.clips[0].file_name: "word " * 30_000}, "user")
+        store.texts.set_transcripts({store.clips[0].file_name: "word " * 30_000}, "user")
     assert (store.root / METADATA).read_bytes() == before
     assert len(DatasetStore.open(store.root)) == 2
 
@@ -127,32 +127,32 @@ def test_train_on_a_tampered_dataset_is_one_line(store, tiny_wav2vec2, capsys, m
 def test_a_huge_phrases_file_is_refused_from_its_size(store):
     sparse(store.root / PHRASES, 1 << 30)  # 100k rows of 10k characters
     with pytest.raises(DatasetError) as error:
-        store.phrases()
+        store.texts.phrases()
     assert f"{store.root / PHRASES}: 1 GB, over the 8 MB" in one_line(error.value)
     with pytest.raises(DatasetError, match="over the 8 MB"):
-        store.add_phrases("a", ["hello"])
+        store.texts.add_phrases("a", ["hello"])
 
 
 def test_too_many_phrases_are_refused(store):
     rows = "".join(f"a,phrase {n}\n" for n in range(phrases.LIMITS.max_rows + 1))
     (store.root / PHRASES).write_text("label,text\n" + rows)
     with pytest.raises(DatasetError, match="lists more than 50,000 phrases"):
-        store.phrases()
+        store.texts.phrases()
 
 
 def test_a_phrase_longer_than_typed_phrases_may_be_is_named(store):
     (store.root / PHRASES).write_text("label,text\na,hello\nb," + "word " * 2000 + "\n")
     with pytest.raises(DatasetError) as error:
-        store.phrases()
+        store.texts.phrases()
     assert "phrases.csv, line 3: the row has a phrase of 9,999 characters, over the 500" in one_line(error.value)
 
 
 def test_adding_phrases_beyond_the_limit_changes_nothing(store, monkeypatch):
     monkeypatch.setattr(phrases, "LIMITS", CsvLimits(8 << 20, 2, "phrases", "remove some phrases"))
-    assert store.add_phrases("a", ["one", "two"]) == 2
+    assert store.texts.add_phrases("a", ["one", "two"]) == 2
     before = (store.root / PHRASES).read_bytes()
     with pytest.raises(DatasetError, match="would list 3 phrases, over the 2"):
-        store.add_phrases("a", ["three"])
+        store.texts.add_phrases("a", ["three"])
     assert (store.root / PHRASES).read_bytes() == before
 
 
@@ -160,7 +160,7 @@ def test_adding_phrases_beyond_the_limit_changes_nothing(store, monkeypatch):
 def test_a_phrase_label_people_cannot_read_is_refused(store, label):
     (store.root / PHRASES).write_text(f'label,text\n"{label}",hello\n')
     with pytest.raises(DatasetError, match="line 2: the row has label"):
-        store.phrases()
+        store.texts.phrases()
 
 
 # ------------------------------------------------------------------ the JSON files

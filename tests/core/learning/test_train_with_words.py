@@ -24,10 +24,10 @@ def words_settings(base, asr, encoder, **more) -> TrainSettings:
 def test_quick_run_with_words_saves_both_parts(tone_dataset, tiny_wav2vec2, tiny_recogniser, tiny_text_encoder,
                                                tmp_path):
     for label, texts in PHRASES.items():
-        tone_dataset.add_phrases(label, texts)
-    tone_dataset.add_phrases("unheard", ["a label with no clips"])  # typed only: learned from the words alone
+        tone_dataset.texts.add_phrases(label, texts)
+    tone_dataset.texts.add_phrases("unheard", ["a label with no clips"])  # typed only: learned from the words alone
     fixed = tone_dataset.clips[0].file_name
-    tone_dataset.set_transcripts({fixed: "the high one"}, "user")
+    tone_dataset.texts.set_transcripts({fixed: "the high one"}, "user")
     events = []
     record = train(tone_dataset.root, tmp_path / "model", words_settings(tiny_wav2vec2, tiny_recogniser,
                                                                          tiny_text_encoder), events.append)

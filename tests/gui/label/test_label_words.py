@@ -43,7 +43,7 @@ def transcript_index(tab, label):
 def test_a_typed_transcript_is_saved_as_the_users_and_marked(qtbot, tab, tmp_path):
     store = open_dataset(tab, tmp_path / "data")
     name = store.clips[0].file_name
-    store.set_transcripts({name: "how much is left"}, by="openai/whisper-tiny.en")
+    store.texts.set_transcripts({name: "how much is left"}, by="openai/whisper-tiny.en")
     tab.refresh()
     index = transcript_index(tab, store.find(name).label)
     assert index.data() == "how much is left" and "recogniser" in index.data(Qt.ToolTipRole)
@@ -62,7 +62,7 @@ def test_a_typed_transcript_is_saved_as_the_users_and_marked(qtbot, tab, tmp_pat
     index = transcript_index(tab, store.find(name).label)
     assert index.data() == CORRECTED_MARK + "how much money is left"
     assert index.data(Qt.FontRole).italic() and "never overwrites" in index.data(Qt.ToolTipRole)
-    store.set_transcripts({name: "something else"}, by="openai/whisper-tiny.en")
+    store.texts.set_transcripts({name: "something else"}, by="openai/whisper-tiny.en")
     assert rows(store)[name]["transcript"] == "how much money is left", "a correction is never overwritten"
 
 
@@ -117,7 +117,7 @@ def test_automatic_transcription_fills_the_transcript_column(qtbot, tab, tmp_pat
     written = {}
 
     def fake(store_, recogniser, emit, cancel, clips=None):
-        store_.set_transcripts({name: "heard words" for name in clips}, recogniser)
+        store_.texts.set_transcripts({name: "heard words" for name in clips}, recogniser)
         written.update(dict.fromkeys(clips, True))
         emit((len(written), len(written)))
         return len(written)
@@ -152,7 +152,7 @@ def test_example_phrases_are_added_with_enter_and_removed(qtbot, tab, tmp_path):
     qtbot.keyClick(panel.edit, Qt.Key_Return)
     qtbot.keyClicks(panel.edit, "stop my card please")
     qtbot.keyClick(panel.edit, Qt.Key_Enter)
-    assert store.phrases() == [("freeze", "block my card"), ("freeze", "stop my card please")]
+    assert store.texts.phrases() == [("freeze", "block my card"), ("freeze", "stop my card please")]
     assert panel.edit.text() == "" and panel.list.count() == 2
     assert (store.root / "phrases.csv").is_file()
     panel.label_combo.setCurrentText("balance")
@@ -160,13 +160,13 @@ def test_example_phrases_are_added_with_enter_and_removed(qtbot, tab, tmp_path):
     panel.label_combo.setCurrentText("freeze")
     panel.list.item(0).setSelected(True)
     qtbot.mouseClick(panel.remove_button, Qt.LeftButton)
-    assert store.phrases() == [("freeze", "stop my card please")]
+    assert store.texts.phrases() == [("freeze", "stop my card please")]
     assert [panel.list.item(i).text() for i in range(panel.list.count())] == ["stop my card please"]
 
 
 def test_phrases_for_a_label_without_clips_are_mentioned_not_hidden(qtbot, tab, tmp_path):
     store = open_dataset(tab, tmp_path / "data")
-    store.add_phrases("refund", ["I want my money back", "give me a refund"])  # typed before any refund clip
+    store.texts.add_phrases("refund", ["I want my money back", "give me a refund"])  # typed before any refund clip
     tab.phrases.set_dataset(store)
     tab.phrases.label_combo.setCurrentText("freeze")
     text = tab.phrases.count.text()
