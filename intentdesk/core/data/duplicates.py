@@ -12,7 +12,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from intentdesk.core.data.layout import HASH_INDEX
+from intentdesk.core.data import HASH_INDEX
 from intentdesk.core.data.metadata_csv import METADATA_LIMITS, Clip
 from intentdesk.core.files import atomic_open
 from intentdesk.core.json_files import JsonProblem, read_json

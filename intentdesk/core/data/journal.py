@@ -22,8 +22,8 @@ from pathlib import Path
 from filelock import FileLock
 
 from intentdesk.core.audio import io as audio
+from intentdesk.core.data import JOURNAL, STAGING
 from intentdesk.core.data.duplicates import HashIndex
-from intentdesk.core.data.layout import JOURNAL, STAGING
 from intentdesk.core.data.metadata_csv import Clip
 from intentdesk.core.data.placement import ClipFolder, taken_names
 from intentdesk.core.data.safety import os_message, safe_suffix, validate_label

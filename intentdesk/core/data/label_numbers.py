@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from intentdesk.core.data.layout import LABEL_KEYS
+from intentdesk.core.data import LABEL_KEYS
 from intentdesk.core.files import atomic_open
 
 if TYPE_CHECKING:

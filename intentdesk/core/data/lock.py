@@ -13,7 +13,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from intentdesk.core.data.layout import LOCK_FILE
+from intentdesk.core.data import LOCK_FILE
 from intentdesk.core.data.safety import os_message
 from intentdesk.core.errors import DatasetError
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from intentdesk.core.csv_cells import plain_cell, safe_cell
-from intentdesk.core.data.layout import METADATA
+from intentdesk.core.data import METADATA
 from intentdesk.core.data.safety import file_name_problem, label_problem, os_message, path_problem
 from intentdesk.core.errors import DatasetError
 from intentdesk.core.files import atomic_open

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from intentdesk.core.csv_cells import safe_cell
-from intentdesk.core.data.layout import PHRASES
+from intentdesk.core.data import PHRASES
 from intentdesk.core.data.metadata_csv import CsvLimits, check_rows_fit, read_metadata_table
 from intentdesk.core.data.safety import label_problem
 from intentdesk.core.errors import DatasetError

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
-from intentdesk.core.data.layout import CLIPS
+from intentdesk.core.data import CLIPS
 from intentdesk.core.data.metadata_csv import Clip
 from intentdesk.core.data.safety import file_name_problem, path_problem, real, safe_stem, safe_suffix
 from intentdesk.core.errors import DatasetError

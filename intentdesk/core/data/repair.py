@@ -16,7 +16,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from intentdesk.core.audio.io import audio_files_under
-from intentdesk.core.data.layout import CLIPS, HASH_INDEX, JOURNAL, LOCK_FILE, METADATA, STAGING, TRASH
+from intentdesk.core.data import CLIPS, HASH_INDEX, JOURNAL, LOCK_FILE, METADATA, STAGING, TRASH
 from intentdesk.core.data.lock import DatasetLock
 from intentdesk.core.data.metadata_csv import METADATA_LIMITS, Clip, load_clips
 from intentdesk.core.data.placement import ClipFolder, taken_names

@@ -14,7 +14,7 @@ import stat
 from pathlib import Path, PurePosixPath
 
 from intentdesk.core.csv_cells import starts_like_a_formula
-from intentdesk.core.data.layout import CLIPS
+from intentdesk.core.data import CLIPS
 from intentdesk.core.errors import DatasetError, first_line
 from intentdesk.core.labels import label_text_problem
 

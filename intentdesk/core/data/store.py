@@ -1,4 +1,4 @@
-"""The dataset store: one folder that `datasets.load_dataset("audiofolder")` can read (layout.py).
+"""The dataset store: one folder that `datasets.load_dataset("audiofolder")` can read (its names: data/__init__.py).
 
 Rules that keep every recording safe:
 
@@ -31,10 +31,9 @@ from pathlib import Path
 import numpy as np
 
 from intentdesk.core.audio import io as audio
-from intentdesk.core.data import metadata_csv, trash
+from intentdesk.core.data import CLIPS, LOCK_FILE, METADATA, TRASH_ROWS, metadata_csv, trash
 from intentdesk.core.data.journal import ImportReport, commit_staged, stage, staging_folder
 from intentdesk.core.data.label_numbers import LabelNumbers
-from intentdesk.core.data.layout import CLIPS, LOCK_FILE, METADATA, TRASH_ROWS
 from intentdesk.core.data.lock import DatasetLock, ReadOnly
 from intentdesk.core.data.metadata_csv import REQUIRED_COLUMNS, Clip, Stamp, read_metadata_table
 from intentdesk.core.data.placement import ClipFolder, move_back, taken_names

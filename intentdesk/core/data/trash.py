@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from intentdesk.core.data.layout import TRASH, TRASH_ROWS
+from intentdesk.core.data import TRASH, TRASH_ROWS
 from intentdesk.core.data.metadata_csv import METADATA_LIMITS, Clip, clip_from_row
 from intentdesk.core.data.placement import ClipFolder, move_back
 from intentdesk.core.data.safety import file_name_problem, inside, label_problem, real

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from intentdesk import cli
-from intentdesk.core.data import phrases
-from intentdesk.core.data.layout import HASH_INDEX, JOURNAL, METADATA, PHRASES, STAGING, TRASH, TRASH_ROWS
+from intentdesk.core.data import HASH_INDEX, JOURNAL, METADATA, PHRASES, STAGING, TRASH, TRASH_ROWS, phrases
 from intentdesk.core.data.metadata_csv import METADATA_LIMITS, CsvLimits, check_rows_fit
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import DatasetError
