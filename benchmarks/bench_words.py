@@ -124,7 +124,7 @@ def main() -> None:  # noqa: PLR0915 - one linear report
     from intentdesk.core.data.split import split_clips
     from intentdesk.core.data.store import DatasetStore
     from intentdesk.core.inference.classifier import Classifier
-    from intentdesk.core.run_settings_file import settings_file
+    from intentdesk.core.staging import settings_file
     from intentdesk.core.words import fusion
     from intentdesk.core.words.asr import Transcriber, vocabulary_prompt
     from intentdesk.core.words.layout import save_words

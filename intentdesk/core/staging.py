@@ -18,21 +18,34 @@ from typing import IO
 from intentdesk.core.errors import TrainingError
 from intentdesk.core.files import folder_mode
 from intentdesk.core.json_files import read_json
-from intentdesk.core.run_settings_file import settings_file
 
 MODELS = "models"
+# The settings a model was trained with. Folders saved before 2026-11-25 have `training_settings.json`
+# instead: that name made `datasets.load_dataset("audiofolder", data_dir=DATASET)` fail ("Instruction
+# "train" corresponds to no data!") as soon as a run was saved inside the dataset's models/ folder,
+# because the library's split patterns claim any file named "training*" for a "train" split. Both are read.
+SETTINGS_FILE = "run_settings.json"
+OLD_SETTINGS_FILE = "training_settings.json"
 # A model is written into a hidden folder beside its final place, then renamed into place; the
 # folder it replaces is renamed away first. Both carry this marker file, locked while in use, so
 # a save killed half-way leaves something that is recognisably IntentDesk's and safe to remove.
 STAGING_MARKER = ".intentdesk-staging"
 MARKER_TEXT = "IntentDesk scratch folder: safe to delete when no save is running\n"
 STAGING_NAME = re.compile(r"^\..+\.intentdesk-(?:staging|old)-[A-Za-z0-9_]+$")
-TRAINED_FILES = ("config.json", "metrics.json")  # and a settings file (run_settings_file)
+TRAINED_FILES = ("config.json", "metrics.json")  # and a settings file (`settings_file`)
 # What a model save writes, or an earlier version of it wrote (sharded or .bin weights, the old
 # settings file, a words part): replaced by the next save into the folder. Anything else is the person's.
 MODEL_FILE = re.compile(r"(?:config|generation_config|preprocessor_config|metrics|run_settings|training_settings)\.json"
                         r"|(?:model|pytorch_model)(?:-\d+-of-\d+)?\.(?:safetensors|bin)(?:\.index\.json)?"
                         r"|words")
+
+
+def settings_file(model_dir: Path) -> Path | None:
+    """The model folder's settings file (the current name first), or None when it has none."""
+    for name in (SETTINGS_FILE, OLD_SETTINGS_FILE):
+        if (Path(model_dir) / name).is_file():
+            return Path(model_dir) / name
+    return None
 
 
 def is_trained_model(folder: Path) -> bool:

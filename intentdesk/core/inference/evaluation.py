@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from intentdesk.core import run_settings_file
+from intentdesk.core import staging
 from intentdesk.core.data.split import split_clips
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import ModelError, TrainingError, first_line
@@ -82,7 +82,7 @@ def evaluate_model(model_dir: Path | str, data_dir: Path | str, split: str = "ev
 
 def saved_split(model_dir: Path) -> tuple[float, int]:
     """The eval share and seed the model was trained with (defaults for a folder trained elsewhere)."""
-    settings_file = run_settings_file.settings_file(model_dir)
+    settings_file = staging.settings_file(model_dir)
     if settings_file is None:
         return 0.2, 0
     fix = "evaluate with --split all, or train again"

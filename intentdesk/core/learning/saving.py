@@ -10,9 +10,8 @@ from pathlib import Path
 from intentdesk.core.files import stop_when_disk_full
 from intentdesk.core.learning.settings import TrainSettings
 from intentdesk.core.models import backbone
-from intentdesk.core.run_settings_file import SETTINGS_FILE
 from intentdesk.core.runs import RunRecord
-from intentdesk.core.staging import check_output_dir, is_trained_model, staged_folder
+from intentdesk.core.staging import SETTINGS_FILE, check_output_dir, is_trained_model, staged_folder
 
 
 def save_model_folder(model, feature_extractor, output_dir: Path, record: RunRecord, settings: TrainSettings,

@@ -20,8 +20,8 @@ from intentdesk.core.errors import ModelError, first_line
 from intentdesk.core.files import atomic_write_bytes
 from intentdesk.core.models.hub import read_json_object
 from intentdesk.core.models.references import MODEL_FILE_PATTERNS, copy_model_files, local_part, resolve_part
-from intentdesk.core.run_settings_file import OLD_SETTINGS_FILE, SETTINGS_FILE
 from intentdesk.core.runs import METRICS_FILE
+from intentdesk.core.staging import OLD_SETTINGS_FILE, SETTINGS_FILE
 from intentdesk.core.words import checks
 from intentdesk.core.words.fusion import FusionSettings
 from intentdesk.core.words.head import WordsHead
