@@ -28,12 +28,25 @@ def label_warnings(counts: dict[str, int]) -> list[str]:
     return warnings
 
 
-def training_blockers(store: DatasetStore) -> list[str]:
-    """Reasons why a dataset cannot be trained on, each a sentence for the user (empty: go)."""
+def typed_only_labels(store: DatasetStore) -> list[str]:
+    """Labels with typed phrases and no recordings (sorted): a model that learns from the words learns them."""
     counts = store.label_counts()
+    return sorted({label for label, _ in store.texts.phrases() if label not in counts})
+
+
+def training_blockers(store: DatasetStore, words: bool = False) -> list[str]:
+    """Reasons why a dataset cannot be trained on, each a sentence for the user (empty: go). With `words`
+    (learning from the words too), labels with typed phrases only count, and a dataset of typed phrases
+    alone, no recordings at all, trains a words-only model."""
+    counts = store.label_counts()
+    typed = typed_only_labels(store) if words else []
     problems = []
-    if len(counts) < 2:
-        problems.append(f"the dataset has {len(counts)} label(s); at least 2 are needed to learn to tell them apart")
+    if not counts and len(typed) >= 2:
+        return problems  # words only: every label has typed phrases, none has recordings
+    if len(counts) + len(typed) < 2:
+        hint = "" if words else " (or type how people say each intent, and learn from the words)"
+        problems.append(f"the dataset has {len(counts) + len(typed)} label(s); at least 2 are needed to learn to "
+                        f"tell them apart{hint}")
     few = [f"{label} ({n})" for label, n in counts.items() if n < MIN_CLIPS_PER_LABEL]
     if few:
         problems.append(f"each label needs at least {MIN_CLIPS_PER_LABEL} clips (one to train, one to check): "

@@ -71,3 +71,9 @@ def uncertain_below(eval_probabilities: np.ndarray, share: float = UNCERTAIN_SHA
         return None
     floor = min(ceiling, 2.0 / probabilities.shape[1])
     return float(np.clip(np.quantile(probabilities.max(axis=1), share), floor, ceiling))
+
+
+def sound_notes(eval_probabilities: np.ndarray) -> dict:
+    """What config.json's `intentdesk` entry keeps of the eval split's scores: the out-of-scope rule."""
+    rule = uncertain_below(eval_probabilities)
+    return {} if rule is None else {"uncertain_below": round(rule, 4)}

@@ -21,15 +21,14 @@ def save_model_folder(model, feature_extractor, output_dir: Path, record: RunRec
     during training). A standard Hugging Face folder plus metrics.json and run_settings.json,
     and `words/` when `words` (a `core.words.TrainedWords`) is given: the sound model and its words
     part appear together or not at all. On a full disk (`DiskFull`) the partial copy is removed and
-    an earlier model in `output_dir` stays as it was. `uncertain_below` is the sound model's own
-    out-of-scope rule (`metrics.uncertain_below`), kept in config.json beside what IntentDesk notes there."""
+    an earlier model in `output_dir` stays as it was. `notes` go into config.json's `intentdesk` entry
+    beside the base model and mode: the sound model's own out-of-scope rule (`uncertain_below`), or that its
+    sound part never learned (`sound: untrained`, a words-only model)."""
     output_dir = check_output_dir(output_dir)
     earlier = " (the earlier model there is unchanged)" if is_trained_model(output_dir) else ""
     with stop_when_disk_full(output_dir.parent, f"the model was not saved to {output_dir}{earlier}"), \
             staged_folder(output_dir) as staging:
-        model.config.intentdesk = {"base_model": settings.base_model, "mode": settings.mode}
-        if uncertain_below is not None:
-            model.config.intentdesk["uncertain_below"] = round(uncertain_below, 4)
+        model.config.intentdesk = {"base_model": settings.base_model, "mode": settings.mode, **(notes or {})}
         model.save_pretrained(staging)
         feature_extractor.save_pretrained(staging)
         if words is not None:

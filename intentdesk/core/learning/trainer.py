@@ -21,16 +21,16 @@ from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError, TrainingError, first_line
 from intentdesk.core.events import EventCallback, Outcome, Progress, Stage, TrainFinished, ignore
 from intentdesk.core.files import stop_when_disk_full
-from intentdesk.core.learning.context import TrainingRun
 from intentdesk.core.learning.eta import RunPlan, save_seconds
 from intentdesk.core.learning.loop import fit, parameter_bytes, predict_task
-from intentdesk.core.learning.metrics import classification_metrics, uncertain_below
-from intentdesk.core.learning.prepared import PreparedData, prepare_data
+from intentdesk.core.learning.metrics import classification_metrics, sound_notes
+from intentdesk.core.learning.prepared import PreparedData, TrainingRun, prepare_data
 from intentdesk.core.learning.quick import build_quick_task, check_quick_support
 from intentdesk.core.learning.saving import model_fingerprint, save_model_folder
 from intentdesk.core.learning.settings import MODE_DEFAULTS, TrainSettings
 from intentdesk.core.learning.task import FullTask, Task
-from intentdesk.core.learning.words_training import load_words_models, train_words_part
+from intentdesk.core.learning.words_only import train_words_only
+from intentdesk.core.learning.words_training import load_words_models, train_words_part, words_labels
 from intentdesk.core.models import backbone
 from intentdesk.core.models.inputs import InputBuilder
 from intentdesk.core.runs import STAGE_1, RunRecord
@@ -82,10 +82,13 @@ def _train(data_dir: Path, output_dir: Path, settings: TrainSettings, progress: 
     torch.manual_seed(settings.seed)
     output_dir = check_output_dir(output_dir, data_dir, settings.base_model)  # fail before training
     store = DatasetStore.open(data_dir)
-    problems = training_blockers(store)  # checked before any progress output: bad input fails first
+    problems = training_blockers(store, settings.words)  # checked before any progress output: bad input fails first
     if problems:
         raise TrainingError("cannot train: " + "; ".join(problems))
-    words_models = load_words_models(settings, store.labels()) if settings.words else None  # fail early
+    labels = words_labels(store.labels(), store.texts.phrases())
+    words_models = load_words_models(settings, labels) if settings.words else None  # fail early
+    if not store.clips:
+        return train_words_only(store, output_dir, settings, words_models, progress)
     run = _start(store, settings, progress, cancel)
     task, state = _train_quick(run) if settings.mode == "quick" else _train_full(run)
     record = run.record
@@ -104,7 +107,7 @@ def _train(data_dir: Path, output_dir: Path, settings: TrainSettings, progress: 
         record.cancelled = record.cancelled or not learned  # the eval split's choice was kept
     progress.stage(Stage.SAVING, "Saving the model")
     record.path = save_model_folder(run.model.to("cpu"), run.builder.feature_extractor, output_dir, record, settings,
-                                    words, uncertain_below(eval_sound))
+                                    words, sound_notes(eval_sound))
     outcome = Outcome.CANCELLED if record.cancelled else Outcome.FINISHED
     progress.emit(TrainFinished(outcome, record, time.monotonic() - progress.started))
     return record

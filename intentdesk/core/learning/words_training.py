@@ -19,9 +19,10 @@ from intentdesk.core.data.metadata_csv import BY_USER
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import ModelError, problem_of
 from intentdesk.core.events import Stage
-from intentdesk.core.learning.context import TrainingRun
+from intentdesk.core.learning.prepared import TrainingRun
 from intentdesk.core.learning.metrics import classification_metrics
 from intentdesk.core.learning.settings import TrainSettings
+from intentdesk.core.runs import RunRecord
 
 # The words pipeline's stage names (core/words/pipeline.py), as the progress line says them.
 PLAIN_STAGES = {
@@ -117,7 +118,7 @@ def train_words_part(run: TrainingRun, store: DatasetStore, models: WordsModels,
     part.config["training"]["corrected_by_user"] = sum(clip.transcript_by == BY_USER for clip in store.clips)
     words, _ = word_probabilities(part.head, models.encoder.encode(part.eval_transcripts), part.eval_transcripts)
     fused = FusionSettings.from_dict(part.config["fusion"]).fuse(eval_sound, words)
-    record_scores(run, labels, eval_sound, words, fused)
+    record_scores(run.record, run.data.eval_y.numpy(), labels, eval_sound, words, fused)
     return part
 
 
@@ -128,12 +129,11 @@ def words_labels(sound_labels: list[str], phrases: list[tuple[str, str]]) -> lis
     return list(sound_labels) + sorted({label for label, _ in phrases if label not in known})
 
 
-def record_scores(run: TrainingRun, labels: list[str], sound: np.ndarray, words: np.ndarray,
+def record_scores(record: RunRecord, truth: np.ndarray, labels: list[str], sound: np.ndarray, words: np.ndarray,
                   fused: np.ndarray) -> None:
-    """sound / words / fused scores into the record, over all the words part's `labels` (an intent with typed
-    phrases only has no test clips: what it was wrongly given still counts); the top level (what lists and the
-    GUI show first) becomes the fused model's."""
-    truth, record = run.data.eval_y.numpy(), run.record
+    """sound / words / fused scores of the eval clips (`truth`: their label numbers) into the record, over all
+    the words part's `labels` (an intent with typed phrases only has no test clips: what it was wrongly given
+    still counts); the top level (what lists and the GUI show first) becomes the fused model's."""
     record.sound, record.words, record.fused = (classification_metrics(truth, p.argmax(-1), labels)
                                                 for p in (sound, words, fused))
     record.sound["eval_loss"] = record.eval_loss

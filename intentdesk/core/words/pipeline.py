@@ -62,7 +62,7 @@ def _stage(progress: Progress | None, stage: str):
 def train_words(labels: Sequence[str], train_waves: Sequence[np.ndarray], train_labels: Sequence[int],
                 eval_waves: Sequence[np.ndarray], eval_labels: Sequence[int], eval_sound: np.ndarray, *,
                 phrases: Sequence[tuple[str, str]] = (), train_transcripts: Sequence[str | None] | None = None,
-                recogniser: str | Transcriber = DEFAULT_RECOGNISER,
+                eval_transcripts: Sequence[str] | None = None, recogniser: str | Transcriber = DEFAULT_RECOGNISER,
                 text_encoder: str | TextEncoder = DEFAULT_TEXT_ENCODER, device: str = "cpu",
                 cache_dir: Path | str | None | bool = None, progress: Progress | None = None) -> TrainedWords:
     """Transcribe, embed, fit the head on the training clips (+ typed `phrases`), calibrate and
@@ -70,7 +70,9 @@ def train_words(labels: Sequence[str], train_waves: Sequence[np.ndarray], train_
 
     `train_transcripts` may hold known transcripts (the user's corrections, or the recogniser's stored
     in the dataset): those clips are not heard again; None = let the recogniser transcribe. Labels are
-    indices into `labels`, which must be the sound model's labels in id order.
+    indices into `labels`, which must be the sound model's labels in id order (then any learned from typed
+    phrases alone). `eval_transcripts` stand for the eval clips' transcripts (a words-only model is checked on
+    typed phrases kept aside, with no audio at all).
     """
     labels = [str(label) for label in labels]
     index = {label: i for i, label in enumerate(labels)}
@@ -84,7 +86,8 @@ def train_words(labels: Sequence[str], train_waves: Sequence[np.ndarray], train_
                                 _stage(progress, "transcribing training clips"))
     for i, text in zip(unknown_clips, recognised):
         heard[i] = text
-    eval_heard = asr.transcribe(list(eval_waves), _stage(progress, "transcribing eval clips"))
+    eval_heard = list(eval_transcripts) if eval_transcripts is not None else \
+        asr.transcribe(list(eval_waves), _stage(progress, "transcribing eval clips"))
     unknown = sorted({label for label, _ in phrases if label not in index})
     if unknown:
         raise TrainingError(f"typed phrases name labels the model does not have: {', '.join(unknown[:5])}")

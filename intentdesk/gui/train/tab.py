@@ -120,6 +120,7 @@ class TrainTab(QWidget):
         self.form.base_changed.connect(lambda: self.update_blockers())
         self.form.words_changed.connect(lambda on: self.curves_note.setVisible(on or self._shown_words))
         self.form.words_changed.connect(self._words_ticked)
+        self.form.words_changed.connect(lambda _on: self.update_blockers())
         self._shown_words = False  # the run shown used words
         self._run_with_words = False  # the run in progress was asked to learn the words
         self.message = MessageBar()
@@ -204,7 +205,8 @@ class TrainTab(QWidget):
         in the run's job, so a click never freezes the window."""
         from intentdesk.core.data.health import label_warnings, training_blockers
 
-        problems = ["open a dataset first"] if self.store is None else training_blockers(self.store)
+        problems = ["open a dataset first"] if self.store is None else \
+            training_blockers(self.store, self.form.uses_words())  # typed-only intents count with words
         problems += self.form.problems() + list(found or [])
         self.blockers.setText("\n".join(f"• Cannot start: {p}" for p in problems))
         warnings = label_warnings(self.store.label_counts()) if self.store is not None else []

@@ -25,4 +25,17 @@ def test_one_label_is_a_blocker_not_an_imbalance(tmp_path):
     for n in range(5):
         store.add_array(tone(300 + 50 * n, 0.3), 16000, "only")
     assert label_warnings(store.label_counts()) == []
-    assert training_blockers(store) == ["the dataset has 1 label(s); at least 2 are needed to learn to tell them apart"]
+    assert training_blockers(store) == ["the dataset has 1 label(s); at least 2 are needed to learn to tell them apart"
+                                        " (or type how people say each intent, and learn from the words)"]
+    store.texts.add_phrases("other", ["something else entirely"])  # typed only: counts when learning from the words
+    assert training_blockers(store, words=True) == []
+    assert training_blockers(store) != []
+
+
+def test_typed_phrases_alone_train_a_words_only_model(tmp_path):
+    store = DatasetStore.create(tmp_path / "d")
+    assert "the dataset has 0 label(s)" in training_blockers(store, words=True)[0]
+    store.texts.add_phrases("balance", ["what is my balance"])
+    store.texts.add_phrases("freeze", ["freeze my card"])
+    assert training_blockers(store, words=True) == []
+    assert "the dataset has 0 label(s)" in training_blockers(store)[0]

@@ -115,3 +115,34 @@ def test_cancel_while_transcribing_saves_the_sound_model_alone(tone_dataset, tin
     assert record.cancelled and record.path is not None
     assert (record.path / "model.safetensors").is_file() and not (record.path / "words").exists()
     assert not read_record(record.path).has_words
+
+
+def test_typed_phrases_alone_train_a_words_only_model(tmp_path, tiny_wav2vec2, tiny_recogniser, tiny_text_encoder):
+    """No recordings at all: the words part learns the intents from the phrases; the sound part says nothing."""
+    import numpy as np
+
+    from intentdesk.core.data.store import DatasetStore
+    from intentdesk.core.inference.classifier import Classifier
+    from tests.helpers import tone
+
+    store = DatasetStore.create(tmp_path / "typed")
+    phrases = {"balance": ["what is my balance", "how much money do i have", "my balance please"],
+               "freeze": ["freeze my card", "block my card", "stop my card it was stolen"],
+               "pay_bill": ["pay my bill", "pay the electricity bill", "i want to pay a bill"]}
+    for label, texts in phrases.items():
+        store.texts.add_phrases(label, texts)
+    events = []
+    record = train(store.root, tmp_path / "model", words_settings(tiny_wav2vec2, tiny_recogniser, tiny_text_encoder),
+                   events.append)
+    assert isinstance(events[-1], TrainFinished) and events[-1].outcome is Outcome.FINISHED
+    config = json.loads((record.path / "config.json").read_text())
+    assert config["intentdesk"]["sound"] == "untrained" and "uncertain_below" not in config["intentdesk"]
+    words = json.loads((record.path / "words" / "words_config.json").read_text())
+    assert words["training"]["phrases_kept_aside"] == 3 and words["training"]["typed_phrases"] == 6
+    assert record.has_words and record.train_clips == 0 and record.words_accuracy is not None
+    classifier = Classifier(record.path, device="cpu", precision="fp32")
+    assert classifier.labels == ["balance", "freeze", "pay_bill"] and classifier.has_words
+    sound = classifier.sound.scores_many([tone(500.0)], 1)
+    assert np.allclose(sound, 1 / 3, atol=1e-6)  # the empty head: the same score for every intent
+    said = classifier.words.score([tone(500.0)], sound, transcripts=["freeze my card"])
+    assert said.probabilities[0].argmax() == 1  # the words decide
