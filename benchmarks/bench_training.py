@@ -82,9 +82,8 @@ def run_full_mode(waves, y, labels, max_seconds) -> list[float]:
     import threading
 
     from intentdesk.core.events import Progress, Stage, StepEvent
-    from intentdesk.core.learning.context import TrainingRun
     from intentdesk.core.learning.loop import fit
-    from intentdesk.core.learning.prepared import PreparedData
+    from intentdesk.core.learning.prepared import PreparedData, TrainingRun
     from intentdesk.core.learning.settings import TrainSettings
     from intentdesk.core.learning.task import FullTask
     from intentdesk.core.models import backbone

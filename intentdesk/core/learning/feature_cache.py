@@ -20,7 +20,7 @@ import torch
 
 from intentdesk.core.audio import io as audio
 from intentdesk.core.events import Stage
-from intentdesk.core.learning.context import TrainingRun
+from intentdesk.core.learning.prepared import TrainingRun
 from intentdesk.core.models import backbone
 
 

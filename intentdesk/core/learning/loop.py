@@ -9,9 +9,9 @@ import numpy as np
 import torch
 
 from intentdesk.core.events import EpochEvent, Stage, StepEvent, TrainStarted
-from intentdesk.core.learning.context import TrainingRun
 from intentdesk.core.learning.eta import TrainingEta, save_seconds
 from intentdesk.core.learning.metrics import classification_metrics
+from intentdesk.core.learning.prepared import TrainingRun
 from intentdesk.core.learning.task import Task
 from intentdesk.core.models import backbone
 

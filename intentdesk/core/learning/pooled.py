@@ -21,9 +21,9 @@ import torch
 
 from intentdesk.core.errors import ModelError
 from intentdesk.core.events import Stage
-from intentdesk.core.learning.context import TrainingRun
 from intentdesk.core.learning.feature_cache import cached_features, clip_sources, module_input, split_variants
 from intentdesk.core.learning.loop import train_epochs
+from intentdesk.core.learning.prepared import TrainingRun
 from intentdesk.core.learning.settings import TrainSettings
 from intentdesk.core.learning.task import split_head_params
 from intentdesk.paths import cache_home

@@ -1,8 +1,11 @@
-"""The training data of one run: the dataset split, its clips decoded, labels as ids."""
+"""What one training run works with: its data (`PreparedData`: the dataset split, its clips decoded, labels
+as ids) and everything each stage takes (`TrainingRun`: the model, data, settings, progress and record)."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -12,7 +15,8 @@ from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import TrainingError
 from intentdesk.core.events import Progress, Stage
 from intentdesk.core.learning.settings import TrainSettings
-from intentdesk.core.models.inputs import load_waves
+from intentdesk.core.models.inputs import InputBuilder, load_waves
+from intentdesk.core.runs import RunRecord
 
 
 @dataclass
@@ -46,3 +50,19 @@ def prepare_data(store: DatasetStore, settings: TrainSettings, rate: int, progre
         eval_waves=waves[n:], eval_y=torch.tensor([index[c.label] for c in evaluation]),
         train_names=names[:n], eval_names=names[n:],
     )
+
+
+@dataclass
+class TrainingRun:
+    """One run in progress. `record` fills in as it goes (history, step losses, best epoch,
+    cancelled) and is what gets saved as metrics.json. A stage with other settings (full mode's
+    warm start) is `dataclasses.replace(run, settings=...)`: same record, progress and cancel."""
+
+    model: Any  # a transformers audio-classification model
+    builder: InputBuilder
+    data: PreparedData
+    settings: TrainSettings
+    device: torch.device
+    progress: Progress
+    cancel: threading.Event
+    record: RunRecord

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from intentdesk.core.audio import io as audio
-from intentdesk.core.learning.context import TrainingRun
+from intentdesk.core.learning.prepared import TrainingRun
 from intentdesk.core.learning.settings import TrainSettings
 from intentdesk.core.models.backbone import HEAD_MODULES
 from intentdesk.core.models.inputs import length_buckets

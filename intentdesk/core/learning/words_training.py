@@ -19,8 +19,8 @@ from intentdesk.core.data.metadata_csv import BY_USER
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import ModelError, problem_of
 from intentdesk.core.events import Stage
-from intentdesk.core.learning.prepared import TrainingRun
 from intentdesk.core.learning.metrics import classification_metrics
+from intentdesk.core.learning.prepared import TrainingRun
 from intentdesk.core.learning.settings import TrainSettings
 from intentdesk.core.runs import RunRecord
 
