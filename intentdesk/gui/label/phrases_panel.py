@@ -19,8 +19,11 @@ from PySide6.QtWidgets import (
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError
 
-HELP = ("Sentences someone might say for an intent, typed instead of recorded. Training with words "
-        "learns from them as well as from the clips' transcripts.")
+HELP = ("Type how people say each intent, instead of recording it. Training with words learns from these "
+        "as well as from the clips' transcripts; an intent with typed phrases and no recordings is learned from "
+        "the words alone, and a dataset of typed phrases only trains a model that understands speech by its "
+        "words. Type a new intent's name in the box on the left to start one.")
+TYPE_HINT = "type how people say it, Enter adds it"
 
 
 class PhrasesPanel(QWidget):
@@ -35,11 +38,14 @@ class PhrasesPanel(QWidget):
         self.store: DatasetStore | None = None
         self.setToolTip(HELP)
         self.label_combo = QComboBox()
+        self.label_combo.setEditable(True)  # a new intent can start with what people say, before any recording
+        self.label_combo.setInsertPolicy(QComboBox.NoInsert)
+        self.label_combo.lineEdit().setPlaceholderText("intent")
         self.label_combo.setMinimumWidth(120)
-        self.label_combo.setToolTip("The intent these phrases belong to")
-        self.label_combo.currentIndexChanged.connect(self.show_phrases)
+        self.label_combo.setToolTip("The intent these phrases belong to: choose one, or type a new intent's name")
+        self.label_combo.currentTextChanged.connect(self.show_phrases)
         self.edit = QLineEdit()
-        self.edit.setPlaceholderText("type an example sentence, Enter adds it")
+        self.edit.setPlaceholderText(TYPE_HINT)
         self.edit.setToolTip(HELP)
         self.edit.returnPressed.connect(self.add_typed)
         self.add_button = QPushButton("Add")
@@ -72,18 +78,18 @@ class PhrasesPanel(QWidget):
         self.set_labels(store.labels() if store is not None else [])
 
     def set_labels(self, labels: list[str]) -> None:
-        """The labels to choose from (the current choice stays when it still exists)."""
+        """The labels to choose from, with those that have typed phrases only (the current choice stays)."""
+        labels = list(labels) + sorted({label for label, _ in self.all_phrases()} - set(labels))
         current = self.label_combo.currentText()
         self.label_combo.blockSignals(True)
         self.label_combo.clear()
         self.label_combo.addItems(labels)
-        if current in labels:
-            self.label_combo.setCurrentText(current)
+        self.label_combo.setCurrentText(current if current in labels or not labels else labels[0])
         self.label_combo.blockSignals(False)
         for widget in (self.label_combo, self.edit, self.add_button, self.list, self.remove_button):
-            widget.setEnabled(self.store is not None and bool(labels))
-        self.edit.setPlaceholderText("type an example sentence, Enter adds it" if labels
-                                     else "record or import a clip first: phrases belong to a label")
+            widget.setEnabled(self.store is not None)
+        self.edit.setPlaceholderText(TYPE_HINT if labels else "type an intent's name on the left, then how people "
+                                                              "say it here")
         self.show_phrases()
 
     def label(self) -> str:
@@ -91,7 +97,7 @@ class PhrasesPanel(QWidget):
 
     def all_phrases(self) -> list[tuple[str, str]]:
         """Every (label, text) of phrases.csv; [] (and the reason shown) when it cannot be read."""
-        if self.store is None or not hasattr(self.store, "texts"):
+        if self.store is None:
             return []
         try:
             return self.store.texts.phrases()
@@ -111,20 +117,23 @@ class PhrasesPanel(QWidget):
         texts = self._of_shown_label(pairs)
         self.list.clear()
         self.list.addItems(texts)
-        shown = {self.label_combo.itemText(i) for i in range(self.label_combo.count())}
-        waiting = sorted({label for label, _ in pairs if label not in shown})
-        note = (f" · {sum(label in waiting for label, _ in pairs)} more for labels with no clips yet "
-                f"({', '.join(waiting[:3])}{'…' if len(waiting) > 3 else ''}): kept, and used once they have clips"
-                if waiting else "")
+        recorded = set(self.store.labels()) if self.store is not None else set()
+        typed_only = sorted({label for label, _ in pairs if label not in recorded})
+        note = (f" · typed only, no recordings yet: {', '.join(typed_only[:3])}{'…' if len(typed_only) > 3 else ''} "
+                "(learned from the words alone when training with words)" if typed_only else "")
         self.count.setText((f"{len(texts)} phrase(s) for “{self.label()}”" if self.label() else "") + note)
 
     def add_typed(self) -> None:
         text = " ".join(self.edit.text().split())
         if not text or self.store is None or not self.label():
             return
-        if self._change(lambda: self.store.texts.add_phrases(self.label(), [text])):
+        label = self.label()
+        if self._change(lambda: self.store.texts.add_phrases(label, [text])):
             self.edit.clear()
-            self.message.emit(f"Added “{text}” to {self.label()}.", "info")
+            self.message.emit(f"Added “{text}” to {label}.", "info")
+            if self.label_combo.findText(label) < 0:  # a new intent, typed before any recording
+                self.set_labels(self.store.labels())
+                self.label_combo.setCurrentText(label)
 
     def remove_selected(self) -> None:
         pairs = [(self.label(), item.text()) for item in self.list.selectedItems()]

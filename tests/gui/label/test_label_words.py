@@ -170,7 +170,26 @@ def test_phrases_for_a_label_without_clips_are_mentioned_not_hidden(qtbot, tab, 
     tab.phrases.set_dataset(store)
     tab.phrases.label_combo.setCurrentText("freeze")
     text = tab.phrases.count.text()
-    assert "2 more for labels with no clips yet (refund)" in text and "used once they have clips" in text
+    assert "typed only, no recordings yet: refund (learned from the words alone when training with words)" in text
+    combo = tab.phrases.label_combo
+    assert "refund" in [combo.itemText(i) for i in range(combo.count())]  # listed, to add to or remove from
+
+
+def test_a_new_intent_can_start_with_typed_phrases(qtbot, tab, tmp_path):
+    """Type how people say it: a new intent's name in the box, then its phrases, no recording needed."""
+    store = open_dataset(tab, tmp_path / "data")
+    panel = tab.phrases
+    panel.label_combo.setEditText("lost_card")
+    panel.edit.setFocus()
+    qtbot.keyClicks(panel.edit, "I lost my card")
+    qtbot.keyClick(panel.edit, Qt.Key_Return)
+    assert ("lost_card", "I lost my card") in store.texts.phrases()
+    assert panel.label() == "lost_card" and panel.list.count() == 1
+    assert "lost_card" in [panel.label_combo.itemText(i) for i in range(panel.label_combo.count())]
+    panel.label_combo.setEditText("=HYPERLINK(1)")  # a label that cannot be one is refused, nothing written
+    qtbot.keyClicks(panel.edit, "hello")
+    qtbot.keyClick(panel.edit, Qt.Key_Return)
+    assert all(label != "=HYPERLINK(1)" for label, _ in store.texts.phrases())
 
 
 def test_typing_a_phrase_never_records_or_saves_a_take(qtbot, tab, tmp_path):
