@@ -62,6 +62,7 @@ def sound_scores(model: Path, corpus: dict, cache: Path) -> np.ndarray:
     from intentdesk.core.inference.classifier import Classifier
 
     scores = Classifier(model, device="cpu", precision="fp32").sound.scores_many(corpus["waves"], 8)
+    path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, scores)
     return scores
 
