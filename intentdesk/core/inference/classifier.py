@@ -77,7 +77,7 @@ class Classifier:
         extra = {key: value for key, value in extra.items() if isinstance(value, str)} \
             if isinstance(extra, dict) else {}  # what IntentDesk wrote there; anything else is not shown
         return {"labels": self.labels, "base_model": extra.get("base_model", self.config.model_type),
-                "mode": extra.get("mode"), "accuracy": record.accuracy,
+                "mode": extra.get("mode"), "words_only": extra.get("sound") == "untrained", "accuracy": record.accuracy,
                 "macro_f1": record.macro_f1, "precision": self.precision, "words": self.has_words,
                 "words_problem": self.words_problem, **describe_words(self.words)}
 

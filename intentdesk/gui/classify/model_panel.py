@@ -52,7 +52,9 @@ def words_line(classifier, info: dict) -> str:
         return f"<span style='color:#9a5b00'>⚠ {escape(problem[:1].upper() + problem[1:])}</span>"  # says it all
     if getattr(classifier, "has_words", False):
         needs = " and ".join(escape(str(info[key])) for key in ("recogniser", "text_encoder") if info.get(key))
-        return f"Uses the sound and the words (what is said){f': {needs}' if needs else ''}."
+        uses = "Uses the words only (learned from typed phrases, no recordings)" if info.get("words_only") else \
+            "Uses the sound and the words (what is said)"
+        return f"{uses}{f': {needs}' if needs else ''}."
     return "Uses the sound only (trained without words)."
 
 

@@ -138,3 +138,14 @@ def test_the_table_and_its_export_follow_the_uncertain_below_threshold(qtbot, tm
     assert [row["uncertain"] for row in rows] == ["yes", ""]
     panel.set_threshold(0.2)
     assert panel.table.item(0, 1).text() == "freeze"
+
+
+def test_a_words_only_model_says_it_uses_the_words_only():
+    from types import SimpleNamespace
+
+    from intentdesk.gui.classify.model_panel import words_line
+
+    classifier = SimpleNamespace(words_problem=None, has_words=True)
+    line = words_line(classifier, {"words_only": True, "recogniser": "r", "text_encoder": "t"})
+    assert line.startswith("Uses the words only (learned from typed phrases, no recordings): r and t")
+    assert words_line(classifier, {"recogniser": "r"}).startswith("Uses the sound and the words")
