@@ -7,21 +7,28 @@ import argparse
 import signal
 import threading
 import typing
+from pathlib import Path
 
 from intentdesk.cli.output import print_json
 from intentdesk.cli.parser import bounds_text, spec_number
 from intentdesk.cli.progress import ProgressBar, RunView
 from intentdesk.core.events import TrainEvent, TrainStarted
-from intentdesk.core.learning.settings import MODE_DEFAULTS, SETTING_SPECS, TrainSettings, default_of, words_unavailable
+from intentdesk.core.learning.settings import (
+    MODE_DEFAULTS,
+    SETTING_SPECS,
+    TrainSettings,
+    default_of,
+    settings_from_file,
+    words_unavailable,
+)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from intentdesk.core.learning.trainer import train
 
-    given = {name: getattr(args, name) for name in cli_settings() if getattr(args, name) is not None}
-    settings = TrainSettings(base_model=args.base, mode=args.mode, **given)
+    settings = settings_of(args)
     words_note = None
-    if args.words is None:  # on by default when its models are here: the run says which way it went, and why
+    if settings.words is None:  # on by default when its models are here: the run says which way it went, and why
         missing = words_unavailable(settings)
         words_note = "[Learning from the words too (--no-words to skip)]" if missing is None else \
             f"[Learning from the sound only: {missing}; --words to insist, --asr/--text-encoder for folders]"
@@ -34,7 +41,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
     print_json({
         "output_dir": str(record.path) if record.path else None, "cancelled": record.cancelled,
-        "mode": args.mode, "model": record.kind, "best_epoch": record.best_epoch,
+        "mode": settings.mode, "model": record.kind, "best_epoch": record.best_epoch,
         "seconds": round(record.train_seconds, 1),
         "accuracy": record.accuracy, "macro_f1": record.macro_f1, "eval_loss": record.eval_loss,
         "train_clips": record.train_clips, "eval_clips": record.eval_clips,
@@ -42,6 +49,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             "fused_accuracy": record.fused_accuracy} if record.has_words else {}),
     })
     return 0 if record.path else 1
+
+
+def settings_of(args: argparse.Namespace) -> TrainSettings:
+    """The run's settings: the defaults, then those of `--settings FILE` (a model's run_settings.json
+    repeats its run), then the flags given on the command line, each over the one before."""
+    chosen = settings_from_file(Path(args.settings).expanduser()) if args.settings else {}
+    chosen.update({name: getattr(args, name) for name in cli_settings() if getattr(args, name) is not None})
+    chosen.update({name: value for name, value in (("base_model", args.base), ("mode", args.mode)) if value})
+    return TrainSettings(**chosen)
 
 
 def reporter(words_note: str | None = None, view: RunView | None = None):
@@ -66,9 +82,12 @@ def cli_settings() -> list[str]:
 def add_parsers(sub) -> None:
     p = sub.add_parser("train", help="fine-tune a model on a dataset")
     p.add_argument("data")
-    p.add_argument("--base", default=default_of("base_model"), help="hub id or local model folder")
+    p.add_argument("--base", default=None, help=f"hub id or local model folder (default: {default_of('base_model')})")
     p.add_argument("--out", required=True, help="where to save the model folder")
-    p.add_argument("--mode", choices=SETTING_SPECS["mode"].choices, default=default_of("mode"))
+    p.add_argument("--mode", choices=SETTING_SPECS["mode"].choices, default=None,
+                   help=f"(default: {default_of('mode')})")
+    p.add_argument("--settings", metavar="FILE", help="a JSON file of settings, e.g. a model's run_settings.json "
+                   "to repeat its run; keys are the settings' names (epochs, learning_rate...); flags given too win")
     advanced = p.add_argument_group("advanced settings")
     for name in cli_settings():
         add_setting_flag(advanced if SETTING_SPECS[name].advanced else p, name)

@@ -7,8 +7,13 @@ No torch import here: the GUI builds its form before torch is loaded.
 
 from __future__ import annotations
 
+import difflib
+import json
 import math
+import types
+import typing
 from dataclasses import MISSING, asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from intentdesk.core.errors import TrainingError
@@ -198,6 +203,60 @@ def words_unavailable(settings: TrainSettings) -> str | None:
         if not status.ready:
             return f"the {role.noun} {source} is not on this computer ({status.text})"
     return None
+
+
+SETTINGS_FILE_BYTES = 1 << 20  # a settings file is a few hundred bytes; anything larger is not one
+
+
+def settings_from_file(path: Path) -> dict[str, Any]:
+    """The settings a JSON file gives (`intentdesk train --settings FILE`; a model's run_settings.json
+    repeats its run): each key a `TrainSettings` field (a flag's name, dashes or underscores, is taken
+    too), each value of that field's type and within its bounds. `TrainingError` naming the file and the
+    key for anything else, so a typo never trains with a default the person did not choose."""
+    from intentdesk.core.json_files import JsonProblem, read_json
+
+    try:
+        values = read_json(path, SETTINGS_FILE_BYTES, finite=True)
+    except JsonProblem as error:
+        raise TrainingError(f"{path}: {error}; give a JSON object of settings, as a model's run_settings.json") \
+            from error
+    if not isinstance(values, dict):
+        raise TrainingError(f"{path}: not a JSON object of settings (it holds a {type(values).__name__}); "
+                            'write {"epochs": 20, ...}, as a model\'s run_settings.json')
+    return {name: _file_value(path, name, value) for name, value in
+            ((_setting_name(path, key), value) for key, value in values.items())}
+
+
+def _setting_name(path: Path, key: str) -> str:
+    name = key.strip().removeprefix("--").replace("-", "_")
+    if name not in SETTING_SPECS:
+        close = difflib.get_close_matches(name, SETTING_SPECS, 1)
+        hint = f"did you mean {close[0]!r}?" if close else f"the settings are {', '.join(SETTING_SPECS)}"
+        raise TrainingError(f"{path}: unknown setting {key!r}; {hint}")
+    return name
+
+
+def _file_value(path: Path, name: str, value: Any) -> Any:
+    """`value` as field `name` takes it, or `TrainingError` saying what the field takes."""
+    hint = typing.get_type_hints(TrainSettings)[name]
+    optional = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    kind = next(arg for arg in typing.get_args(hint) if arg is not type(None)) if optional else hint
+    kind = typing.get_origin(kind) or kind
+    if value is None and optional:
+        return None
+    numbers = (int, float) if kind is float else (kind,)
+    if kind is tuple and isinstance(value, list) and all(
+            isinstance(item, (int, float)) and not isinstance(item, bool) for item in value):
+        value = tuple(float(item) for item in value)
+    elif not isinstance(value, numbers) or (isinstance(value, bool) and kind is not bool):
+        wanted = {bool: "true or false", int: "a whole number", float: "a number", str: "a text",
+                  tuple: "a list of numbers"}[kind]
+        raise TrainingError(f"{path}: {name!r} must be {wanted} (got {json.dumps(value)[:60]})")
+    try:
+        spec_of(name).check(name, value)
+    except TrainingError as error:
+        raise TrainingError(f"{path}: {name!r}: {error}") from error
+    return value
 
 
 def spec_of(name: str) -> SettingSpec:
