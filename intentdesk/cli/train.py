@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
-import typing
 from pathlib import Path
 
 from intentdesk.cli.output import print_json
@@ -18,6 +17,7 @@ from intentdesk.core.learning.settings import (
     SETTING_SPECS,
     TrainSettings,
     default_of,
+    field_type,
     settings_from_file,
     words_unavailable,
 )
@@ -96,7 +96,7 @@ def add_parsers(sub) -> None:
 
 def add_setting_flag(parser, name: str) -> None:
     """`--name-with-dashes`, typed, bounded and explained as the setting's spec says; unset means its default."""
-    spec, kind = SETTING_SPECS[name], _value_type(name)
+    spec, kind = SETTING_SPECS[name], field_type(name)
     flag = "--" + name.replace("_", "-")
     bounds = "" if kind in (bool, str) or spec.choices else bounds_text(spec, kind) + "; "
     help_text = f"{spec.help} ({bounds}{_default_text(name)})".replace("%", "%%")  # argparse formats help with %
@@ -111,14 +111,8 @@ def add_setting_flag(parser, name: str) -> None:
                             help=help_text)
 
 
-def _value_type(name: str) -> type:
-    """int, float, bool or str: the field's type without its `| None`."""
-    hint = typing.get_type_hints(TrainSettings)[name]
-    return next((arg for arg in typing.get_args(hint) if arg is not type(None)), hint)
-
-
 def _default_text(name: str) -> str:
-    if default_of(name) is None and _value_type(name) is bool:
+    if default_of(name) is None and field_type(name) is bool:
         return "default: on when its models are on this computer"
     if SETTING_SPECS[name].mode_default:
         return "default: " + ", ".join(f"{mode} {values[name]:g}" for mode, values in MODE_DEFAULTS.items())

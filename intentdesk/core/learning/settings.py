@@ -238,11 +238,8 @@ def _setting_name(path: Path, key: str) -> str:
 
 def _file_value(path: Path, name: str, value: Any) -> Any:
     """`value` as field `name` takes it, or `TrainingError` saying what the field takes."""
-    hint = typing.get_type_hints(TrainSettings)[name]
-    optional = typing.get_origin(hint) in (typing.Union, types.UnionType)
-    kind = next(arg for arg in typing.get_args(hint) if arg is not type(None)) if optional else hint
-    kind = typing.get_origin(kind) or kind
-    if value is None and optional:
+    kind = field_type(name)
+    if value is None and default_of(name) is None:  # an optional setting left to its default
         return None
     numbers = (int, float) if kind is float else (kind,)
     if kind is tuple and isinstance(value, list) and all(
@@ -257,6 +254,15 @@ def _file_value(path: Path, name: str, value: Any) -> Any:
     except TrainingError as error:
         raise TrainingError(f"{path}: {name!r}: {error}") from error
     return value
+
+
+def field_type(name: str) -> type:
+    """A `TrainSettings` field's type without its `| None`: int, float, bool, str or tuple (the CLI's flags,
+    the form's widgets and a settings file's values are made and checked by it)."""
+    hint = typing.get_type_hints(TrainSettings)[name]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+    return typing.get_origin(hint) or hint
 
 
 def spec_of(name: str) -> SettingSpec:
