@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, Signal
@@ -19,9 +18,9 @@ from PySide6.QtWidgets import (
 
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import first_line
-from intentdesk.core.events import EpochEvent, Outcome, Stage, StageEvent, StepEvent
+from intentdesk.core.events import EpochEvent, Outcome, StepEvent
 from intentdesk.core.learning.settings import TrainSettings, words_unavailable
-from intentdesk.core.models.catalogue import BASE_MODEL, RECOGNISER, TEXT_ENCODER, Role, missing_reason
+from intentdesk.core.models.catalogue import missing_reason
 from intentdesk.core.models.hub import DEFAULT_BASE_MODEL, hub_is_offline
 from intentdesk.core.runs import STAGE_1, RunRecord, new_run_dir
 from intentdesk.gui.common.jobs import Job, start_job
@@ -31,46 +30,14 @@ from intentdesk.gui.train.form import SettingsForm
 from intentdesk.gui.train.plots import TrainingCurves
 from intentdesk.gui.train.progress import ProgressPanel
 from intentdesk.gui.train.results import ResultsPanel
+from intentdesk.gui.train.run_job import WORDS_ROLES, NotStarted, run_training
 from intentdesk.gui.train.runs import RunsPanel
 
 RECENT_BASES = "train/bases"
-WORDS_ROLES = (RECOGNISER, TEXT_ENCODER)
 WORDS_CHOICES = ("words", "asr", "text_encoder")  # remembered as train/<name>: a words user wants them again
 CURVES_NOTE = ("These curves are the sound model's. With words, the words model is trained after it, on the "
                "clips' transcripts and your example phrases; Results compares sound only, words only and both "
                "together.")
-
-
-@dataclass(frozen=True)
-class NotStarted:
-    """What `run_training` gives when the checks before a run found what stops it; `models`: the
-    models among them that are missing (the Models dialog opens with these)."""
-
-    problems: list[str]
-    models: list[str] = field(default_factory=list)
-
-
-def missing_models(settings: TrainSettings, roles: tuple[Role, ...]) -> list[str]:
-    """Why each of `roles` (as `settings` chooses it) cannot be had now; may ask the hub (1.5 s)."""
-    return [reason for role in roles if (reason := missing_reason(role, getattr(settings, role.key)))]
-
-
-def run_training(data_root: Path, out: Path, settings: TrainSettings, emit, cancel):
-    """Runs in the worker thread, imports included (torch takes seconds to import), and the checks
-    first: every clip's header and the models, on disk or on the hub (on the GUI thread they froze
-    the window on a large dataset or a slow network). The words' models are checked before the
-    sound model trains (they failed only after it, offline)."""
-    from intentdesk.core.data.health import start_problems
-
-    emit(StageEvent("Checking the clips and the models…", kind=Stage.CHECKING))
-    problems = start_problems(DatasetStore.open(data_root), settings.base_model)
-    words = missing_models(settings, WORDS_ROLES) if settings.words else []
-    if problems or words:
-        base = missing_models(settings, (BASE_MODEL,)) if problems else []  # is the base among the problems
-        return NotStarted(problems + words, base + words)
-    from intentdesk.core.learning.trainer import train
-
-    return train(data_root, out, settings, emit, cancel)
 
 
 class FormScroll(QScrollArea):
