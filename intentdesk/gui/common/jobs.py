@@ -84,3 +84,50 @@ def stop_jobs(owner: QObject, timeout_ms: int = 5000) -> None:
     for job in jobs_of(owner):
         job.cancel_and_wait(timeout_ms)
         _running.discard(job)
+
+
+class OneJob:
+    """The one background job of a panel that runs one at a time (a model download, a transcription):
+    `busy` while it runs, `show_running(True)` when it starts and `(False)` when it has ended, then the
+    panel's `on_ended` (what it does next)."""
+
+    def __init__(self, owner: QObject, show_running: Callable[[bool], None],
+                 on_ended: Callable[[], None] | None = None) -> None:
+        self.owner, self.show_running, self.on_ended = owner, show_running, on_ended
+        self.job: Job | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.job is not None and self.job.cancel_event.is_set()
+
+    def start(self, function: JobFunction, on_success: Callable[[object], None],
+              on_failure: Callable[[str], None], on_progress: Callable[[object], None]) -> None:
+        self.job = start_job(self.owner, function, on_success, on_failure, on_progress)
+        self.job.finished.connect(self._ended)
+        self.show_running(True)
+
+    def cancel(self) -> bool:
+        """Ask the running job to stop (it says so when it has); whether one was running."""
+        if self.job is None:
+            return False
+        self.job.cancel()
+        return True
+
+    def release(self) -> None:
+        """The job's answer has come (its `finished` follows): the panel is no longer busy."""
+        self.job = None
+
+    def shutdown(self) -> None:
+        """Cancel and wait for the job (before the panel goes away)."""
+        stop_jobs(self.owner)
+        self.job = None
+
+    def _ended(self) -> None:
+        self.job = None
+        self.show_running(False)
+        if self.on_ended is not None:
+            self.on_ended()

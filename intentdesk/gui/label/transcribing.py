@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.models.hub import DEFAULT_RECOGNISER
-from intentdesk.gui.common.jobs import Job, start_job, stop_jobs
+from intentdesk.gui.common.jobs import OneJob
 
 AUTO_HELP = ("Transcribe each new clip in the background as it is recorded or imported, so training "
              "with words finds the transcripts ready. Only the clips just added: Transcribe clips does the rest.")
@@ -72,7 +72,7 @@ class TranscribeStrip(QWidget):
         super().__init__(parent)
         self.store: DatasetStore | None = None
         self.recogniser = DEFAULT_RECOGNISER
-        self.job: Job | None = None
+        self.running = OneJob(self, self._show_running, self._start_queued)
         self._queued: list[str] = []  # clips added while a job ran: transcribed when it ends
         self._automatic = False  # the running job was started by new clips, not by the button
         self.button = QPushButton("Transcribe clips")
@@ -111,7 +111,7 @@ class TranscribeStrip(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self.job is not None
+        return self.running.busy
 
     def set_dataset(self, store: DatasetStore | None) -> None:
         self.shutdown()
@@ -139,15 +139,12 @@ class TranscribeStrip(QWidget):
         self._queued, self._automatic = [], clips is not None
         self.bar.setRange(0, 0)
         self._say(f"Loading the speech recogniser {recogniser}…")
-        self.job = start_job(self, lambda emit, cancel: run_transcription(store, recogniser, emit, cancel, clips),
-                             self._succeeded, self._failed, self._progress)
-        self.job.finished.connect(self._ended)
-        self._show_running(True)
+        self.running.start(lambda emit, cancel: run_transcription(store, recogniser, emit, cancel, clips),
+                           self._succeeded, self._failed, self._progress)
         return True
 
     def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
+        if self.running.cancel():
             self._say("Cancelling… the transcripts written so far are kept.")
 
     def _progress(self, args) -> None:
@@ -178,7 +175,7 @@ class TranscribeStrip(QWidget):
 
     def _failed(self, message: str) -> None:
         self._queued = []
-        if self.job is not None and self.job.cancel_event.is_set():
+        if self.running.cancelled:
             self._say("Transcription cancelled; the transcripts written so far are kept.")
             return
         if self.auto.isChecked():
@@ -187,9 +184,7 @@ class TranscribeStrip(QWidget):
         self._say("Transcription stopped.")
         self.failed.emit(message)
 
-    def _ended(self) -> None:
-        self.job = None
-        self._show_running(False)
+    def _start_queued(self) -> None:
         if self._queued:
             self.start(clips=self._queued)
 
@@ -204,6 +199,5 @@ class TranscribeStrip(QWidget):
 
     def shutdown(self) -> None:
         self._queued = []
-        stop_jobs(self)
-        self.job = None
+        self.running.shutdown()
         self._show_running(False)

@@ -21,7 +21,7 @@ from intentdesk.core.models import catalogue
 from intentdesk.core.models.catalogue import ROLES, DownloadProgress, Role, State
 from intentdesk.core.models.hub import hub_is_offline
 from intentdesk.gui.common import dialogs
-from intentdesk.gui.common.jobs import Job, start_job, stop_jobs
+from intentdesk.gui.common.jobs import OneJob
 from intentdesk.gui.models.choices import ModelChoices
 
 INTRO = ("The models IntentDesk uses. Each one is downloaded once from the Hugging Face hub (it needs the "
@@ -53,7 +53,7 @@ class ModelRow(QGroupBox):
     def __init__(self, role: Role, choices: ModelChoices, parent=None) -> None:
         super().__init__(f"{role.title} — {role.purpose}", parent)
         self.role, self.choices = role, choices
-        self.job: Job | None = None
+        self.running = OneJob(self, self._show_running)
         self.in_use = plain(QLabel())
         self.status = plain(QLabel())
         self.download_button = QPushButton("Download")
@@ -88,7 +88,7 @@ class ModelRow(QGroupBox):
 
     @property
     def busy(self) -> bool:
-        return self.job is not None
+        return self.running.busy
 
     def refresh(self) -> None:
         """What is in use and where it stands (reads files only: quick)."""
@@ -127,20 +127,17 @@ class ModelRow(QGroupBox):
         repo_id = self.source
         self.bar.setValue(0)
         self._say(f"Asking the Hugging Face hub for {repo_id}…", "#555")
-        self.job = start_job(self, lambda emit, cancel: catalogue.download(repo_id, emit, cancel),
-                             self._downloaded, self._failed, self._progress)
-        self.job.finished.connect(self._ended)
-        self._show_running(True)
+        self.running.start(lambda emit, cancel: catalogue.download(repo_id, emit, cancel),
+                           self._downloaded, self._failed, self._progress)
         return True
 
     def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
+        if self.running.cancel():
             self.cancel_button.setEnabled(False)
             self._say("Cancelling… nothing half-downloaded is kept.", "#555")
 
     def _progress(self, progress: DownloadProgress) -> None:
-        if self.job is None or self.job.cancel_event.is_set():
+        if not self.running.busy or self.running.cancelled:
             return
         of = f" of {size_text(progress.total)}" if progress.total else ""
         self.bar.setValue(round(PROGRESS_STEPS * progress.done / progress.total) if progress.total else 0)
@@ -148,7 +145,7 @@ class ModelRow(QGroupBox):
                   f"{size_text(progress.done)}{of}", "#555")
 
     def _downloaded(self, folder) -> None:
-        self.job = None
+        self.running.release()
         self.refresh()
         if folder is None:
             self._say("Download cancelled: nothing half-downloaded was kept. Download again to go on.",
@@ -157,13 +154,9 @@ class ModelRow(QGroupBox):
             self.downloaded.emit()
 
     def _failed(self, message: str) -> None:
-        self.job = None
+        self.running.release()
         self.refresh()
         self._say(f"Not downloaded: {message}", COLOURS[State.LOCAL_BAD])
-
-    def _ended(self) -> None:
-        self.job = None
-        self._show_running(False)
 
     def _show_running(self, running: bool) -> None:
         self.bar.setVisible(running)
@@ -173,8 +166,7 @@ class ModelRow(QGroupBox):
             button.setEnabled(not running)
 
     def shutdown(self) -> None:
-        stop_jobs(self)
-        self.job = None
+        self.running.shutdown()
 
 
 class ModelsDialog(QDialog):
