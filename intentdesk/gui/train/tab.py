@@ -64,7 +64,7 @@ def red_or_amber(label: QLabel, colour: str) -> QLabel:
 
 
 class TrainTab(QWidget):
-    """`run_finished` carries a newly saved run's folder; `runs_changed` follows a rename or delete;
+    """`run_finished` carries a newly saved run's folder;
     `use_model` a folder to open in Classify; `finished` the trainer's result (for tests);
     `models_wanted(reason)` the Models place, asked for or needed (a model missing)."""
 
@@ -72,7 +72,6 @@ class TrainTab(QWidget):
     use_model = Signal(str)
     finished = Signal(object)
     run_finished = Signal(Path)
-    runs_changed = Signal()
     models_wanted = Signal(str)
 
     def __init__(self, settings: QSettings, parent=None) -> None:
@@ -97,7 +96,6 @@ class TrainTab(QWidget):
         self.runs = RunsPanel()
         self.runs.selected.connect(self._run_selected)
         self.runs.use_model.connect(self.use_model)
-        self.runs.changed.connect(self.runs_changed)
         self.runs.failed.connect(lambda text: self.message.show_message(text, "error"))
         self._build()
         self.set_dataset(None)
