@@ -1,0 +1,74 @@
+"""Speech recognisers side by side, through the product's own `Transcriber`: word error rate and the cost
+of one clip at a time (what classifying a clip adds), calls interleaved clip by clip so that a busy phase of
+the machine hits every recogniser alike.
+
+    python benchmarks/bench_recognisers.py CORPUS --recogniser tiny.en=DIR --recogniser base=DIR
+        [--clips 40] [--language en] [--prompt]
+
+CORPUS is a `make_corpus.py` folder (metadata.csv with `text`); every k-th clip is taken so the sample
+spreads over intents and voices. `--prompt` gives each recogniser the intent-name prompt training uses.
+No transcript cache: every call is heard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from bench_words import word_error  # noqa: E402 - the same word error rate as the words benchmark
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--recogniser", action="append", required=True, help="NAME=FOLDER or NAME=HUB_ID")
+    parser.add_argument("--clips", type=int, default=40)
+    parser.add_argument("--language", default="en")
+    parser.add_argument("--prompt", action="store_true")
+    args = parser.parse_args()
+
+    import torch
+
+    from intentdesk.core.audio.io import load_audio
+    from intentdesk.core.words.asr import RATE, Transcriber, vocabulary_prompt
+
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    with open(args.corpus / "metadata.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    step = max(1, len(rows) // args.clips)
+    sample = rows[::step][: args.clips]
+    waves = [load_audio(args.corpus / row["file_name"], RATE)[0] for row in sample]
+    labels = sorted({row["label"] for row in rows})
+    prompt = vocabulary_prompt(labels) if args.prompt else ""
+    recognisers = {}
+    for entry in args.recogniser:
+        name, source = entry.split("=", 1)
+        recognisers[name] = Transcriber(source, prompt=prompt, language=args.language, cache_dir=False)
+        recognisers[name].transcribe([waves[0]])  # the first call sets things up: not timed
+    seconds = {name: [] for name in recognisers}
+    texts = {name: [] for name in recognisers}
+    for wave in waves:
+        for name, recogniser in recognisers.items():
+            started = time.perf_counter()
+            texts[name].append(recogniser.transcribe([wave])[0])
+            seconds[name].append(time.perf_counter() - started)
+    print(f"{len(sample)} clips of {args.corpus.name}, one at a time, language {args.language}, prompt "
+          f"{'on' if args.prompt else 'off'}, {torch.get_num_threads()} threads; load average "
+          f"{os.getloadavg()[0]:.1f} at the end\n")
+    print("| recogniser | ms per clip (median) | ms per clip (mean) | word error rate |")
+    print("|---|---|---|---|")
+    for name in recognisers:
+        edits = [word_error(row["text"], text) for row, text in zip(sample, texts[name])]
+        wer = sum(e for e, _ in edits) / max(1, sum(n for _, n in edits))
+        print(f"| {name} | {statistics.median(seconds[name]) * 1000:.0f} | "
+              f"{statistics.mean(seconds[name]) * 1000:.0f} | {wer:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
