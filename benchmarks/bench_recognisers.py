@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as every IntentDesk command sets (core/threads.py)
 
 from bench_words import word_error  # noqa: E402 - the same word error rate as the words benchmark
 

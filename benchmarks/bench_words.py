@@ -28,6 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
+from intentdesk.core.threads import prepare_process
+
+prepare_process()  # as every IntentDesk command does before torch loads: OpenMP workers wait passively
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
