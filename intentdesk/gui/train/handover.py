@@ -17,7 +17,7 @@ from intentdesk.core.json_files import size_text
 from intentdesk.core.packaging import archive
 from intentdesk.core.packaging.export_app import top_folder_name
 from intentdesk.gui.common import dialogs
-from intentdesk.gui.common.jobs import Job, start_job, stop_jobs
+from intentdesk.gui.common.jobs import OneJob, stop_jobs
 from intentdesk.gui.common.widgets import BusyRow
 
 BUTTON_TEXT = "Make an app for others…"
@@ -44,7 +44,7 @@ class AppExport(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.job: Job | None = None
+        self.slot = OneJob(self, self._show_running)
         self.busy = BusyRow()
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop making the app; no file is left behind")
@@ -65,7 +65,7 @@ class AppExport(QWidget):
 
     @property
     def running(self) -> bool:
-        return self.job is not None
+        return self.slot.busy
 
     def ask_where(self, suggested: str) -> str:
         """The Save dialog (tests replace this method); "" when cancelled."""
@@ -77,7 +77,7 @@ class AppExport(QWidget):
 
     def start(self, model_dir: Path) -> bool:
         """Ask where, then export `model_dir` in the background; False when not started."""
-        if self.job is not None:
+        if self.slot.busy:
             return False
         suffix = archive.ZSTD if archive.zstd_available() else archive.GZIP
         chosen = self.ask_where(top_folder_name(Path(model_dir).name) + suffix)
@@ -87,17 +87,12 @@ class AppExport(QWidget):
         out = Path(chosen)
         self.result.hide()
         self.busy.show_busy(f"Making the app for {Path(model_dir).name}…")
-        self.cancel_button.show()
-        self.cancel_button.setEnabled(True)
-        self.job = start_job(self, lambda emit, cancel: run_export(Path(model_dir), out, emit, cancel),
-                             self._succeeded, self._failed, self._progress)
-        self.job.finished.connect(self._ended)
-        self.job_changed.emit()
+        self.slot.start(lambda emit, cancel: run_export(Path(model_dir), out, emit, cancel),
+                        self._succeeded, self._failed, self._progress)
         return True
 
     def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
+        if self.slot.cancel():
             self.cancel_button.setEnabled(False)
             self.busy.show_busy("Cancelling…")
 
@@ -111,7 +106,7 @@ class AppExport(QWidget):
         self.finished_file.emit(str(out))
 
     def _failed(self, message: str) -> None:
-        if self.job is not None and self.job.cancel_event.is_set():
+        if self.slot.cancelled:
             self._show_result("Cancelled: no file was written.")
             return
         self._show_result("")
@@ -122,11 +117,15 @@ class AppExport(QWidget):
         self.result.setToolTip(text)
         self.result.setVisible(bool(text))
 
-    def _ended(self) -> None:
-        self.job = None
-        self.busy.show_busy("")
-        self.cancel_button.hide()
+    def _show_running(self, running: bool) -> None:
+        """Cancel while an export runs; the progress row goes when it has ended."""
+        self.cancel_button.setVisible(running)
+        self.cancel_button.setEnabled(running)
+        if not running:
+            self.busy.show_busy("")
         self.job_changed.emit()
 
     def shutdown(self) -> None:
+        """Cancel an export and wait for it (a copy stops at its next file)."""
         stop_jobs(self, CANCEL_WAIT_MS)
+        self.slot.release()
