@@ -1,6 +1,7 @@
 """Load test on loopback: `intentdesk serve` vs a naive server running the pipeline per request.
 
     python benchmarks/bench_serve.py [--clients 16 64 256] [--seconds 20]
+    python benchmarks/bench_serve.py --connections 1000 [--seconds 20]
 
 Both servers load the same model (Wav2Vec2-base architecture, random weights, 14 labels) and
 run in their own processes; the naive one is FastAPI + uvicorn with a plain `def` endpoint that
@@ -102,10 +103,107 @@ async def load(url: str, body: bytes, clients: int, seconds: float) -> dict:
             "done": len(latencies)}
 
 
+async def post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes, body: bytes) -> int:
+    """One POST on a kept-alive connection; its status code (the answer's body is read and dropped)."""
+    writer.write(head + body)
+    await writer.drain()
+    status = int((await reader.readline()).split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    await reader.readexactly(length)
+    return status
+
+
+async def many_connections(port: int, body: bytes, connections: int, seconds: float) -> dict:
+    """`connections` raw loopback connections (asyncio streams: httpx's own cost would swamp 2 cores at
+    1,000), each posting the clip in a loop for `seconds`; 200s timed, 503s (the service's limit, by
+    design) and failures (a reset, a timeout, anything else) counted."""
+    head = (f"POST /classify HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: audio/wav\r\n"
+            f"content-length: {len(body)}\r\n\r\n").encode()
+    latencies: list[float] = []
+    counts = {"ok": 0, "busy_503": 0, "failed": 0}
+    reasons: dict[str, int] = {}
+    end = time.perf_counter() + seconds
+
+    async def client() -> None:
+        while time.perf_counter() < end:  # a connection per 503 (the service closes it after one)
+            try:
+                reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 60)
+            except (OSError, asyncio.TimeoutError) as error:
+                counts["failed"] += 1
+                reasons[type(error).__name__] = reasons.get(type(error).__name__, 0) + 1
+                return
+            try:
+                while time.perf_counter() < end:
+                    started = time.perf_counter()
+                    status = await asyncio.wait_for(post(reader, writer, head, body), 120)
+                    if status == 200:
+                        counts["ok"] += 1
+                        latencies.append((time.perf_counter() - started) * 1000)
+                        continue
+                    counts["busy_503" if status == 503 else "failed"] += 1
+                    break
+            except (OSError, ValueError, IndexError, asyncio.IncompleteReadError, asyncio.TimeoutError) as error:
+                counts["failed"] += 1  # the server closed or broke the connection, or no answer in 120 s
+                reasons[type(error).__name__] = reasons.get(type(error).__name__, 0) + 1
+                return
+            finally:
+                writer.close()
+            await asyncio.sleep(0.5)  # told to retry shortly
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(connections)))
+    elapsed = time.perf_counter() - began
+    q = np.percentile(latencies, [50, 99]) if latencies else [float("nan")] * 2
+    return {"rps": counts["ok"] / elapsed, "p50": q[0], "p99": q[1], "seconds": elapsed, "reasons": reasons, **counts}
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory so far (Linux: VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_connections(args, tmp: str, body: bytes) -> None:
+    """--connections: only `intentdesk serve`, that many connections at once; answers, latency, memory."""
+    command = [sys.executable, "-m", "intentdesk", "serve", tmp, "--port", "8012", "--max-batch", "16",
+               "--max-wait-ms", "5"]
+    proc = start_server(command, 8012)
+    try:
+        asyncio.run(many_connections(8012, body, 4, 3))  # warm-up
+        before = peak_rss_mb(proc.pid)
+        result = asyncio.run(many_connections(8012, body, args.connections, args.seconds))
+        after = peak_rss_mb(proc.pid)
+        import httpx
+
+        healthy = httpx.get("http://127.0.0.1:8012/health", timeout=30).status_code == 200  # answering after
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    print(result)
+    print(f"\n{args.connections} connections, 3 s WAV clips, {args.seconds:g} s, loopback, same cores\n")
+    print("| connections | answered 200 | 503 (busy, by design) | failed | requests/s | p50 ms | p99 ms | "
+          "server peak RSS before → after |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(f"| {args.connections} | {result['ok']} | {result['busy_503']} | {result['failed']} | {result['rps']:.2f} | "
+          f"{result['p50']:.0f} | {result['p99']:.0f} | {before:.0f} → {after:.0f} MB |")
+    print(f"/health after the run: {'200' if healthy else 'not 200'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, nargs="+", default=[16, 64, 256])
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--connections", type=int, help="instead: only intentdesk serve, this many connections "
+                        "at once (e.g. 1000): 200s, 503s, failures, p50/p99, server memory")
     parser.add_argument("--naive", metavar="MODEL_DIR", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=8011, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -124,6 +222,8 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         make_model(Path(tmp))
+        if args.connections:
+            return run_connections(args, tmp, body)
         servers = {
             "naive pipeline server": ([sys.executable, __file__, "--naive", tmp, "--port", "8011"], 8011),
             "intentdesk serve": ([sys.executable, "-m", "intentdesk", "serve", tmp, "--port", "8012",
