@@ -49,12 +49,18 @@ lint: setup
 	$(VENV)/bin/ruff check intentdesk tests benchmarks
 	$(VENV)/bin/lint-imports
 
-# The packaged app (PyInstaller, build.spec) in dist/IntentDesk; `make smoke` also runs it.
+# The packaged app (PyInstaller, build.spec) in dist/IntentDesk, and what a person downloads: the
+# self-contained dist/IntentDesk-VERSION-linux-x86_64.tar.zst and dist/intentdesk_VERSION_amd64.deb (sizes
+# printed). `make dist MODELS="DIR1 DIR2"` bundles local model folders (base model, speech recogniser, text
+# encoder) so the app works offline at once; the default has none. Cached: only what changed is redone
+# (FRESH=1 redoes all; LEVEL=19 packs 12 % smaller, 37 times slower; ARTIFACTS=0 stops after the folder).
 dist: setup
-	./scripts/build.sh
+	MODELS='$(MODELS)' ./scripts/build.sh
 
+# Builds (as dist), then tests the artifacts as a new user gets them: the .tar.zst extracted with an empty
+# HOME (self-test, window timed under Xvfb, menu entry), the .deb's files, control and libraries.
 smoke: setup
-	./scripts/smoke.sh
+	MODELS='$(MODELS)' ./scripts/smoke.sh
 
 # What the benchmarks need beyond the app (the Trainer baseline, the load-test client).
 bench-deps: setup

@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     linux = steps.add_parser("linux")
     linux.add_argument("app", type=Path)
     linux.add_argument("out", type=Path)
-    linux.add_argument("--level", type=int, default=ZSTD_LEVEL, help="zstd level (19: smallest; 3: quick tries)")
+    linux.add_argument("--level", type=int, default=ZSTD_LEVEL,
+                       help="zstd level (default 9; 19: 12 %% smaller, 37 times slower)")
     linux.add_argument("--icon", type=Path, default=ICON)
     args = parser.parse_args(argv)
     try:

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from intentdesk.core.packaging.linux import ICON_NAME, PackagingError, desktop_entry, link_tree
+from intentdesk.core.packaging.linux import ICON_NAME, ZSTD_LEVEL, PackagingError, desktop_entry, link_tree
 
 DEPENDS = (
     "libc6 (>= 2.31)", "libstdc++6", "zlib1g", "libglib2.0-0t64 | libglib2.0-0", "libdbus-1-3",
@@ -40,7 +40,7 @@ LAUNCHER = '#!/bin/sh\nexec /opt/{package}/{exe} "$@"\n'
 
 
 def build_deb(app: Path, out_dir: Path, *, name: str, package: str, version: str, icon: Path, summary: str,
-              level: int = 19) -> Path:
+              level: int = ZSTD_LEVEL) -> Path:
     """`out_dir/PACKAGE_VERSION_amd64.deb` from the frozen folder `app` (zstd-compressed, `level`)."""
     if shutil.which("dpkg-deb") is None:
         raise PackagingError("dpkg-deb is not installed (it comes with dpkg, on Debian and Ubuntu)")
