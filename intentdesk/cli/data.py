@@ -10,6 +10,8 @@ from pathlib import Path
 from intentdesk.cli.output import print_err
 from intentdesk.cli.progress import ProgressBar
 
+BAR_FROM = 50  # files: an import this large shows its progress (a small one is done in a moment)
+
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import into DATA (created if needed). The source is checked before anything is written, and a
@@ -19,7 +21,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     data = Path(args.data).expanduser()
     check_source(args.source, data)
+    bar = ProgressBar()
     with DatasetStore.opened_for_import(data) as store:
+        store.on_copied = lambda done, total: bar.update("importing", done, total) if total >= BAR_FROM else None
         report = import_into(store, args.source, hub_config=args.hub_config, split=args.split,
                              label_column=args.label_column, label=args.label)
     for message in report.skipped:

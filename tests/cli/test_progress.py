@@ -151,3 +151,28 @@ def test_classify_in_chunks_moves_the_bar_and_keeps_every_result_in_order():
     assert classifier.calls == [CHUNK, CHUNK, 6]
     counts = [line.split(" ")[1] for line in stream.getvalue().splitlines()]
     assert counts == ["0/70", "32/70", "64/70", "70/70"]
+
+
+def test_a_large_import_counts_its_files_and_a_small_one_says_nothing(tmp_path):
+    from tests.helpers import TONES, run_cli, write_tone_folder
+
+    per_label = -(-50 // len(TONES))  # at least 50 files: the import bar's threshold
+    large = run_cli("import", write_tone_folder(tmp_path / "large", per_label=per_label), tmp_path / "a")
+    total = per_label * len(TONES)
+    assert f"importing: {total}/{total} (100 %)" in large.stderr and large.stderr.startswith("importing: 1/")
+    small = run_cli("import", write_tone_folder(tmp_path / "small", per_label=2), tmp_path / "b")
+    assert "importing" not in small.stderr
+
+
+def test_the_store_reports_each_file_it_copied_also_the_skipped(tmp_path):
+    from intentdesk.core.data.store import DatasetStore
+    from tests.helpers import write_tone_folder
+
+    files = sorted(write_tone_folder(tmp_path / "src", per_label=2).rglob("*.wav"))
+    (tmp_path / "bad.wav").write_bytes(b"not audio")
+    store = DatasetStore.create(tmp_path / "data")
+    seen: list[tuple[int, int]] = []
+    store.on_copied = lambda done, total: seen.append((done, total))
+    report = store.add_files(iter([(f, "x", {}) for f in [*files, tmp_path / "bad.wav"]]))
+    total = len(files) + 1
+    assert seen == [(n, total) for n in range(1, total + 1)] and len(report.added) == len(files)

@@ -63,6 +63,7 @@ class DatasetStore:
         self._files = ClipFolder(self.root)
         self.texts = DatasetTexts(self)
         self.label_numbers = LabelNumbers(self)
+        self.on_copied: Callable[[int, int], None] | None = None  # add_files' (copied, of total): import bars
 
     # ------------------------------------------------------------------ open / create
     @classmethod
@@ -194,7 +195,12 @@ class DatasetStore:
         report = ImportReport()
         with stop_when_disk_full(self.root), \
                 staging_folder(self._files, self._transaction, self._lock.held) as staging:
-            staged = [s for n, item in enumerate(items) if (s := stage(staging, n, *item, report)) is not None]
+            items, staged = list(items), []
+            for n, item in enumerate(items):
+                if (copied := stage(staging, n, *item, report)) is not None:
+                    staged.append(copied)
+                if self.on_copied:
+                    self.on_copied(n + 1, len(items))
             if staged:
                 with self._transaction():
                     report.added = commit_staged(self._files, self._clips, staging, staged, report,
