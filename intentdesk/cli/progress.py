@@ -34,7 +34,7 @@ class ProgressBar:
     On a terminal the line is redrawn in place (at most every `redraw_s`, always at the end of a
     count). Elsewhere a plain line is written when a count starts and ends, when it passes each
     `step_share` of its total, and at least every `every_s` seconds. `line` writes a message
-    between counts without tearing an open bar. `terminal` and `clock` exist for tests.
+    without tearing an open bar or restarting the count. `terminal` and `clock` exist for tests.
     """
 
     def __init__(self, stream: TextIO | None = None, *, terminal: bool | None = None,
@@ -48,6 +48,7 @@ class ProgressBar:
         self._started = 0.0
         self._shown: tuple[float, int] | None = None  # when and at which count the last output was
         self._open = False  # a terminal bar is drawn without its newline
+        self._redraw = False  # a message ended the bar's line: draw it again at the next update
 
     def update(self, label: str, done: int, total: int, eta_s: float | None = None, note: str = "") -> None:
         """`done` of `total` in the count named `label`; `eta_s` the seconds left when the caller knows
@@ -59,8 +60,9 @@ class ProgressBar:
             self.end()
             self._count, self._started, self._shown = (label, total), now, None
         finished = done >= total
-        if not (finished or self._shown is None or self._due(now, done, total)):
+        if not (finished or self._shown is None or (self.terminal and self._redraw) or self._due(now, done, total)):
             return
+        self._redraw = False
         left = 0.0 if finished else eta_s if eta_s is not None else self._rate_left(now, done, total)
         self._shown = (now, done)
         if self.terminal:
@@ -72,14 +74,16 @@ class ProgressBar:
             self._count = None
 
     def line(self, text: str) -> None:
-        """A message on its own line (an open bar is ended first)."""
+        """A message on its own line, the count going on after it (a terminal bar is drawn again below)."""
         if self.stream is None:
             return
-        self.end()
+        if self._open:
+            self._write("\n")
+            self._open, self._redraw = False, True
         self._write(text + "\n")
 
     def end(self) -> None:
-        """End an open bar's line (a count that stopped before its total: cancelled, failed)."""
+        """End the count (and an open bar's line): one that stopped before its total, cancelled or failed."""
         if self._open:
             self._write("\n")
             self._open = False
@@ -89,7 +93,8 @@ class ProgressBar:
         since, last = self._shown  # type: ignore[misc]
         if self.terminal:
             return now - since >= self.redraw_s
-        crossed = math.floor(done / total / self.step_share) > math.floor(last / total / self.step_share)
+        step = total * self.step_share
+        crossed = math.floor(done / step + 1e-9) > math.floor(last / step + 1e-9)  # 18/(60 * 0.1) is 2.999...
         return crossed or now - since >= self.every_s
 
     def _rate_left(self, now: float, done: int, total: int) -> float | None:

@@ -176,3 +176,22 @@ def test_the_store_reports_each_file_it_copied_also_the_skipped(tmp_path):
     report = store.add_files(iter([(f, "x", {}) for f in [*files, tmp_path / "bad.wav"]]))
     total = len(files) + 1
     assert seen == [(n, total) for n in range(1, total + 1)] and len(report.added) == len(files)
+
+
+def test_messages_between_steps_do_not_restart_the_count():
+    progress, stream, clock = bar(terminal=False)
+    for step in range(1, 61):
+        progress.update("training", step, 60)
+        if step % 2 == 0:
+            progress.line(f"epoch {step // 2}")
+        clock.now += 0.01
+    counted = [line for line in stream.getvalue().splitlines() if line.startswith("training:")]
+    assert [line.split()[1] for line in counted] == [f"{n}/60" for n in (1, 6, 12, 18, 24, 30, 36, 42, 48, 54, 60)]
+
+
+def test_a_terminal_bar_comes_back_under_a_message_at_once():
+    progress, stream, clock = bar(terminal=True)
+    progress.update("training", 1, 60)
+    progress.line("epoch 1")
+    progress.update("training", 2, 60)  # within the redraw interval, still drawn: the message ended its line
+    assert stream.getvalue().split("\n")[1:3] == ["epoch 1", "\rtraining   3% |" + " " * 24 + "| 2/60 [0:00<?]\x1b[K"]
