@@ -49,6 +49,7 @@ class ProgressBar:
         self._shown: tuple[float, int] | None = None  # when and at which count the last output was
         self._open = False  # a terminal bar is drawn without its newline
         self._redraw = False  # a message ended the bar's line: draw it again at the next update
+        self._fill = "█" if _can_write(self.stream, "█") else "#"  # a terminal that cannot show the block
 
     def update(self, label: str, done: int, total: int, eta_s: float | None = None, note: str = "") -> None:
         """`done` of `total` in the count named `label`; `eta_s` the seconds left when the caller knows
@@ -103,7 +104,7 @@ class ProgressBar:
 
     def _bar(self, label: str, done: int, total: int, now: float, left: float | None, note: str) -> str:
         filled = int(BAR_WIDTH * min(done, total) / total)
-        bar = "█" * filled + " " * (BAR_WIDTH - filled)
+        bar = self._fill * filled + " " * (BAR_WIDTH - filled)
         times = f"{duration(now - self._started)}<{duration(left)}"
         return f"{label} {100 * done / total:3.0f}% |{bar}| {done:,}/{total:,} [{times}]" + (f" {note}" if note else "")
 
@@ -142,6 +143,7 @@ class RunView:
         self.bar = bar
         self._phase: Stage | None = None
         self._steps = "training"  # the current training stage's name on the step bar
+        self._text = ""  # the phase's text last shown
 
     def __call__(self, event: TrainEvent) -> None:
         if isinstance(event, StageEvent):
@@ -161,8 +163,18 @@ class RunView:
         new_phase, self._phase = event.kind != self._phase, event.kind
         if new_phase:
             self.bar.line(f"[{event.stage}]")
+            self._text = event.stage
         if event.step is not None and event.total:
             label = SHORT_NAMES.get(event.kind, event.kind.value) if event.kind else "working"
             self.bar.update(label, event.step, event.total, event.eta_s)
-            if event.step >= event.total and not new_phase:  # its closing words ("has listened to every clip")
+            if event.step >= event.total and event.stage != self._text:  # closing words ("has listened to...")
                 self.bar.line(f"[{event.stage}]")
+                self._text = event.stage
+
+
+def _can_write(stream: TextIO | None, text: str) -> bool:
+    try:
+        text.encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True

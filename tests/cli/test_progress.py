@@ -195,3 +195,22 @@ def test_a_terminal_bar_comes_back_under_a_message_at_once():
     progress.line("epoch 1")
     progress.update("training", 2, 60)  # within the redraw interval, still drawn: the message ended its line
     assert stream.getvalue().split("\n")[1:3] == ["epoch 1", "\rtraining   3% |" + " " * 24 + "| 2/60 [0:00<?]\x1b[K"]
+
+
+def test_a_phase_that_ends_in_its_own_words_is_not_said_twice():
+    from intentdesk.cli.progress import RunView
+    from intentdesk.core.events import Stage, StageEvent
+
+    progress, stream, _ = bar(terminal=False)
+    view = RunView(progress)
+    for done in (0, 30, 60):
+        view(StageEvent("Classifying", done / 60, Stage.EVALUATING, done, 60))
+    assert stream.getvalue().count("[Classifying]") == 1
+
+
+def test_a_terminal_that_cannot_show_the_block_gets_hashes():
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    progress = ProgressBar(stream, terminal=True, clock=Clock())
+    progress.update("listening", 5, 10)
+    stream.flush()
+    assert "|############            | 5/10" in stream.buffer.getvalue().decode()
