@@ -65,12 +65,11 @@ def red_or_amber(label: QLabel, colour: str) -> QLabel:
 
 class TrainTab(QWidget):
     """`run_finished` carries a newly saved run's folder;
-    `use_model` a folder to open in Classify; `finished` the trainer's result (for tests);
+    `use_model` a folder to open in Classify;
     `models_wanted(reason)` the Models place, asked for or needed (a model missing)."""
 
     status = Signal(str)
     use_model = Signal(str)
-    finished = Signal(object)
     run_finished = Signal(Path)
     models_wanted = Signal(str)
 
@@ -245,7 +244,6 @@ class TrainTab(QWidget):
             self.runs.refresh(self.store.root if self.store is not None else None, select=record.path)
             self.run_finished.emit(record.path)
         self.status.emit("Training cancelled" if cancelled else "Training finished")
-        self.finished.emit(record)
 
     def _on_failed(self, message: str) -> None:
         self.message.show_message(message, "error")

@@ -99,7 +99,7 @@ def test_a_full_run_cancelled_in_stage_2_says_the_stage_1_model_was_kept(qtbot, 
     tab.set_dataset(tone_dataset)
     tab.form.base_combo.setCurrentText(str(tiny_wav2vec2))
     assert tab.start()
-    with qtbot.waitSignal(tab.finished, timeout=20000):
+    with qtbot.waitSignal(tab.run_finished, timeout=20000):
         pass
     assert "cancelled: the quick model from stage 1" in tab.message.text()
     assert "quick model from stage 1 of a cancelled full run" in tab.runs.list.item(0).text()

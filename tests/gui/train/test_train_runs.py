@@ -111,7 +111,7 @@ def test_a_cancelled_run_says_cancelled_and_the_bar_never_went_back(qtbot, train
     train_tab.progress.bar.valueChanged.connect(values.append)
     train_tab.status.connect(statuses.append)
     assert train_tab.start()
-    with qtbot.waitSignal(train_tab.finished, timeout=20000):
+    with qtbot.waitSignal(train_tab.status, timeout=20000, check_params_cb=lambda text: text == "Training cancelled"):
         pass
     assert values == sorted(values) and max(values) == 950, "only forward; 0.33 after 0.7 is ignored"
     phase = train_tab.progress.phase.text()
@@ -132,7 +132,7 @@ def test_a_words_run_cancelled_before_the_words_says_it_is_sound_only(qtbot, tra
     monkeypatch.setattr(tab_module, "run_training", fake_training(cancelled_sound_only))
     train_tab.form.field("words").setChecked(True)
     assert train_tab.start()
-    with qtbot.waitSignal(train_tab.finished, timeout=20000):
+    with qtbot.waitSignal(train_tab.run_finished, timeout=20000):
         pass
     assert "before it learned the words" in train_tab.message.text()
     assert "classifies by sound only" in train_tab.message.text()

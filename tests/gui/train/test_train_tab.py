@@ -6,6 +6,7 @@ from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
 
 from intentdesk.core.data.importers import import_into
 from intentdesk.core.data.store import DatasetStore
+from intentdesk.core.runs import read_record
 from intentdesk.gui.main_window import MainWindow
 from tests.helpers import settle, tone, write_tone_folder
 
@@ -44,9 +45,9 @@ def test_training_run_end_to_end(qtbot, window, tiny_wav2vec2):
     tab.job = None
     assert tab.start()
     tab.job.progress.connect(lambda e: (steps if type(e).__name__ == "StepEvent" else epochs).append(e))
-    with qtbot.waitSignal(tab.finished, timeout=300000) as finished:
+    with qtbot.waitSignal(tab.run_finished, timeout=300000) as finished:
         pass
-    result = finished.args[0]
+    result = read_record(finished.args[0])
     assert tab.progress.bar.value() == tab.progress.bar.maximum()
     assert len(tab.curves.epochs) == len(result.history) == 3 + tab.form.field("warm_start_epochs").value()
     assert len(tab.curves.steps) == len(result.metrics["step_losses"]) > 0
@@ -74,7 +75,7 @@ def test_the_event_loop_never_stalls_while_training(qtbot, window, tiny_wav2vec2
     assert tab.start()
     clock.start()
     timer.start()
-    with qtbot.waitSignal(tab.finished, timeout=120000):
+    with qtbot.waitSignal(tab.run_finished, timeout=120000):
         pass
     timer.stop()
     assert max(gaps[2:]) < 100, f"event loop stalled {max(gaps)} ms"
@@ -87,9 +88,9 @@ def test_cancel_mid_run_keeps_best_model(qtbot, window, tiny_wav2vec2):
     assert tab.start()
     qtbot.waitUntil(lambda: len(tab.curves.epochs) >= 1, timeout=120000)
     tab.cancel()
-    with qtbot.waitSignal(tab.finished, timeout=120000) as finished:
+    with qtbot.waitSignal(tab.run_finished, timeout=120000) as finished:
         pass
-    result = finished.args[0]
+    result = read_record(finished.args[0])
     assert result.cancelled and (result.output_dir / "config.json").is_file()
     assert 1 <= len(result.history) < 200
 
