@@ -15,7 +15,7 @@ from intentdesk.core.staging import SETTINGS_FILE, check_output_dir, is_trained_
 
 
 def save_model_folder(model, feature_extractor, output_dir: Path, record: RunRecord, settings: TrainSettings,
-                      words=None, uncertain_below: float | None = None) -> Path:
+                      words=None, notes: dict | None = None) -> Path:
     """Write the folder next to its final place, then swap it in: never a half-saved model, and
     only ever in place of a model IntentDesk trained (checked again: the folder may have changed
     during training). A standard Hugging Face folder plus metrics.json and run_settings.json,
