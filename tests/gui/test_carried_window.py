@@ -19,7 +19,7 @@ def window(qtbot, tmp_path, tone_model):
     carried = find_carried(str(carried_app(tmp_path / "IntentDesk-tones", tone_model)))
     win = build_carried_window(carried, QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
     qtbot.addWidget(win)
-    with qtbot.waitSignal(win.classify_tab.model_ready, timeout=60000):
+    with qtbot.waitSignal(win.classify_tab.models.loaded, timeout=60000):
         win.show()
     yield win
     win.close()

@@ -55,7 +55,6 @@ class ClassifyTab(QWidget):
     never reach the emptied table)."""
 
     status = Signal(str)
-    model_ready = Signal(object)
     batch_done = Signal()
 
     def __init__(self, settings: QSettings, microphone: Microphone, parent=None) -> None:
@@ -177,7 +176,6 @@ class ClassifyTab(QWidget):
         self.serve.model_changed()
         self.recording.restart_live()
         self._set_enabled(True)
-        self.model_ready.emit(classifier)
 
     def _show_error(self, message: str) -> None:
         self.message.show_message(message, "error")

@@ -15,7 +15,7 @@ LONGEST_SHORT_CLIP_S = 1.8  # a 0.7 s tone with the live cut's padding is 1.3 s 
 def window(qtbot, tmp_path, tone_model):
     win = open_main_window(qtbot, tmp_path / "settings.ini", write_utterances(tmp_path / "mic.wav", UTTERANCES))
     tab = win.classify_tab
-    with qtbot.waitSignal(tab.model_ready, timeout=30000):
+    with qtbot.waitSignal(tab.models.loaded, timeout=30000):
         tab.open_model(tone_model)
     win.microphone.close()  # the Label tab opened it on show: the replayed recording starts again when Classify listens
     yield win
@@ -117,7 +117,7 @@ def test_asking_again_for_the_loaded_or_loading_model_does_not_reload(qtbot, win
     tab.open_model(tone_model)  # already loaded
     assert not tab.models.loading
     loads = []
-    tab.model_ready.connect(loads.append)
+    tab.models.loaded.connect(loads.append)
     other = tmp_path / "other"
     import shutil
 

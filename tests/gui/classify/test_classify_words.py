@@ -26,7 +26,7 @@ def window(qtbot, tmp_path):
 
 
 def load(qtbot, tab, folder):
-    with qtbot.waitSignal(tab.model_ready, timeout=60000):
+    with qtbot.waitSignal(tab.models.loaded, timeout=60000):
         tab.open_model(folder)
 
 

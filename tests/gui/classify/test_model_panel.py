@@ -26,7 +26,7 @@ def copy_run(model, dataset_root, name, age_s=0.0, cancelled=False):
 @pytest.fixture
 def loaded(qtbot, tmp_path, tone_model):
     window = open_main_window(qtbot, tmp_path / "settings.ini")
-    with qtbot.waitSignal(window.classify_tab.model_ready, timeout=30000):
+    with qtbot.waitSignal(window.classify_tab.models.loaded, timeout=30000):
         window.classify_tab.open_model(tone_model)
     yield window
     window.classify_tab.shutdown()
@@ -93,16 +93,16 @@ def test_starts_with_the_model_last_chosen_not_the_newest_run(qtbot, tmp_path, t
     newer = copy_run(tone_model, tone_dataset.root, "2026-01-02_000000_quick_b")
     first = open_main_window(qtbot, tmp_path / "settings.ini")
     first.open_dataset(tone_dataset.root)
-    with qtbot.waitSignal(first.classify_tab.model_ready, timeout=30000):
+    with qtbot.waitSignal(first.classify_tab.models.loaded, timeout=30000):
         first.show_tab("classify")
     assert first.classify_tab.model_dir == newer  # nothing chosen yet: the newest run
-    with qtbot.waitSignal(first.classify_tab.model_ready, timeout=30000):
+    with qtbot.waitSignal(first.classify_tab.models.loaded, timeout=30000):
         first.classify_tab.models.combo.activated.emit(first.classify_tab.models.combo.findData(str(older)))
     first.classify_tab.shutdown()
     first.close()
     again = open_main_window(qtbot, tmp_path / "settings.ini")
     again.open_dataset(tone_dataset.root)
-    with qtbot.waitSignal(again.classify_tab.model_ready, timeout=30000):
+    with qtbot.waitSignal(again.classify_tab.models.loaded, timeout=30000):
         again.show_tab("classify")
     assert again.classify_tab.model_dir == older
     again.classify_tab.shutdown()
@@ -124,7 +124,7 @@ def test_a_run_finished_in_train_is_listed_and_used_at_once(qtbot, tmp_path, ton
     tab = window.classify_tab
     assert tab.models.combo.count() == 0
     run = copy_run(tone_model, tone_dataset.root, "2026-01-03_000000_quick_c")
-    with qtbot.waitSignal(tab.model_ready, timeout=30000):
+    with qtbot.waitSignal(tab.models.loaded, timeout=30000):
         window.train_tab.run_finished.emit(run)  # as the Train tab does when a run is saved
     assert tab.models.combo.itemText(0) == read_run(run).summary() and tab.model_dir == run
     tab.shutdown()

@@ -9,7 +9,7 @@ from tests.helpers import open_main_window, write_two_utterances
 def window_with(qtbot, tmp_path, tone_model, devices):
     window = open_main_window(qtbot, tmp_path / "settings.ini", write_two_utterances(tmp_path / "mic.wav"), devices)
     window.show_tab("classify")
-    with qtbot.waitSignal(window.classify_tab.model_ready, timeout=30000):
+    with qtbot.waitSignal(window.classify_tab.models.loaded, timeout=30000):
         window.classify_tab.open_model(tone_model)
     window.microphone.close()  # the Label tab opened it on show: the replayed recording starts again on use
     return window

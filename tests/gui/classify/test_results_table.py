@@ -14,7 +14,7 @@ def tab(qtbot, tmp_path, tone_model):
     window.resize(1280, 800)
     window.show_tab("classify")
     tab = window.classify_tab
-    with qtbot.waitSignal(tab.model_ready, timeout=30000):
+    with qtbot.waitSignal(tab.models.loaded, timeout=30000):
         tab.open_model(tone_model)
     yield tab
     tab.shutdown()

@@ -21,7 +21,7 @@ def window(qtbot, tmp_path, tone_model):
     window = open_main_window(qtbot, tmp_path / "settings.ini", write_two_utterances(tmp_path / "mic.wav"))
     window.resize(1200, 780)  # the size the app opens with
     window.show_tab("classify")
-    with qtbot.waitSignal(window.classify_tab.model_ready, timeout=30000):
+    with qtbot.waitSignal(window.classify_tab.models.loaded, timeout=30000):
         window.classify_tab.open_model(tone_model)
     settle()
     yield window
@@ -114,7 +114,7 @@ def test_a_new_model_does_not_sit_above_the_old_models_answers(qtbot, window, to
     assert tab.results.table.rowCount() == 2 and tab.bars.ranking
     other = tmp_path / "other-model"
     shutil.copytree(tone_model, other)
-    with qtbot.waitSignal(tab.model_ready, timeout=30000):
+    with qtbot.waitSignal(tab.models.loaded, timeout=30000):
         tab.open_model(other)
     assert tab.results.table.rowCount() == 0 and not tab.bars.ranking
     assert "other-model" in tab.message.text() and "cleared" in tab.message.text()
@@ -132,7 +132,7 @@ def test_loading_another_model_moves_nothing_below_it(qtbot, window, tone_model,
     settle()
     assert tab.models.busy.isVisibleTo(tab)
     assert (where(tab.threshold), where(tab.results)) == before  # the loading row pushed them down 28 px
-    with qtbot.waitSignal(tab.model_ready, timeout=30000):
+    with qtbot.waitSignal(tab.models.loaded, timeout=30000):
         turn.release()
     settle()
     assert (where(tab.threshold), where(tab.results)) == before

@@ -59,7 +59,7 @@ def test_training_run_end_to_end(qtbot, window, tiny_wav2vec2):
     assert tab.curves.best_lines[0].isVisible()
     assert tab.runs.list.count() == 1
     # Use in Classify hands the model over.
-    with qtbot.waitSignal(window.classify_tab.model_ready, timeout=30000):
+    with qtbot.waitSignal(window.classify_tab.models.loaded, timeout=30000):
         tab.runs.use_button.click()
     assert window.tabs.currentWidget() is window.classify_tab
 
