@@ -238,7 +238,7 @@ def test_app_options_at_top_level_open_the_app(monkeypatch, place):
     opened = {}
     monkeypatch.setattr("intentdesk.gui.app.run_app", lambda **kwargs: opened.update(kwargs) or 0)
     assert cli.main(["--fake-mic", str(place["wav"]), "--dataset", str(place["data"])]) == 0
-    assert opened == {"dataset": str(place["data"]), "model": None, "fake_mic": str(place["wav"])}
+    assert opened == {"dataset": str(place["data"]), "model": None, "fake_mic": str(place["wav"]), "carried": None}
 
 
 def test_non_finite_scores_are_a_file_error_and_json_stays_valid(place, capsys, monkeypatch, tmp_path):
