@@ -13,7 +13,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from intentdesk.service.runner import serve
 
     options = ServiceOptions(max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, api_key=args.api_key,
-                             max_body_bytes=megabytes(args.max_body_mb), max_seconds=args.max_seconds)
+                             max_body_bytes=megabytes(args.max_body_mb), max_seconds=args.max_seconds,
+                             max_queue_s=args.max_queue_s)
     serve(args.model, args.host, args.port, options, precision=args.precision)  # options/port checked first
     return 0
 
@@ -42,6 +43,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--api-key", help="required in the X-API-Key header of every request")
     p.add_argument("--max-body-mb", type=float, default=10.0)
     p.add_argument("--max-seconds", type=float, default=30.0, help="longest clip accepted")
+    p.add_argument("--max-queue-s", type=float, default=2.0,
+                   help="busy (503, retry) while the clips queued ahead would keep a new one waiting longer")
     add_precision_option(p)
     p.set_defaults(func=cmd_serve)
 

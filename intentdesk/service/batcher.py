@@ -8,6 +8,10 @@ grouped so that batching never changes a score (`InputBuilder.inference_batches`
 batch fails, its requests are retried one by one so that one bad clip fails only itself.
 A request made while the worker is not running (before start, after stop) fails at once with
 `ServiceClosed` instead of waiting forever for a worker that will never answer it.
+
+`expected_wait_s` says how long a request arriving now would wait: the requests ahead of it times the
+recent seconds per clip. The service refuses new requests while that is too long (`ConcurrencyLimit`), so
+under a flood a client hears "busy, retry" at once instead of waiting a minute for its answer.
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ def _settle(future: asyncio.Future, result: np.ndarray | None, error: BaseExcept
 
 
 class MicroBatcher:
-    def __init__(self, score: Score, group: Group, max_batch: int = 16, max_wait_ms: float = 5.0) -> None:
+    def __init__(self, score: Score, group: Group, max_batch: int = 16, max_wait_ms: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         if max_batch < 1 or max_wait_ms < 0:
             raise ValueError("max_batch must be >= 1 and max_wait_ms >= 0")
         self._score = score
@@ -59,6 +64,9 @@ class MicroBatcher:
         self._state_lock = threading.Lock()  # submit vs stop: nothing is queued behind the stop mark
         self.batches = 0
         self.clips = 0
+        self._waiting = 0  # submitted and not yet answered
+        self._seconds_per_clip = 0.0  # recent model time per clip (an average that follows the last batches)
+        self._clock = clock  # what times the model calls (tests give their own)
 
     def start(self) -> None:
         with self._state_lock:
@@ -82,6 +90,7 @@ class MicroBatcher:
             except queue.Empty:
                 return
             if item is not None:
+                self._answered(1)
                 item.loop.call_soon_threadsafe(_settle, item.future, None, ServiceClosed("the service stopped"))
 
     async def submit(self, wave: np.ndarray) -> np.ndarray:
@@ -92,7 +101,20 @@ class MicroBatcher:
             if not self._accepting:
                 raise ServiceClosed("the service is starting up or shutting down; retry in a moment")
             self._queue.put(_Request(wave, future, loop))
+            self._waiting += 1
         return await future
+
+    def expected_wait_s(self) -> float:
+        """Seconds a request made now would wait for its answer (0 until a batch has been timed)."""
+        return self._waiting * self._seconds_per_clip
+
+    def _answered(self, count: int, seconds: float | None = None) -> None:
+        with self._state_lock:
+            self._waiting = max(0, self._waiting - count)
+            if seconds is not None and count:
+                per_clip = seconds / count
+                self._seconds_per_clip = per_clip if not self._seconds_per_clip else \
+                    0.8 * self._seconds_per_clip + 0.2 * per_clip
 
     # ------------------------------------------------------------------ worker thread
     def _run(self) -> None:
@@ -125,6 +147,7 @@ class MicroBatcher:
             return [[i] for i in range(len(pending))]
 
     def _run_batch(self, requests: list[_Request]) -> None:
+        started = self._clock()
         try:
             rows = self._score([r.wave for r in requests])
         except Exception as error:  # noqa: BLE001 - delivered to the request(s), never kills the worker
@@ -132,8 +155,10 @@ class MicroBatcher:
                 for request in requests:
                     self._run_batch([request])
                 return
+            self._answered(1)
             requests[0].loop.call_soon_threadsafe(_settle, requests[0].future, None, error)
             return
+        self._answered(len(requests), self._clock() - started)
         self.batches += 1
         self.clips += len(requests)
         for request, row in zip(requests, rows):

@@ -19,6 +19,7 @@ class ServiceOptions:
     header_timeout_s: float = 10.0  # a request's head must arrive within this (runner's protocol)
     body_timeout_s: float = 60.0  # ... and its body within this once the head is in
     max_concurrent: int = 512  # requests in progress at once; more get 503 (bounds buffered bodies)
+    max_queue_s: float = 2.0  # no new clip while those ahead would keep it waiting longer: 503 (bounds waiting)
     keep_alive_s: float = 5.0  # an idle connection closes this long after its last answer (uvicorn's keep-alive)
 
     @property
@@ -35,7 +36,8 @@ class ServiceOptions:
                   ("header timeout", self.header_timeout_s, 0 < self.header_timeout_s < math.inf, "more than 0"),
                   ("body timeout", self.body_timeout_s, 0 < self.body_timeout_s < math.inf, "more than 0"),
                   ("keep-alive", self.keep_alive_s, 0 < self.keep_alive_s < math.inf, "more than 0"),
-                  ("max concurrent requests", self.max_concurrent, self.max_concurrent >= 1, "at least 1")]
+                  ("max concurrent requests", self.max_concurrent, self.max_concurrent >= 1, "at least 1"),
+                  ("--max-queue-s", self.max_queue_s, 0 < self.max_queue_s <= 3600, "between 0 and 3600")]
         for name, value, ok, rule in checks:
             if not ok:  # NaN fails every comparison, so it lands here too
                 raise IntentDeskError(f"{name} must be {rule} (got {value:g})")

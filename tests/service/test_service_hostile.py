@@ -283,8 +283,22 @@ def test_requests_beyond_max_concurrent_get_a_json_503():
     assert first[0].status_code == 200 and after.status_code == 200  # the slot is free again
 
 
+def test_a_clip_that_would_wait_too_long_gets_a_json_503_at_once(monkeypatch):
+    """With more queued ahead than --max-queue-s, /classify answers busy (with Retry-After) without reading
+    the clip; /health still answers."""
+    with make_client(FakeClassifier(), max_queue_s=2.0) as client:
+        batcher = client.app.state.batcher
+        monkeypatch.setattr(batcher, "_waiting", 20)  # 20 clips ahead at 0.5 s each (as timed so far)
+        monkeypatch.setattr(batcher, "_seconds_per_clip", 0.5)
+        busy = client.post("/classify", content=wav())
+        health = client.get("/health")
+    assert_json_error(busy, 503, "about 10 s of clips queued ahead")
+    assert busy.headers["retry-after"] == "5" and health.status_code == 200
+
+
 @pytest.mark.parametrize(("options", "words"), [
     ({"max_batch": 0}, "--max-batch"),
+    ({"max_queue_s": 0}, "--max-queue-s"),
     ({"max_wait_ms": -1}, "--max-wait-ms"),
     ({"max_body_bytes": 0}, "--max-body-mb"),
     ({"max_seconds": 0}, "--max-seconds"),
