@@ -204,13 +204,13 @@ def import_phrases(store: DatasetStore, folder: Path, report: ImportReport) -> i
 
 
 NO_DATASETS = ("importing a dataset from the Hugging Face hub needs the 'datasets' package, which the packaged "
-               "app leaves out (it would double its download): import a folder of clips instead, or import the hub "
+               "app leaves out (a fifth more to download): import a folder of clips instead, or import the hub "
                "dataset with the command-line intentdesk (pip install intentdesk) and open that dataset folder here")
 
 
 def hub_datasets():
     """The `datasets` package, or a `DatasetError` saying what to do where it is not there (the packaged
-    app: build.spec leaves it and pyarrow out, 180 MB that only a hub import would use)."""
+    app: build.spec leaves it, pyarrow and pandas out, 193 MB that only a hub import would use)."""
     try:
         import datasets
     except ImportError as error:

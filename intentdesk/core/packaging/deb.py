@@ -20,7 +20,7 @@ DEPENDS = (
     "libfontconfig1", "libfreetype6", "libx11-6", "libx11-xcb1", "libxcb1", "libxcb-cursor0",
     "libxcb-icccm4", "libxcb-image0", "libxcb-keysyms1", "libxcb-randr0", "libxcb-render-util0",
     "libxcb-shape0", "libxcb-shm0", "libxcb-sync1", "libxcb-xfixes0", "libxcb-xkb1", "libxkbcommon0",
-    "libxkbcommon-x11-0", "libegl1", "libgl1", "libopengl0", "libportaudio2",
+    "libxkbcommon-x11-0", "libegl1", "libgl1", "libportaudio2",
 )
 CONTROL = """Package: {package}
 Version: {version}
