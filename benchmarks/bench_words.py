@@ -122,6 +122,7 @@ def main() -> None:  # noqa: PLR0915 - one linear report
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "intentdesk-bench-words")
     parser.add_argument("--timing-clips", type=int, default=48)
     parser.add_argument("--no-costs", action="store_true", help="accuracy and rule tables only")
+    parser.add_argument("--dump", type=Path, help="save each corpus's per-clip scores (.npz) for other rules")
     args = parser.parse_args()
 
     import torch
@@ -199,6 +200,11 @@ def main() -> None:  # noqa: PLR0915 - one linear report
                          "transcripts": transcripts, "texts": corpus["texts"],
                          "fused": fs.fuse(corpus["sound"], wp)}
     in_scope = [name for name in results if not name.startswith("out of scope")]
+    if args.dump:
+        np.savez(args.dump, **{f"{name}|{key}": np.asarray(value) for name, r in results.items()
+                              for key, value in r.items() if key in ("truth", "sound", "words", "fused", "similarity",
+                                                                     "margin") and value is not None},
+                 settings=np.array(json.dumps(fs.to_dict())))
 
     print("## Accuracy (top-1)\n")
     print("| corpus | clips | ASR WER | ASR exact | sound only | words only | words only, + typed phrases | "
