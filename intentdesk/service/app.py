@@ -44,25 +44,25 @@ class ServiceStats:
 
 
 class ConcurrencyLimit:
-    """ASGI middleware: at most `limit` requests in progress, and no new clip while the ones ahead of it would
-    keep it waiting more than `max_queue_s` (`expected_wait`, the batcher's estimate); the rest get a JSON 503
-    at once, with Retry-After.
+    """ASGI middleware: at most `limit` requests in progress, and no new clip while the ones in progress would
+    keep it waiting more than `max_queue_s` (each takes `seconds_per_clip()`, the batcher's recent model time);
+    the rest get a JSON 503 at once, with Retry-After.
 
     Each request in progress may hold a body of up to --max-body-mb, so the first bounds memory; the second
     bounds how long an answered request waits (a flood of 1,000 connections had answers after 69 s, p50)."""
 
-    def __init__(self, app, limit: int, expected_wait: Callable[[], float] = lambda: 0.0,
+    def __init__(self, app, limit: int, seconds_per_clip: Callable[[], float] = lambda: 0.0,
                  max_queue_s: float = math.inf) -> None:
         self.app = app
         self.limit = limit
         self.active = 0
-        self.expected_wait = expected_wait
+        self.seconds_per_clip = seconds_per_clip
         self.max_queue_s = max_queue_s
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        wait = self.expected_wait() if scope.get("path") == "/classify" else 0.0
+        wait = self.active * self.seconds_per_clip() if scope.get("path") == "/classify" else 0.0
         if self.active >= self.limit or wait > self.max_queue_s:
             why = f"{self.limit} requests in progress" if self.active >= self.limit else \
                 f"about {wait:.0f} s of clips queued ahead"
@@ -115,6 +115,7 @@ def create_app(classifier: Classifier, options: ServiceOptions | None = None) ->
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
         batcher.start()
+        await batcher.warm_up(np.zeros(classifier.rate, np.float32))  # 1 s of silence: the first, slow call
         yield
         batcher.stop()
 
@@ -123,8 +124,8 @@ def create_app(classifier: Classifier, options: ServiceOptions | None = None) ->
     install_error_handlers(app)
     if options.api_key:
         require_key(app, options.api_key)
-    app.add_middleware(ConcurrencyLimit, limit=options.max_concurrent, expected_wait=batcher.expected_wait_s,
-                       max_queue_s=options.max_queue_s)
+    app.add_middleware(ConcurrencyLimit, limit=options.max_concurrent,
+                       seconds_per_clip=lambda: batcher.seconds_per_clip, max_queue_s=options.max_queue_s)
 
     @app.post("/classify", summary="Rank the intents of one audio clip", openapi_extra=AUDIO_BODY)
     async def classify(request: Request, top_k: int | None = Query(None, ge=1, description="how many intents")):

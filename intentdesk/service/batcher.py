@@ -9,14 +9,16 @@ batch fails, its requests are retried one by one so that one bad clip fails only
 A request made while the worker is not running (before start, after stop) fails at once with
 `ServiceClosed` instead of waiting forever for a worker that will never answer it.
 
-`expected_wait_s` says how long a request arriving now would wait: the requests ahead of it times the
-recent seconds per clip. The service refuses new requests while that is too long (`ConcurrencyLimit`), so
-under a flood a client hears "busy, retry" at once instead of waiting a minute for its answer.
+`seconds_per_clip` is the recent model time per clip (batches amortised), seeded by `warm_up` before the
+first request: the service refuses new requests while the ones in progress would keep one waiting too
+long (`ConcurrencyLimit`), so under a flood a client hears "busy, retry" at once instead of waiting a
+minute for its answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 import time
@@ -64,8 +66,7 @@ class MicroBatcher:
         self._state_lock = threading.Lock()  # submit vs stop: nothing is queued behind the stop mark
         self.batches = 0
         self.clips = 0
-        self._waiting = 0  # submitted and not yet answered
-        self._seconds_per_clip = 0.0  # recent model time per clip (an average that follows the last batches)
+        self.seconds_per_clip = 0.0  # recent model time per clip (an average that follows the last batches)
         self._clock = clock  # what times the model calls (tests give their own)
 
     def start(self) -> None:
@@ -90,7 +91,6 @@ class MicroBatcher:
             except queue.Empty:
                 return
             if item is not None:
-                self._answered(1)
                 item.loop.call_soon_threadsafe(_settle, item.future, None, ServiceClosed("the service stopped"))
 
     async def submit(self, wave: np.ndarray) -> np.ndarray:
@@ -101,20 +101,22 @@ class MicroBatcher:
             if not self._accepting:
                 raise ServiceClosed("the service is starting up or shutting down; retry in a moment")
             self._queue.put(_Request(wave, future, loop))
-            self._waiting += 1
         return await future
 
-    def expected_wait_s(self) -> float:
-        """Seconds a request made now would wait for its answer (0 until a batch has been timed)."""
-        return self._waiting * self._seconds_per_clip
+    async def warm_up(self, wave: np.ndarray) -> None:
+        """A clip through the model twice before the first request: the first call is slow (memory, lazy
+        set-up) and only the second one's time seeds `seconds_per_clip`, so admission has a fair estimate
+        from the start. A clip the model refuses leaves the service as usable as before."""
+        counted = self.batches, self.clips
+        with contextlib.suppress(Exception):
+            await self.submit(wave)
+            self.seconds_per_clip = 0.0
+            await self.submit(wave)
+        self.batches, self.clips = counted  # what the service has done for its clients
 
-    def _answered(self, count: int, seconds: float | None = None) -> None:
-        with self._state_lock:
-            self._waiting = max(0, self._waiting - count)
-            if seconds is not None and count:
-                per_clip = seconds / count
-                self._seconds_per_clip = per_clip if not self._seconds_per_clip else \
-                    0.8 * self._seconds_per_clip + 0.2 * per_clip
+    def _timed(self, count: int, seconds: float) -> None:
+        per_clip = seconds / count
+        self.seconds_per_clip = per_clip if not self.seconds_per_clip else 0.8 * self.seconds_per_clip + 0.2 * per_clip
 
     # ------------------------------------------------------------------ worker thread
     def _run(self) -> None:
@@ -155,10 +157,9 @@ class MicroBatcher:
                 for request in requests:
                     self._run_batch([request])
                 return
-            self._answered(1)
             requests[0].loop.call_soon_threadsafe(_settle, requests[0].future, None, error)
             return
-        self._answered(len(requests), self._clock() - started)
+        self._timed(len(requests), self._clock() - started)
         self.batches += 1
         self.clips += len(requests)
         for request, row in zip(requests, rows):

@@ -244,42 +244,34 @@ def test_export_serve_writes_a_ray_app(saved_classifier, tmp_path, classifier):
         export_ray_app(saved_classifier, out)
 
 
-def test_the_expected_wait_is_the_clips_ahead_times_the_recent_seconds_per_clip():
-    """Timed by an injected clock: each model call takes 0.5 s of it, whatever the machine does."""
-    now = [0.0]
-    in_model, release = threading.Event(), threading.Event()
-
-    def clock():
-        return now[0]
+def test_seconds_per_clip_follow_the_model_calls_and_the_warm_up_seeds_them():
+    """Timed by an injected clock (each clip takes 0.5 s of it, then 1.5 s), whatever the machine does."""
+    now, cost = [0.0], [0.5]
 
     def score(waves):
-        now[0] += 0.5 * len(waves)
-        if len(waves) == 2 and not in_model.is_set():  # the second call is held, with clips queued behind it
-            in_model.set()
-            release.wait(60)
+        now[0] += cost[0] * len(waves)
         return np.zeros((len(waves), 2))
 
-    batcher = MicroBatcher(score, lambda lengths, size: [list(range(len(lengths)))], max_batch=2, max_wait_ms=0,
-                           clock=clock)
+    batcher = MicroBatcher(score, lambda lengths, size: [list(range(len(lengths)))], max_batch=4, max_wait_ms=0,
+                           clock=lambda: now[0])
     batcher.start()
 
     async def run():
-        assert batcher.expected_wait_s() == 0.0  # nothing timed yet
-        await batcher.submit(np.zeros(10, np.float32))  # one clip in 0.5 s
-        assert batcher.expected_wait_s() == 0.0  # nothing waiting
-        held = [asyncio.ensure_future(batcher.submit(np.zeros(10, np.float32))) for _ in range(2)]
-        assert await asyncio.to_thread(in_model.wait, 60)
-        more = [asyncio.ensure_future(batcher.submit(np.zeros(10, np.float32))) for _ in range(4)]
-        await asyncio.sleep(0)
-        waiting = batcher.expected_wait_s()
-        release.set()
-        await asyncio.gather(*held, *more)
-        return waiting
+        assert batcher.seconds_per_clip == 0.0  # nothing timed yet
+        cost[0] = 9.0  # the first call is slow: not what the estimate starts from
+        first = asyncio.ensure_future(batcher.warm_up(np.zeros(10, np.float32)))
+        while now[0] == 0.0:  # the first warm-up call has been made
+            await asyncio.sleep(0)
+        cost[0] = 0.5
+        await first
+        seeded = batcher.seconds_per_clip
+        cost[0] = 1.5
+        await batcher.submit(np.zeros(10, np.float32))
+        return seeded, batcher.seconds_per_clip
 
     try:
-        waiting = asyncio.run(run())
+        seeded, after = asyncio.run(run())
     finally:
-        release.set()
         batcher.stop()
-    assert waiting == pytest.approx(6 * 0.5)  # 2 in the model + 4 queued, at 0.5 s a clip
-    assert batcher.expected_wait_s() == 0.0
+    assert seeded == pytest.approx(0.5)
+    assert after == pytest.approx(0.8 * 0.5 + 0.2 * 1.5)  # an average that follows the recent calls
