@@ -8,6 +8,7 @@ test_runner.py, export-serve's in test_ray_export.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import threading
 import tracemalloc
@@ -254,42 +255,11 @@ def test_the_app_answers_503_json_outside_its_lifespan():
     assert_json_error(client.post("/classify", content=wav()), 503, "retry")
 
 
-def test_requests_beyond_max_concurrent_get_a_json_503():
-    """The first request is held inside its model call (so it is in progress for sure, however slow
-    the machine) while one more arrives; once released, the held one is answered as usual."""
-    entered, release = threading.Event(), threading.Event()
-    fake = FakeClassifier()
-    plain_scores = fake.sound.scores
-
-    armed = threading.Event()  # the service's own warm-up calls at start are not held
-
-    def held(waves):
-        if armed.is_set():
-            entered.set()
-            release.wait()
-        return plain_scores(waves)
-
-    fake.sound.scores = held
-    first: list = []
-    with make_client(fake, max_concurrent=1) as client:
-        armed.set()
-        holder = threading.Thread(target=lambda: first.append(client.post("/classify", content=wav())))
-        holder.start()
-        try:
-            assert entered.wait(120), "the first request never reached the model"
-            busy = client.get("/health")
-        finally:
-            release.set()
-            holder.join()
-        after = client.get("/health")
-    assert_json_error(busy, 503, "busy")
-    assert busy.headers["retry-after"] == "1"
-    assert first[0].status_code == 200 and after.status_code == 200  # the slot is free again
-
-
-def test_a_clip_that_would_wait_too_long_gets_a_json_503_at_once(monkeypatch):
-    """One request is held in the model; at 20 s a clip (as if the model had slowed down) the next one would
-    wait longer than --max-queue-s, so it is told busy at once, with Retry-After; /health still answers."""
+@contextlib.contextmanager
+def one_request_held_in_the_model(**options):
+    """A client whose first /classify after start is held inside its model call (so it is in progress for sure,
+    however slow the machine; the service's own warm-up calls are not held): yields (client, first answer list);
+    on leaving, the held request is released and answered."""
     entered, release, armed = threading.Event(), threading.Event(), threading.Event()
     fake = FakeClassifier()
     plain_scores = fake.sound.scores
@@ -302,18 +272,36 @@ def test_a_clip_that_would_wait_too_long_gets_a_json_503_at_once(monkeypatch):
 
     fake.sound.scores = held
     first: list = []
-    with make_client(fake, max_queue_s=2.0) as client:
+    with make_client(fake, **options) as client:
         armed.set()
-        monkeypatch.setattr(client.app.state.batcher, "seconds_per_clip", 20.0)
         holder = threading.Thread(target=lambda: first.append(client.post("/classify", content=wav())))
         holder.start()
         try:
             assert entered.wait(120), "the first request never reached the model"
-            busy = client.post("/classify", content=wav())
-            health = client.get("/health")
+            yield client, first
         finally:
             release.set()
             holder.join()
+
+
+def test_requests_beyond_max_concurrent_get_a_json_503():
+    """While one request is in progress, one more arrives; once released, the held one is answered as usual."""
+    with one_request_held_in_the_model(max_concurrent=1) as (client, first):
+        busy = client.get("/health")
+    with make_client() as client:
+        after = client.get("/health")
+    assert_json_error(busy, 503, "busy")
+    assert busy.headers["retry-after"] == "1"
+    assert first[0].status_code == 200 and after.status_code == 200
+
+
+def test_a_clip_that_would_wait_too_long_gets_a_json_503_at_once(monkeypatch):
+    """One request is held in the model; at 20 s a clip (as if the model had slowed down) the next one would
+    wait longer than --max-queue-s, so it is told busy at once, with Retry-After; /health still answers."""
+    with one_request_held_in_the_model(max_queue_s=2.0) as (client, first):
+        monkeypatch.setattr(client.app.state.batcher, "seconds_per_clip", 20.0)
+        busy = client.post("/classify", content=wav())
+        health = client.get("/health")
     assert_json_error(busy, 503, "about 20 s of clips queued ahead")
     assert busy.headers["retry-after"] == "10" and health.status_code == 200
     assert first[0].status_code == 200
