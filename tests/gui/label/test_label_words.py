@@ -176,20 +176,19 @@ def test_phrases_for_a_label_without_clips_are_mentioned_not_hidden(qtbot, tab, 
 
 
 def test_a_new_intent_can_start_with_typed_phrases(qtbot, tab, tmp_path):
-    """Type how people say it: a new intent's name in the box, then its phrases, no recording needed."""
+    """Type how people say it: a new intent's name in the box, then its phrases, no recording needed; a name
+    that cannot be a label is refused and nothing is written."""
     store = open_dataset(tab, tmp_path / "data")
     panel = tab.phrases
-    panel.label_combo.setEditText("lost_card")
     panel.edit.setFocus()
-    qtbot.keyClicks(panel.edit, "I lost my card")
-    qtbot.keyClick(panel.edit, Qt.Key_Return)
-    assert ("lost_card", "I lost my card") in store.texts.phrases()
-    assert panel.label() == "lost_card" and panel.list.count() == 1
+    for intent, text in (("lost_card", "I lost my card"), ("=HYPERLINK(1)", "hello")):
+        panel.label_combo.setEditText(intent)
+        qtbot.keyClicks(panel.edit, text)
+        qtbot.keyClick(panel.edit, Qt.Key_Return)
+    assert store.texts.phrases() == [("lost_card", "I lost my card")]
+    panel.label_combo.setCurrentText("lost_card")
+    assert panel.list.count() == 1
     assert "lost_card" in [panel.label_combo.itemText(i) for i in range(panel.label_combo.count())]
-    panel.label_combo.setEditText("=HYPERLINK(1)")  # a label that cannot be one is refused, nothing written
-    qtbot.keyClicks(panel.edit, "hello")
-    qtbot.keyClick(panel.edit, Qt.Key_Return)
-    assert all(label != "=HYPERLINK(1)" for label, _ in store.texts.phrases())
 
 
 def test_typing_a_phrase_never_records_or_saves_a_take(qtbot, tab, tmp_path):
