@@ -62,7 +62,8 @@ def describe(classifier) -> str:
     """The model line: name, base, eval metrics, number format and labels, then whether it uses words."""
     info = classifier.info()
     accuracy = info.get("accuracy")
-    metrics = f"right on {percent(accuracy)} of its test clips" if isinstance(accuracy, (int, float)) else "not tested"
+    tested_on = "the typed phrases kept aside" if info.get("words_only") else "its test clips"
+    metrics = f"right on {percent(accuracy)} of {tested_on}" if isinstance(accuracy, (int, float)) else "not tested"
     precision = str(info["precision"])
     return (f"<b>{escape(Path(classifier.model_dir).name)}</b> · base {escape(str(info['base_model']))} · {metrics} · "
             f"{escape(PRECISION_NAMES.get(precision, precision))}<br>"
