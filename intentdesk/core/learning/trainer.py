@@ -85,8 +85,9 @@ def _train(data_dir: Path, output_dir: Path, settings: TrainSettings, progress: 
     problems = training_blockers(store, settings.words)  # checked before any progress output: bad input fails first
     if problems:
         raise TrainingError("cannot train: " + "; ".join(problems))
-    labels = words_labels(store.labels(), store.texts.phrases())
-    words_models = load_words_models(settings, labels) if settings.words else None  # fail early
+    words_models = None
+    if settings.words:  # fail early; a sound-only run never reads phrases.csv
+        words_models = load_words_models(settings, words_labels(store.labels(), store.texts.phrases()))
     if not store.clips:
         return train_words_only(store, output_dir, settings, words_models, progress)
     run = _start(store, settings, progress, cancel)

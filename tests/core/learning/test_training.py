@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 
 from intentdesk.core.data.store import DatasetStore
-from intentdesk.core.errors import ModelError, TrainingError
+from intentdesk.core.errors import DatasetError, ModelError, TrainingError
 from intentdesk.core.events import EpochEvent, Outcome, Stage, StageEvent, StepEvent, TrainFinished, TrainStarted
 from intentdesk.core.inference.classifier import Classifier
 from intentdesk.core.inference.evaluation import evaluate_model
@@ -227,3 +227,12 @@ def test_training_uses_bf16_only_where_it_is_fast(monkeypatch):
     assert backbone.uses_bf16(cpu) and not backbone.uses_bf16(cpu, enabled=False)
     with backbone.autocast_for(cpu):
         assert torch.is_autocast_enabled("cpu")
+
+
+def test_a_sound_only_run_does_not_read_the_typed_phrases(tone_dataset, tiny_wav2vec2, tmp_path):
+    """A damaged phrases.csv stops a run that learns the words, never one that learns the sound only."""
+    (tone_dataset.root / "phrases.csv").write_text("label,text\n=HYPERLINK(1),hello\n")
+    with pytest.raises(DatasetError, match="phrases.csv, line 2"):
+        tone_dataset.texts.phrases()  # the file is refused when it is read
+    settings = TrainSettings(base_model=str(tiny_wav2vec2), mode="quick", epochs=1, batch_size=4, words=False)
+    assert train(tone_dataset.root, tmp_path / "model", settings).path is not None
