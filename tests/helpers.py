@@ -114,6 +114,17 @@ def open_main_window(qtbot, settings_file: Path, mic_wav: Path | None = None, de
     return window
 
 
+
+def main_window_on_new_dataset(qtbot, tmp_path: Path):
+    """The real main window on a new, empty dataset in `tmp_path` (for a fixture: yields it, then stops
+    its tabs' background work)."""
+    window = open_main_window(qtbot, tmp_path / "settings.ini")
+    window.open_dataset(tmp_path / "data", create=True)
+    qtbot.waitExposed(window)
+    yield window
+    window.label_tab.shutdown()
+    window.classify_tab.shutdown()
+
 def run_cli(*args, check: bool = True, separate_process: bool = False):
     """`intentdesk ARGS` as a user types it: a CompletedProcess with its exit code, stdout and stderr;
     raises on a non-zero exit when `check`. It runs in this process, through the console script's

@@ -13,17 +13,12 @@ from intentdesk.core.data.store import DatasetStore, ImportReport
 from intentdesk.gui.classify.model_panel import describe, precision_tip
 from intentdesk.gui.label.clip_table import TRANSCRIPT_COLUMN
 from intentdesk.gui.label.importing import report_text
-from tests.helpers import RATE, open_main_window, settle, tone
+from tests.helpers import RATE, main_window_on_new_dataset, settle, tone
 
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    win = open_main_window(qtbot, tmp_path / "settings.ini")
-    win.open_dataset(tmp_path / "data", create=True)
-    qtbot.waitExposed(win)
-    yield win
-    win.label_tab.shutdown()
-    win.classify_tab.shutdown()
+    yield from main_window_on_new_dataset(qtbot, tmp_path)
 
 
 def test_another_dataset_takes_the_old_banners_away(window, tmp_path):

@@ -4,17 +4,12 @@ import pytest
 from PySide6.QtWidgets import QFileDialog
 
 from intentdesk.core.data.store import DatasetStore
-from tests.helpers import RATE, open_main_window, tone
+from tests.helpers import RATE, main_window_on_new_dataset, tone
 
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    win = open_main_window(qtbot, tmp_path / "settings.ini")
-    win.open_dataset(tmp_path / "data", create=True)
-    qtbot.waitExposed(win)
-    yield win
-    win.label_tab.shutdown()
-    win.classify_tab.shutdown()
+    yield from main_window_on_new_dataset(qtbot, tmp_path)
 
 
 def test_new_dataset_takes_a_new_name_and_a_place(qtbot, window, tmp_path, monkeypatch):
