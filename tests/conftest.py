@@ -25,6 +25,9 @@ settings.register_profile("intentdesk", deadline=None, suppress_health_check=[He
 settings.load_profile("intentdesk")
 
 from tests.helpers import RATE, TONES, tone, write_tone_folder  # noqa: E402,F401
+from tests.patient_qtbot import make_qtbot_waits_patient  # noqa: E402
+
+make_qtbot_waits_patient()
 
 
 @pytest.fixture(autouse=True)
