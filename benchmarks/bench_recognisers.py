@@ -3,11 +3,14 @@ of one clip at a time (what classifying a clip adds), calls interleaved clip by 
 the machine hits every recogniser alike.
 
     python benchmarks/bench_recognisers.py CORPUS --recogniser tiny.en=DIR --recogniser base=DIR
-        [--clips 40] [--language en] [--prompt]
+        [--clips 40] [--language en] [--prompt] [--transformers-suppression]
 
 CORPUS is a `make_corpus.py` folder (metadata.csv with `text`); every k-th clip is taken so the sample
 spreads over intents and voices. `--prompt` gives each recogniser the intent-name prompt training uses.
-No transcript cache: every call is heard.
+No transcript cache: every call is heard. `--transformers-suppression` adds, for each recogniser, a twin
+that suppresses tokens the way transformers does by itself (a vocabulary search at every step) instead of
+the product's mask made once (`core/words/suppress.py`): the baseline for that change, interleaved with it,
+with the number of clips whose transcripts differ.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=40)
     parser.add_argument("--language", default="en")
     parser.add_argument("--prompt", action="store_true")
+    parser.add_argument("--transformers-suppression", action="store_true")
     args = parser.parse_args()
 
     import torch
@@ -51,7 +55,12 @@ def main() -> None:
     for entry in args.recogniser:
         name, source = entry.split("=", 1)
         recognisers[name] = Transcriber(source, prompt=prompt, language=args.language, cache_dir=False)
-        recognisers[name].transcribe([waves[0]])  # the first call sets things up: not timed
+        if args.transformers_suppression:
+            recognisers[f"{name}, transformers' suppression"] = twin = Transcriber(
+                source, prompt=prompt, language=args.language, cache_dir=False)
+            twin._suppressed = None  # generate() then applies generation_config.suppress_tokens itself
+    for recogniser in recognisers.values():
+        recogniser.transcribe([waves[0]])  # the first call sets things up: not timed
     seconds = {name: [] for name in recognisers}
     texts = {name: [] for name in recognisers}
     for wave in waves:
@@ -62,13 +71,15 @@ def main() -> None:
     print(f"{len(sample)} clips of {args.corpus.name}, one at a time, language {args.language}, prompt "
           f"{'on' if args.prompt else 'off'}, {torch.get_num_threads()} threads; load average "
           f"{os.getloadavg()[0]:.1f} at the end\n")
-    print("| recogniser | ms per clip (median) | ms per clip (mean) | word error rate |")
-    print("|---|---|---|---|")
+    print("| recogniser | ms per clip (median) | ms per clip (mean) | word error rate | transcripts differing |")
+    print("|---|---|---|---|---|")
     for name in recognisers:
         edits = [word_error(row["text"], text) for row, text in zip(sample, texts[name])]
         wer = sum(e for e, _ in edits) / max(1, sum(n for _, n in edits))
+        own = name.split(", transformers'")[0]
+        differing = sum(a != b for a, b in zip(texts[own], texts[name]))
         print(f"| {name} | {statistics.median(seconds[name]) * 1000:.0f} | "
-              f"{statistics.mean(seconds[name]) * 1000:.0f} | {wer:.3f} |")
+              f"{statistics.mean(seconds[name]) * 1000:.0f} | {wer:.3f} | {differing} of {len(sample)} |")
 
 
 if __name__ == "__main__":

@@ -135,3 +135,50 @@ def test_an_english_only_recogniser_takes_english_and_refuses_other_languages(ti
     assert Transcriber(str(tiny_whisper), cache_dir=False, language="en").fingerprint == plain.fingerprint
     with pytest.raises(ModelError, match="understands English only, not 'de'"):
         Transcriber(str(tiny_whisper), cache_dir=False, language="de")
+
+
+def _suppressing(tiny_whisper, tmp_path, tokens: list[int]):
+    """The tiny recogniser with `tokens` in its generation config's suppress_tokens."""
+    import json
+    import shutil
+
+    folder = tmp_path / "suppressing"
+    shutil.copytree(tiny_whisper, folder)
+    config = json.loads((folder / "generation_config.json").read_text())
+    config["suppress_tokens"] = tokens
+    (folder / "generation_config.json").write_text(json.dumps(config))
+    return folder
+
+
+def test_suppressed_tokens_are_masked_as_transformers_masks_them(tiny_whisper, tmp_path, monkeypatch):
+    """The mask made once (`suppress.SuppressedTokens`) writes the transcripts transformers' own per-step
+    suppression writes, and those differ from a recogniser that suppresses nothing."""
+    clips = waves(1.0, 2.5, 1.7)
+    free = Transcriber(str(tiny_whisper), cache_dir=False)
+    model, _, tokenizer = free._parts
+    written = {int(t) for text in free.transcribe(clips) for t in tokenizer(text, add_special_tokens=False).input_ids}
+    assert written, "the random recogniser writes something to suppress"
+    folder = _suppressing(tiny_whisper, tmp_path, sorted(written) + [10 ** 6])  # one beyond the vocabulary
+    masked = Transcriber(str(folder), cache_dir=False)
+    assert masked._suppressed is not None
+    ours = masked.transcribe(clips)
+    monkeypatch.setattr(asr, "suppressed_tokens", lambda model: None)
+    theirs = Transcriber(str(folder), cache_dir=False)
+    assert theirs._suppressed is None
+    assert ours == theirs.transcribe(clips)
+    assert ours != free.transcribe(clips)
+    assert masked.fingerprint == theirs.fingerprint, "the same transcripts: the cache stays valid"
+
+
+def test_the_mask_sets_exactly_the_suppressed_scores_to_minus_infinity():
+    import torch
+    from transformers import SuppressTokensLogitsProcessor
+
+    from intentdesk.core.words.suppress import SuppressedTokens
+
+    scores = torch.randn(3, 50)
+    tokens = [0, 7, 49, 50, 900]
+    ours = SuppressedTokens(tokens, 50)(torch.zeros(3, 1, dtype=torch.long), scores.clone())
+    theirs = SuppressTokensLogitsProcessor(tokens)(torch.zeros(3, 1, dtype=torch.long), scores.clone())
+    assert torch.equal(ours, theirs)
+    assert torch.isinf(ours[:, [0, 7, 49]]).all() and torch.isfinite(ours[:, 1:7]).all()

@@ -162,11 +162,13 @@ class Transcriber:
         model = self._parts[0] if self.kind == "whisper" else self._parts.model
         self.longest_output = self.max_new_tokens
         self.language = ""  # the language code passed to a multilingual Whisper ("" = none passed)
+        self._suppressed = None  # Whisper's suppressed tokens, masked by `suppress.SuppressedTokens`
         if self.kind == "whisper":  # BadEntry: the reader of these settings names their file
             prompt_tokens = len(self._parts[2].get_prompt_ids(self.prompt)) if self.prompt else 0
             self.longest_output = min(self.max_new_tokens, checks.check_decoding(
                 self.max_new_tokens, self.num_beams, prompt_tokens, model.config.max_target_positions))
             self.language = whisper_language(model.generation_config, language, self.source)
+            self._suppressed = suppressed_tokens(model)
         settings = (f"{self.kind}|v2|fit={fit_window}|step={window_step}|pad={window_padding}|tokens={max_new_tokens}"
                     f"|beams={self.num_beams}|prompt={self.prompt}")
         if self.language:  # (English-only recognisers keep their earlier fingerprint: their cache stays valid)
@@ -249,9 +251,24 @@ class Transcriber:
             extra["prompt_ids"] = torch.tensor(tokenizer.get_prompt_ids(prompt), device=self.device)
         if self.language:  # else a multilingual Whisper guesses a language per clip, running its encoder twice
             extra.update(language=self.language, task="transcribe")
+        if self._suppressed is not None:  # the same tokens, masked without transformers' per-step search
+            from transformers import LogitsProcessorList
+
+            extra.update(suppress_tokens=None, logits_processor=LogitsProcessorList([self._suppressed]))
         with whisper_window(model, mel.shape[-1] // 2):
             ids = model.generate(mel, max_new_tokens=tokens, do_sample=False, num_beams=self.num_beams, **extra)
         return [drop_repeats(text) for text in tokenizer.batch_decode(ids, skip_special_tokens=True)]
+
+
+def suppressed_tokens(model):
+    """The recogniser's `suppress_tokens` as a `SuppressedTokens` with its mask made once, or None when it
+    suppresses none (`suppress` says why)."""
+    tokens = getattr(model.generation_config, "suppress_tokens", None)
+    if not tokens:
+        return None
+    from intentdesk.core.words.suppress import SuppressedTokens
+
+    return SuppressedTokens(tokens, model.config.vocab_size)
 
 
 @contextlib.contextmanager
