@@ -8,7 +8,8 @@ run in their own processes; the naive one is FastAPI + uvicorn with a plain `def
 calls `pipeline("audio-classification")` for each request (in Starlette's thread pool). For each
 number of clients, that many concurrent clients (one connection each) send a 3 s WAV clip in a
 loop for `--seconds`; throughput counts answered requests, latencies are per request as the
-client saw them, errors are non-200 answers or failed connections.
+client saw them; a 503 (busy, by design) makes that client wait its Retry-After; errors are other
+non-200 answers or failed connections.
 """
 
 from __future__ import annotations
@@ -73,25 +74,31 @@ def start_server(command: list[str], port: int) -> subprocess.Popen:
 
 
 async def load(url: str, body: bytes, clients: int, seconds: float) -> dict:
+    """Each client posts, waits for the answer, posts again. A 503 (the service's admission by waiting
+    time) is counted as `busy` and the client waits the Retry-After it was given, as a well-behaved
+    client does; retrying at once would turn the client into a busy loop on the server's own cores."""
     import httpx
 
     latencies: list[float] = []
-    errors = 0
+    errors = busy = 0
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(limits=limits, timeout=120) as http:
         end = time.perf_counter() + seconds
 
         async def client():
-            nonlocal errors
+            nonlocal errors, busy
             while time.perf_counter() < end:
                 started = time.perf_counter()
                 try:
                     reply = await http.post(url, content=body, headers={"content-type": "audio/wav"})
-                    ok = reply.status_code == 200
+                    status = reply.status_code
                 except httpx.HTTPError:
-                    ok = False
-                if ok:
+                    status = None
+                if status == 200:
                     latencies.append((time.perf_counter() - started) * 1000)
+                elif status == 503:
+                    busy += 1
+                    await asyncio.sleep(min(float(reply.headers.get("retry-after", 1)), end - time.perf_counter()))
                 else:
                     errors += 1
 
@@ -100,7 +107,7 @@ async def load(url: str, body: bytes, clients: int, seconds: float) -> dict:
         elapsed = time.perf_counter() - began
     q = np.percentile(latencies, [50, 95, 99]) if latencies else [float("nan")] * 3
     return {"rps": len(latencies) / elapsed, "p50": q[0], "p95": q[1], "p99": q[2], "errors": errors,
-            "done": len(latencies)}
+            "busy": busy, "done": len(latencies)}
 
 
 async def post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes, body: bytes) -> int:
@@ -204,6 +211,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--connections", type=int, help="instead: only intentdesk serve, this many connections "
                         "at once (e.g. 1000): 200s, 503s, failures, p50/p99, server memory")
+    parser.add_argument("--max-queue-s", type=float, help="passed to intentdesk serve (default: its own)")
     parser.add_argument("--naive", metavar="MODEL_DIR", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=8011, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -227,7 +235,8 @@ def main() -> None:
         servers = {
             "naive pipeline server": ([sys.executable, __file__, "--naive", tmp, "--port", "8011"], 8011),
             "intentdesk serve": ([sys.executable, "-m", "intentdesk", "serve", tmp, "--port", "8012",
-                                  "--max-batch", "16", "--max-wait-ms", "5"], 8012),
+                                  "--max-batch", "16", "--max-wait-ms", "5"]
+                                 + (["--max-queue-s", str(args.max_queue_s)] if args.max_queue_s else []), 8012),
         }
         for name, (command, port) in servers.items():
             proc = start_server(command, port)
@@ -242,11 +251,11 @@ def main() -> None:
                 proc.terminate()
                 proc.wait(timeout=30)
     print(f"\n3 s WAV clips, {args.seconds:g} s per level, loopback, client and servers on the same 2 cores\n")
-    print("| server | clients | requests/s | p50 ms | p95 ms | p99 ms | errors |")
-    print("|---|---|---|---|---|---|---|")
+    print("| server | clients | requests/s | p50 ms | p95 ms | p99 ms | 503 (busy: waited Retry-After) | errors |")
+    print("|---|---|---|---|---|---|---|---|")
     for name, clients, r in rows:
         print(f"| {name} | {clients} | {r['rps']:.2f} | {r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} | "
-              f"{r['errors']} |")
+              f"{r['busy']} | {r['errors']} |")
     naive = {c: r["rps"] for n, c, r in rows if n.startswith("naive")}
     ours = {c: r["rps"] for n, c, r in rows if n.startswith("intentdesk")}
     print("\nspeed-up: " + ", ".join(f"{c} clients {ours[c] / naive[c]:.2f}x" for c in ours if naive.get(c)))

@@ -6,10 +6,11 @@ backbone and a second run with the same clips and backbone skips it entirely. Tw
 - `PooledTask` (`quick_layers` 0, the default): only the model's own head (projector and
   classifier) on the clip's time-averaged backbone output. Hugging Face audio heads are linear
   (projector -> mean over time -> classifier), so the average can be cached instead of the
-  frames: an epoch takes milliseconds. Measured on the dev corpus with 4-fold leave-two-voices-out
-  it is as good on unseen voices as training the top layer (BENCHMARKS.md, section 9).
+  frames: an epoch takes milliseconds. On the dev corpus's own voices (4-fold leave-two-voices-out)
+  it was as good as training the top layer (BENCHMARKS.md 9), on voices from other speech engines
+  it is not: 0.955 / 0.939 against 0.973 / 0.984 (BENCHMARKS.md 13).
 - `QuickTask` (`quick_layers` 1-4): the model's top encoder layer(s) and head on the cached inputs
-  of those layers; minutes instead of seconds.
+  of those layers, 8 passes by default (`settings.TOP_LAYERS_EPOCHS`); minutes instead of seconds.
 
 Either way the trained parts are the model's own, so the saved folder is a standard checkpoint
 that `pipeline("audio-classification")` runs unchanged.
