@@ -43,7 +43,7 @@ class PhrasesPanel(QWidget):
         self.label_combo.lineEdit().setPlaceholderText("intent")
         self.label_combo.setMinimumWidth(120)
         self.label_combo.setToolTip("The intent these phrases belong to: choose one, or type a new intent's name")
-        self.label_combo.currentTextChanged.connect(self.show_phrases)
+        self.label_combo.currentTextChanged.connect(lambda _label: self.show_phrases())
         self.edit = QLineEdit()
         self.edit.setPlaceholderText(TYPE_HINT)
         self.edit.setToolTip(HELP)
@@ -79,7 +79,8 @@ class PhrasesPanel(QWidget):
 
     def set_labels(self, labels: list[str]) -> None:
         """The labels to choose from, with those that have typed phrases only (the current choice stays)."""
-        labels = list(labels) + sorted({label for label, _ in self.all_phrases()} - set(labels))
+        pairs = self.all_phrases()  # read once for the choices and the list below
+        labels = list(labels) + sorted({label for label, _ in pairs} - set(labels))
         current = self.label_combo.currentText()
         self.label_combo.blockSignals(True)
         self.label_combo.clear()
@@ -90,7 +91,7 @@ class PhrasesPanel(QWidget):
             widget.setEnabled(self.store is not None)
         self.edit.setPlaceholderText(TYPE_HINT if labels else "type an intent's name on the left, then how people "
                                                               "say it here")
-        self.show_phrases()
+        self.show_phrases(pairs)
 
     def label(self) -> str:
         return self.label_combo.currentText()
@@ -112,8 +113,9 @@ class PhrasesPanel(QWidget):
     def _of_shown_label(self, pairs: list[tuple[str, str]]) -> list[str]:
         return [text for label, text in pairs if label == self.label()] if self.label() else []
 
-    def show_phrases(self) -> None:
-        pairs = self.all_phrases()
+    def show_phrases(self, pairs: list[tuple[str, str]] | None = None) -> None:
+        """List the shown label's phrases; `pairs`: phrases.csv as just read (else it is read now)."""
+        pairs = self.all_phrases() if pairs is None else pairs
         texts = self._of_shown_label(pairs)
         self.list.clear()
         self.list.addItems(texts)

@@ -175,6 +175,20 @@ def test_phrases_for_a_label_without_clips_are_mentioned_not_hidden(qtbot, tab, 
     assert "refund" in [combo.itemText(i) for i in range(combo.count())]  # listed, to add to or remove from
 
 
+def test_a_refresh_reads_phrases_csv_once(qtbot, tab, tmp_path, monkeypatch):
+    """Its choices and its list come from one read (a GUI-thread read of the file, twice, before)."""
+    store = open_dataset(tab, tmp_path / "data")
+    store.texts.add_phrases("refund", ["give me a refund"])
+    reads = []
+    original = store.texts.phrases
+    monkeypatch.setattr(store.texts, "phrases", lambda: reads.append(1) or original())
+    tab.phrases.set_labels(store.labels())
+    assert len(reads) == 1
+    assert "refund" in [tab.phrases.label_combo.itemText(i) for i in range(tab.phrases.label_combo.count())]
+    tab.phrases.label_combo.setCurrentText("refund")  # choosing a label lists its phrases (read again)
+    assert tab.phrases.list.count() == 1 and len(reads) == 2
+
+
 def test_a_new_intent_can_start_with_typed_phrases(qtbot, tab, tmp_path):
     """Type how people say it: a new intent's name in the box, then its phrases, no recording needed; a name
     that cannot be a label is refused and nothing is written."""
