@@ -18,7 +18,6 @@ from intentdesk.core.learning.settings import (
     TrainSettings,
     default_of,
     field_type,
-    mode_defaults,
     settings_from_file,
     words_unavailable,
 )
@@ -116,8 +115,5 @@ def _default_text(name: str) -> str:
     if default_of(name) is None and field_type(name) is bool:
         return "default: on when its models are on this computer"
     if SETTING_SPECS[name].mode_default:
-        text = "default: " + ", ".join(f"{mode} {values[name]:g}" for mode, values in MODE_DEFAULTS.items())
-        top_layers = mode_defaults("quick", 1)[name]
-        return text + (f", quick with --quick-layers 1-4 {top_layers:g}"
-                       if top_layers != MODE_DEFAULTS["quick"][name] else "")
+        return "default: " + ", ".join(f"{mode} {values[name]:g}" for mode, values in MODE_DEFAULTS.items())
     return f"default: {default_of(name)}"

@@ -10,7 +10,7 @@ backbone and a second run with the same clips and backbone skips it entirely. Tw
   it was as good as training the top layer (BENCHMARKS.md 9), on voices from other speech engines
   it is not: 0.955 / 0.939 against 0.973 / 0.984 (BENCHMARKS.md 13).
 - `QuickTask` (`quick_layers` 1-4): the model's top encoder layer(s) and head on the cached inputs
-  of those layers, 8 passes by default (`settings.TOP_LAYERS_EPOCHS`); minutes instead of seconds.
+  of those layers; minutes instead of seconds (and few passes learn little from few clips).
 
 Either way the trained parts are the model's own, so the saved folder is a standard checkpoint
 that `pipeline("audio-classification")` runs unchanged.

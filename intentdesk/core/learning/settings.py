@@ -30,18 +30,6 @@ MODE_DEFAULTS = {
     # batches of 16-64 and head rates 1e-3-3e-3 all scored 0.979-0.980).
     "quick": {"epochs": 30, "learning_rate": 2e-4, "batch_size": 32},
 }
-# Quick mode training top layers: an epoch runs those layers on every clip (~15 s for the dev corpus's 899
-# clips on 2 cores, not milliseconds), and 8 passes came within 1 point of 30 on new voices (knownnew
-# 0.973 / 0.985, knownhard 0.984 / 0.993) in a third of the time (BENCHMARKS.md 13).
-TOP_LAYERS_EPOCHS = 8
-
-
-def mode_defaults(mode: str, quick_layers: int = 0) -> dict:
-    """The defaults of the `mode_default` settings for `mode`; Quick with top layers trained takes fewer passes."""
-    defaults = dict(MODE_DEFAULTS[mode])
-    if mode == "quick" and quick_layers:
-        defaults["epochs"] = TOP_LAYERS_EPOCHS
-    return defaults
 
 @dataclass(frozen=True)
 class SettingSpec:
@@ -136,11 +124,12 @@ class TrainSettings:
         percent=True))
     quick_layers: int = _setting(0, SettingSpec(
         "Quick: top layers trained", "0 trains only the output layer, on the model's averaged sound "
-        "features (seconds). 1-4 also train that many of the model's top layers, with 8 passes unless you "
-        "set others: minutes instead of seconds, and better on voices it has not heard. Measured with "
-        "Whisper tiny.en on 1,120 clips (2 cores): 0 took 1 minute the first time and 13 s again, and got "
-        "94-95 % of new voices right; 1 took about 3 minutes the first time and 2.3 minutes again, and got "
-        "97-98 % right (BENCHMARKS.md 13).", 0, 4, advanced=True))
+        "features (seconds). 1-4 also train that many of the model's top layers: minutes instead of seconds, "
+        "and with enough clips better on voices it has not heard. Measured with Whisper tiny.en on 2 cores "
+        "(BENCHMARKS.md 13): with 1,120 clips, 0 took 1 minute (13 s again) and got 94-95 % of new voices "
+        "right, 1 took 8 minutes and got 98-99 % right (with 8 passes instead of 30: 3 minutes, 97-98 %); "
+        "with 280 clips, 0 got 81 % and 1 got 84 % (with 8 passes only 51 %: keep the passes when you have "
+        "few clips).", 0, 4, advanced=True))
     learn_from_all: bool = _setting(True, SettingSpec(
         "Quick: learn from all clips at the end", "After the test clips have shown how well the training "
         "works, Quick mode trains the output layer once more the same way on every clip, test clips "
@@ -202,7 +191,7 @@ class TrainSettings:
                 setattr(copy, name, default_of(name))
         if copy.words is None:
             copy.words = words_unavailable(copy) is None
-        for name, default in mode_defaults(self.mode, self.quick_layers).items():
+        for name, default in MODE_DEFAULTS[self.mode].items():
             if getattr(copy, name) is None:
                 setattr(copy, name, default)
         for spec_field in fields(copy):

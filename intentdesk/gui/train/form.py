@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from intentdesk.core.learning.eta import MEASURED_CLIP_S, first_quick_seconds
-from intentdesk.core.learning.settings import MODE_DEFAULTS, SETTING_SPECS, TrainSettings, mode_defaults
+from intentdesk.core.learning.settings import MODE_DEFAULTS, SETTING_SPECS, TrainSettings
 from intentdesk.gui.common import dialogs
 from intentdesk.gui.common.wheel_guard import wheel_only_when_focused
 from intentdesk.gui.common.wording import count, duration
@@ -97,9 +97,7 @@ class SettingsForm(QWidget):
         layout.addWidget(self.note)
         layout.addWidget(self.advanced)
         self._mode: str | None = None
-        self._quick_layers = self.fields["quick_layers"].value()
         self._mode_changed()
-        self.fields["quick_layers"].widget.valueChanged.connect(self._quick_layers_changed)
         self._connect_words()
         self.base_combo.currentTextChanged.connect(self._show_time_hint)
         for name in ("eval_share", "speed_perturbation"):
@@ -216,19 +214,10 @@ class SettingsForm(QWidget):
         group.buttonToggled.connect(lambda _button, checked: checked and self._mode_changed())
         return column
 
-    def _quick_layers_changed(self, layers: int) -> None:
-        """Quick with top layers takes other defaults (fewer passes) than Quick with the output layer alone:
-        switching between the two is a change of mode for the settings that follow it."""
-        crossed = bool(layers) != bool(self._quick_layers)
-        self._quick_layers = layers
-        if crossed and self.mode() == "quick":
-            self._mode_changed(force_note=True)
-
-    def _mode_changed(self, force_note: bool = False) -> None:
+    def _mode_changed(self) -> None:
         """Settings that depend on the mode take the new mode's default, except values the person typed
         (kept); the note line says which were set and which kept, and the tooltips the defaults."""
         mode, previous = self.mode(), self._mode
-        defaults_now = mode_defaults(mode, self.fields["quick_layers"].value())
         set_now, kept = [], []
         for name, setting in self.fields.items():
             if not setting.spec.mode_default:
@@ -236,18 +225,14 @@ class SettingsForm(QWidget):
             if setting.typed and previous is not None:
                 kept.append(f"{short_name(setting.spec)} {plain_number(setting)}")
             else:
-                setting.set(defaults_now[name])
+                setting.set(MODE_DEFAULTS[mode][name])
                 set_now.append(f"{short_name(setting.spec)} {plain_number(setting)}")
             defaults = ", ".join(f"{m}: {values[name]:g}" for m, values in MODE_DEFAULTS.items())
-            if name == "epochs":
-                defaults += f"; quick with top layers trained: {mode_defaults('quick', 1)[name]:g}"
             setting.widget.setToolTip(f"{setting.spec.help}\nSet to the mode's default when the mode "
                                       f"changes, unless you typed your own ({defaults}).")
         self._mode = mode
-        if previous is not None and (previous != mode or force_note):
+        if previous is not None and previous != mode:
             title = MODE_TEXTS.get(mode, mode).split(":")[0]
-            if mode == "quick" and self.fields["quick_layers"].value():
-                title += " with top layers trained"
             parts = [f"Set for {title}: {', '.join(set_now)}"] if set_now else []
             parts += [f"kept what you typed: {', '.join(kept)}"] if kept else []
             self._mode_note = "; ".join(parts) + "."

@@ -88,31 +88,3 @@ def test_unusable_speed_variants_are_named(form):
     assert "above 0" in form.problems()[0]
     form.field("speed_perturbation").setText("")
     assert form.problems() == [] and form.settings().speed_perturbation == ()
-
-
-def test_quick_with_top_layers_takes_fewer_passes_unless_some_were_typed(form):
-    """Top layers cost seconds an epoch, not milliseconds: 8 passes, not the output layer's 30
-    (`settings.TOP_LAYERS_EPOCHS`), set in the form as a change of mode is, and said on the note line."""
-    from intentdesk.core.learning.settings import TOP_LAYERS_EPOCHS
-
-    assert form.field("epochs").value() == MODE_DEFAULTS["quick"]["epochs"] != TOP_LAYERS_EPOCHS
-    form.field("quick_layers").setValue(1)
-    assert form.field("epochs").value() == TOP_LAYERS_EPOCHS
-    assert form.note.text().startswith(f"Set for Quick with top layers trained: epochs {TOP_LAYERS_EPOCHS}")
-    assert form.settings().epochs == TOP_LAYERS_EPOCHS
-    form.field("quick_layers").setValue(2)  # still top layers: nothing changes
-    assert form.field("epochs").value() == TOP_LAYERS_EPOCHS
-    form.field("quick_layers").setValue(0)
-    assert form.field("epochs").value() == MODE_DEFAULTS["quick"]["epochs"]
-    form.field("epochs").setValue(12)  # the person's own value
-    form.field("quick_layers").setValue(1)
-    assert form.field("epochs").value() == 12 and "kept what you typed: epochs 12" in form.note.text()
-
-
-def test_settings_without_epochs_resolve_to_the_top_layers_default():
-    from intentdesk.core.learning.settings import TOP_LAYERS_EPOCHS
-
-    assert TrainSettings(mode="quick", quick_layers=1).resolved().epochs == TOP_LAYERS_EPOCHS
-    assert TrainSettings(mode="quick").resolved().epochs == MODE_DEFAULTS["quick"]["epochs"]
-    assert TrainSettings(mode="full", quick_layers=1).resolved().epochs == MODE_DEFAULTS["full"]["epochs"]
-    assert TrainSettings(mode="quick", quick_layers=1, epochs=3).resolved().epochs == 3
