@@ -8,7 +8,7 @@ backbone and a second run with the same clips and backbone skips it entirely. Tw
   (projector -> mean over time -> classifier), so the average can be cached instead of the
   frames: an epoch takes milliseconds. On the dev corpus's own voices (4-fold leave-two-voices-out)
   it was as good as training the top layer (BENCHMARKS.md 9), on voices from other speech engines
-  it is not: 0.955 / 0.939 against 0.973 / 0.984 (BENCHMARKS.md 13).
+  it is not: 0.955 / 0.939 against 0.985 / 0.993 with the top layer (BENCHMARKS.md 13).
 - `QuickTask` (`quick_layers` 1-4): the model's top encoder layer(s) and head on the cached inputs
   of those layers; minutes instead of seconds (and few passes learn little from few clips).
 

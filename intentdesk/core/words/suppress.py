@@ -2,7 +2,7 @@
 
 transformers' `SuppressTokensLogitsProcessor` builds the vocabulary (51,864 entries for Whisper) and
 runs `torch.isin` against the ~90 suppressed tokens at every decoding step: 4.8 ms a step on 2 cores,
-about 50 of the 268 ms a 3 s clip took to transcribe (profiled, BENCHMARKS.md 8e). The mask is the
+about 50 of the 268 ms a 3 s clip took to transcribe (profiled, BENCHMARKS.md 13). The mask is the
 same at every step, so it is made once per recogniser; scores are masked exactly as before (the same
 -inf entries), so transcripts and their cache keys do not change.
 """
