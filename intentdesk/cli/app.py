@@ -35,7 +35,7 @@ def check_app_inputs(dataset: str | None, model: str | None, fake_mic: str | Non
             raise DatasetError(f"{dataset}: not a dataset folder (no metadata.csv); choose one made by "
                                "IntentDesk (intentdesk import)")
     if model is not None:
-        from intentdesk.core.models.hub import check_classifier_folder
+        from intentdesk.core.models.model_files import check_classifier_folder
 
         check_classifier_folder(model)
     if fake_mic is not None and not Path(fake_mic).expanduser().is_file():

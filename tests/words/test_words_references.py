@@ -129,7 +129,7 @@ def test_an_export_refuses_a_words_part_naming_the_home_folder(words_model, tmp_
 
 @pytest.mark.parametrize("shard", ["../../etc/passwd", "/etc/passwd", "sub/model.safetensors", 7])
 def test_a_weight_index_cannot_name_files_outside_its_folder(saved_classifier, tmp_path, shard):
-    from intentdesk.core.models.hub import check_model_files
+    from intentdesk.core.models.model_files import check_model_files
 
     folder = tmp_path / "sharded"
     shutil.copytree(saved_classifier, folder)

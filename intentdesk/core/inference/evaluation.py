@@ -22,8 +22,8 @@ from intentdesk.core.inference.model_folder import check_model_folder
 from intentdesk.core.inference.words_part import with_words
 from intentdesk.core.learning.metrics import classification_metrics
 from intentdesk.core.learning.settings import spec_of
-from intentdesk.core.models.hub import read_json_object
 from intentdesk.core.models.inputs import load_waves
+from intentdesk.core.models.model_files import read_json_object
 
 
 def evaluate_model(model_dir: Path | str, data_dir: Path | str, split: str = "eval", batch_size: int = 8,

@@ -12,12 +12,12 @@ from pathlib import Path
 import torch
 
 from intentdesk.core.errors import ModelError
-from intentdesk.core.models import backbone, hub
+from intentdesk.core.models import backbone, hub, model_files
 
 
 def check_model_folder(folder: Path) -> Path:
-    """A trained classifier folder, checked file by file before loading (see `hub.check_classifier_folder`)."""
-    return hub.check_classifier_folder(folder)
+    """A trained classifier folder, checked file by file before loading (see `model_files.check_classifier_folder`)."""
+    return model_files.check_classifier_folder(folder)
 
 
 def describe_load_error(folder: Path, error: BaseException) -> str:
@@ -25,11 +25,12 @@ def describe_load_error(folder: Path, error: BaseException) -> str:
     text = str(error)
     if "ignore_mismatched_sizes" not in text and "size mismatch" not in text:
         return hub.error_line(error)
-    if hub.label_names(folder, hub.read_json_object(folder / hub.CONFIG, hub.EDITED)) is None:
+    config = model_files.read_json_object(folder / model_files.CONFIG, model_files.EDITED)
+    if model_files.label_names(folder, config) is None:
         return ("config.json has no id2label (the intent names), and the weights do not have the 2 outputs "
-                f"that means; {hub.INCOMPLETE}")
+                f"that means; {model_files.INCOMPLETE}")
     return ("the weights do not fit config.json (e.g. id2label lists a different number of intents than the "
-            f"weights have); {hub.EDITED}")
+            f"weights have); {model_files.EDITED}")
 
 
 def check_loading(folder: Path, loading: dict) -> None:
@@ -47,7 +48,7 @@ def check_loading(folder: Path, loading: dict) -> None:
         what = f"{missing[0]} is not in its weights" if missing else \
             f"its weights hold {unused[0]}, which the model has no place for"
         raise ModelError(f"{folder}: the weights do not fit config.json ({what}; a size or count in config.json was "
-                         f"changed); {hub.EDITED}")
+                         f"changed); {model_files.EDITED}")
 
 
 def load_float32(folder: Path, feature_extractor, device: torch.device) -> torch.nn.Module:
@@ -76,5 +77,5 @@ def sound_uncertain_below(config) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
         raise ModelError(f"config.json: 'intentdesk.uncertain_below' is {value!r}, but it must be a number from 0 to "
-                         f"1 (the top score under which an answer is uncertain); {hub.EDITED}")
+                         f"1 (the top score under which an answer is uncertain); {model_files.EDITED}")
     return float(value)

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from intentdesk.core.errors import ModelError, first_line
-from intentdesk.core.models import bundled, hub
+from intentdesk.core.models import bundled, hub, model_files
 from intentdesk.core.models.hub import check_local_model, hub_error_message
 
 # The modules an audio-classification head adds on top of a backbone (Wav2Vec2, HuBERT, WavLM, Data2Vec,
@@ -72,17 +72,18 @@ def _load_part(base: str, loader, what: str, file: str):
         return loader(base)
     except Exception as error:
         if local:
-            raise ModelError(f"{base}: {file} cannot be used ({hub.error_line(error, 160)}); {hub.EDITED}") from error
+            problem = hub.error_line(error, 160)
+            raise ModelError(f"{base}: {file} cannot be used ({problem}); {model_files.EDITED}") from error
         raise ModelError(hub_error_message(f"{what}{describe_source(base)}", error, local)) from error
 
 
 def load_config(base: str):
-    return _load_part(base, transformers_api().AutoConfig.from_pretrained, "", hub.CONFIG)
+    return _load_part(base, transformers_api().AutoConfig.from_pretrained, "", model_files.CONFIG)
 
 
 def load_feature_extractor(base: str):
     return _load_part(base, transformers_api().AutoFeatureExtractor.from_pretrained, "the feature extractor of ",
-                      hub.FEATURE_CONFIGS[0])
+                      model_files.FEATURE_CONFIGS[0])
 
 
 def load_classifier_model(base: str, labels: list[str] | None = None, **config_overrides):
@@ -125,12 +126,12 @@ def check_fits_weights(folder: Path, config) -> None:
             model = api.AutoModelForAudioClassification.from_config(config)
     except Exception as error:
         raise ModelError(f"{folder}: config.json describes a model that cannot be built "
-                         f"({hub.error_line(error, 160)}); {hub.EDITED}") from error
+                         f"({hub.error_line(error, 160)}); {model_files.EDITED}") from error
     wanted = sum(parameter.numel() for parameter in model.parameters())
-    stored = hub.stored_values(folder)
+    stored = model_files.stored_values(folder)
     if wanted > 1.05 * stored + NEW_HEAD_VALUES:
         raise ModelError(f"{folder}: config.json describes a model of {wanted:,} numbers, but its weight files hold "
-                         f"{stored:,} (a size in config.json was changed); {hub.EDITED}")
+                         f"{stored:,} (a size in config.json was changed); {model_files.EDITED}")
 
 
 def _without_initialising():
@@ -182,7 +183,7 @@ def check_inputs(folder: Path, model, feature_extractor) -> None:
     name = feature_extractor.model_input_names[0]
     if name not in inspect.signature(model.forward).parameters:
         raise ModelError(f"{folder}: preprocessor_config.json model_input_names gives the model {name!r}, which it "
-                         f"does not take; {hub.EDITED}")
+                         f"does not take; {model_files.EDITED}")
     config = model.config
     if is_whisper(model):
         frames, wanted = feature_extractor.n_samples // feature_extractor.hop_length, 2 * config.max_source_positions
@@ -194,7 +195,7 @@ def check_inputs(folder: Path, model, feature_extractor) -> None:
         return
     if frames != wanted:
         raise ModelError(f"{folder}: preprocessor_config.json ({entry}) gives {frames} frames a clip, but the model in "
-                         f"config.json takes {wanted}; {hub.EDITED}")
+                         f"config.json takes {wanted}; {model_files.EDITED}")
 
 
 def window_seconds(feature_extractor) -> float | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intentdesk.core.json_files import JsonProblem, read_json
-from intentdesk.core.models import hub
+from intentdesk.core.models import hub, model_files
 from intentdesk.paths import is_frozen
 
 MANIFEST = "bundled.json"
@@ -60,7 +60,7 @@ def bundled_models() -> dict[str, Bundled]:
         if not isinstance(name, str) or not isinstance(role, str) or Path(name).name != name or name in ("", ".."):
             continue
         folder = root / name
-        if (folder / hub.CONFIG).is_file():
+        if (folder / model_files.CONFIG).is_file():
             found[repo_id] = Bundled(repo_id, role, folder.resolve())
     return found
 

@@ -16,7 +16,7 @@ from enum import Enum
 from pathlib import Path
 
 from intentdesk.core.errors import IntentDeskError, ModelError, ModelUnavailable, first_line
-from intentdesk.core.models import bundled, hub, references
+from intentdesk.core.models import bundled, hub, model_files, references
 from intentdesk.core.models.hub import is_downloaded
 
 NAME_HINT = "check the name, or choose a local folder"
@@ -110,7 +110,7 @@ def check_folder(role: Role, folder: Path) -> None:
     if role.kind == "text_encoder":
         _check_text_encoder(folder)
         return
-    config = hub.check_model_files(folder)
+    config = model_files.check_model_files(folder)
     architectures = config.get("architectures")
     names = [name for name in architectures if isinstance(name, str)] if isinstance(architectures, list) else []
     if role.kind == "recogniser" and names and not any(name.endswith(RECOGNISER_ARCHITECTURES) for name in names):
@@ -121,11 +121,11 @@ def check_folder(role: Role, folder: Path) -> None:
 def _check_text_encoder(folder: Path) -> None:
     """A text model: config.json, a tokenizer, weights, and no audio feature extractor."""
     tokenizer = any((folder / name).is_file() for name in references.KIND_FILES["text_encoder"])
-    if not (folder / hub.CONFIG).is_file() or not tokenizer or (folder / references.NOT_TEXT).is_file():
+    if not (folder / model_files.CONFIG).is_file() or not tokenizer or (folder / references.NOT_TEXT).is_file():
         raise ModelError(f"{folder}: not a text encoder folder (it needs config.json and a tokenizer, and has no "
                          f"audio {references.NOT_TEXT}); choose a sentence encoder's folder")
-    if not any((folder / name).is_file() for name in hub.WEIGHTS + hub.WEIGHT_INDEXES):
-        raise ModelError(f"{folder}: has config.json but no weights (model.safetensors); {hub.INCOMPLETE}")
+    if not any((folder / name).is_file() for name in model_files.WEIGHTS + model_files.WEIGHT_INDEXES):
+        raise ModelError(f"{folder}: has config.json but no weights (model.safetensors); {model_files.INCOMPLETE}")
 
 
 def missing_reason(role: Role, source: str, reachable: Callable[[], bool] = hub.hub_reachable) -> str | None:
@@ -186,7 +186,7 @@ def _download(repo_id: str, progress, cancel: threading.Event) -> str:
 
     info = HfApi().model_info(repo_id, files_metadata=True)
     files = files_to_download([(sibling.rfilename, sibling.size) for sibling in info.siblings or []])
-    if not any(name == hub.CONFIG for name, _size in files):
+    if not any(name == model_files.CONFIG for name, _size in files):
         raise ModelError(f"{repo_id}: the hub lists no config.json for it: not a Hugging Face model; {NAME_HINT}")
     counter = _ByteCounter(repo_id, files, progress, cancel)
     blobs = _cache_folder(repo_id) / "blobs"

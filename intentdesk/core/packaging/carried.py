@@ -21,7 +21,7 @@ from pathlib import Path
 
 from intentdesk.core.errors import IntentDeskError
 from intentdesk.core.json_files import JsonProblem, read_json
-from intentdesk.core.models import hub
+from intentdesk.core.models import model_files
 from intentdesk.core.runs import read_record
 from intentdesk.core.staging import MODELS
 from intentdesk.paths import is_frozen
@@ -76,7 +76,8 @@ def facts_of(model_dir: Path) -> CarriedModel:
     """The marker for a trained model folder: its labels (config.json), what its metrics.json says it was
     trained from, and the dataset it lies in (DATASET/models/RUN)."""
     model_dir = Path(model_dir).resolve()
-    labels = hub.label_names(model_dir, hub.read_json_object(model_dir / hub.CONFIG, hub.EDITED)) or []
+    config = model_files.read_json_object(model_dir / model_files.CONFIG, model_files.EDITED)
+    labels = model_files.label_names(model_dir, config) or []
     record = read_record(model_dir)
     dataset = model_dir.parent.parent
     in_dataset = model_dir.parent.name == MODELS and (dataset / "metadata.csv").is_file()
@@ -119,7 +120,7 @@ def read_carried(folder: Path) -> CarriedModel:
     values = {key: document[key] for key in CarriedModel.__dataclass_fields__ if key in document and key != "folder"}
     carried = CarriedModel(**values, folder=folder.resolve())
     model_dir = carried.model_dir.resolve()
-    if not model_dir.is_relative_to(folder.resolve()) or not (model_dir / hub.CONFIG).is_file():
+    if not model_dir.is_relative_to(folder.resolve()) or not (model_dir / model_files.CONFIG).is_file():
         raise IntentDeskError(f"{path}: the model folder {carried.model_folder!r} is not in {folder}; {NOT_MADE_HERE}")
     return carried
 

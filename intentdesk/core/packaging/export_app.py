@@ -32,7 +32,7 @@ from pathlib import Path
 
 from intentdesk.core.errors import IntentDeskError, ModelUnavailable, problem_of
 from intentdesk.core.events import EventCallback, Stage, StageEvent, ignore
-from intentdesk.core.models.hub import check_classifier_folder
+from intentdesk.core.models.model_files import check_classifier_folder
 from intentdesk.core.packaging import archive, carried
 from intentdesk.paths import is_frozen
 

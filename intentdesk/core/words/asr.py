@@ -106,7 +106,7 @@ def whisper_token_settings(source: str, config) -> dict:
     (`checks.whisper_generation`): the file's own decoding settings are never used, the words part's are."""
     from transformers.utils import cached_file
 
-    from intentdesk.core.models.hub import read_json_object
+    from intentdesk.core.models.model_files import read_json_object
 
     file = cached_file(source, "generation_config.json", _raise_exceptions_for_missing_entries=False,
                        _raise_exceptions_for_connection_errors=False)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from intentdesk.core.errors import ModelError, first_line
 from intentdesk.core.files import atomic_write_bytes
-from intentdesk.core.models.hub import read_json_object
+from intentdesk.core.models.model_files import read_json_object
 from intentdesk.core.models.references import MODEL_FILE_PATTERNS, copy_model_files, local_part, resolve_part
 from intentdesk.core.runs import METRICS_FILE
 from intentdesk.core.staging import OLD_SETTINGS_FILE, SETTINGS_FILE
