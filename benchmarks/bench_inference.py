@@ -59,8 +59,8 @@ def main() -> None:
     from transformers import pipeline
 
     from intentdesk.core.inference.classifier import Classifier
-    from intentdesk.core.inference.precision.choice import candidates
     from intentdesk.core.models.backbone import cpu_has_bf16, cpu_has_fast_bf16
+    from intentdesk.core.models.precision.choice import candidates
 
     with tempfile.TemporaryDirectory() as tmp:
         make_model(Path(tmp))

@@ -34,7 +34,7 @@ def main() -> None:
     from transformers import AutoModelForAudioClassification
 
     from intentdesk.core.inference.classifier import Classifier
-    from intentdesk.core.inference.precision.choice import median_ms
+    from intentdesk.core.models.precision.choice import median_ms
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from intentdesk.core.errors import IntentDeskError
-from intentdesk.core.inference import PRECISIONS
 from intentdesk.core.learning.settings import SettingSpec
+from intentdesk.core.models import PRECISIONS
 
 
 class UsageError(IntentDeskError):

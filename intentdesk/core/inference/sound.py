@@ -12,9 +12,9 @@ import numpy as np
 import torch
 
 from intentdesk.core.inference.model_folder import load_float32
-from intentdesk.core.inference.precision import model_dtype
-from intentdesk.core.inference.precision.choice import Choice, ChoiceMemo, choose
 from intentdesk.core.models.inputs import InputBuilder
+from intentdesk.core.models.precision import model_dtype
+from intentdesk.core.models.precision.choice import Choice, ChoiceMemo, choose
 
 
 class SoundModel:

@@ -20,8 +20,8 @@ import torch
 
 from intentdesk.core.audio import io as audio
 from intentdesk.core.events import Stage
+from intentdesk.core.learning.feature_pass import FeaturePass, Frames, feature_pass
 from intentdesk.core.learning.prepared import TrainingRun
-from intentdesk.core.models import backbone
 
 
 class _Captured(Exception):
@@ -60,13 +60,10 @@ class FeatureSource:
     wave: Callable[[], np.ndarray]
 
 
-# What the frozen backbone gives for a batch of model inputs: one array per clip.
-Compute = Callable[[dict[str, torch.Tensor]], list[np.ndarray]]
-
-
 def cached_features(run: TrainingRun, sources: list[FeatureSource], folder: Path,
-                    compute: Compute) -> list[torch.Tensor]:
-    """Features for every source: from the disk cache, computing (and storing) what is missing.
+                    frames: Frames) -> list[torch.Tensor]:
+    """Features for every source: from the disk cache, computing (and storing) what is missing with
+    `frames(model, inputs)` on the backbone in the feature pass's format (`feature_pass`).
 
     Clips that need no padding (fixed-window models) run in batches of 16; the others one by
     one, so each clip's features are exactly what single-clip inference computes. Reports
@@ -78,18 +75,18 @@ def cached_features(run: TrainingRun, sources: list[FeatureSource], folder: Path
     todo = [i for i, value in enumerate(result) if value is None]
     batch = 16 if run.builder.fixed_window else 1
     run.model.eval()
+    computing: FeaturePass | None = None
     for start in range(0, len(todo), batch):
         if run.cancel.is_set():
             return [r if r is not None else torch.zeros(1, 1) for r in result]
         run.progress.stage(Stage.CACHING_FEATURES, reading_text(run, start, len(todo), len(sources)),
                            start, len(todo))
         chunk = todo[start:start + batch]
-        inputs = {k: v.to(run.device) for k, v in run.builder.build([sources[i].wave() for i in chunk]).items()}
         # The pass leaves the training's random state alone (transformers < 5.23 draws a LayerDrop number per
         # layer even in eval mode): a run whose features were cached trains exactly like one computing them.
-        keep_rng = torch.random.fork_rng(devices=[])
-        with keep_rng, torch.inference_mode(), backbone.autocast_for(run.device, run.settings.bf16):
-            arrays = compute(inputs)
+        with torch.random.fork_rng(devices=[]):
+            computing = computing or feature_pass(run, folder, frames)
+            arrays = computing(run, run.builder.build([sources[i].wave() for i in chunk]))
         for i, array in zip(chunk, arrays):
             _write(folder, sources[i].key, array)
             result[i] = torch.from_numpy(array)

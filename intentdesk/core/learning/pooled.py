@@ -90,11 +90,11 @@ class PooledTask:
             param.requires_grad_(False)
         sources, variants = clip_sources(run, run.builder.fixed_window)
 
-        def compute(inputs):
-            frames = module_input(model, model.projector, inputs).float()
+        def mean_frames(backbone_model, inputs):  # `model` itself, or a copy in the feature pass's format
+            frames = module_input(backbone_model, backbone_model.projector, inputs).float()
             return [row.mean(0).cpu().numpy() for row in frames]
 
-        vectors = cached_features(run, sources, cache_home() / "pooled" / fingerprint, compute)
+        vectors = cached_features(run, sources, cache_home() / "pooled" / fingerprint, mean_frames)
         if run.cancel.is_set():
             vectors = [torch.zeros(model.projector.in_features) for _ in vectors]
         eval_vectors, train_variants = split_variants(vectors, len(data.eval_waves), len(data.train_waves), variants)

@@ -112,13 +112,14 @@ class QuickTask:
         module = TopLayers(model, count)
         for param in module.parameters():
             param.requires_grad_(True)
-        layer = _encoder(model).layers[len(_encoder(model).layers) - count]
+        first = len(_encoder(model).layers) - count
         sources, variants = clip_sources(run, builder.fixed_window)
 
-        def compute(inputs):
-            return [row.numpy() for row in module_input(model, layer, inputs).to("cpu", torch.float16)]
+        def layer_inputs(backbone_model, inputs):  # `model` itself, or a copy in the feature pass's format
+            layer = _encoder(backbone_model).layers[first]
+            return [row.numpy() for row in module_input(backbone_model, layer, inputs).to("cpu", torch.float16)]
 
-        features = cached_features(run, sources, cache_home() / "quick" / fingerprint, compute)
+        features = cached_features(run, sources, cache_home() / "quick" / fingerprint, layer_inputs)
         eval_cache, train_variants = split_variants(features, len(data.eval_waves), len(data.train_waves), variants)
         return cls(module, train_variants, eval_cache, run.device)
 

@@ -44,8 +44,11 @@ def model_fingerprint(base: str, settings: TrainSettings, window: float | None) 
     """Identifies the frozen part of a backbone and its input window (Whisper's, fitted to the
     clips), for the feature cache: same key, same features."""
     path = Path(base).expanduser()
-    bf16 = backbone.uses_bf16(backbone.pick_device(settings.device), settings.bf16)  # what runs, not what was asked
-    parts = [base, str(settings.max_seconds), str(window), str(settings.quick_layers), str(bf16)]
+    device = backbone.pick_device(settings.device)
+    # The number formats the feature pass may run in here (`feature_pass`, which records the one it took in the
+    # folder); "features-2": earlier folders hold features of autocast or float32 runs and no such record.
+    formats = f"features-2:{settings.bf16}:{backbone.uses_bf16(device, settings.bf16)}:{backbone.cpu_has_bf16()}"
+    parts = [base, str(settings.max_seconds), str(window), str(settings.quick_layers), formats]
     if path.is_dir():
         files = sorted(f for f in path.iterdir() if f.is_file())
         parts += [f"{f.name}:{f.stat().st_size}:{int(f.stat().st_mtime)}" for f in files]

@@ -149,8 +149,9 @@ class TrainSettings:
         "cuda is an NVIDIA graphics card, mps an Apple one.", choices=("auto", "cpu", "cuda", "mps"),
         advanced=True))
     bf16: bool = _setting(True, SettingSpec(
-        "Faster arithmetic where the computer has it", "Uses shorter numbers (16-bit bfloat16, \"bf16\") on "
-        "processors with AMX and on graphics cards, where they are faster; elsewhere it has no effect.",
+        "Faster arithmetic where the computer has it", "Uses shorter numbers (16-bit bfloat16, \"bf16\") where they "
+        "are faster: for learning on processors with AMX and on graphics cards, and for Quick mode's first "
+        "listen to every clip wherever a test shows it is faster and gives the same results.",
         advanced=True))
 
     words: bool | None = _setting(None, SettingSpec(

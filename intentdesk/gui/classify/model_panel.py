@@ -31,7 +31,7 @@ CHOSEN_KEY = "classify/chosen_models"  # JSON: dataset folder ("" for none) -> t
 INFO_LINES = 3
 LOAD_WAIT_MS = 120_000  # a load cannot be interrupted; its thread must end before the window goes
 NO_MODEL_TEXT = "No model loaded. Train one in the Train tab, or choose a model folder (Open folder…)."
-# How the chosen inference format reads to a user (core/inference/precision/ picks it per machine); the
+# How the chosen inference format reads to a user (core/models/precision/ picks it per machine); the
 # format's own name is in the tooltip (`precision_tip`).
 PRECISION_NAMES = {"fp32": "exact arithmetic", "bf16": "faster, slightly rounded arithmetic",
                    "int8": "faster, compact arithmetic"}

@@ -107,8 +107,8 @@ class RecordPanel(QGroupBox):
             return take, classifier.classify_recording(take, RATE)  # with what was heard, for a words model
 
         self._set_classifying(True)
-        job = start_job(self, work, self.take_classified.emit, self.problem.emit)
-        job.finished.connect(lambda: self._set_classifying(False))
+        start_job(self, work, self.take_classified.emit, self.problem.emit,
+                  on_finished=lambda: self._set_classifying(False))
 
     def _set_classifying(self, on: bool) -> None:
         self._classifying = on

@@ -216,8 +216,8 @@ class ClassifyTab(QWidget):
                 emit((generation, classifier.classify_files([path])[0]))
 
         self._first_of_batch = True
-        self._batch = start_job(self, work, on_failure=self._show_error, on_progress=self._add_result)
-        self._batch.finished.connect(self._batch_ended)
+        self._batch = start_job(self, work, on_failure=self._show_error, on_progress=self._add_result,
+                                on_finished=self._batch_ended)
 
     def _add_result(self, item: tuple[int, FileResult]) -> None:
         generation, result = item

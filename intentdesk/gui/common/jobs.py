@@ -58,9 +58,15 @@ _running: set[Job] = set()  # Python references keep each job alive until its th
 
 def start_job(owner: QObject, function: JobFunction, on_success: Callable[[object], None] | None = None,
               on_failure: Callable[[str], None] | None = None,
-              on_progress: Callable[[object], None] | None = None) -> Job:
+              on_progress: Callable[[object], None] | None = None,
+              on_finished: Callable[[], None] | None = None) -> Job:
     """The one way a tab launches background work: `function(emit, cancel)` runs in a thread
-    owned by `owner`; the callbacks run in the GUI thread. `stop_jobs(owner)` cancels them."""
+    owned by `owner`; the callbacks run in the GUI thread, `on_finished` last, after the thread has
+    ended. `stop_jobs(owner)` cancels them.
+
+    Every callback is connected before the thread starts: a job that ends at once (a file that cannot
+    be read) may finish before the caller's next line, and a signal emitted before its connection is
+    lost (a Classify batch then never ended: a test waited 120 s for it on a loaded machine)."""
     job = Job(function, owner)
     if on_progress is not None:
         job.progress.connect(on_progress)
@@ -68,6 +74,8 @@ def start_job(owner: QObject, function: JobFunction, on_success: Callable[[objec
         job.succeeded.connect(on_success)
     if on_failure is not None:
         job.failed.connect(on_failure)
+    if on_finished is not None:
+        job.finished.connect(on_finished)
     job.finished.connect(lambda: _running.discard(job))
     _running.add(job)
     job.start()
@@ -106,9 +114,8 @@ class OneJob:
 
     def start(self, function: JobFunction, on_success: Callable[[object], None],
               on_failure: Callable[[str], None], on_progress: Callable[[object], None]) -> None:
-        self.job = start_job(self.owner, function, on_success, on_failure, on_progress)
-        self.job.finished.connect(self._ended)
-        self.show_running(True)
+        self.job = start_job(self.owner, function, on_success, on_failure, on_progress, on_finished=self._ended)
+        self.show_running(True)  # after `job` is set: the panel reads `busy` (`_ended` comes later, queued)
 
     def cancel(self) -> bool:
         """Ask the running job to stop (it says so when it has); whether one was running."""

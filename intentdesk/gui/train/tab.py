@@ -196,8 +196,7 @@ class TrainTab(QWidget):
         self.progress.begin(f"Run {out.name}: {settings.mode} mode, base {settings.base_model}{words}",
                             self._run_with_words)
         self.job = start_job(self, lambda emit, cancel: run_training(data_root, out, settings, emit, cancel),
-                             self._on_finished, self._on_failed, self._on_event)
-        self.job.finished.connect(self._job_ended)
+                             self._on_finished, self._on_failed, self._on_event, on_finished=self._job_ended)
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.form.set_locked(True)  # the run has its settings: changes now would not apply to it

@@ -12,6 +12,7 @@ from intentdesk.core.learning.feature_cache import FeatureSource, cached_feature
 
 class _Builder:
     fixed_window = None
+    rate = 16000
 
     def build(self, waves):
         return {"input_values": torch.from_numpy(np.stack(waves))}
@@ -28,7 +29,7 @@ def test_computing_features_leaves_the_random_state_where_it_was(tmp_path):
     """Some backbones draw random numbers even in eval mode (transformers < 5.23: a LayerDrop draw
     per layer); the cache-miss pass must not shift the shuffles and initialisations that follow."""
 
-    def compute(inputs):  # a backbone that draws, as those do
+    def compute(_model, inputs):  # a backbone that draws, as those do
         torch.rand([])
         return [row.numpy() for row in inputs["input_values"]]
 

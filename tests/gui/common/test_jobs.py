@@ -55,3 +55,14 @@ def test_stop_jobs_cancels_and_waits(qtbot):
     assert jobs_of(owner) == [job]
     stop_jobs(owner)
     assert job.isFinished() and jobs_of(owner) == []
+
+
+def test_a_job_that_ends_at_once_still_reports_its_end(qtbot):
+    """The thread may end before `start_job` returns (an unreadable file fails in microseconds): the end must
+    still reach the caller, so it is connected before the thread starts, never by the caller afterwards."""
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    ended = []
+    job = start_job(owner, lambda emit, cancel: None, on_finished=lambda: ended.append("ended"))
+    assert job.wait(120000)  # over before the GUI thread did anything else
+    qtbot.waitUntil(lambda: ended == ["ended"])

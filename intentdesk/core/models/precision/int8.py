@@ -7,7 +7,7 @@ import warnings
 
 import torch
 
-from intentdesk.core.inference.precision import ConvShape
+from intentdesk.core.models.precision import ConvShape
 
 
 def quantize_linears(module: torch.nn.Module) -> torch.nn.Module:

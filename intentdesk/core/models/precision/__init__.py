@@ -13,10 +13,10 @@ Adding a precision (say "fp16"):
    original; `ConvShape` below helps when rewriting convolutions);
 2. register it in `choice.CONVERTERS` and, if it is worth trying unasked on some machines, in
    `choice.candidates`;
-3. add its name to `PRECISIONS` in `core/inference/__init__.py` (the CLI's `--precision` choices),
+3. add its name to `PRECISIONS` in `core/models/__init__.py` (the CLI's `--precision` choices),
    raise `choice.CHECK_VERSION` if the check changed, and add a plain-words label for it in the
    Classify tab's model panel (`gui/classify/model_panel.py`).
-`choose` then checks it against float32 like the others; tests in tests/core/inference/precision/.
+`choose` then checks it against float32 like the others; tests in tests/core/models/precision/.
 
 What every converted model shares lives here: rewritten convolutions keep the Conv1d's shape
 attributes (`ConvShape`), and a model says which number format it takes its inputs in (`model_dtype`).

@@ -9,7 +9,7 @@ import json
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,11 +19,10 @@ import torch
 from intentdesk.core.audio import io as audio
 from intentdesk.core.errors import first_line
 from intentdesk.core.files import atomic_write_bytes
-from intentdesk.core.inference import PRECISIONS
-from intentdesk.core.inference.precision.bf16 import to_bf16
-from intentdesk.core.inference.precision.int8 import to_int8
 from intentdesk.core.json_files import JsonProblem, read_json
-from intentdesk.core.models import backbone
+from intentdesk.core.models import PRECISIONS, backbone
+from intentdesk.core.models.precision.bf16 import to_bf16
+from intentdesk.core.models.precision.int8 import to_int8
 from intentdesk.paths import cache_home
 from intentdesk.resources import resource_dir
 
@@ -110,19 +109,21 @@ class ChoiceMemo:
 
 
 def choose(model: torch.nn.Module, forward: Forward, rate: int, device: torch.device,
-           requested: str = "auto", remembered: str | None = None) -> Choice:
+           requested: str = "auto", remembered: str | None = None, allowed: Sequence[str] | None = None) -> Choice:
     """The fastest format whose probe scores stay within TOLERANCE of float32.
 
     `requested` other than "auto" forces a format (still checked; a failing one falls back to
     float32 and says why in `rejected`). With "auto", a `remembered` choice (see `ChoiceMemo`)
-    is taken without timing or checking again.
+    is taken without timing or checking again, and `allowed` (None: every candidate) limits the
+    formats tried.
     """
     if requested not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {requested!r}")
-    recalled = recall(model, remembered, device) if requested == "auto" else None
+    tried = [n for n in candidates(device) if allowed is None or n in allowed]
+    recalled = recall(model, remembered, tried) if requested == "auto" else None
     if recalled is not None:
         return recalled
-    names = [n for n in (candidates(device) if requested == "auto" else [requested]) if n != "fp32"]
+    names = [n for n in (tried if requested == "auto" else [requested]) if n != "fp32"]
     if not names:
         return Choice("fp32", model, {}, {})
     tones, speech = probe_waves(rate), speech_probes(rate)
@@ -138,11 +139,12 @@ def choose(model: torch.nn.Module, forward: Forward, rate: int, device: torch.de
     return Choice(best, accepted[best], timings, rejected)
 
 
-def recall(model: torch.nn.Module, remembered: str | None, device: torch.device) -> Choice | None:
-    """The remembered format, converted without checking again; None to choose afresh."""
+def recall(model: torch.nn.Module, remembered: str | None, tried: list[str]) -> Choice | None:
+    """The remembered format, converted without checking again (if it is still one of the formats `tried`
+    here); None to choose afresh."""
     if remembered == "fp32":
         return Choice("fp32", model, {}, {}, remembered=True)
-    if remembered in candidates(device):
+    if remembered in tried:
         with contextlib.suppress(Exception):  # if it no longer converts, choose afresh
             return Choice(remembered, CONVERTERS[remembered](model), {}, {}, remembered=True)
     return None

@@ -15,7 +15,7 @@ import copy
 import torch
 import torch.nn.functional as F
 
-from intentdesk.core.inference.precision import ConvShape
+from intentdesk.core.models.precision import ConvShape
 
 HEAD_NAMES = {"projector", "classifier"}  # Linears whose bf16 output goes back to float32 (the scores)
 

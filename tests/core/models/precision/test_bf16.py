@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from intentdesk.core.inference.precision import bf16
+from intentdesk.core.models.precision import bf16
 
 
 @pytest.mark.parametrize("shape", [dict(in_channels=1, out_channels=8, kernel_size=10, stride=5),

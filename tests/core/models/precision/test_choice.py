@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from intentdesk.core.inference.classifier import Classifier
-from intentdesk.core.inference.precision import choice
 from intentdesk.core.models import backbone
+from intentdesk.core.models.precision import choice
 
 
 @pytest.mark.parametrize("fixture", ["saved_classifier", "saved_whisper_classifier"])

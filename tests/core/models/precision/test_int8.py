@@ -2,7 +2,7 @@
 
 import torch
 
-from intentdesk.core.inference.precision import int8
+from intentdesk.core.models.precision import int8
 
 
 def test_int8_convolution_is_the_same_window_product():
