@@ -13,7 +13,7 @@ import torch
 
 from intentdesk.core.inference.model_folder import load_float32
 from intentdesk.core.models.inputs import InputBuilder
-from intentdesk.core.models.precision import model_dtype
+from intentdesk.core.models.precision import inputs_for
 from intentdesk.core.models.precision.choice import Choice, ChoiceMemo, choose
 
 
@@ -37,11 +37,7 @@ class SoundModel:
         return self.choice.precision
 
     def _forward(self, model: torch.nn.Module, waves: list[np.ndarray]) -> torch.Tensor:
-        dtype = model_dtype(model)
-        inputs = self.builder.build(waves)
-        inputs = {k: v.to(self.device, dtype) if v.is_floating_point() else v.to(self.device)
-                  for k, v in inputs.items()}
-        return model(**inputs).logits.float().softmax(-1).cpu()
+        return model(**inputs_for(model, self.builder.build(waves), self.device)).logits.float().softmax(-1).cpu()
 
     def scores(self, waves: Sequence[np.ndarray]) -> np.ndarray:
         """Softmax probabilities of one forward pass, one row per wave (at `builder.rate`, mono float32)."""

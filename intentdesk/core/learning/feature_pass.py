@@ -26,7 +26,7 @@ from intentdesk.core.files import atomic_write_bytes
 from intentdesk.core.json_files import JsonProblem, read_json
 from intentdesk.core.learning.prepared import TrainingRun
 from intentdesk.core.models import backbone
-from intentdesk.core.models.precision import model_dtype
+from intentdesk.core.models.precision import inputs_for
 from intentdesk.core.models.precision.choice import choose
 
 FEATURE_FORMATS = ("bf16",)  # besides float32
@@ -51,10 +51,8 @@ class FeaturePass:
 
 def run_frames(run: TrainingRun, model: torch.nn.Module, frames: Frames, inputs: dict[str, torch.Tensor],
                autocast: bool = False) -> list[np.ndarray]:
-    dtype = model_dtype(model)
-    inputs = {k: v.to(run.device, dtype) if v.is_floating_point() else v.to(run.device) for k, v in inputs.items()}
     with torch.inference_mode(), backbone.autocast_for(run.device, autocast):
-        return frames(model, inputs)
+        return frames(model, inputs_for(model, inputs, run.device))
 
 
 def feature_pass(run: TrainingRun, folder: Path, frames: Frames) -> FeaturePass:

@@ -19,7 +19,8 @@ Adding a precision (say "fp16"):
 `choose` then checks it against float32 like the others; tests in tests/core/models/precision/.
 
 What every converted model shares lives here: rewritten convolutions keep the Conv1d's shape
-attributes (`ConvShape`), and a model says which number format it takes its inputs in (`model_dtype`).
+attributes (`ConvShape`), and a model says which number format it takes its inputs in (`model_dtype`,
+`inputs_for`).
 """
 
 from __future__ import annotations
@@ -44,3 +45,10 @@ def model_dtype(model: torch.nn.Module) -> torch.dtype:
         if buffer.is_floating_point():
             return buffer.dtype
     return torch.float32
+
+
+def inputs_for(model: torch.nn.Module, inputs: dict[str, torch.Tensor],
+               device: torch.device) -> dict[str, torch.Tensor]:
+    """`inputs` on `device`, their floating-point tensors in the number format `model` takes."""
+    dtype = model_dtype(model)
+    return {k: v.to(device, dtype) if v.is_floating_point() else v.to(device) for k, v in inputs.items()}
