@@ -13,7 +13,7 @@ the end), and prints each part's seconds and the busy/quiet ratio. The workload,
 - classify: `Classifier.classify_files` over 16 of the clips with the model just trained (load excluded);
 - transcribe: `Transcriber.transcribe` of 8 clips with `--asr` (load excluded, no transcript cache).
 
-Variants: `app` (the process set up as `intentdesk` sets it up: `intentdesk.core.threads`), `default`
+Variants: `app` (the process set up as `intentdesk` sets it up: `intentdesk.core.threads` and `.allocation`), `default`
 (nothing set: torch's own choice), `passive` (OMP_WAIT_POLICY=PASSIVE), `spin0` (GOMP_SPINCOUNT=0),
 `one` (OMP_NUM_THREADS=1), `passive-quick1` (passive, and the warm Quick run on one thread). The
 machine's own load is printed with every number: on a shared machine it is not this script's alone.
@@ -58,9 +58,10 @@ def make_dataset(source: Path, target: Path, count: int) -> None:
 def child(args: argparse.Namespace) -> None:
     """Runs the workload in this process and prints one JSON line of seconds per part."""
     if args.child == "app":
-        from intentdesk.core import threads
+        from intentdesk.core import allocation, threads
 
         threads.prepare_process()
+        allocation.prepare_allocation()
     work = Path(args.work)
     os.environ["INTENTDESK_CACHE"] = str(work / f"cache-{os.getpid()}")
     from intentdesk.core.events import Stage, StageEvent

@@ -8,6 +8,8 @@ Model: the Wav2Vec2-base architecture (random weights are fine for speed), 14 la
    between the contenders round by round, so a slow phase of the machine hits all of them.
 2. Throughput for `--clips` clips of mixed length (1-8 s): one-by-one pipeline calls vs
    `SoundModel.scores_many` (length-bucketed batches where they are exact).
+The process is set up as `intentdesk` sets its own (OpenMP waiting, memory for large tensors), so the
+pipeline, in the same process, runs with those settings too.
 Prints Markdown tables (medians in ms) for BENCHMARKS.md.
 """
 
@@ -20,10 +22,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
+from intentdesk.core.allocation import prepare_allocation
+from intentdesk.core.threads import prepare_process
 
-from intentdesk.core.audio.io import SAMPLE_RATE
+prepare_process()  # as every IntentDesk command does before torch loads (the pipeline shares this process)
+prepare_allocation()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from intentdesk.core.audio.io import SAMPLE_RATE  # noqa: E402
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
