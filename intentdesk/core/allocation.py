@@ -4,7 +4,7 @@ A 3-8 s clip makes tensors of 20-120 MB in a speech model's first layers (10,000
 channels). With glibc's defaults each such block is a fresh `mmap` that the kernel fills page by page on
 first touch, and it is unmapped again when freed, so every forward pass pays hundreds of thousands of
 page faults (more on a virtual machine). Measured on a 2-core AMD EPYC (Zen 3, AVX2 only; BENCHMARKS.md
-15): GELU over 40,000 x 512 frames 71 ms by default, 31 ms with either remedy below.
+15): GELU over 40,000 x 512 frames 71 ms by default, 31-33 ms with either remedy below.
 
 - glibc: blocks up to `KEEP_BYTES` come from the heap and freed memory up to that size is kept for the
   next pass (`mallopt`); the process then holds on to up to that much memory it no longer uses.
