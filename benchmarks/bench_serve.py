@@ -2,6 +2,7 @@
 
     python benchmarks/bench_serve.py [--clients 16 64 256] [--seconds 20]
     python benchmarks/bench_serve.py --connections 1000 [--seconds 20]
+    python benchmarks/bench_serve.py --clients 64 --ray-python RAY_VENV/bin/python   # the Ray Serve export too
 
 Both servers load the same model (Wav2Vec2-base architecture, random weights, 14 labels) and
 run in their own processes; the naive one is FastAPI + uvicorn with a plain `def` endpoint that
@@ -18,6 +19,7 @@ import argparse
 import asyncio
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -58,10 +60,10 @@ def naive_app(model_dir: str):
     return app
 
 
-def start_server(command: list[str], port: int) -> subprocess.Popen:
+def start_server(command: list[str], port: int, cwd: str | None = None) -> subprocess.Popen:
     import httpx
 
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
     for _ in range(600):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
@@ -212,6 +214,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, help="instead: only intentdesk serve, this many connections "
                         "at once (e.g. 1000): 200s, 503s, failures, p50/p99, server memory")
     parser.add_argument("--max-queue-s", type=float, help="passed to intentdesk serve (default: its own)")
+    parser.add_argument("--ray-python", metavar="PYTHON", help="also the Ray Serve export (`intentdesk export-serve`), "
+                        "run by `serve` beside this Python, which has Ray Serve and IntentDesk installed")
     parser.add_argument("--naive", metavar="MODEL_DIR", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=8011, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -238,8 +242,15 @@ def main() -> None:
                                   "--max-batch", "16", "--max-wait-ms", "5"]
                                  + (["--max-queue-s", str(args.max_queue_s)] if args.max_queue_s else []), 8012),
         }
+        folders = {}
+        if args.ray_python:
+            folders["Ray Serve export"] = str(Path(tempfile.mkdtemp()) / "app")  # outside the model folder
+            subprocess.run([sys.executable, "-m", "intentdesk", "export-serve", tmp, folders["Ray Serve export"]],
+                           check=True, capture_output=True)
+            serve = str(Path(args.ray_python).parent / "serve")
+            servers["Ray Serve export"] = ([serve, "run", "serve_config.yaml"], 8000)
         for name, (command, port) in servers.items():
-            proc = start_server(command, port)
+            proc = start_server(command, port, folders.get(name))
             try:
                 url = f"http://127.0.0.1:{port}/classify"
                 asyncio.run(load(url, body, 4, 3))  # warm-up
@@ -250,6 +261,9 @@ def main() -> None:
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)
+        for folder in folders.values():
+            subprocess.run([str(Path(args.ray_python).parent / "ray"), "stop", "--force"], capture_output=True)
+            shutil.rmtree(Path(folder).parent, ignore_errors=True)
     print(f"\n3 s WAV clips, {args.seconds:g} s per level, loopback, client and servers on the same 2 cores\n")
     print("| server | clients | requests/s | p50 ms | p95 ms | p99 ms | 503 (busy: waited Retry-After) | errors |")
     print("|---|---|---|---|---|---|---|---|")
@@ -257,8 +271,11 @@ def main() -> None:
         print(f"| {name} | {clients} | {r['rps']:.2f} | {r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} | "
               f"{r['busy']} | {r['errors']} |")
     naive = {c: r["rps"] for n, c, r in rows if n.startswith("naive")}
-    ours = {c: r["rps"] for n, c, r in rows if n.startswith("intentdesk")}
-    print("\nspeed-up: " + ", ".join(f"{c} clients {ours[c] / naive[c]:.2f}x" for c in ours if naive.get(c)))
+    for server in ("intentdesk serve", "Ray Serve export"):
+        ours = {c: r["rps"] for n, c, r in rows if n == server}
+        if ours:
+            print(f"\n{server} speed-up: " + ", ".join(f"{c} clients {ours[c] / naive[c]:.2f}x" for c in ours
+                                                      if naive.get(c)))
 
 
 if __name__ == "__main__":
