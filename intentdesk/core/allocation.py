@@ -1,10 +1,9 @@
 """How the process gets memory for large tensors: decided once, before torch loads, for every command.
 
 A 3-8 s clip makes tensors of 20-120 MB in a speech model's first layers (10,000-40,000 frames of 512
-channels). With glibc's defaults each such block is a fresh `mmap` that the kernel fills page by page on
-first touch, and it is unmapped again when freed, so every forward pass pays hundreds of thousands of
-page faults (more on a virtual machine). Measured on a 2-core AMD EPYC (Zen 3, AVX2 only; BENCHMARKS.md
-15): GELU over 40,000 x 512 frames 71 ms by default, 31-33 ms with either remedy below.
+channels). glibc hands out blocks that large as fresh `mmap`s (its threshold adapts, but never past 32 MB)
+and unmaps them when they are freed, so the kernel fills the next one page by page again. Two settings
+together stop that:
 
 - glibc: blocks up to `KEEP_BYTES` come from the heap and freed memory up to that size is kept for the
   next pass (`mallopt`); the process then holds on to up to that much memory it no longer uses.
@@ -12,8 +11,13 @@ page faults (more on a virtual machine). Measured on a 2-core AMD EPYC (Zen 3, A
   offers them on request), 512 times fewer faults; this also covers worker threads, whose glibc arenas
   map large blocks anyway.
 
-Both together, int8 Wav2Vec2-base, 8 s clip, 3 processes each way alternating: 1,164-1,239 -> 922-990 ms on
-the main thread, 1,096-1,221 -> 1,014-1,119 ms on a worker thread; 1 s and 3 s clips within the noise.
+Measured on a 2-core AMD EPYC (Zen 3, AVX2 only; BENCHMARKS.md 15). GELU over 39,999 x 512 frames: 62-71 ms
+with 20,000 page faults per call by default; 47-50 ms and 12,000-14,000 faults with glibc's setting alone;
+23-24 ms and none with both. An int8 Wav2Vec2-base pass of an 8 s clip in a process that runs another model
+too (a `pipeline`, measured; in the app the words part's recogniser and encoder, not measured), whose other
+sizes keep glibc's threshold from settling: 969-1,239 ms by default, 873-990 ms with both. A process that runs only that
+model settles with no faults by default, and there both change nothing (894-904 against 863-895 ms; torch's
+huge pages alone made it slower, 971-1,021 ms, so they are not set alone).
 
 A person's own settings (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`, `THP_MEM_ALLOC_ENABLE`) are
 kept; on other C libraries and systems nothing changes.
