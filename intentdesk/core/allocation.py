@@ -19,8 +19,8 @@ sizes keep glibc's threshold from settling: 969-1,239 ms by default, 873-990 ms 
 model settles with no faults by default, and there both change nothing (894-904 against 863-895 ms; torch's
 huge pages alone made it slower, 971-1,021 ms, so they are not set alone).
 
-A person's own settings (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`, `THP_MEM_ALLOC_ENABLE`) are
-kept; on other C libraries and systems nothing changes.
+A person's own settings are kept: with `MALLOC_MMAP_THRESHOLD_` or `MALLOC_TRIM_THRESHOLD_` set, nothing is
+changed, and their `THP_MEM_ALLOC_ENABLE` wins; on other C libraries and systems nothing changes.
 """
 
 from __future__ import annotations
@@ -45,11 +45,13 @@ def glibc() -> ctypes.CDLL | None:
 
 
 def prepare_allocation(environ: MutableMapping[str, str] = os.environ, libc: ctypes.CDLL | None = None) -> None:
-    """Keep large blocks for reuse and ask for huge pages (see module doc); call before torch is imported."""
-    environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
+    """Keep large blocks for reuse and ask for huge pages (see module doc); call before torch is imported.
+    Huge pages only together with glibc's setting: alone they made a pass slower."""
     if any(name in environ for name in PERSON_SETTINGS):
         return
     libc = libc or glibc()
-    if libc is not None:
-        libc.mallopt(M_MMAP_THRESHOLD, KEEP_BYTES)
-        libc.mallopt(M_TRIM_THRESHOLD, KEEP_BYTES)
+    if libc is None:
+        return
+    libc.mallopt(M_MMAP_THRESHOLD, KEEP_BYTES)
+    libc.mallopt(M_TRIM_THRESHOLD, KEEP_BYTES)
+    environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")

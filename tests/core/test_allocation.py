@@ -25,10 +25,22 @@ def test_large_blocks_are_kept_and_asked_for_as_huge_pages():
 
 def test_the_persons_own_settings_are_kept():
     libc = FakeLibc()
-    chosen = {"THP_MEM_ALLOC_ENABLE": "0", "MALLOC_TRIM_THRESHOLD_": "0"}
+    chosen = {"MALLOC_TRIM_THRESHOLD_": "0"}
     prepare_allocation(chosen, libc)
-    assert chosen == {"THP_MEM_ALLOC_ENABLE": "0", "MALLOC_TRIM_THRESHOLD_": "0"}
+    assert chosen == {"MALLOC_TRIM_THRESHOLD_": "0"}  # no huge pages alone either: alone they were slower
     assert libc.calls == []  # glibc was told by the person's variable at start
+    no_huge_pages = {"THP_MEM_ALLOC_ENABLE": "0"}
+    prepare_allocation(no_huge_pages, libc)
+    assert no_huge_pages == {"THP_MEM_ALLOC_ENABLE": "0"} and len(libc.calls) == 2
+
+
+def test_without_glibc_nothing_changes(monkeypatch):
+    from intentdesk.core import allocation
+
+    monkeypatch.setattr(allocation, "glibc", lambda: None)
+    environ: dict[str, str] = {}
+    prepare_allocation(environ)
+    assert environ == {}
 
 
 def test_the_real_c_library_accepts_the_settings():
