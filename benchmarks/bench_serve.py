@@ -242,15 +242,14 @@ def main() -> None:
                                   "--max-batch", "16", "--max-wait-ms", "5"]
                                  + (["--max-queue-s", str(args.max_queue_s)] if args.max_queue_s else []), 8012),
         }
-        folders = {}
+        ray_app = Path(tmp + "-ray") / "app"  # outside the model folder, as export-serve requires
         if args.ray_python:
-            folders["Ray Serve export"] = str(Path(tempfile.mkdtemp()) / "app")  # outside the model folder
-            subprocess.run([sys.executable, "-m", "intentdesk", "export-serve", tmp, folders["Ray Serve export"]],
-                           check=True, capture_output=True)
-            serve = str(Path(args.ray_python).parent / "serve")
-            servers["Ray Serve export"] = ([serve, "run", "serve_config.yaml"], 8000)
+            subprocess.run([sys.executable, "-m", "intentdesk", "export-serve", tmp, str(ray_app)], check=True,
+                           capture_output=True)
+            servers["Ray Serve export"] = ([str(Path(args.ray_python).parent / "serve"), "run", "serve_config.yaml"],
+                                           8000)
         for name, (command, port) in servers.items():
-            proc = start_server(command, port, folders.get(name))
+            proc = start_server(command, port, str(ray_app) if name == "Ray Serve export" else None)
             try:
                 url = f"http://127.0.0.1:{port}/classify"
                 asyncio.run(load(url, body, 4, 3))  # warm-up
@@ -261,9 +260,10 @@ def main() -> None:
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)
-        for folder in folders.values():
-            subprocess.run([str(Path(args.ray_python).parent / "ray"), "stop", "--force"], capture_output=True)
-            shutil.rmtree(Path(folder).parent, ignore_errors=True)
+                if name == "Ray Serve export":  # `serve run` leaves Ray's own processes behind
+                    subprocess.run([str(Path(args.ray_python).parent / "ray"), "stop", "--force"],
+                                   capture_output=True)
+                    shutil.rmtree(ray_app.parent, ignore_errors=True)
     print(f"\n3 s WAV clips, {args.seconds:g} s per level, loopback, client and servers on the same 2 cores\n")
     print("| server | clients | requests/s | p50 ms | p95 ms | p99 ms | 503 (busy: waited Retry-After) | errors |")
     print("|---|---|---|---|---|---|---|---|")

@@ -13,11 +13,11 @@ together stop that:
 
 Measured on a 2-core AMD EPYC (Zen 3, AVX2 only; BENCHMARKS.md 15). GELU over 39,999 x 512 frames: 62-71 ms
 with 20,000 page faults per call by default; 47-50 ms and 12,000-14,000 faults with glibc's setting alone;
-23-24 ms and none with both. An int8 Wav2Vec2-base pass of an 8 s clip in a process that runs another model
-too (a `pipeline`, measured; in the app the words part's recogniser and encoder, not measured), whose other
-sizes keep glibc's threshold from settling: 969-1,239 ms by default, 873-990 ms with both. A process that runs only that
-model settles with no faults by default, and there both change nothing (894-904 against 863-895 ms; torch's
-huge pages alone made it slower, 971-1,021 ms, so they are not set alone).
+23-24 ms and none with both. An int8 Wav2Vec2-base pass of an 8 s clip in a process that runs another
+model too (a `pipeline`, measured; in the app the words part's recogniser and encoder, not measured), whose
+other sizes keep glibc's threshold from settling: 969-1,239 ms by default, 873-990 ms with both. A process
+that runs only that model settles with no faults by default, and there both change nothing (894-904 against
+863-895 ms; torch's huge pages alone made it slower, 971-1,021 ms, so they are not set alone).
 
 A person's own settings are kept: with `MALLOC_MMAP_THRESHOLD_` or `MALLOC_TRIM_THRESHOLD_` set, nothing is
 changed, and their `THP_MEM_ALLOC_ENABLE` wins; on other C libraries and systems nothing changes.
