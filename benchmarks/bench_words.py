@@ -1,16 +1,16 @@
 """The words engine (issue #14): sound-only vs words-only vs fused, out of scope, and what it costs.
 
-    python benchmarks/bench_words.py MODEL DEV [--set NAME=FOLDER ...] [--oos FOLDER]
-        [--validation FOLDER] [--validation-known FOLDER] [--oos-validation FOLDER]
+    python benchmarks/bench_words.py MODEL DEV [--set NAME=FOLDER ...] [--oos [NAME=]FOLDER ...]
+        [--validation FOLDER] [--validation-known FOLDER] [--oos-validation [NAME=]FOLDER ...]
         [--phrases PHRASES.json] [--recogniser R] [--text-encoder T] [--cache DIR]
 
 MODEL is a sound model trained on the dataset DEV (its run_settings.json gives the split);
 the words part is trained on DEV's train split (ASR transcripts; a second head also gets the typed
-PHRASES), calibrated on its eval split and saved as words/ in a temporary copy of MODEL. Each --set is an in-scope test
-corpus (same labels), --oos a corpus of out-of-scope clips, --validation an in-scope corpus of new
-wordings by voices in neither DEV nor the test sets, --validation-known the DEV wordings by those
-voices, --oos-validation out-of-scope sentences by them: the only data the defaults were chosen on
-(the rule tables show how). Transcripts, embeddings and sound
+PHRASES), calibrated on its eval split and saved as words/ in a temporary copy of MODEL. Each --set
+is an in-scope test corpus (same labels), each --oos a corpus of out-of-scope clips (sentences,
+noise), --validation an in-scope corpus of new wordings by voices in neither DEV nor the test sets,
+--validation-known the DEV wordings by those voices, --oos-validation out-of-scope clips by them:
+the only data the defaults were chosen on (the rule tables show how). Transcripts, embeddings and sound
 scores are cached under --cache, so a second run only re-times.
 """
 
@@ -71,6 +71,14 @@ def sound_scores(model: Path, corpus: dict, cache: Path) -> np.ndarray:
     return scores
 
 
+def out_of_scope_sets(tests: list[str], validations: list[str]) -> list[tuple[str, str]]:
+    """(name, folder) of each out-of-scope corpus: "out of scope[ NAME]" and "out of scope (validation[ NAME])"."""
+    def named(spec: str, template: str) -> tuple[str, str]:
+        name, folder = spec.split("=", 1) if "=" in spec else ("", spec)
+        return template.format(f" {name}" if name else ""), folder
+    return [named(s, "out of scope{}") for s in tests] + [named(s, "out of scope (validation{})") for s in validations]
+
+
 def word_error(reference: str, hypothesis: str) -> tuple[int, int]:
     """(edits, reference words) after `normalise_text`."""
     from intentdesk.core.words.asr import normalise_text
@@ -110,10 +118,11 @@ def main() -> None:  # noqa: PLR0915 - one linear report
     parser.add_argument("model", type=Path)
     parser.add_argument("dev", type=Path)
     parser.add_argument("--set", action="append", default=[], help="NAME=FOLDER, an in-scope test corpus")
-    parser.add_argument("--oos", type=Path)
+    parser.add_argument("--oos", action="append", default=[], help="[NAME=]FOLDER, an out-of-scope test corpus")
     parser.add_argument("--validation", type=Path)
     parser.add_argument("--validation-known", type=Path)
-    parser.add_argument("--oos-validation", type=Path)
+    parser.add_argument("--oos-validation", action="append", default=[],
+                        help="[NAME=]FOLDER, an out-of-scope corpus for choosing rules")
     parser.add_argument("--phrases", type=Path, help="typed example phrases {label: [text, ...]}")
     parser.add_argument("--recogniser", default="openai/whisper-tiny.en")
     parser.add_argument("--language", default="en", help="told to a multilingual recogniser ('auto': it guesses)")
@@ -153,8 +162,7 @@ def main() -> None:  # noqa: PLR0915 - one linear report
     corpora = {"dev eval": {"waves": [dev["waves"][i] for i in eval_i], "labels": [dev["labels"][i] for i in eval_i],
                             "texts": [dev["texts"][i] for i in eval_i], "sound": dev_sound[eval_i]}}
     for name, folder in [("validation", args.validation), ("validation known", args.validation_known)] + \
-            [tuple(s.split("=", 1)) for s in args.set] + [("out of scope", args.oos),
-                                                          ("out of scope (validation)", args.oos_validation)]:
+            [tuple(s.split("=", 1)) for s in args.set] + out_of_scope_sets(args.oos, args.oos_validation):
         if folder:
             corpus = load_corpus(Path(folder))
             corpus["sound"] = sound_scores(args.model, corpus, args.cache)
@@ -203,7 +211,7 @@ def main() -> None:  # noqa: PLR0915 - one linear report
     if args.dump:
         np.savez(args.dump, **{f"{name}|{key}": np.asarray(value) for name, r in results.items()
                               for key, value in r.items() if key in ("truth", "sound", "words", "fused", "similarity",
-                                                                     "margin") and value is not None},
+                                                                     "margin", "transcripts") and value is not None},
                  settings=np.array(json.dumps(fs.to_dict())))
 
     print("## Accuracy (top-1)\n")

@@ -150,6 +150,39 @@ def _suppressing(tiny_whisper, tmp_path, tokens: list[int]):
     return folder
 
 
+def test_a_clip_whisper_hears_no_speech_in_gets_no_words(tiny_whisper, monkeypatch):
+    """Above the threshold the transcript is "" (nothing heard); below it, what the recogniser wrote. The
+    encoder runs once per batch for both the transcripts and the no-speech check."""
+    clips = waves(1.0, 1.1, 1.2)  # in the order they are batched (by length)
+    everything = Transcriber(str(tiny_whisper), cache_dir=False, no_speech_threshold=None).transcribe(clips)
+    assert all(everything), "the random recogniser writes something for every clip"
+    checked = Transcriber(str(tiny_whisper), cache_dir=False, no_speech_threshold=0.5)
+    assert checked.fingerprint != Transcriber(str(tiny_whisper), cache_dir=False, no_speech_threshold=None).fingerprint
+    monkeypatch.setattr(checked, "no_speech", lambda heard: [0.9, 0.2, 0.51][: len(heard)])
+    encoder_runs = []
+    checked._parts[0].get_encoder().register_forward_hook(lambda *_: encoder_runs.append(1))
+    assert checked.transcribe(clips) == ["", everything[1], ""]
+    assert len(encoder_runs) == 1  # one batch (one window): one encoder pass
+
+
+def test_the_no_speech_chance_is_whispers_no_speech_token_where_the_transcript_starts(tiny_whisper):
+    import torch
+
+    transcriber = Transcriber(str(tiny_whisper), cache_dir=False, prompt="my card, balance.")
+    model, features, tokenizer = transcriber._parts
+    generation = model.generation_config
+    assert tokenizer.convert_ids_to_tokens(generation.no_timestamps_token_id - 1) in ("<|nocaptions|>", "<|nospeech|>")
+    clips = waves(1.0, 1.5)
+    mel = features(clips, sampling_rate=asr.RATE, return_tensors="pt", padding="max_length",
+                   max_length=2 * asr.RATE, truncation=True).input_features
+    with torch.inference_mode(), asr.whisper_window(model, mel.shape[-1] // 2):
+        chances = transcriber.no_speech(model.get_encoder()(mel).last_hidden_state)
+        start = [*tokenizer.get_prompt_ids(transcriber.prompt), generation.decoder_start_token_id]
+        whole = model(input_features=mel, decoder_input_ids=torch.tensor([start, start])).logits[:, -1].softmax(-1)
+    np.testing.assert_allclose(chances, whole[:, generation.no_timestamps_token_id - 1].numpy(), rtol=1e-4)
+    assert all(0.0 <= chance <= 1.0 for chance in chances)
+
+
 def test_suppressed_tokens_are_masked_as_transformers_masks_them(tiny_whisper, tmp_path, monkeypatch):
     """The mask made once (`suppress.SuppressedTokens`) writes the transcripts transformers' own per-step
     suppression writes, and those differ from a recogniser that suppresses nothing."""

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from intentdesk.core.errors import ModelError
-from intentdesk.core.words import layout
+from intentdesk.core.words import asr, layout
 from intentdesk.core.words.pipeline import WordsModel, train_words
 
 LABELS = ["freeze", "balance", "pay_bill"]
@@ -61,6 +61,8 @@ def test_save_load_and_score(trained, tmp_path, tiny_whisper):
     assert config["version"] == layout.VERSION and settings.to_dict() == part.config["fusion"]
     words = WordsModel.load(model, LABELS, cache_dir=cache)
     assert not words.recogniser_changed
+    assert words.transcriber.no_speech_threshold == part.config["recogniser"]["no_speech_threshold"] == \
+        asr.NO_SPEECH_THRESHOLD
     sound = np.full((3, 3), 1 / 3, np.float32)
     result = words.score(clips(3, 5), sound, transcripts=["freeze my card", "what is my balance", ""])
     assert result.probabilities.shape == (3, 3) and result.uncertain.shape == (3,)
@@ -68,6 +70,18 @@ def test_save_load_and_score(trained, tmp_path, tiny_whisper):
     assert result.similarity[2] == -1.0 and result.uncertain[2]  # nothing heard: uncertain
     assert result.probabilities[0].argmax() == 0 and result.probabilities[1].argmax() == 1
     assert len(words.score(clips(2, 6), sound[:2]).transcripts) == 2
+
+
+def test_a_words_part_from_before_the_no_speech_check_hears_every_clip(trained, tmp_path):
+    """Its config has no `no_speech_threshold`: it still loads, and transcribes as it did (no clip left out)."""
+    part, _, cache = trained
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    config = json.loads(json.dumps(part.config))
+    del config["recogniser"]["no_speech_threshold"]
+    layout.save_words(model, config, part.head)
+    assert WordsModel.load(model, LABELS, cache_dir=cache).transcriber.no_speech_threshold is None
 
 
 def test_incomplete_or_mismatched_folders_say_what_is_wrong(trained, tmp_path):
@@ -121,7 +135,7 @@ def test_clips_with_a_known_transcript_are_not_heard_again(tiny_bert, tmp_path):
             self.source = self.fingerprint = "counting"
             self.fit_window, self.window_step, self.window_padding = True, 2.0, 2.0
             self.max_new_tokens, self.prompt, self.num_beams, self.heard = 40, "", 1, 0
-            self.language = ""
+            self.language, self.no_speech_threshold = "", None
 
         def transcribe(self, waves, progress=None):
             self.heard += len(waves)

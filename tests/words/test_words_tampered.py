@@ -60,6 +60,8 @@ CONFIG_CASES = [
     ("recogniser.prompt", "", None),
     *[("recogniser.num_beams", v, "recogniser.num_beams") for v in (1_000_000, 0, -1, "abc", 9, 2.5, NAN)],
     ("recogniser.num_beams", 2, None),
+    *[("recogniser.no_speech_threshold", v, "recogniser.no_speech_threshold") for v in (-0.1, 1.5, NAN, "abc", [])],
+    ("recogniser.no_speech_threshold", None, None), ("recogniser.no_speech_threshold", 0.6, None),
     ("text_encoder", 5, "text_encoder"), ("text_encoder", {}, "text_encoder.source"),
     ("text_encoder.source", 5, "text_encoder.source"), ("text_encoder.fingerprint", 5, "text_encoder.fingerprint"),
     ("text_encoder.fingerprint", "0" * 16, "text encoder"),

@@ -10,6 +10,12 @@ prompt leaves less room), by the words part's own settings: of the recogniser fo
 settings only its token ids are used, checked (`checks.whisper_generation`). Other
 architectures (Wav2Vec2-CTC, ...) go through `transformers.pipeline("automatic-speech-recognition")`.
 
+No speech, no words: on line hiss, hum, beeps or babble Whisper still writes something ("I'll pay,",
+"I'm still still still"), which the words part would then rank like a caller's sentence. Whisper also
+says how likely a clip holds no speech (its no-speech token's probability where the transcript
+starts, which OpenAI's and transformers' long-form decoding read too); above `no_speech_threshold` the
+transcript is "" (nothing heard), so the clip is left to the sound model and answered uncertain.
+
 Transcripts are cached on disk, keyed by the clip's content hash and the recogniser's
 fingerprint (weights + decoding settings), so re-training or re-evaluating costs nothing.
 """
@@ -41,6 +47,9 @@ TOKENS_PER_SECOND = 6  # spoken English is 2-4 words (3-5 tokens) a second: more
 WINDOW_STEP_SECONDS = 2.0
 WINDOW_PADDING_SECONDS = 2.0  # trailing silence Whisper needs to end its transcript (measured: less loops)
 LONGEST_SECONDS = 30.0
+# Whisper's no-speech probability above which a clip counts as holding no speech, chosen on the validation
+# corpora (BENCHMARKS.md 16): no spoken clip there reached 0.2 with tiny.en, every noise clip did.
+NO_SPEECH_THRESHOLD = 0.3
 Progress = Callable[[int, int], None]
 
 
@@ -148,7 +157,10 @@ class Transcriber:
                  window_step: float = WINDOW_STEP_SECONDS, window_padding: float = WINDOW_PADDING_SECONDS,
                  max_new_tokens: int = MAX_NEW_TOKENS, prompt: str = "", num_beams: int = 1,
                  language: str = DEFAULT_LANGUAGE, batch_size: int = 8,
+                 no_speech_threshold: float | None = NO_SPEECH_THRESHOLD,
                  cache_dir: Path | str | None | bool = None) -> None:
+        """`no_speech_threshold` None: every clip is transcribed, as words parts made before the check read them
+        (so their transcripts and fingerprint stay as they were)."""
         self.source = str(source)
         self.device = device
         self.fit_window = fit_window
@@ -162,6 +174,7 @@ class Transcriber:
         model = self._parts[0] if self.kind == "whisper" else self._parts.model
         self.longest_output = self.max_new_tokens
         self.language = ""  # the language code passed to a multilingual Whisper ("" = none passed)
+        self.no_speech_threshold = None  # Whisper only: other recognisers do not say whether they heard speech
         self._suppressed = None  # Whisper's suppressed tokens, masked by `suppress.SuppressedTokens`
         if self.kind == "whisper":  # BadEntry: the reader of these settings names their file
             prompt_tokens = len(self._parts[2].get_prompt_ids(self.prompt)) if self.prompt else 0
@@ -169,10 +182,13 @@ class Transcriber:
                 self.max_new_tokens, self.num_beams, prompt_tokens, model.config.max_target_positions))
             self.language = whisper_language(model.generation_config, language, self.source)
             self._suppressed = suppressed_tokens(model)
+            self.no_speech_threshold = checks.NO_SPEECH.check("recogniser.no_speech_threshold", no_speech_threshold)
         settings = (f"{self.kind}|v2|fit={fit_window}|step={window_step}|pad={window_padding}|tokens={max_new_tokens}"
                     f"|beams={self.num_beams}|prompt={self.prompt}")
         if self.language:  # (English-only recognisers keep their earlier fingerprint: their cache stays valid)
             settings += f"|language={self.language}"
+        if self.no_speech_threshold is not None:
+            settings += f"|no_speech={self.no_speech_threshold:g}"
         self.fingerprint = weights_fingerprint(model, settings)
         if cache_dir is None or cache_dir is True:
             cache_dir = default_cache_dir()
@@ -227,7 +243,7 @@ class Transcriber:
             return [str(out["text"]).strip() for out in outputs]
 
     def _whisper(self, waves: list[np.ndarray]) -> list[str]:
-        features = self._parts[1]
+        model, features, _ = self._parts
         longest = max(len(w) for w in waves)
         seconds = self.window_for(longest)
         samples = int(seconds * RATE)
@@ -235,15 +251,34 @@ class Transcriber:
                           padding="max_length", max_length=samples, truncation=True)
         mel = inputs.input_features.to(self.device)
         tokens = min(self.longest_output, math.ceil(TOKENS_PER_SECOND * longest / RATE) + 4)
-        texts = self._generate(mel, tokens, self.prompt)
-        empty = [i for i, text in enumerate(texts) if not text]
-        if self.prompt and empty:  # a prompt sometimes makes Whisper end at once (~0.2 % of clips)
-            for i, text in zip(empty, self._generate(mel[empty], tokens, "")):
-                texts[i] = text
+        with whisper_window(model, mel.shape[-1] // 2):
+            heard = model.get_encoder()(mel).last_hidden_state  # once, for the transcripts and the no-speech check
+            texts = self._generate(heard, tokens, self.prompt)
+            empty = [i for i, text in enumerate(texts) if not text]
+            if self.prompt and empty:  # a prompt sometimes makes Whisper end at once (~0.2 % of clips)
+                for i, text in zip(empty, self._generate(heard[empty], tokens, "")):
+                    texts[i] = text
+            if self.no_speech_threshold is not None:
+                texts = ["" if chance > self.no_speech_threshold else text
+                         for text, chance in zip(texts, self.no_speech(heard))]
         return texts
 
-    def _generate(self, mel, tokens: int, prompt: str) -> list[str]:
+    def no_speech(self, heard) -> list[float]:
+        """Each clip's probability of holding no speech: Whisper's no-speech token (the one before
+        `no_timestamps_token_id`, as transformers' `WhisperNoSpeechDetection` takes it) where the transcript
+        starts, after the prompt the transcript was written with. `heard`: the encoder's output."""
         import torch
+
+        model, _, tokenizer = self._parts
+        generation = model.generation_config
+        start = [*(tokenizer.get_prompt_ids(self.prompt) if self.prompt else []), generation.decoder_start_token_id]
+        ids = torch.tensor([start] * len(heard), device=self.device)
+        logits = model(encoder_outputs=(heard,), decoder_input_ids=ids).logits[:, -1]
+        return logits.float().softmax(-1)[:, generation.no_timestamps_token_id - 1].tolist()
+
+    def _generate(self, heard, tokens: int, prompt: str) -> list[str]:
+        import torch
+        from transformers.modeling_outputs import BaseModelOutput
 
         model, _, tokenizer = self._parts
         extra = {}
@@ -255,8 +290,8 @@ class Transcriber:
             from transformers import LogitsProcessorList
 
             extra.update(suppress_tokens=None, logits_processor=LogitsProcessorList([self._suppressed]))
-        with whisper_window(model, mel.shape[-1] // 2):
-            ids = model.generate(mel, max_new_tokens=tokens, do_sample=False, num_beams=self.num_beams, **extra)
+        ids = model.generate(encoder_outputs=BaseModelOutput(last_hidden_state=heard), max_new_tokens=tokens,
+                             do_sample=False, num_beams=self.num_beams, **extra)
         return [drop_repeats(text) for text in tokenizer.batch_decode(ids, skip_special_tokens=True)]
 
 

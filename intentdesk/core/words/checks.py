@@ -121,11 +121,13 @@ class Flag:
 
 
 TEMPERATURE = Number(1e-3, 1e3)
+NO_SPEECH = Number(0.0, 1.0, nullable=True)  # a probability (null: no no-speech check)
 COSINE = Number(-1.001, 1.001)  # a similarity threshold
 RECOGNISER = {"source": Text(MAX_SOURCE_CHARS), "fingerprint": Text(MAX_FINGERPRINT_CHARS, nullable=True),
               "fit_window": Flag(), "window_step": Number(0.1, 30.0), "window_padding": Number(0.0, 30.0),
               "max_new_tokens": Number(1, MAX_NEW_TOKENS, whole=True), "prompt": Text(MAX_PROMPT_CHARS, empty=True),
-              "num_beams": Number(1, MAX_BEAMS, whole=True), "language": Text(32, empty=True)}
+              "num_beams": Number(1, MAX_BEAMS, whole=True), "language": Text(32, empty=True),
+              "no_speech_threshold": NO_SPEECH}
 TEXT_ENCODER = {"source": Text(MAX_SOURCE_CHARS), "fingerprint": Text(MAX_FINGERPRINT_CHARS, nullable=True),
                 "dim": Number(1, MAX_DIM, whole=True)}
 FUSION = {"words_weight": Number(0.0, 1.0), "t_sound": TEMPERATURE, "t_words": TEMPERATURE, "min_similarity": COSINE,

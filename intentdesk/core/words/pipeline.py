@@ -117,7 +117,7 @@ def recogniser_config(asr: Transcriber) -> dict:
     return {"source": stored_reference(asr.source), "fingerprint": asr.fingerprint, "fit_window": asr.fit_window,
             "window_step": asr.window_step, "window_padding": asr.window_padding,
             "max_new_tokens": asr.max_new_tokens, "prompt": asr.prompt, "num_beams": asr.num_beams,
-            "language": asr.language}
+            "language": asr.language, "no_speech_threshold": asr.no_speech_threshold}
 
 
 def word_probabilities(head: WordsHead, embeddings: np.ndarray, transcripts: Sequence[str]) -> tuple[np.ndarray,
@@ -190,7 +190,7 @@ class WordsModel:
                                       window_padding=rec.get("window_padding", 2.0),
                                       max_new_tokens=rec.get("max_new_tokens", 40), prompt=rec.get("prompt", ""),
                                       num_beams=rec.get("num_beams", 1), language=rec.get("language", ""),
-                                      cache_dir=cache_dir)
+                                      no_speech_threshold=rec.get("no_speech_threshold"), cache_dir=cache_dir)
         except BadEntry as error:  # its settings do not fit this recogniser
             raise error.refusal(file, RETRAIN) from error
         encoder = TextEncoder(part_source(model_dir, config, "text_encoder"), device=device,
