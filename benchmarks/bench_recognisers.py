@@ -3,14 +3,15 @@ of one clip at a time (what classifying a clip adds), calls interleaved clip by 
 the machine hits every recogniser alike.
 
     python benchmarks/bench_recognisers.py CORPUS --recogniser tiny.en=DIR --recogniser base=DIR
-        [--clips 40] [--language en] [--prompt] [--transformers-suppression]
+        [--clips 40] [--language en] [--prompt] [--transformers-suppression] [--without-no-speech-check]
 
 CORPUS is a `make_corpus.py` folder (metadata.csv with `text`); every k-th clip is taken so the sample
 spreads over intents and voices. `--prompt` gives each recogniser the intent-name prompt training uses.
 No transcript cache: every call is heard. `--transformers-suppression` adds, for each recogniser, a twin
 that suppresses tokens the way transformers does by itself (a vocabulary search at every step) instead of
 the product's mask made once (`core/words/suppress.py`): the baseline for that change, interleaved with it,
-with the number of clips whose transcripts differ.
+with the number of clips whose transcripts differ. `--without-no-speech-check` adds a twin that transcribes
+every clip (`no_speech_threshold=None`, as words parts before the check did): what the check costs.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def main() -> None:
     parser.add_argument("--language", default="en")
     parser.add_argument("--prompt", action="store_true")
     parser.add_argument("--transformers-suppression", action="store_true")
+    parser.add_argument("--without-no-speech-check", action="store_true")
     args = parser.parse_args()
 
     import torch
@@ -59,6 +61,9 @@ def main() -> None:
             recognisers[f"{name}, transformers' suppression"] = twin = Transcriber(
                 source, prompt=prompt, language=args.language, cache_dir=False)
             twin._suppressed = None  # generate() then applies generation_config.suppress_tokens itself
+        if args.without_no_speech_check:
+            recognisers[f"{name}, no no-speech check"] = Transcriber(
+                source, prompt=prompt, language=args.language, cache_dir=False, no_speech_threshold=None)
     for recogniser in recognisers.values():
         recogniser.transcribe([waves[0]])  # the first call sets things up: not timed
     seconds = {name: [] for name in recognisers}
@@ -76,7 +81,7 @@ def main() -> None:
     for name in recognisers:
         edits = [word_error(row["text"], text) for row, text in zip(sample, texts[name])]
         wer = sum(e for e, _ in edits) / max(1, sum(n for _, n in edits))
-        own = name.split(", transformers'")[0]
+        own = name.split(", ")[0]
         differing = sum(a != b for a, b in zip(texts[own], texts[name]))
         print(f"| {name} | {statistics.median(seconds[name]) * 1000:.0f} | "
               f"{statistics.mean(seconds[name]) * 1000:.0f} | {wer:.3f} | {differing} of {len(sample)} |")

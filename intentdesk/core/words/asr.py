@@ -12,9 +12,11 @@ architectures (Wav2Vec2-CTC, ...) go through `transformers.pipeline("automatic-s
 
 No speech, no words: on line hiss, hum, beeps or babble Whisper still writes something ("I'll pay,",
 "I'm still still still"), which the words part would then rank like a caller's sentence. Whisper also
-says how likely a clip holds no speech (its no-speech token's probability where the transcript
-starts, which OpenAI's and transformers' long-form decoding read too); above `no_speech_threshold` the
-transcript is "" (nothing heard), so the clip is left to the sound model and answered uncertain.
+says how likely a clip holds no speech (its no-speech token's probability right after the start of
+transcript token, which OpenAI's and transformers' long-form decoding read too; read here without the
+intent-name prompt, which separated speech from noise better and costs one decoder step); above
+`no_speech_threshold` the transcript is "" (nothing heard), so the clip is left to the sound model and
+answered uncertain.
 
 Transcripts are cached on disk, keyed by the clip's content hash and the recogniser's
 fingerprint (weights + decoding settings), so re-training or re-evaluating costs nothing.
@@ -48,8 +50,9 @@ WINDOW_STEP_SECONDS = 2.0
 WINDOW_PADDING_SECONDS = 2.0  # trailing silence Whisper needs to end its transcript (measured: less loops)
 LONGEST_SECONDS = 30.0
 # Whisper's no-speech probability above which a clip counts as holding no speech, chosen on the validation
-# corpora (BENCHMARKS.md 16): no spoken clip there reached 0.2 with tiny.en, every noise clip did.
-NO_SPEECH_THRESHOLD = 0.3
+# corpora (BENCHMARKS.md 16): no spoken clip there passed 0.41 (tiny.en) or 0.42 (base), while 36 of 36 noise
+# clips passed 0.5 with tiny.en and 35 of 36 with base.
+NO_SPEECH_THRESHOLD = 0.5
 Progress = Callable[[int, int], None]
 
 
@@ -265,14 +268,13 @@ class Transcriber:
 
     def no_speech(self, heard) -> list[float]:
         """Each clip's probability of holding no speech: Whisper's no-speech token (the one before
-        `no_timestamps_token_id`, as transformers' `WhisperNoSpeechDetection` takes it) where the transcript
-        starts, after the prompt the transcript was written with. `heard`: the encoder's output."""
+        `no_timestamps_token_id`, as transformers' `WhisperNoSpeechDetection` takes it) right after the start
+        of transcript token. `heard`: the encoder's output."""
         import torch
 
-        model, _, tokenizer = self._parts
+        model = self._parts[0]
         generation = model.generation_config
-        start = [*(tokenizer.get_prompt_ids(self.prompt) if self.prompt else []), generation.decoder_start_token_id]
-        ids = torch.tensor([start] * len(heard), device=self.device)
+        ids = torch.full((len(heard), 1), generation.decoder_start_token_id, device=self.device)
         logits = model(encoder_outputs=(heard,), decoder_input_ids=ids).logits[:, -1]
         return logits.float().softmax(-1)[:, generation.no_timestamps_token_id - 1].tolist()
 
