@@ -50,7 +50,7 @@ WINDOW_STEP_SECONDS = 2.0
 WINDOW_PADDING_SECONDS = 2.0  # trailing silence Whisper needs to end its transcript (measured: less loops)
 LONGEST_SECONDS = 30.0
 # Whisper's no-speech probability above which a clip counts as holding no speech, chosen on the validation
-# corpora (BENCHMARKS.md 16): no spoken clip there passed 0.41 (tiny.en) or 0.42 (base), while 36 of 36 noise
+# corpora (BENCHMARKS.md 16): no spoken clip there passed 0.40 (tiny.en) or 0.42 (base), while 36 of 36 noise
 # clips passed 0.5 with tiny.en and 35 of 36 with base.
 NO_SPEECH_THRESHOLD = 0.5
 Progress = Callable[[int, int], None]
@@ -254,16 +254,17 @@ class Transcriber:
                           padding="max_length", max_length=samples, truncation=True)
         mel = inputs.input_features.to(self.device)
         tokens = min(self.longest_output, math.ceil(TOKENS_PER_SECOND * longest / RATE) + 4)
+        texts = [""] * len(waves)  # a clip with no speech in it stays "": it is not decoded at all
         with whisper_window(model, mel.shape[-1] // 2):
-            heard = model.get_encoder()(mel).last_hidden_state  # once, for the transcripts and the no-speech check
-            texts = self._generate(heard, tokens, self.prompt)
-            empty = [i for i, text in enumerate(texts) if not text]
+            heard = model.get_encoder()(mel).last_hidden_state  # once, for the no-speech check and the transcripts
+            spoken = list(range(len(waves))) if self.no_speech_threshold is None else \
+                [i for i, chance in enumerate(self.no_speech(heard)) if chance <= self.no_speech_threshold]
+            for i, text in zip(spoken, self._generate(heard[spoken], tokens, self.prompt) if spoken else []):
+                texts[i] = text
+            empty = [i for i in spoken if not texts[i]]
             if self.prompt and empty:  # a prompt sometimes makes Whisper end at once (~0.2 % of clips)
                 for i, text in zip(empty, self._generate(heard[empty], tokens, "")):
                     texts[i] = text
-            if self.no_speech_threshold is not None:
-                texts = ["" if chance > self.no_speech_threshold else text
-                         for text, chance in zip(texts, self.no_speech(heard))]
         return texts
 
     def no_speech(self, heard) -> list[float]:
