@@ -95,6 +95,34 @@ def test_warm_cache_skips_the_backbone_and_the_speed_variants(learnable, tiny_wa
     assert second.accuracy == pytest.approx(first.accuracy)
 
 
+@pytest.mark.parametrize("speeds", [(0.9,), (0.9, 1.1), ()])
+def test_each_speed_copy_gives_a_stretched_copy_to_learn_from(speeds, learnable, tiny_wav2vec2, tmp_path, monkeypatch):
+    """Per training clip the head learns from the original, its speed copies, and per speed copy the
+    original moved twice as far in that copy's direction; the eval clips stay originals."""
+    import torch
+
+    from intentdesk.core.learning.pooled import PooledTask
+
+    built = []
+    init = PooledTask.__init__
+
+    def spy(self, model, module, train_variants, eval_vectors, device):
+        built.append((train_variants.clone(), eval_vectors.clone()))
+        init(self, model, module, train_variants, eval_vectors, device)
+
+    monkeypatch.setattr(PooledTask, "__init__", spy)
+    train(learnable.root, tmp_path / "m", quick(tiny_wav2vec2, epochs=1, speed_perturbation=speeds,
+                                                 learn_from_all=False))
+    variants, eval_vectors = built[0]
+    copies = len(speeds)
+    assert variants.shape[1] == 1 + 2 * copies and eval_vectors.ndim == 2
+    original = variants[:, 0]
+    for k in range(copies):
+        speed_copy, stretched = variants[:, 1 + k], variants[:, 1 + copies + k]
+        assert not torch.allclose(speed_copy, original)
+        assert torch.allclose(stretched, original + 2 * (speed_copy - original), atol=1e-5)
+
+
 def test_whisper_window_is_fitted_to_the_longest_clip(tmp_path, tiny_whisper):
     """Clips of at most 0.6 s: a 2 s window (the floor), not the 8 s of max_seconds."""
     from intentdesk.core.data.importers import import_into
