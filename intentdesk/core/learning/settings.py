@@ -163,8 +163,8 @@ class TrainSettings:
     asr: str = _setting(DEFAULT_RECOGNISER, SettingSpec(
         "Words: speech recogniser", "The model that writes down what each clip says: a Hugging Face hub id "
         "(needs internet the first time) or a local speech recognition folder. The default, the small English "
-        "Whisper tiny.en, is the fast one: measured on a 2-core computer it adds about a quarter of a second to "
-        "each clip classified; Whisper base (openai/whisper-base.en) got a third fewer words wrong (0.16 against "
+        "Whisper tiny.en, is the fast one: measured on 2-core computers it adds a quarter to a third of a second "
+        "to each clip classified; Whisper base (openai/whisper-base.en) got a third fewer words wrong (0.16 against "
         "0.25) but took 1.6 times as long, so choose it when being right matters more than speed.",
         advanced=True))
     language: str = _setting(DEFAULT_LANGUAGE, SettingSpec(
