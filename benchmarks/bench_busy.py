@@ -13,7 +13,8 @@ the end), and prints each part's seconds and the busy/quiet ratio. The workload,
 - classify: `Classifier.classify_files` over 16 of the clips with the model just trained (load excluded);
 - transcribe: `Transcriber.transcribe` of 8 clips with `--asr` (load excluded, no transcript cache).
 
-Variants: `app` (the process set up as `intentdesk` sets it up: `intentdesk.core.threads` and `.allocation`), `default`
+Variants: `app` (the process set up as `intentdesk` sets it up: `intentdesk.core.threads` and `.allocation`),
+`app-spin20k` (the same, and GOMP_SPINCOUNT=20000: libgomp's workers spin ~0.2 ms before sleeping), `default`
 (nothing set: torch's own choice), `passive` (OMP_WAIT_POLICY=PASSIVE), `spin0` (GOMP_SPINCOUNT=0),
 `one` (OMP_NUM_THREADS=1), `passive-quick1` (passive, and the warm Quick run on one thread). The
 machine's own load is printed with every number: on a shared machine it is not this script's alone.
@@ -32,6 +33,8 @@ from pathlib import Path
 
 VARIANTS = {
     "app": {},
+    # as the app, with libgomp's workers spinning ~0.2 ms (100,000 spins a millisecond) before they sleep
+    "app-spin20k": {"GOMP_SPINCOUNT": "20000"},
     "default": {},
     "passive": {"OMP_WAIT_POLICY": "PASSIVE"},
     "spin0": {"GOMP_SPINCOUNT": "0"},
@@ -57,7 +60,7 @@ def make_dataset(source: Path, target: Path, count: int) -> None:
 
 def child(args: argparse.Namespace) -> None:
     """Runs the workload in this process and prints one JSON line of seconds per part."""
-    if args.child == "app":
+    if args.child.startswith("app"):
         from intentdesk.core import allocation, threads
 
         threads.prepare_process()
