@@ -24,9 +24,9 @@ def test_the_best_tokens_score_exactly_and_greedy_decoding_picks_the_same_token(
     blocked[[3, 40, 2999]] = True
     hidden = torch.randn(4, 25, layer.in_features) * 3  # (batch, positions, width), as the decoder gives it
     with torch.inference_mode():
-        exact = layer(hidden).masked_fill(blocked, -float("inf"))
+        exact = layer(hidden[:, -1:]).masked_fill(blocked, -float("inf"))  # decoding reads the last position's
         scores = ShortlistedVocabulary(layer, blocked)(hidden)
-    assert scores.shape == exact.shape and scores.dtype == torch.float32
+    assert scores.shape == (4, 1, layer.out_features) and scores.dtype == torch.float32
     assert torch.equal(scores.argmax(-1), exact.argmax(-1))
     best = exact.topk(SHORTLIST // 2, dim=-1).indices  # (the shortlist's last places may differ from float32's)
     torch.testing.assert_close(scores.gather(-1, best), exact.gather(-1, best), rtol=1e-5, atol=1e-5)

@@ -39,11 +39,15 @@ class ShortlistedVocabulary(torch.nn.Module):
         self.blocked = blocked
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
-        scores = torch.nn.functional.linear(hidden.to(torch.bfloat16), self.rough).float()
+        """Scores of the last position only, (batch, 1, vocabulary): all that decoding reads, also of the
+        first pass over the prompt's forty-odd positions (scoring them all took 19 ms, the last one 4.4)."""
+        # (a fresh layout: a slice keeps its parent's strides, and bfloat16's matrix product was 12x slower so)
+        last = hidden[..., -1:, :].to(torch.bfloat16, memory_format=torch.contiguous_format)
+        scores = torch.nn.functional.linear(last, self.rough).float()
         if self.blocked is not None:
             scores.masked_fill_(self.blocked[: scores.shape[-1]].to(scores.device), -float("inf"))
         best = scores.topk(min(SHORTLIST, scores.shape[-1]), dim=-1).indices
-        exact = (self.exact.weight[best] * hidden.float().unsqueeze(-2)).sum(-1)
+        exact = (self.exact.weight[best] * hidden[..., -1:, :].float().unsqueeze(-2)).sum(-1)
         return scores.scatter_(-1, best, exact)
 
 
