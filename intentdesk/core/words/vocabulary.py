@@ -6,8 +6,8 @@ for tiny.en, 80 MB in float32): on 2 cores that read took 9.2 ms of each ~15 ms 
 decoder layers together (measured, BENCHMARKS.md 17). `ShortlistedVocabulary` scores every token in
 bfloat16 (half the bytes), then scores again in float32 the `SHORTLIST` best of them that may be written
 (suppressed tokens left out), so the best token, the one greedy decoding writes, has its exact float32
-score unless bfloat16's rounding pushed it below 32 others: on 600 clips of tiny.en and 90 of base the
-transcripts were those of the plain layer, every one. The cost: a bfloat16 copy of the matrix (40 MB for
+score unless bfloat16's rounding pushed it below 32 others: on 600 clips of tiny.en (twice) and 90 of base
+the transcripts were those of the plain layer, every one. The cost: a bfloat16 copy of the matrix (40 MB for
 tiny.en) while the recogniser is loaded.
 
 Whether it is faster depends on the CPU (bfloat16 kernels exist on some, are emulated on others), so
