@@ -47,7 +47,8 @@ SAVE_FIXED_S = 0.05
 SAVE_BYTES_PER_S = 500e6
 
 # What the rest of a run costs, from BENCHMARKS.md section 9 (machine C: 2 CPU cores, float32, alone).
-# DEV: 1,120 clips (899 training, 221 test, each training clip also at 0.9x and 1.1x speed: 2,918 features).
+# DEV: 1,120 clips (899 training, 221 test, each training clip also at 0.9x and 1.1x speed: 2,918 features;
+# since BENCHMARKS.md 18 Quick's pooled head hears each at one of them: 2,019).
 # - Quick, Whisper tiny.en: 1:27 with an empty feature cache, 5.9 s again (cached): the features took
 #   81 s, 0.028 s each. The pooled head's epoch is ~30 ms over the 2,697 training features.
 # - Quick, wav2vec2-base architecture (95 M parameters, randomly initialised: the same arithmetic as the

@@ -96,12 +96,14 @@ def cached_features(run: TrainingRun, sources: list[FeatureSource], folder: Path
 
 def reading_text(run: TrainingRun, done: int, todo: int, sources: int) -> str:
     """What the feature pass is doing, in words, with what its count counts: the clips, and each
-    training clip again at every other speed (`clip_sources`); those heard in an earlier run are not
-    heard again."""
+    training clip again at one or every other speed (`clip_sources`); those heard in an earlier run are
+    not heard again."""
     clips, train = len(run.data.eval_waves) + len(run.data.train_waves), len(run.data.train_waves)
     counted = [f"{clips:,} clips"]
-    if sources > clips:
+    if sources > clips + train:
         counted.append(f"the {train:,} training clips again slower and faster")
+    elif sources > clips:
+        counted.append(f"the {train:,} training clips again, each slower or faster")
     if todo < sources:
         counted.append(f"{sources - todo:,} of them heard in an earlier run")
     return f"The base model listens to every clip: {done:,} of {todo:,} ({'; '.join(counted)})"
@@ -130,17 +132,34 @@ def _write(folder: Path, key: str, array: np.ndarray) -> None:
         raise
 
 
-def clip_sources(run: TrainingRun, window: float | None) -> tuple[list[FeatureSource], int]:
-    """Sources for the eval clips, the training clips and each training clip's speed variants, in
-    that order, and the number of variants per training clip (the original included)."""
+def clip_sources(run: TrainingRun, window: float | None, every_speed: bool = True) -> tuple[list[FeatureSource], int]:
+    """Sources for the eval clips, the training clips and the training clips' speed copies, in that
+    order, and the number of variants per training clip (the original included).
+
+    With `every_speed`, each training clip is heard again at every speed of the settings; without,
+    at one of them (`one_speed`), which costs the feature pass one extra hearing per clip whatever the
+    number of speeds.
+    """
     data, rate = run.data, run.builder.rate
     factors = [f for f in run.settings.speed_perturbation if f != 1.0]
     sources = [FeatureSource(content_key(w), lambda w=w: w) for w in list(data.eval_waves) + list(data.train_waves)]
-    for factor in factors:
-        for index, wave in enumerate(data.train_waves):
-            sources.append(FeatureSource(f"{sources[len(data.eval_waves) + index].key}-x{factor:g}",
+    originals = sources[len(data.eval_waves):]
+    if every_speed:
+        rounds = [[factor] * len(originals) for factor in factors]
+    else:
+        rounds = [[one_speed(source.key, factors) for source in originals]] if factors else []
+    for speeds in rounds:
+        for original, wave, factor in zip(originals, data.train_waves, speeds):
+            sources.append(FeatureSource(f"{original.key}-x{factor:g}",
                                          lambda w=wave, f=factor: _variant(w, rate, f, window)))
-    return sources, len(factors) + 1
+    return sources, len(rounds) + 1
+
+
+def one_speed(key: str, factors: list[float]) -> float:
+    """The speed a clip is heard at when it is heard at only one: picked by its content (`key`), so the
+    same clip gets the same copy in every run (a second run reuses its features, whatever the split),
+    and the speeds share the clips about evenly."""
+    return factors[int(key[:8], 16) % len(factors)]
 
 
 def _variant(wave: np.ndarray, rate: int, factor: float, window: float | None) -> np.ndarray:

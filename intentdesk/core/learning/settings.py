@@ -141,9 +141,10 @@ class TrainSettings:
         "Full: quick passes first", "Full mode first trains the output layer this many passes (as Quick "
         "mode does), then adapts the whole model. 0 skips this warm start.", 0, 100, advanced=True))
     speed_perturbation: tuple[float, ...] = _setting((0.9, 1.1), SettingSpec(
-        "Slower and faster copies", "Extra copies of each training clip played at these speeds (0.9 is 10 % "
-        "slower, 1.1 is 10 % faster), so the model hears more kinds of voices (speed perturbation). Empty: "
-        "none.", cli=False, advanced=True))
+        "Slower and faster copies", "Training clips are also played at these speeds (0.9 is 10 % slower, 1.1 "
+        "is 10 % faster), so the model hears more kinds of voices (speed perturbation): Quick mode plays each "
+        "clip once more at one of them and learns the other direction from that copy, Full mode plays each "
+        "clip at one of them (or as it is) each pass. Empty: none.", cli=False, advanced=True))
     device: str = _setting("auto", SettingSpec(
         "Where to compute", "auto uses the graphics card (GPU) when there is one, else the processor (CPU); "
         "cuda is an NVIDIA graphics card, mps an Apple one.", choices=("auto", "cpu", "cuda", "mps"),
@@ -198,6 +199,15 @@ class TrainSettings:
         for spec_field in fields(copy):
             spec_of(spec_field.name).check(spec_field.name, getattr(copy, spec_field.name))
         return copy
+
+
+def hearings_per_training_clip(speeds: tuple[float, ...], quick_layers: int) -> int:
+    """How often the feature pass (Quick mode, Full mode's warm start) hears each training clip: once
+    as it is, then once at one of the other `speeds` for the pooled head (`quick_layers` 0, which
+    learns the opposite direction from that copy: `pooled.with_spread_copies`), or once at each of
+    them for the top layers."""
+    others = sum(speed != 1.0 for speed in speeds)
+    return 1 + (min(others, 1) if quick_layers == 0 else others)
 
 
 def words_unavailable(settings: TrainSettings) -> str | None:

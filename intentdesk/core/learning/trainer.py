@@ -27,7 +27,7 @@ from intentdesk.core.learning.metrics import classification_metrics, sound_notes
 from intentdesk.core.learning.prepared import PreparedData, TrainingRun, prepare_data
 from intentdesk.core.learning.quick import build_quick_task, check_quick_support
 from intentdesk.core.learning.saving import model_fingerprint, save_model_folder
-from intentdesk.core.learning.settings import MODE_DEFAULTS, TrainSettings
+from intentdesk.core.learning.settings import MODE_DEFAULTS, TrainSettings, hearings_per_training_clip
 from intentdesk.core.learning.task import FullTask, Task
 from intentdesk.core.learning.words_only import train_words_only
 from intentdesk.core.learning.words_training import load_words_models, train_words_part, words_labels
@@ -136,7 +136,8 @@ def _start(store: DatasetStore, settings: TrainSettings, progress: Progress, can
 def run_plan(settings: TrainSettings, train_clips: int, eval_clips: int, model, progress: Progress) -> RunPlan:
     """What this run does after each stage, for the one estimate of the time left (`RunPlan`)."""
     again = (train_clips + eval_clips) / max(1, train_clips) if settings.final_pass_on_all_clips else 0.0
-    return RunPlan(settings.mode, train_clips, eval_clips, 1 + sum(f != 1.0 for f in settings.speed_perturbation),
+    return RunPlan(settings.mode, train_clips, eval_clips,
+                   hearings_per_training_clip(settings.speed_perturbation, settings.quick_layers),
                    settings.epochs, settings.warm_start_epochs if settings.mode == "full" else 0,
                    settings.quick_layers == 0, again, save_seconds(parameter_bytes(model)), progress.item_seconds)
 

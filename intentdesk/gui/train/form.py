@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from intentdesk.core.learning.eta import MEASURED_CLIP_S, first_quick_seconds
-from intentdesk.core.learning.settings import MODE_DEFAULTS, SETTING_SPECS, TrainSettings
+from intentdesk.core.learning.settings import MODE_DEFAULTS, SETTING_SPECS, TrainSettings, hearings_per_training_clip
 from intentdesk.gui.common import dialogs
 from intentdesk.gui.common.wheel_guard import wheel_only_when_focused
 from intentdesk.gui.common.wording import count, duration
@@ -100,7 +100,7 @@ class SettingsForm(QWidget):
         self._mode_changed()
         self._connect_words()
         self.base_combo.currentTextChanged.connect(self._show_time_hint)
-        for name in ("eval_share", "speed_perturbation"):
+        for name in ("eval_share", "speed_perturbation", "quick_layers"):
             changed_signal(self.field(name)).connect(self._show_time_hint)
         self._show_time_hint()
 
@@ -114,9 +114,10 @@ class SettingsForm(QWidget):
                                                self._variants()))
 
     def _variants(self) -> int:
-        """Features per training clip: the clip and its slower and faster copies."""
+        """Features per training clip: the clip and the copies of it played slower or faster."""
         try:
-            return 1 + sum(factor != 1.0 for factor in self.fields["speed_perturbation"].value())
+            return hearings_per_training_clip(self.fields["speed_perturbation"].value(),
+                                              self.fields["quick_layers"].value())
         except ValueError:  # being typed: the form names the problem
             return 1
 

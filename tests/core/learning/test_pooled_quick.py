@@ -96,31 +96,67 @@ def test_warm_cache_skips_the_backbone_and_the_speed_variants(learnable, tiny_wa
 
 
 @pytest.mark.parametrize("speeds", [(0.9,), (0.9, 1.1), ()])
-def test_each_speed_copy_gives_a_stretched_copy_to_learn_from(speeds, learnable, tiny_wav2vec2, tmp_path, monkeypatch):
-    """Per training clip the head learns from the original, its speed copies, and per speed copy the
-    original moved twice as far in that copy's direction; the eval clips stay originals."""
+def test_each_clip_is_heard_at_one_speed_and_spread_both_ways(speeds, learnable, tiny_wav2vec2, tmp_path,
+                                                              monkeypatch):
+    """Per training clip the feature pass hears the original and at most one speed copy, whatever the
+    number of speeds; the head learns from the original, that copy, and the original moved 2, -1 and -2
+    times as far as the copy moved it; the eval clips stay originals."""
     import torch
 
     from intentdesk.core.learning.pooled import PooledTask
 
-    built = []
-    init = PooledTask.__init__
+    built, heard = [], []
+    init, change_speed = PooledTask.__init__, audio.change_speed
 
     def spy(self, model, module, train_variants, eval_vectors, device):
         built.append((train_variants.clone(), eval_vectors.clone()))
         init(self, model, module, train_variants, eval_vectors, device)
 
+    def counted(wave, rate, factor):
+        heard.append(factor)
+        return change_speed(wave, rate, factor)
+
     monkeypatch.setattr(PooledTask, "__init__", spy)
-    train(learnable.root, tmp_path / "m", quick(tiny_wav2vec2, epochs=1, speed_perturbation=speeds,
-                                                 learn_from_all=False))
+    monkeypatch.setattr(audio, "change_speed", counted)
+    record = train(learnable.root, tmp_path / "m", quick(tiny_wav2vec2, epochs=1, speed_perturbation=speeds,
+                                                          learn_from_all=False))
     variants, eval_vectors = built[0]
-    copies = len(speeds)
-    assert variants.shape[1] == 1 + 2 * copies and eval_vectors.ndim == 2
+    assert len(heard) == (record.train_clips if speeds else 0) and set(heard) <= set(speeds)
+    if len(speeds) == 2:
+        assert set(heard) == set(speeds)  # the clips share the speeds
+    assert variants.shape[1] == (5 if speeds else 1) and eval_vectors.ndim == 2
     original = variants[:, 0]
-    for k in range(copies):
-        speed_copy, stretched = variants[:, 1 + k], variants[:, 1 + copies + k]
+    if speeds:
+        speed_copy = variants[:, 1]
         assert not torch.allclose(speed_copy, original)
-        assert torch.allclose(stretched, original + 2 * (speed_copy - original), atol=1e-5)
+        for k, step in enumerate((2.0, -1.0, -2.0)):
+            assert torch.allclose(variants[:, 2 + k], original + step * (speed_copy - original), atol=1e-5)
+
+
+def test_a_clip_keeps_its_speed_across_runs_and_seeds(learnable, tiny_wav2vec2, tmp_path, monkeypatch):
+    """The speed a clip is heard at follows its content, not the split: with another seed (another
+    split, and an empty cache so that every copy is made again) each clip that trains in both runs is
+    played at the speed it had, so a warm cache serves it; the clips share both speeds."""
+    from intentdesk.core.learning.feature_cache import content_key
+
+    heard: list[dict[str, float]] = []
+    change_speed = audio.change_speed
+
+    def counted(wave, rate, factor):
+        heard[-1][content_key(wave)] = factor
+        return change_speed(wave, rate, factor)
+
+    monkeypatch.setattr(audio, "change_speed", counted)
+    for seed in (0, 1):
+        heard.append({})
+        monkeypatch.setenv("INTENTDESK_CACHE", str(tmp_path / f"cache{seed}"))
+        train(learnable.root, tmp_path / f"m{seed}", quick(tiny_wav2vec2, epochs=1, learn_from_all=False,
+                                                            seed=seed))
+    first, second = heard
+    both = set(first) & set(second)
+    assert both and set(first) != set(second)  # another split, with clips in common
+    assert {key: first[key] for key in both} == {key: second[key] for key in both}
+    assert set(first.values()) == {0.9, 1.1}
 
 
 def test_whisper_window_is_fitted_to_the_longest_clip(tmp_path, tiny_whisper):
