@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import copy
-import warnings
 
 import torch
 
 from intentdesk.core.models.precision import ConvShape
-
-
-def quantize_linears(module: torch.nn.Module) -> torch.nn.Module:
-    """`module` with its Linear layers dynamically quantized to int8, in place (torch's
-    deprecation warnings about the quantization API silenced)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(module, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+from intentdesk.core.models.precision.frames_first import FramesFirstFeatureEncoder
+from intentdesk.core.models.precision.quantize import quantize_linears
 
 
 class Int8Conv1d(ConvShape):
@@ -63,12 +56,17 @@ def plain_conv(conv: torch.nn.Conv1d) -> torch.nn.Conv1d:
 
 
 def to_int8(model: torch.nn.Module) -> torch.nn.Module:
-    """Linear layers, and convolutions that are plain products of windows (`Int8Conv1d`),
-    quantized to int8 per call (dynamic); other convolutions stay float32."""
+    """Linear layers, and convolutions that are plain products of windows (`Int8Conv1d`, or a whole
+    Wav2Vec2-family feature encoder frames first: `FramesFirstFeatureEncoder`), quantized to int8 per call
+    (dynamic); other convolutions stay float32."""
     from torch.nn.utils import parametrize
 
     fast = copy.deepcopy(model).eval()
     with torch.no_grad():
+        for module in list(fast.modules()):
+            for name, child in list(module.named_children()):
+                if FramesFirstFeatureEncoder.fits(child):
+                    setattr(module, name, FramesFirstFeatureEncoder(child))
         for module in list(fast.modules()):
             for name, child in list(module.named_children()):
                 if not isinstance(child, torch.nn.Conv1d):
