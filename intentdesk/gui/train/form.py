@@ -54,7 +54,8 @@ def quick_time_text(base_model: str, clips: int, eval_share: float, variants: in
     if seconds is None:
         return ("The first run is the long part: the base model listens to every clip once (longer for more "
                 f"clips and larger models). {AGAIN_TEXT}")
-    rough = duration(10 * round(seconds / 10)) if seconds < 120 else f"{round(seconds / 60)} min"  # no false precision
+    tens = 10 * round(seconds / 10)  # no false precision, and "1 min" rather than "1 min 00 s"
+    rough = duration(tens) if seconds < 120 and tens % 60 else f"{round(seconds / 60)} min"
     return (f"First Quick run on these {count(clips, 'clip')}: about {rough} (measured on 2 processor cores, "
             f"clips of about {MEASURED_CLIP_S:g} s). {AGAIN_TEXT}")
 

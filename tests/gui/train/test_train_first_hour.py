@@ -53,7 +53,7 @@ def test_the_first_quick_run_is_timed_for_this_dataset_and_base_model(qtbot):
     assert "First Quick run on these 1,120 clips: about 8 min" in form.time_hint.text()
     assert "minutes while the computer is busy" in form.time_hint.text()  # a retrain was said to take seconds
     form.base_combo.setCurrentText("openai/whisper-tiny.en")
-    assert "about 1 min " in form.time_hint.text()  # 64 s; 1:27 when every clip was heard at both speeds
+    assert "about 1 min (" in form.time_hint.text()  # 64 s; 1:27 when every clip was heard at both speeds
     form.field("quick_layers").setValue(1)  # the top layer hears every clip at both speeds
     assert "about 1 min 30 s" in form.time_hint.text()
     form.field("quick_layers").setValue(0)
