@@ -32,7 +32,8 @@ test: setup
 # Full), classify, tampered configs, datasets, audio decoding, the service, the words part, the GUI's plots.
 LOWEST_TESTS := tests/test_packaging.py tests/core/learning/test_training.py tests/core/learning/test_pooled_quick.py \
 	tests/core/learning/test_feature_cache_rng.py tests/core/learning/test_metrics.py tests/cli/test_inference_cli.py \
-	tests/core/models/test_tampered_model_folder.py tests/core/data/test_dataset.py tests/core/audio tests/service \
+	tests/core/models/test_tampered_model_folder.py tests/core/models/precision/test_int8.py tests/core/data/test_dataset.py \
+	tests/core/audio tests/service \
 	tests/words/test_words_asr.py tests/words/test_words_vocabulary.py tests/words/test_words_layout.py \
 	tests/gui/test_main_window.py \
 	tests/gui/train/test_train_results.py tests/gui/classify/test_classify_tab.py
