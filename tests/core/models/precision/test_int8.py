@@ -69,7 +69,7 @@ def test_frames_first_feature_encoder_computes_the_same_features(norm, conv_bias
         assert torch.allclose(alone, fast.first(waves)[1:], atol=1e-6)  # each clip normalised on its own
 
 
-def test_only_feature_encoders_it_computes_exactly_are_rewritten():
+def test_int8_rewrites_only_feature_encoders_it_can_compute_frames_first():
     from intentdesk.core.models.precision.frames_first import FramesFirstFeatureEncoder
 
     model = _feature_encoder("group", False)
