@@ -20,3 +20,22 @@ def test_a_phase_with_nothing_to_do_is_done():
     progress = Progress(lambda _e: None, {Stage.CACHING_FEATURES: 1, Stage.TRAINING: 1})
     progress.stage(Stage.CACHING_FEATURES, "Backbone features ready", 0, 0)
     assert progress.fraction(Stage.CACHING_FEATURES) == 0.5
+
+
+def test_once_the_time_left_is_known_the_fraction_follows_the_time_spent(monkeypatch):
+    """A first Quick run spends most of its time listening, which the phases' weights give a quarter of
+    the bar: with the whole run's estimate the bar shows the share of time spent, never going back."""
+    now = [0.0]
+    monkeypatch.setattr("intentdesk.core.events.time.monotonic", lambda: now[0])
+    events = []
+    progress = Progress(events.append, {Stage.CACHING_FEATURES: 1, Stage.TRAINING: 3})
+    progress.after = lambda kind: 10.0 if kind is Stage.CACHING_FEATURES else None
+    for step in (0, 10, 20, 90):  # one second a clip once counting has started
+        now[0] = float(step)
+        progress.stage(Stage.CACHING_FEATURES, "listening", step, 100)
+    assert events[-1].run_eta_s == 20.0  # 10 clips left and 10 s after the stage
+    assert events[-1].fraction == 90 / 110  # by weights it would be 0.225
+    assert events[1].fraction == 0.025  # no estimate yet: the weights
+    progress.stage(Stage.TRAINING, "learning", 0, 10)
+    assert events[-1].fraction == 90 / 110  # the next phase's start is behind: the bar waits
+    assert progress.fraction(Stage.TRAINING, 1.0) == 1.0

@@ -133,10 +133,10 @@ class _Stepper:
             run.record.step_losses.append(value)
         self.eta.step_done()
         eta = self.eta.remaining() or 0.0  # never None after a step
+        whole = run.progress.whole_run(self.kind, eta)
         run.progress.emit(StepEvent(self.step, self.total, first_epoch - 1 + self.step / self.per_epoch, value,
                                     self.optimizer.param_groups[-1]["lr"], time.monotonic() - run.progress.started, eta,
-                                    run.progress.fraction(self.kind, self.step / self.total),
-                                    run.progress.whole_run(self.kind, eta)))
+                                    run.progress.fraction(self.kind, self.step / self.total, whole), whole))
         return value
 
 
