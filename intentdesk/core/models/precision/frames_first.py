@@ -19,12 +19,7 @@ from __future__ import annotations
 
 import torch
 
-from intentdesk.core.models.precision.quantize import quantize_linears
-
-
-def _plain(conv: torch.nn.Module) -> bool:
-    return (isinstance(conv, torch.nn.Conv1d) and conv.padding == (0,) and conv.dilation == (1,)
-            and conv.groups == 1 and conv.padding_mode == "zeros")
+from intentdesk.core.models.precision.quantize import int8_window_product, is_window_product
 
 
 def _channel_norm(norm: torch.nn.Module | None, channels: int) -> bool:
@@ -84,12 +79,8 @@ class WindowLayer(torch.nn.Module):
         super().__init__()
         conv = layer.conv
         self.kernel, self.stride = conv.kernel_size[0], conv.stride[0]
-        linear = torch.nn.Linear(conv.in_channels * self.kernel, conv.out_channels, bias=conv.bias is not None)
-        with torch.no_grad():  # (out, kernel x in): a frames-first window is `kernel` frames of all channels
-            linear.weight.copy_(conv.weight.permute(0, 2, 1).reshape(conv.out_channels, -1))
-            if conv.bias is not None:
-                linear.bias.copy_(conv.bias)
-        self.linear = quantize_linears(torch.nn.Sequential(linear))[0]
+        # (out, kernel x in): a frames-first window is `kernel` frames of all channels
+        self.linear = int8_window_product(conv, conv.weight.detach().permute(0, 2, 1).reshape(conv.out_channels, -1))
         self.norm = getattr(layer, "layer_norm", None)
         self.activation = layer.activation
 
@@ -122,7 +113,7 @@ class FramesFirstFeatureEncoder(torch.nn.Module):
             return False
         for index, layer in enumerate(layers):
             conv, norm = getattr(layer, "conv", None), getattr(layer, "layer_norm", None)
-            if not _plain(conv) or not callable(getattr(layer, "activation", None)):
+            if not is_window_product(conv) or not callable(getattr(layer, "activation", None)):
                 return False
             if not (_channel_norm(norm, conv.out_channels) or (index == 0 and _instance_norm(norm, conv.out_channels))):
                 return False

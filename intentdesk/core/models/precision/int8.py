@@ -8,7 +8,7 @@ import torch
 
 from intentdesk.core.models.precision import ConvShape
 from intentdesk.core.models.precision.frames_first import FramesFirstFeatureEncoder
-from intentdesk.core.models.precision.quantize import quantize_linears
+from intentdesk.core.models.precision.quantize import int8_window_product, is_window_product, quantize_linears
 
 
 class Int8Conv1d(ConvShape):
@@ -22,16 +22,12 @@ class Int8Conv1d(ConvShape):
 
     def __init__(self, conv: torch.nn.Conv1d) -> None:
         super().__init__(conv)
-        linear = torch.nn.Linear(conv.in_channels * conv.kernel_size[0], conv.out_channels, bias=conv.bias is not None)
-        with torch.no_grad():
-            linear.weight.copy_(conv.weight.reshape(conv.out_channels, -1))  # (out, in x kernel), unfold's order
-            if conv.bias is not None:
-                linear.bias.copy_(conv.bias)
-        self.linear = quantize_linears(torch.nn.Sequential(linear))[0]
+        # (out, in x kernel): unfold's order
+        self.linear = int8_window_product(conv, conv.weight.detach().reshape(conv.out_channels, -1))
 
     @staticmethod
     def fits(conv: torch.nn.Conv1d) -> bool:
-        return conv.in_channels > 1 and conv.groups == 1 and conv.padding == (0,) and conv.dilation == (1,)
+        return is_window_product(conv) and conv.in_channels > 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         windows = x.unfold(2, self.kernel_size[0], self.stride[0])  # (batch, channels, frames, kernel)
@@ -71,7 +67,7 @@ def to_int8(model: torch.nn.Module) -> torch.nn.Module:
             for name, child in list(module.named_children()):
                 if not isinstance(child, torch.nn.Conv1d):
                     continue
-                if child.padding_mode == "zeros" and Int8Conv1d.fits(child):
+                if Int8Conv1d.fits(child):
                     setattr(module, name, Int8Conv1d(child))
                 elif parametrize.is_parametrized(child):
                     setattr(module, name, plain_conv(child))
