@@ -11,7 +11,7 @@ ended: finished, cancelled or failed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -137,7 +137,8 @@ class Progress:
     turns out not to run is simply skipped, so the fraction jumps forward, never back.
     """
 
-    def __init__(self, on_event: EventCallback, weights: dict[Stage, float]) -> None:
+    def __init__(self, on_event: EventCallback, weights: dict[Stage, float], untimed: Iterable[Stage] = ()) -> None:
+        """`untimed`: phases the whole run's estimate (`after`) leaves out until they start (the words part)."""
         self.on_event = on_event
         self.started = time.monotonic()  # elapsed times run on across the job's stages
         self.sent_any = False  # failing before the first event means bad input: no final event then
@@ -146,6 +147,7 @@ class Progress:
         for kind, weight in weights.items():
             self._spans[kind] = (start, start + weight / total)
             start += weight / total
+        self._untimed = [kind for kind in untimed if kind in self._spans]
         self._last = 0.0
         self._counting: tuple[Stage, int, float | None, int] | None = None  # kind, total, since, from step
         self.item_seconds: dict[Stage, float] = {}  # each counted phase's latest seconds per item
@@ -158,14 +160,23 @@ class Progress:
 
         With `left_s`, the seconds the whole job still takes (`whole_run`), the share of its time already
         spent counts too, where it is further: the phases' weights are rough, and a first Quick run spends
-        most of its time listening (the bar read 28 % with 8 s left), a second one almost none.
+        most of its time listening (the bar read 28 % with 8 s left), a second one almost none. That share
+        fills the bar only up to an `untimed` phase still ahead, which the estimate does not hold (the bar
+        read 99 % with the words part still to come).
         """
         start, end = self._spans.get(kind, (self._last, self._last))
         self._last = max(self._last, start + (end - start) * min(1.0, max(0.0, done)))
         if left_s is not None:
             spent = time.monotonic() - self.started
-            self._last = max(self._last, min(1.0, spent / (spent + left_s)) if spent + left_s > 0 else 0.0)
+            share = min(1.0, spent / (spent + left_s)) if spent + left_s > 0 else 0.0
+            self._last = max(self._last, share * self._timed_part(start))
         return self._last
+
+    def _timed_part(self, start: float) -> float:
+        """The share of the bar the whole run's estimate covers from a phase beginning at `start`: up to
+        the first untimed phase after it."""
+        ahead = [self._spans[kind][0] for kind in self._untimed if self._spans[kind][0] > start]
+        return min(ahead, default=1.0)
 
     def stage(self, kind: Stage, text: str, step: int | None = None, total: int | None = None) -> None:
         """Announce phase `kind` (or progress in it, with `step` of `total`)."""

@@ -39,3 +39,26 @@ def test_once_the_time_left_is_known_the_fraction_follows_the_time_spent(monkeyp
     progress.stage(Stage.TRAINING, "learning", 0, 10)
     assert events[-1].fraction == 90 / 110  # the next phase's start is behind: the bar waits
     assert progress.fraction(Stage.TRAINING, 1.0) == 1.0
+
+
+def test_the_time_spent_fills_the_bar_only_up_to_a_phase_the_estimate_leaves_out(monkeypatch):
+    """The whole run's estimate leaves the words part out until it starts: with 1 s of 100 left the bar
+    stops where the words part begins (it read 99 % with the words part still to come), and goes on
+    from there once it runs."""
+    now = [0.0]
+    monkeypatch.setattr("intentdesk.core.events.time.monotonic", lambda: now[0])
+    events = []
+    progress = Progress(events.append, {Stage.CACHING_FEATURES: 1, Stage.TRAINING: 1, Stage.TRANSCRIBING: 2},
+                        untimed=[Stage.TRANSCRIBING, Stage.SAVING])  # a phase the run does not have is ignored
+    progress.after = lambda kind: 1.0 if kind is Stage.CACHING_FEATURES else 0.0
+    for step in (0, 10, 20, 99):
+        now[0] = float(step)
+        progress.stage(Stage.CACHING_FEATURES, "listening", step, 100)
+    assert events[-1].run_eta_s == 2.0
+    assert events[-1].fraction == 99 / 101 * 0.5  # the time share, over the half of the bar before the words
+    progress.stage(Stage.TRANSCRIBING, "transcribing", 0, 10)
+    assert events[-1].fraction == 0.5
+    for step in (1, 2, 9):
+        now[0] = 100.0 + step
+        progress.stage(Stage.TRANSCRIBING, "transcribing", step, 10)
+    assert events[-1].fraction == 109 / 110  # 1 s left of this phase, nothing after it: the whole bar is timed

@@ -66,7 +66,7 @@ def train(data_dir: Path | str, output_dir: Path | str, settings: TrainSettings 
     a failure after the run started ends with a `TrainFinished` saying failed.
     """
     settings = (settings or TrainSettings()).resolved()
-    progress = Progress(on_event, phases(settings))
+    progress = Progress(on_event, phases(settings), untimed=WORDS_PHASES)
     try:
         with stop_when_disk_full(Path(output_dir).expanduser().absolute().parent,
                                  "the training stopped and no model was saved"):
