@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from intentdesk.core.data.label_names import same_label
 from intentdesk.core.data.metadata_csv import BY_USER, TRANSCRIPT, TRANSCRIPT_BY, Clip
 from intentdesk.core.data.phrases import checked_texts, clean_text, read_phrases, write_phrases
 from intentdesk.core.data.safety import validate_label
@@ -59,11 +60,14 @@ class DatasetTexts:
 
     def add_phrases(self, label: str, texts: list[str]) -> int:
         """Add typed examples for `label` (a label that may have no clips yet); blank texts and ones
-        already there are skipped. Returns how many were added."""
+        already there are skipped. A label that differs from one the dataset has (clips or phrases) only in
+        spaces or letter case is that one ("Balance " is "balance": never a second intent). Returns how many
+        were added."""
         label = validate_label(label)
         new = checked_texts(texts)
         with self.store.locked():
             pairs = read_phrases(self.store.root)
+            label = same_label(label, [*self.store.labels(), *(known for known, _ in pairs)])
             seen = {(lab, text.casefold()) for lab, text in pairs}
             added = []
             for text in new:

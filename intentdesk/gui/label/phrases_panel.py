@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError
+from intentdesk.gui.label.label_names import LabelNames
 
 HELP = ("Type how people say each intent, instead of recording it. Training with words learns from these "
         "as well as from the clips' transcripts; an intent with typed phrases and no recordings is learned from "
@@ -36,6 +37,8 @@ class PhrasesPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.store: DatasetStore | None = None
+        # a typed intent name is settled as a clip's label is ("Balance " is "balance", "balances" asks)
+        self.label_names = LabelNames(self, self.choices)
         self.setToolTip(HELP)
         self.label_combo = QComboBox()
         self.label_combo.setEditable(True)  # a new intent can start with what people say, before any recording
@@ -96,6 +99,10 @@ class PhrasesPanel(QWidget):
     def label(self) -> str:
         return self.label_combo.currentText()
 
+    def choices(self) -> list[str]:
+        """The labels offered: the dataset's, then those with typed phrases only."""
+        return [self.label_combo.itemText(i) for i in range(self.label_combo.count())]
+
     def all_phrases(self) -> list[tuple[str, str]]:
         """Every (label, text) of phrases.csv; [] (and the reason shown) when it cannot be read."""
         if self.store is None:
@@ -127,9 +134,13 @@ class PhrasesPanel(QWidget):
 
     def add_typed(self) -> None:
         text = " ".join(self.edit.text().split())
-        if not text or self.store is None or not self.label():
+        if not text or self.store is None or not self.label().strip():
             return
-        label = self.label()
+        label = self.label_names.settle(self.label())
+        if label is None:  # "Did you mean …?" answered Cancel: back to the intent's name
+            self.label_combo.setFocus()
+            return
+        self.label_combo.setCurrentText(label)  # as stored, so its phrases are the ones listed
         if self._change(lambda: self.store.texts.add_phrases(label, [text])):
             self.edit.clear()
             self.message.emit(f"Added “{text}” to {label}.", "info")

@@ -260,3 +260,41 @@ def test_automatic_transcripts_are_remembered_across_restarts(qtbot, tmp_path):
     assert not third.label_tab.transcriber.auto.isChecked()
     third.label_tab.shutdown()
     third.classify_tab.shutdown()
+
+
+def test_a_typed_intent_name_is_settled_as_a_clips_label_is(qtbot, tab, tmp_path, monkeypatch):
+    """"Balance " is "balance" (no second intent, and its phrase is listed), "Balances" asks "Did you mean
+    'balance'?" first (Cancel writes nothing), as the take's label does."""
+    store = open_dataset(tab, tmp_path / "data")
+    panel = tab.phrases
+    asked = []
+    monkeypatch.setattr(panel.label_names, "ask_similar", lambda typed, existing: asked.append(typed) or None)
+    panel.edit.setFocus()
+    for intent, text in (("Balance ", "how much have I got"), ("Balances", "what is my balance")):
+        panel.label_combo.setEditText(intent)
+        qtbot.keyClicks(panel.edit, text)
+        qtbot.keyClick(panel.edit, Qt.Key_Return)
+    assert store.texts.phrases() == [("balance", "how much have I got")]
+    assert asked == ["Balances"] and panel.edit.text() == "what is my balance"  # kept, to add once settled
+    assert panel.label_combo.lineEdit().hasFocus() or panel.label_combo.hasFocus()  # back to the name
+    monkeypatch.setattr(panel.label_names, "ask_similar", lambda typed, existing: existing)
+    panel.edit.setFocus()
+    qtbot.keyClick(panel.edit, Qt.Key_Return)
+    assert store.texts.phrases() == [("balance", "how much have I got"), ("balance", "what is my balance")]
+    assert panel.label() == "balance" and panel.list.count() == 2
+    assert [panel.label_combo.itemText(i) for i in range(panel.label_combo.count())] == ["balance", "freeze"]
+
+
+def test_the_store_never_makes_a_second_intent_of_one_that_differs_in_case_or_spaces(tmp_path):
+    store = open_dataset_store(tmp_path / "data")
+    store.texts.add_phrases("refund", ["give me my money back"])
+    store.texts.add_phrases(" Refund", ["I want a refund"])
+    store.texts.add_phrases("FREEZE", ["block my card"])
+    assert store.texts.phrases() == [("refund", "give me my money back"), ("refund", "I want a refund"),
+                                     ("freeze", "block my card")]
+
+
+def open_dataset_store(root):
+    store = DatasetStore.create(root)
+    store.add_array(tone(300, 0.4), RATE, "freeze", stem="freeze0")
+    return store
