@@ -35,15 +35,19 @@ def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], labels:
     precision, recall = _ratio(tp, predicted), _ratio(tp, support)
     f1 = _ratio(2 * tp, predicted + support)
     micro_p, micro_r = _ratio(tp.sum(), predicted.sum()), _ratio(tp.sum(), support.sum())
+    # macro: over the labels the clips or the answers hold (scikit-learn's default), so an intent with no test
+    # clip that is never answered (one learned from typed phrases alone) does not count as a 0
+    seen = (support + predicted) > 0
+    macro = (lambda values: float(values[seen].mean())) if seen.any() else (lambda _values: 0.0)
     weights = _ratio(support, support.sum())
     result: dict = {"labels": list(labels), "count": int(len(y_true)),
                     "accuracy": float(np.mean(y_true == y_pred)) if len(y_true) else 0.0,
-                    "precision": {"micro": float(micro_p), "macro": float(precision.mean()),
+                    "precision": {"micro": float(micro_p), "macro": macro(precision),
                                   "weighted": float(weights @ precision)},
-                    "recall": {"micro": float(micro_r), "macro": float(recall.mean()),
+                    "recall": {"micro": float(micro_r), "macro": macro(recall),
                                "weighted": float(weights @ recall)},
                     "f1": {"micro": float(_ratio(2 * tp.sum(), predicted.sum() + support.sum())),
-                           "macro": float(f1.mean()), "weighted": float(weights @ f1)}}
+                           "macro": macro(f1), "weighted": float(weights @ f1)}}
     result["per_class"] = {
         label: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
                 "support": int(support[i])}

@@ -67,7 +67,7 @@ def cautions(metrics: dict) -> list[str]:
         notes.append(f"Only {count} test clips: each one moves the score by {1 / max(count, 1):.0%}, so this "
                      "says little. Record more clips per label for a score you can trust.")
     few = [f"{escape(str(label))} ({row['support']})" for label, row in metrics.get("per_class", {}).items()
-           if row["support"] < FEW_LABEL_CLIPS]
+           if 0 < row["support"] < FEW_LABEL_CLIPS]
     if few:
         notes.append(f"Labels tested on fewer than {FEW_LABEL_CLIPS} clips have very rough scores: {', '.join(few)}.")
     return notes
@@ -144,10 +144,14 @@ class ResultsPanel(QScrollArea):
         per_class = metrics.get("per_class", {})
         self.per_class.setRowCount(len(per_class))
         for i, (label, row) in enumerate(per_class.items()):
-            values = [label, f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["support"])]
-            for j, value in enumerate(values):
+            untested = not row["support"]  # no clip to test it on (an intent typed, never recorded)
+            scores = ["—"] * 3 if untested else [f"{row[key]:.3f}" for key in ("precision", "recall", "f1")]
+            for j, value in enumerate([label, *scores, str(row["support"])]):
                 item = QTableWidgetItem(value)
-                if row["support"] < FEW_LABEL_CLIPS:
+                if untested:
+                    item.setToolTip("No test clip of this label: nothing to score it on (it does not count in "
+                                    "the averages unless a clip was wrongly given it)")
+                elif row["support"] < FEW_LABEL_CLIPS:
                     item.setToolTip(f"Only {row['support']} test clip(s): this row's scores are very rough")
                 self.per_class.setItem(i, j, item)
         self._fit_table()

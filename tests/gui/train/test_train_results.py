@@ -107,3 +107,17 @@ def test_the_parts_compared_round_as_the_summary_under_them():
     assert ">99.5%<" in comparison_html({"fused": fused, "sound": {**fused, "accuracy": 0.9}}).replace("<b>", "")
     assert "Right on 99.5% of the 221 test clips" in summary_html(fused)
     assert "100%" not in comparison_html({"fused": fused})
+
+
+def test_a_label_with_no_test_clip_is_shown_as_untested_not_as_zero(qtbot):
+    """An intent learned from typed phrases alone has no test clip: its row says so (a dash, not 0.000) and
+    the cautions do not call it rough; `metrics` leaves it out of the macro averages (test_metrics)."""
+    host = QWidget()
+    panel = ResultsPanel(host)
+    qtbot.addWidget(host)
+    shown = metrics(400, support=(200, 200, 0))
+    panel.show_metrics(shown)
+    cells = [[panel.per_class.item(r, c).text() for c in range(5)] for r in range(panel.per_class.rowCount())]
+    assert cells[2] == ["pay_bill", "—", "—", "—", "0"] and cells[0][1] == "1.000"
+    assert "No test clip" in panel.per_class.item(2, 3).toolTip()
+    assert cautions(shown) == []
