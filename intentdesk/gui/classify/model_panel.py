@@ -106,6 +106,7 @@ class ModelPanel(QGroupBox):
         self.classifier = None
         self.dataset_root: Path | None = None
         self.default: Path | None = None
+        self._cancelled: set[Path] = set()  # runs listed that were cancelled (not the model to start with)
         self._loading: Job | None = None
         self._loading_folder: Path | None = None
         self._queued: tuple[Path, bool] | None = None
@@ -152,6 +153,7 @@ class ModelPanel(QGroupBox):
         self.combo.clear()
         for run in runs:
             self.combo.addItem(run.summary(), str(run.path.resolve()))
+        self._cancelled = {run.path.resolve() for run in runs if run.cancelled}
         self.default = default_model(runs, self._chosen_model())
         self._select_current()
 
@@ -166,12 +168,16 @@ class ModelPanel(QGroupBox):
         self.open_button.hide()
 
     def add_run(self, folder: Path) -> None:
-        """A run just finished (in the Train tab): list it first; with no model yet, it is the one to load."""
+        """A run just finished (in the Train tab): list it first; with no model yet, it is the one to load,
+        unless it was cancelled and a finished run is there to start with (the better model, most often)."""
         run = read_run(Path(folder))
         if run is None:
             return
         self._add_item(run.summary(), run.path)
-        if self.classifier is None and not self.loading:
+        if run.cancelled:
+            self._cancelled.add(run.path.resolve())
+        keep = run.cancelled and self.default is not None and self.default not in self._cancelled
+        if self.classifier is None and not self.loading and not keep:
             self.default = run.path.resolve()
         self._select_current()
 

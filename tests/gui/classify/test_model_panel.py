@@ -128,3 +128,31 @@ def test_a_run_finished_in_train_is_listed_and_used_at_once(qtbot, tmp_path, ton
         window.train_tab.run_finished.emit(run)  # as the Train tab does when a run is saved
     assert tab.models.combo.itemText(0) == read_run(run).summary() and tab.model_dir == run
     tab.shutdown()
+
+
+def test_a_run_cancelled_in_train_does_not_replace_a_finished_one_as_the_model_to_start_with(
+        qtbot, tmp_path, tone_dataset, tone_model):
+    """Quick + words finished, then a Full run was cancelled: Classify, shown after both, starts with the finished
+    run (it loaded the cancelled one's sound-only model before); a cancelled run is still used when it is all
+    there is."""
+    finished = copy_run(tone_model, tone_dataset.root, "2026-01-01_000000_quick_a", age_s=100)
+    window = open_main_window(qtbot, tmp_path / "settings.ini")
+    window.open_dataset(tone_dataset.root)
+    tab = window.classify_tab
+    cancelled = copy_run(tone_model, tone_dataset.root, "2026-01-02_000000_full_b", cancelled=True)
+    window.train_tab.run_finished.emit(cancelled)
+    assert tab.models.combo.itemText(0) == read_run(cancelled).summary()  # listed first all the same
+    with qtbot.waitSignal(tab.models.loaded, timeout=30000):
+        window.show_tab("classify")
+    assert tab.model_dir == finished
+    tab.shutdown()
+    shutil.rmtree(finished)
+    alone = open_main_window(qtbot, tmp_path / "settings2.ini")
+    alone.open_dataset(tone_dataset.root)
+    shutil.rmtree(cancelled)
+    only = copy_run(tone_model, tone_dataset.root, "2026-01-03_000000_full_c", cancelled=True)
+    alone.train_tab.run_finished.emit(only)
+    with qtbot.waitSignal(alone.classify_tab.models.loaded, timeout=30000):
+        alone.show_tab("classify")
+    assert alone.classify_tab.model_dir == only
+    alone.classify_tab.shutdown()
