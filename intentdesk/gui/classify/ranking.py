@@ -17,6 +17,9 @@ UNCERTAIN_COLOUR = "#9a5b00"
 NO_MODEL_TEXT = "No model yet: train one in the Train tab, or choose a model folder above."
 READY_TEXT = "Drop audio files here, open them, or record."
 OUT_OF_SCOPE_TEXT = "Uncertain — maybe none of your intents"
+# Why a clip scored above the "uncertain below" box is uncertain all the same (a tester read 93 % against 0.50)
+OWN_CHECK_TEXT = ("The model's own check says this is unlike every intent it learned, so its best guess is not to be "
+                  "trusted, whatever the score. The “uncertain below” box adds the clips scored under it.")
 NOTHING_HEARD = "(no words recognised)"
 
 
@@ -95,7 +98,8 @@ class RankingBars(QWidget):
         self.ranking = ranking
         self._out_of_scope = uncertain
         self.source.setText(source)
-        self.note.setText(note or "")
+        note = "\n".join(text for text in (note, OWN_CHECK_TEXT if uncertain and ranking else "") if text)
+        self.note.setText(note)
         self.note.setVisible(bool(note))
         self._timing = f"  ·  {seconds_ms:.0f} ms" if seconds_ms is not None else ""
         if not ranking:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from intentdesk.core.inference.results import FileResult, write_results_csv
+from intentdesk.gui.classify.ranking import OWN_CHECK_TEXT
 from intentdesk.gui.common import dialogs
 from intentdesk.gui.common.widgets import BusyRow
 from intentdesk.gui.common.wording import count
@@ -148,7 +149,9 @@ class ResultsPanel(QGroupBox):
         heard = getattr(result, "transcript", None)
         if heard is not None:
             self.table.setColumnHidden(TRANSCRIPT_COLUMN, False)
-        uncertain = UNCERTAIN_NOTE if is_uncertain(result, self.threshold) else ""
+        uncertain = f"{UNCERTAIN_NOTE}: {OWN_CHECK_TEXT}" if getattr(result, "uncertain", False) else \
+            f"{UNCERTAIN_NOTE}: its best score is under {self.threshold:.2f} (the “uncertain below” box)" \
+            if is_uncertain(result, self.threshold) else ""
         tip = "\n".join(text for text in (result.file, uncertain, f"Heard: “{heard}”" if heard else "", result.note,
                                           result.words_problem) if text)
         for column, value in enumerate(row_values(result, self.threshold)):

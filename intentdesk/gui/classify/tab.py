@@ -77,6 +77,9 @@ class ClassifyTab(QWidget):
         self.models.layout().addWidget(self.serve)
         self.threshold = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.05, value=DEFAULT_THRESHOLD)
         self.threshold.setPrefix("uncertain below ")
+        self.threshold.setToolTip("Answer “uncertain” when the best score is under this number. The model also "
+                                  "answers uncertain by its own check, whatever the score, when a clip is unlike "
+                                  "every intent it learned (someone asking for something else, or no speech).")
         self.wave = WaveformView(height=100)
         self.bars = RankingBars()
         self.results = ResultsPanel()

@@ -41,10 +41,11 @@ def test_the_bars_say_what_was_heard_and_when_it_may_be_none_of_the_intents(qtbo
     assert heard_row > bars.grid.getItemPosition(bars.grid.indexOf(bars.rows[-1][1]))[0], "under the bars"
     bars.show_ranking(RANKING, 0.5, "b.wav", 12, transcript="what's the weather", uncertain=True)
     assert bars.headline.text().startswith(OUT_OF_SCOPE_TEXT) and "freeze" in bars.headline.text()
+    assert bars.note.isVisible() and "own check" in bars.note.text() and "whatever the score" in bars.note.text()
     bars.set_threshold(0.1)
     assert bars.headline.text().startswith(OUT_OF_SCOPE_TEXT), "the threshold does not hide it"
     bars.show_ranking(RANKING, 0.5, "c.wav", 12, transcript="")
-    assert "no words recognised" in bars.heard.text()
+    assert "no words recognised" in bars.heard.text() and not bars.note.isVisible()
     bars.show_ranking(RANKING, 0.5, "d.wav", 12)  # a sound-only model
     assert not bars.heard.isVisible()
 
@@ -57,6 +58,7 @@ def test_the_table_has_a_transcript_column_and_notes_uncertain_answers(qtbot):
     qtbot.addWidget(panel)
     panel.add(result)
     assert UNCERTAIN_NOTE in panel.table.item(0, 1).toolTip() and "block my card" in panel.table.item(0, 1).toolTip()
+    assert "own check" in panel.table.item(0, 1).toolTip()
     cells = row_values(result)
     assert COLUMNS[TRANSCRIPT_COLUMN] == "Transcript" and cells[TRANSCRIPT_COLUMN] == "block my card"
     assert cells[1] == "uncertain (freeze?)" and cells[-1] == "first 30 s"  # short: the file and transcript keep room
