@@ -239,7 +239,10 @@ class TrainTab(QWidget):
             note = f" (cancelled: {kept})" if cancelled else ""
             if cancelled and self._run_with_words and not record.has_words:
                 note = f" (cancelled before it learned the words: it classifies by sound only; {kept})"
-            self.message.show_message(f"Model saved: {record.path}{note}", "info", 8000)
+                self.progress.add_log("The model saved classifies by sound only: the run was cancelled before it "
+                                      "learned the words.")
+            # what a cancel kept stays on screen until the next message: it is read after the fact
+            self.message.show_message(f"Model saved: {record.path}{note}", "info", 0 if cancelled else 8000)
             self.runs.refresh(self.store.root if self.store is not None else None, select=record.path)
             self.run_finished.emit(record.path)
         self.status.emit("Training cancelled" if cancelled else "Training finished")

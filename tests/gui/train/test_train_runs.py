@@ -136,6 +136,8 @@ def test_a_words_run_cancelled_before_the_words_says_it_is_sound_only(qtbot, tra
         pass
     assert "before it learned the words" in train_tab.message.text()
     assert "classifies by sound only" in train_tab.message.text()
+    assert not train_tab.message._timer.isActive(), "what a cancel kept stays until the next message"
+    assert "classifies by sound only" in train_tab.progress.log.toPlainText()
 
 
 def test_thin_labels_are_warned_about_on_the_train_tab(qtbot, train_tab):
