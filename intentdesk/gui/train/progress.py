@@ -96,6 +96,8 @@ class ProgressPanel(QWidget):
         self._logged_kind = None
         self._stage_text = ""
         self._epochs = 1
+        self._epoch_base = 0  # passes of earlier stages: the log counts each stage's passes as its status line does
+        self._last_epoch = 0
         self._words_ahead = words
         self._deadline: float | None = None  # when the run should end, by the latest whole-run estimate
         self._tested = False  # a model has been tested (an epoch ended): Cancel keeps it
@@ -135,6 +137,7 @@ class ProgressPanel(QWidget):
             self._on_stage(event)
         elif isinstance(event, TrainStarted):
             self._epochs = max(1, event.epochs)
+            self._epoch_base = self._last_epoch
             device = DEVICE_NAMES.get(event.device.split(":")[0], event.device)
             self.add_log(f"{count(event.train_clips, 'clip')} to learn from, {event.eval_clips:,} kept aside to "
                          f"test, {count(len(event.labels), 'label')}, {count(event.epochs, 'pass', 'passes')} "
@@ -147,8 +150,10 @@ class ProgressPanel(QWidget):
             self.phase.setToolTip(LOSS_TIP.format(step=event.step, total=event.total_steps, loss=event.loss))
         elif isinstance(event, EpochEvent):
             self._tested = True
-            self.add_log(f"Pass {event.epoch}: {percent(event.accuracy)} of the test clips right, average over "
-                         f"labels {event.macro_f1:.3f}{'  ★ best so far' if event.is_best else ''}")
+            self._last_epoch = event.epoch
+            best = "  ★ best so far" if event.is_best else ""
+            self.add_log(f"Pass {event.epoch - self._epoch_base} of {self._epochs}: {percent(event.accuracy)} of the "
+                         f"test clips right, average over labels {event.macro_f1:.3f}{best}")
         elif isinstance(event, TrainFinished):
             self.end(event.outcome, event.output_dir is not None, event.seconds, event.error)
 

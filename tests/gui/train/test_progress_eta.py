@@ -106,7 +106,21 @@ def test_the_log_is_plain_words(qtbot):
     log = panel.log.toPlainText()
     assert ("899 clips to learn from, 221 kept aside to test, 3 labels, 30 passes over the clips, "
             "on the processor (CPU)") in log
-    assert "Pass 3: 99.5% of the test clips right" in log and "loss" not in log and "steps" not in log
+    assert "Pass 3 of 30: 99.5% of the test clips right" in log and "loss" not in log and "steps" not in log
+
+
+def test_the_log_counts_each_stages_passes_as_the_status_line_does(qtbot):
+    """Full mode's stage 2 is passes 31-36 of the run (the curves go on), but its status line says "Pass 2 of
+    6": so does the log."""
+    panel, _clock = panel_with_clock(qtbot)
+    panel.on_event(TrainStarted(1020, 30, 899, 221, ["a", "b", "c"], "cpu", "full", Stage.WARM_START))
+    panel.on_event(EpochEvent(30, 0.41, 0.9, 0.9, 0.5, True, 10.0))
+    panel.on_event(TrainStarted(600, 6, 899, 221, ["a", "b", "c"], "cpu", "full", Stage.FINE_TUNING))
+    panel.on_event(StepEvent(150, 600, 31.5, 0.3, 1e-5, 20.0, 60.0))
+    panel.on_event(EpochEvent(31, 0.3, 0.95, 0.95, 0.4, True, 30.0))
+    log = panel.log.toPlainText()
+    assert "Pass 30 of 30:" in log and "Pass 1 of 6:" in log and "Pass 31" not in log
+    assert "Pass 2 of 6 over the training clips" in panel.phase.text()
 
 
 def test_the_log_does_not_move_when_the_phase_line_grows(qtbot):
