@@ -103,7 +103,9 @@ class TrainSettings:
         "Larger is smoother but needs more memory.", 1, 128, mode_default=True))
     max_seconds: float = _setting(8.0, SettingSpec(
         "Longest clip used", "Clips are cut to this length (seconds). Longer keeps more of each clip "
-        "but trains more slowly.", 0.5, 30.0, 0.5, 1, suffix=" s"))
+        "but trains more slowly. A Whisper-based model listens through a window only as long as the longest "
+        "clip (whole seconds, at most this), so Classify may say it used fewer seconds of a long file.", 0.5, 30.0,
+        0.5, 1, suffix=" s"))
     eval_share: float = _setting(0.2, SettingSpec(
         "Clips kept aside for testing", "This share of each label's clips is not trained on, only used "
         "to measure how well the model does on clips it has not heard (the eval split).", 0.05, 0.5, 0.05, 2,
