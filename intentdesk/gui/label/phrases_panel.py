@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError
+from intentdesk.gui.common.wording import count
 from intentdesk.gui.label.label_names import LabelNames
 
 HELP = ("Type how people say each intent, instead of recording it. Training with words learns from these "
@@ -59,6 +60,7 @@ class PhrasesPanel(QWidget):
         self.remove_button = QPushButton("Remove")
         self.remove_button.setToolTip("Remove the selected phrases")
         self.remove_button.clicked.connect(self.remove_selected)
+        self.list.itemSelectionChanged.connect(self._selection_changed)
         self.count = QLabel("")
         self.count.setWordWrap(True)
         self.count.setStyleSheet("color: #555;")
@@ -90,7 +92,7 @@ class PhrasesPanel(QWidget):
         self.label_combo.addItems(labels)
         self.label_combo.setCurrentText(current if current in labels or not labels else labels[0])
         self.label_combo.blockSignals(False)
-        for widget in (self.label_combo, self.edit, self.add_button, self.list, self.remove_button):
+        for widget in (self.label_combo, self.edit, self.add_button, self.list):
             widget.setEnabled(self.store is not None)
         self.edit.setPlaceholderText(TYPE_HINT if labels else "type an intent's name on the left, then how people "
                                                               "say it here")
@@ -128,9 +130,12 @@ class PhrasesPanel(QWidget):
         self.list.addItems(texts)
         recorded = set(self.store.labels()) if self.store is not None else set()
         typed_only = sorted({label for label, _ in pairs if label not in recorded})
-        note = (f" · typed only, no recordings yet: {', '.join(typed_only[:3])}{'…' if len(typed_only) > 3 else ''} "
-                "(learned from the words alone when training with words)" if typed_only else "")
-        self.count.setText((f"{len(texts)} phrase(s) for “{self.label()}”" if self.label() else "") + note)
+        note = (f"Intents typed only, with no recordings yet: {', '.join(typed_only[:3])}"
+                f"{'…' if len(typed_only) > 3 else ''} (learned from the words alone when training with words)"
+                if typed_only else "")
+        this = f"{count(len(texts), 'phrase')} typed for “{self.label()}”" if self.label() else ""
+        self.count.setText("\n".join(line for line in (this, note) if line))  # two lines: neither reads as the other
+        self._selection_changed()
 
     def add_typed(self) -> None:
         text = " ".join(self.edit.text().split())
@@ -147,6 +152,12 @@ class PhrasesPanel(QWidget):
             if self.label_combo.findText(label) < 0:  # a new intent, typed before any recording
                 self.set_labels(self.store.labels())
                 self.label_combo.setCurrentText(label)
+
+    def _selection_changed(self) -> None:
+        """Remove is offered only with phrases selected (clicked with none, it did nothing and said nothing)."""
+        self.remove_button.setEnabled(self.store is not None and bool(self.list.selectedItems()))
+        self.remove_button.setToolTip("Remove the selected phrases" if self.list.selectedItems() else
+                                      "Select phrases in the list to remove them")
 
     def remove_selected(self) -> None:
         pairs = [(self.label(), item.text()) for item in self.list.selectedItems()]

@@ -158,7 +158,9 @@ def test_example_phrases_are_added_with_enter_and_removed(qtbot, tab, tmp_path):
     panel.label_combo.setCurrentText("balance")
     assert panel.list.count() == 0
     panel.label_combo.setCurrentText("freeze")
+    assert not panel.remove_button.isEnabled() and "Select phrases" in panel.remove_button.toolTip()
     panel.list.item(0).setSelected(True)
+    assert panel.remove_button.isEnabled()
     qtbot.mouseClick(panel.remove_button, Qt.LeftButton)
     assert store.texts.phrases() == [("freeze", "stop my card please")]
     assert [panel.list.item(i).text() for i in range(panel.list.count())] == ["stop my card please"]
@@ -170,7 +172,8 @@ def test_phrases_for_a_label_without_clips_are_mentioned_not_hidden(qtbot, tab, 
     tab.phrases.set_dataset(store)
     tab.phrases.label_combo.setCurrentText("freeze")
     text = tab.phrases.count.text()
-    assert "typed only, no recordings yet: refund (learned from the words alone when training with words)" in text
+    assert text.splitlines() == ["0 phrases typed for “freeze”", "Intents typed only, with no recordings yet: refund "
+                                 "(learned from the words alone when training with words)"]
     combo = tab.phrases.label_combo
     assert "refund" in [combo.itemText(i) for i in range(combo.count())]  # listed, to add to or remove from
 
