@@ -94,6 +94,9 @@ class ClipListPanel(QGroupBox):
         header.setResizeContentsPrecision(30)
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
         header.setSectionResizeMode(TRANSCRIPT_COLUMN, QHeaderView.Stretch)  # the one column that gives way
+        # headings from the left, so one that gives way loses its end ("Transcript (double-click to co…"), not
+        # both ends ("ranscript (double-click to correc")
+        header.setDefaultAlignment(Qt.AlignLeft | Qt.AlignVCenter)
         self.table.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed)
         self.table.verticalHeader().hide()
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
