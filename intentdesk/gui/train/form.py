@@ -10,6 +10,7 @@ by hand, with their label and help still taken from their specs.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import fields
 
 from PySide6.QtCore import Signal
@@ -45,6 +46,7 @@ AGAIN_TEXT = "The same clips again: seconds, or minutes while the computer is bu
 LOCKED_NOTE = "Settings are locked while training."
 ADVANCED_HELP = ("The defaults suit most datasets. Tick the box to see and change them; "
                  "rest the mouse on a setting to read what it does.")
+ADVANCED_OPEN_HELP = "The defaults suit most datasets. Rest the mouse on a setting to read what it does."
 
 
 def quick_time_text(base_model: str, clips: int, eval_share: float, variants: int) -> str:
@@ -154,15 +156,28 @@ class SettingsForm(QWidget):
         explanation = QLabel(ADVANCED_HELP)
         explanation.setWordWrap(True)
         inner = QWidget()
+        self._advanced_fields = inner
         column = QVBoxLayout(self.advanced)
         column.addWidget(explanation)
         column.addWidget(inner)
         self.advanced.toggled.connect(inner.setVisible)
+        self.advanced.toggled.connect(lambda on: explanation.setText(ADVANCED_OPEN_HELP if on else ADVANCED_HELP))
         self.advanced.setChecked(False)
         inner.setVisible(False)
         form = QFormLayout(inner)
         form.setContentsMargins(0, 0, 0, 0)
         return form
+
+    @contextlib.contextmanager
+    def unfolded(self):
+        """The advanced settings shown for the block (before the window is: nothing is drawn), to size
+        what holds the form for them too: ticking the box then widens nothing."""
+        hidden = self._advanced_fields.isHidden()
+        self._advanced_fields.setVisible(True)
+        try:
+            yield
+        finally:
+            self._advanced_fields.setVisible(not hidden)
 
     def _field_row(self, name: str, setting: SettingField):
         """The setting's widget; the recogniser and encoder get a Folder… button beside it, as the

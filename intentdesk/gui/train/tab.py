@@ -45,12 +45,14 @@ class FormScroll(QScrollArea):
     height, so it takes what the form needs when there is room and gives way (scrolls) when Advanced
     settings make the form taller than the room above Start."""
 
-    def __init__(self, page: QWidget) -> None:
+    def __init__(self, page: QWidget, widest: int = 0) -> None:
+        """`widest`: the page's width with everything folded in it shown (the advanced settings), so that
+        unfolding them never needs a sideways scroll bar (it cut off the settings' right edge)."""
         super().__init__()
         self.setWidget(page)
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.NoFrame)
-        self.setMinimumWidth(page.sizeHint().width() + self.verticalScrollBar().sizeHint().width())
+        self.setMinimumWidth(max(widest, page.sizeHint().width()) + self.verticalScrollBar().sizeHint().width())
 
     def sizeHint(self) -> QSize:
         page = self.widget().sizeHint()
@@ -124,7 +126,9 @@ class TrainTab(QWidget):
         for widget in (self.form, self.blockers, self.warnings):
             column.addWidget(widget)
         column.addStretch(1)
-        scroll = FormScroll(settings_page)
+        with self.form.unfolded():
+            widest = settings_page.sizeHint().width()
+        scroll = FormScroll(settings_page, widest)
         self.form.advanced.toggled.connect(scroll.updateGeometry)  # the form's height changed
         left = QWidget()  # the form scrolls; Start, Cancel and the progress below it always stay in view
         left_column = QVBoxLayout(left)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
+from PySide6.QtWidgets import QLabel
 
 from intentdesk.core.data.importers import import_into
 from intentdesk.core.data.store import DatasetStore
@@ -176,3 +177,23 @@ def test_the_slow_checks_before_a_run_never_run_on_the_gui_thread(qtbot, window,
     assert tab.start()
     qtbot.waitUntil(lambda: "the hub is slow today" in tab.blockers.text(), timeout=30000)
     assert threads and threads[0] is not threading.main_thread()
+
+
+def test_unfolding_the_advanced_settings_needs_no_sideways_scrolling(qtbot, window):
+    """At the usual window size the advanced settings fit the settings' column (they were cut off at the
+    right, behind a sideways scroll bar), and the column does not widen under the cursor when they unfold."""
+    tab = window.train_tab
+    window.show_tab("train")
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    settle()
+    from intentdesk.gui.train.tab import FormScroll
+
+    scroll = tab.findChild(FormScroll)
+    width = scroll.width()
+    tab.form.advanced.setChecked(True)
+    settle()
+    assert scroll.horizontalScrollBar().maximum() == 0
+    assert scroll.width() == width
+    assert "Tick the box" not in " ".join(label.text() for label in tab.form.advanced.findChildren(QLabel))
