@@ -37,6 +37,9 @@ def size_text(count: int) -> str:
     return f"{count / 1e6:.0f} MB" if count < 1e9 else f"{count / 1e9:.1f} GB"
 
 
+IN_USE_LINES, STATUS_LINES = 2, 3  # what a row keeps room for, whatever it says
+
+
 def plain(label: QLabel) -> QLabel:
     """Folder names and hub ids are text, never HTML; long ones wrap."""
     label.setTextFormat(Qt.PlainText)
@@ -75,6 +78,12 @@ class ModelRow(QGroupBox):
         buttons.addWidget(self.bar, 1)
         buttons.addWidget(self.cancel_button)
         buttons.addStretch()
+        # room for a long folder name and a long status from the start: a line more or less as a status
+        # changes moved the buttons of every row below under the cursor
+        spacing = self.status.fontMetrics().lineSpacing()
+        for label, lines in ((self.in_use, IN_USE_LINES), (self.status, STATUS_LINES)):
+            label.setMinimumHeight(lines * spacing)
+            label.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         column = QVBoxLayout(self)
         column.addWidget(self.in_use)
         column.addWidget(self.status)

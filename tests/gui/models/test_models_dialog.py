@@ -17,7 +17,7 @@ from intentdesk.core.models.catalogue import RECOGNISER, DownloadProgress
 from intentdesk.core.models.hub import OFFLINE_HINT
 from intentdesk.gui.models.choices import ModelChoices
 from intentdesk.gui.models.dialog import PROGRESS_STEPS, ModelsDialog
-from tests.helpers import RATE, open_main_window, tone, write_tone_folder
+from tests.helpers import RATE, open_main_window, settle, tone, write_tone_folder
 from tests.models_hub import cached_model, model_folder
 
 
@@ -228,3 +228,19 @@ def test_start_with_the_words_models_missing_does_not_train_and_opens_the_dialog
     assert "text encoder" not in trainable.models_dialog.reason.text(), "the encoder is there: a local folder"
     assert "Cannot start: the speech recogniser" in tab.blockers.text()
     assert not list((tmp_path / "data" / "models").glob("*/config.json")), "nothing trained"
+
+
+def test_a_longer_status_does_not_move_the_rows_below(qtbot, dialog):
+    """A folder refused with a long reason, then a short status again: the next row's buttons stay where they
+    were (they jumped by about 35 px under the cursor)."""
+    rows = list(dialog.rows.values())
+    first, below = rows[0], rows[1]
+    where = below.folder_button.mapTo(dialog, below.folder_button.rect().topLeft()).y()
+    first._say("That folder cannot be used, so the base model in use is unchanged: it needs config.json and a "
+               "feature extractor, and has no audio preprocessor_config.json; choose the folder saved with "
+               "save_pretrained", "#a00")
+    settle()
+    assert below.folder_button.mapTo(dialog, below.folder_button.rect().topLeft()).y() == where
+    first._say("Ready", "#080")
+    settle()
+    assert below.folder_button.mapTo(dialog, below.folder_button.rect().topLeft()).y() == where
