@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from intentdesk.core.data.store import DatasetStore
-from intentdesk.core.errors import first_line
+from intentdesk.core.errors import IntentDeskError, first_line
 from intentdesk.core.events import EpochEvent, Outcome, StepEvent
 from intentdesk.core.learning.settings import TrainSettings, words_unavailable
 from intentdesk.core.models.catalogue import missing_reason
@@ -57,6 +57,15 @@ class FormScroll(QScrollArea):
     def sizeHint(self) -> QSize:
         page = self.widget().sizeHint()
         return QSize(page.width() + self.verticalScrollBar().sizeHint().width(), page.height())
+
+
+def typed_only_labels(store: DatasetStore, recorded) -> list[str]:
+    """Intents with typed phrases and no recording (the count of labels left them out); [] when phrases.csv
+    cannot be read (the Label tab says why)."""
+    try:
+        return sorted({label for label, _ in store.texts.phrases()} - set(recorded))
+    except (IntentDeskError, OSError):
+        return []
 
 
 def red_or_amber(label: QLabel, colour: str) -> QLabel:
@@ -160,8 +169,11 @@ class TrainTab(QWidget):
             self.form.dataset_label.setText("none: open or create one in the File menu")
         else:
             counts = store.label_counts()
+            typed = typed_only_labels(store, counts)
+            also = f" + {len(typed)} typed only ({', '.join(typed[:3])}{'…' if len(typed) > 3 else ''}: learned " \
+                   "when learning from the words)" if typed else ""
             self.form.dataset_label.setText(f"{store.root.name}: {count(len(store), 'clip')}, "
-                                            f"{count(len(counts), 'label')}")
+                                            f"{count(len(counts), 'label')}{also}")
         self.form.set_clip_count(len(store) if store is not None else 0)
         self.update_blockers()
         if new_root:

@@ -90,3 +90,7 @@ def test_one_label_is_not_labels(tab, tmp_path):
     store.add_array(tone(700, 0.5), RATE, "balance")
     tab.set_dataset(store)
     assert tab.form.dataset_label.text() == "data: 1 clip, 1 label"
+    store.texts.add_phrases("dispute", ["I want to dispute a charge"])
+    tab.set_dataset(store)
+    assert tab.form.dataset_label.text() == ("data: 1 clip, 1 label + 1 typed only (dispute: learned when learning "
+                                             "from the words)")
