@@ -20,7 +20,7 @@ from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError, first_line
 from intentdesk.core.events import EpochEvent, Outcome, StepEvent
 from intentdesk.core.learning.settings import TrainSettings, words_unavailable
-from intentdesk.core.models.catalogue import missing_reason
+from intentdesk.core.models.catalogue import BASE_MODEL, RECOGNISER, TEXT_ENCODER, State, missing_reason, status_of
 from intentdesk.core.models.hub import DEFAULT_BASE_MODEL, hub_is_offline
 from intentdesk.core.runs import STAGE_1, RunRecord, new_run_dir
 from intentdesk.gui.common.jobs import Job, start_job
@@ -190,9 +190,23 @@ class TrainTab(QWidget):
         problems += self.form.problems() + list(found or [])
         self.blockers.setText("\n".join(f"• Cannot start: {p}" for p in problems))
         warnings = label_warnings(self.store.label_counts()) if self.store is not None else []
+        warnings += self._not_here_offline()
         self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
         self.start_button.setEnabled(not self.is_running() and self.store is not None and not problems)
         return problems
+
+    def _not_here_offline(self) -> list[str]:
+        """Models the run needs that are not on this computer while it is set to work offline: said before
+        Start (files only, no network), where a new user found out only after pressing it."""
+        if not hub_is_offline():
+            return []
+        wanted = [(BASE_MODEL, self.form.base_model())]
+        if self.form.uses_words():
+            wanted += [(RECOGNISER, self.form.field("asr").value()),
+                       (TEXT_ENCODER, self.form.field("text_encoder").value())]
+        return [f"the {role.noun} {source} is not on this computer, and this computer works offline: choose a "
+                "folder (Folder… or Models…)" for role, source in wanted
+                if source and status_of(role, source).state is State.NOT_DOWNLOADED]
 
     # ------------------------------------------------------------------ run
     def start(self) -> bool:

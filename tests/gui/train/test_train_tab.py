@@ -113,8 +113,11 @@ def test_blocked_start_explains_why(qtbot, tmp_path, tiny_wav2vec2):
     qtbot.waitUntil(lambda: "missing-model" in tab.blockers.text(), timeout=30000)
     assert "model folder not found" in tab.blockers.text() and not tab.start_button.isEnabled()
     tab.form.base_combo.setCurrentText("facebook/wav2vec2-base")
+    assert "facebook/wav2vec2-base is not on this computer, and this computer works offline" in tab.warnings.text()
     assert tab.start()
     qtbot.waitUntil(lambda: "hub cannot be reached" in tab.blockers.text(), timeout=30000)
+    tab.form.base_combo.setCurrentText(str(tiny_wav2vec2))
+    assert "works offline" not in tab.warnings.text()
 
 
 def test_unreadable_clip_is_named_before_start(qtbot, window, tiny_wav2vec2):
