@@ -8,6 +8,7 @@ Clips that arrive together share a model call in the micro-batcher's worker (`se
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import hmac
@@ -43,37 +44,92 @@ class ServiceStats:
         self.errors = 0
 
 
+class QueueWait:
+    """How long a new clip would wait for the model: the clips handed to it and not answered yet
+    (`waiting()`) times its recent time per clip (`seconds_per_clip()`), against `max_queue_s`."""
+
+    def __init__(self, waiting: Callable[[], int] = lambda: 0, seconds_per_clip: Callable[[], float] = lambda: 0.0,
+                 max_queue_s: float = math.inf) -> None:
+        self.waiting, self.seconds_per_clip, self.max_queue_s = waiting, seconds_per_clip, max_queue_s
+
+    def seconds(self) -> float:
+        return self.waiting() * self.seconds_per_clip()
+
+    def too_long(self) -> bool:
+        return self.seconds() > self.max_queue_s
+
+    def busy(self, why: str | None = None) -> BadRequest:
+        """The 503 that says so, with Retry-After."""
+        wait = self.seconds()
+        return BadRequest(503, f"the service is busy ({why or f'about {wait:.0f} s of clips queued ahead'}); retry "
+                          "shortly", close=True, headers={"retry-after": str(max(1, math.ceil(wait / 2)))})
+
+
 class ConcurrencyLimit:
-    """ASGI middleware: at most `limit` requests in progress, and no new clip while the ones in progress would
-    keep it waiting more than `max_queue_s` (each takes `seconds_per_clip()`, the batcher's recent model time);
-    the rest get a JSON 503 at once, with Retry-After.
+    """ASGI middleware: at most `limit` requests in progress, and no new clip while those handed to the model
+    would keep it waiting more than `queue.max_queue_s`; the rest get a JSON 503 at once, with Retry-After.
 
     Each request in progress may hold a body of up to --max-body-mb, so the first bounds memory; the second
-    bounds how long an answered request waits (a flood of 1,000 connections had answers after 69 s, p50)."""
+    bounds how long an answered request waits (a flood of 1,000 connections had answers after 69 s, p50). The
+    wait counts only clips that have arrived (30 uploads stalled after their first bytes kept every client out
+    when requests in progress counted), and it is checked again when a clip arrives (`batched_scores`).
 
-    def __init__(self, app, limit: int, seconds_per_clip: Callable[[], float] = lambda: 0.0,
-                 max_queue_s: float = math.inf) -> None:
+    An answer sent before its request's body has all arrived (413, 401, 503…) waits for the rest first, read and
+    thrown away (`drain`): closing with the body unread reset the connection, and most clients then lost the
+    answer and its Retry-After."""
+
+    def __init__(self, app, limit: int, queue: QueueWait | None = None) -> None:
         self.app = app
         self.limit = limit
         self.active = 0
-        self.seconds_per_clip = seconds_per_clip
-        self.max_queue_s = max_queue_s
+        self.queue = queue or QueueWait()
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        wait = self.active * self.seconds_per_clip() if scope.get("path") == "/classify" else 0.0
-        if self.active >= self.limit or wait > self.max_queue_s:
-            why = f"{self.limit} requests in progress" if self.active >= self.limit else \
-                f"about {wait:.0f} s of clips queued ahead"
-            response = error_response(503, f"the service is busy ({why}); retry shortly", close=True,
-                                      headers={"retry-after": str(max(1, math.ceil(wait / 2)))})
-            return await response(scope, receive, send)
+        body = BodyTracker(receive, send)
+        if self.active >= self.limit or (scope.get("path") == "/classify" and self.queue.too_long()):
+            error = self.queue.busy(f"{self.limit} requests in progress" if self.active >= self.limit else None)
+            return await refusal(error)(scope, body.receive, body.send)
         self.active += 1
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, body.receive, body.send)
         finally:
             self.active -= 1
+
+
+DRAIN_BYTES = 64 * 2 ** 20  # read at most this much of an unread body before answering (then it is reset)
+DRAIN_S = 2.0  # and wait at most this long for it: a client that stalls is answered all the same
+
+
+class BodyTracker:
+    """A request's receive and send, knowing whether its body has all been read; the answer's first message
+    waits for the rest of it (read and thrown away, at most DRAIN_BYTES and DRAIN_S)."""
+
+    def __init__(self, receive, send) -> None:
+        self._receive, self._send = receive, send
+        self.complete = False
+
+    async def receive(self):
+        message = await self._receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            self.complete = True
+        return message
+
+    async def send(self, message) -> None:
+        if message["type"] == "http.response.start" and not self.complete:
+            await self.drain()
+        await self._send(message)
+
+    async def drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline, read = loop.time() + DRAIN_S, 0
+        while not self.complete and read <= DRAIN_BYTES:
+            try:
+                message = await asyncio.wait_for(self.receive(), max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:  # (TimeoutError itself from Python 3.11 on)
+                return
+            read += len(message.get("body", b""))
 
 
 def require_key(app: FastAPI, api_key: str) -> None:
@@ -90,10 +146,14 @@ def require_key(app: FastAPI, api_key: str) -> None:
         return await call_next(request)
 
 
-def batched_scores(batcher: MicroBatcher):
-    """`score(wave)` through the batcher: 503 while it is not running, 500 naming a model failure."""
+def batched_scores(batcher: MicroBatcher, queue: QueueWait):
+    """`score(wave)` through the batcher: 503 while it is not running or when the clips ahead would keep this
+    one waiting too long (checked again now that it has arrived: all of a flood may have been let in at once),
+    500 naming a model failure."""
 
     async def score(wave: np.ndarray) -> ClipScore:
+        if queue.too_long():
+            raise queue.busy()
         try:
             return await batcher.submit(wave)
         except ServiceClosed as error:
@@ -110,7 +170,8 @@ def create_app(classifier: Classifier, options: ServiceOptions | None = None) ->
     batcher = MicroBatcher(functools.partial(score_batch, classifier), classifier.builder.inference_batches,
                            options.max_batch, options.max_wait_ms)
     stats = ServiceStats()
-    score = batched_scores(batcher)
+    queue = QueueWait(lambda: batcher.waiting, lambda: batcher.seconds_per_clip, options.max_queue_s)
+    score = batched_scores(batcher, queue)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -124,8 +185,7 @@ def create_app(classifier: Classifier, options: ServiceOptions | None = None) ->
     install_error_handlers(app)
     if options.api_key:
         require_key(app, options.api_key)
-    app.add_middleware(ConcurrencyLimit, limit=options.max_concurrent,
-                       seconds_per_clip=lambda: batcher.seconds_per_clip, max_queue_s=options.max_queue_s)
+    app.add_middleware(ConcurrencyLimit, limit=options.max_concurrent, queue=queue)
 
     @app.post("/classify", summary="Rank the intents of one audio clip", openapi_extra=AUDIO_BODY)
     async def classify(request: Request, top_k: int | None = Query(None, ge=1, description="how many intents")):

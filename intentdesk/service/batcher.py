@@ -10,9 +10,9 @@ A request made while the worker is not running (before start, after stop) fails 
 `ServiceClosed` instead of waiting forever for a worker that will never answer it.
 
 `seconds_per_clip` is the recent model time per clip (batches amortised), seeded by `warm_up` before the
-first request: the service refuses new requests while the ones in progress would keep one waiting too
-long (`ConcurrencyLimit`), so under a flood a client hears "busy, retry" at once instead of waiting a
-minute for its answer.
+first request; with `waiting`, the clips handed over and not yet answered, it says how long a new clip would
+wait: the service refuses new requests while that is too long (`ConcurrencyLimit`), so under a flood a client
+hears "busy, retry" at once instead of waiting a minute for its answer.
 """
 
 from __future__ import annotations
@@ -67,6 +67,9 @@ class MicroBatcher:
         self.batches = 0
         self.clips = 0
         self.seconds_per_clip = 0.0  # recent model time per clip (an average that follows the last batches)
+        # clips handed over and not answered yet (counted on the event loop): what a new clip would wait behind;
+        # requests whose body is still arriving are not here, so stalled uploads keep no one waiting
+        self.waiting = 0
         self._clock = clock  # what times the model calls (tests give their own)
 
     def start(self) -> None:
@@ -101,7 +104,11 @@ class MicroBatcher:
             if not self._accepting:
                 raise ServiceClosed("the service is starting up or shutting down; retry in a moment")
             self._queue.put(_Request(wave, future, loop))
-        return await future
+        self.waiting += 1
+        try:
+            return await future
+        finally:
+            self.waiting -= 1
 
     async def warm_up(self, wave: np.ndarray) -> None:
         """A clip through the model twice before the first request: the first call is slow (memory, lazy

@@ -11,11 +11,12 @@ from starlette.exceptions import HTTPException
 class BadRequest(Exception):
     """A request we refuse: status and the message sent back as `{"error": message}`."""
 
-    def __init__(self, status: int, message: str, close: bool = False) -> None:
+    def __init__(self, status: int, message: str, close: bool = False, headers: dict | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.close = close  # the rest of the body was not read: end the connection after answering
+        self.headers = dict(headers or {})  # Retry-After of a 503
 
 
 def error_response(status: int, message: str, close: bool = False, headers: dict | None = None) -> JSONResponse:
@@ -27,7 +28,7 @@ def error_response(status: int, message: str, close: bool = False, headers: dict
 
 def refusal(error: BadRequest) -> JSONResponse:
     """The answer to a refused request."""
-    return error_response(error.status, error.message, close=error.close)
+    return error_response(error.status, error.message, close=error.close, headers=error.headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
