@@ -70,7 +70,7 @@ def import_into(store: DatasetStore, source: str, *, hub_config: str | None = No
         return import_label_folders(store, path, label=label)
     if label is None:
         raise DatasetError(f"{path}: a single file needs a label (--label)")
-    return _checked(store.add_files([(path, label, {})]), path)
+    return _checked(store.add_files([(path, same_label(label, store.labels()), {})]), path)
 
 
 def import_label_folders(store: DatasetStore, folder: Path, *, label: str | None = None) -> ImportReport:
@@ -98,7 +98,9 @@ def import_label_folders(store: DatasetStore, folder: Path, *, label: str | None
                     report.skipped.append(f"{sub}: hidden folder, its {len(hidden)} audio file(s) were not "
                                           "imported (rename the folder to use it as a label)")
                 continue
-            items += [(f, same_label(sub.name, existing), {}) for f in _audio_files(sub, folder, report)]
+            settled = same_label(sub.name, existing)
+            existing.append(settled)  # "Balance " and "balance" in one import are one label too
+            items += [(f, settled, {}) for f in _audio_files(sub, folder, report)]
         beside = audio_files_under(folder, recursive=False)
         if beside:
             report.warnings.append(f"{folder}: {len(beside)} audio file(s) beside its label folders were not "

@@ -37,3 +37,19 @@ def test_which_folders_need_a_label(tmp_path):
     assert own_label(tmp_path / "a") is None and not needs_a_label(tmp_path / "a"), \
         "a folder of label folders: its folders' names are the labels"
     assert own_label(wavs(tmp_path / "#takes?")) is None and needs_a_label(tmp_path / "#takes?")
+
+
+def test_names_that_differ_only_in_spaces_or_capitals_are_one_label_in_one_import_and_for_one_file(tmp_path):
+    """`Balance /` and `balance/` in one import, and single files given --label "Balance" then "balance ": one
+    label each time (two folders before, which a case-insensitive disk then merges)."""
+    store = DatasetStore.create(tmp_path / "data")
+    source = tmp_path / "new"
+    wavs(source / "Balance ")
+    wavs(source / "balance")
+    import_into(store, str(source))
+    assert store.label_counts() == {"Balance": 4}
+    single = wavs(tmp_path / "singles" / "x", count=2)
+    import_into(store, str(single / "c0.wav"), label="freeze")
+    import_into(store, str(single / "c1.wav"), label="FREEZE ")
+    assert store.label_counts() == {"Balance": 4, "freeze": 2}
+    assert sorted(p.name for p in (store.root / "clips").iterdir()) == ["Balance", "freeze"]
