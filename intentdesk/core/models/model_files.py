@@ -232,9 +232,38 @@ def check_classifier_folder(folder: Path | str) -> Path:
     folder = Path(folder).expanduser()
     if not folder.exists():
         raise ModelError(f"{folder}: model folder not found")
+    if (folder / CONFIG).is_symlink() or (folder / CONFIG).exists():  # a model folder, not any folder chosen
+        check_links(folder)
     config = check_model_files(folder)
     label_names(folder, config)
     return folder
+
+
+MAX_CHECKED_ENTRIES = 10_000  # a model folder holds tens of files; more are not looked through
+
+
+def check_links(folder: Path) -> None:
+    """Every file in a classifier folder (its words part too) is a plain file in it: a link that leads out of it
+    (to another model's weights, to /etc/passwd) or a device or pipe (/dev/zero as weights) is refused, naming
+    it. A folder in the Hugging Face cache links its files to the cache's blobs of the same model: those count
+    as in it."""
+    import os
+
+    root = folder.resolve()
+    allowed = [root]
+    if folder.parent.name == "snapshots":  # HF cache: models--org--name/snapshots/<commit>/ -> ../../blobs/
+        allowed.append(folder.parent.parent.resolve() / "blobs")
+    for count, (where, dirs, files) in enumerate(os.walk(folder)):
+        if count > MAX_CHECKED_ENTRIES:
+            return
+        for name in [*dirs, *files]:
+            path = Path(where) / name
+            target = path.resolve()
+            if path.is_symlink() and not any(target == place or place in target.parents for place in allowed):
+                raise ModelError(f"{path}: is a link to {target}, outside the model folder; copy the file itself "
+                                 "into the folder (a model folder is read only from inside)")
+            if name in files and target.exists() and not target.is_file():
+                raise ModelError(f"{path}: is not a plain file (a device or a pipe); {EDITED}")
 
 
 def label_names(folder: Path, config: dict) -> list[str] | None:

@@ -372,3 +372,46 @@ def test_a_tampered_score_is_left_out_so_every_panel_can_show_the_rest(tmp_path,
     else:
         assert record.sound == {} or "accuracy" not in record.sound
         assert record.fused_accuracy == 0.5 and record.sound_accuracy is None
+
+
+# ------------------------------------------------------------------ links and special files
+@pytest.mark.parametrize("file", ["model.safetensors", "config.json", "words"])
+def test_a_link_out_of_the_model_folder_is_refused_naming_it(saved_classifier, clip, tmp_path, file):
+    """A model folder is read only from inside: a link to another model's weights (or config, or words part)
+    elsewhere was followed; /etc/passwd as the weights was opened."""
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(saved_classifier, outside)
+    (outside / "words").mkdir()
+    folder = tmp_path / "m"
+    shutil.copytree(saved_classifier, folder)
+    if (folder / file).exists():
+        (folder / file).unlink()
+    (folder / file).symlink_to(outside / file)
+    with pytest.raises(ModelError) as error:
+        load_and_classify(folder, clip)
+    assert_refused_well(error.value, str(folder / file), "is a link to", "outside the model folder")
+
+
+def test_a_pipe_for_a_model_file_is_refused_without_reading_it(saved_classifier, clip, tmp_path):
+    import os
+
+    folder = tmp_path / "m"
+    shutil.copytree(saved_classifier, folder)
+    (folder / "model.safetensors").unlink()
+    os.mkfifo(folder / "model.safetensors")  # reading it would wait for a writer for ever
+    with pytest.raises(ModelError) as error:
+        load_and_classify(folder, clip)
+    assert_refused_well(error.value, "model.safetensors", "not a plain file")
+
+
+def test_a_model_in_the_hugging_face_cache_links_to_its_blobs_and_loads(saved_classifier, clip, tmp_path):
+    """The cache's layout: snapshots/<commit>/<file> -> ../../blobs/<hash>; those links stay in the model."""
+    repo = tmp_path / "models--org--intents"
+    snapshot, blobs = repo / "snapshots" / "abc123", repo / "blobs"
+    snapshot.mkdir(parents=True)
+    blobs.mkdir()
+    for n, item in enumerate(sorted(p for p in saved_classifier.iterdir() if p.is_file())):
+        shutil.copy(item, blobs / f"blob{n}")
+        (snapshot / item.name).symlink_to(Path("../../blobs") / f"blob{n}")
+    _classifier, result = load_and_classify(snapshot, clip)
+    assert result.error is None and result.ranking
