@@ -44,8 +44,22 @@ def check_model_files(folder: Path) -> dict:
     if features is None:
         raise ModelError(f"{folder}: has no preprocessor_config.json (the feature extractor settings); "
                          "copy it from the base model's folder, or train again")
-    check_feature_settings(features, read_json_object(features, EDITED))
+    feature_settings = read_json_object(features, EDITED)
+    check_feature_settings(features, feature_settings)
+    check_mel_bins(features, feature_settings, config)
     return config
+
+
+def check_mel_bins(path: Path, settings: dict, config: dict) -> None:
+    """A spectrogram model's config.json says how many mel bands it takes (`num_mel_bins`); its feature
+    extractor must make that many (`num_mel_bins`, or Whisper's `feature_size`), or every clip fails inside the
+    model's first layer."""
+    wanted = config.get("num_mel_bins")
+    entry = "num_mel_bins" if "num_mel_bins" in settings else "feature_size"
+    made = settings.get(entry)
+    if _is_whole(wanted) and _is_whole(made) and made != wanted:
+        raise ModelError(f"{path}: {entry} is {made}, but config.json's num_mel_bins is {wanted}: the model takes "
+                         f"{wanted} mel bands; {EDITED}")
 
 
 # Model files are settings, not data: a config.json with 10,000 labels is about 1 MB, Whisper's

@@ -415,3 +415,13 @@ def test_a_model_in_the_hugging_face_cache_links_to_its_blobs_and_loads(saved_cl
         (snapshot / item.name).symlink_to(Path("../../blobs") / f"blob{n}")
     _classifier, result = load_and_classify(snapshot, clip)
     assert result.error is None and result.ranking
+
+
+def test_mel_bands_the_model_does_not_take_are_refused_at_load(saved_whisper_classifier, clip, tmp_path,
+                                                                no_model_built):
+    """feature_size 128 for a Whisper that takes fewer bands (80 for the real ones) failed inside its first
+    layer as an "unexpected RuntimeError"; it is named before any model is built."""
+    folder = tampered(saved_whisper_classifier, tmp_path / "m", "preprocessor_config.json", "feature_size", 128)
+    with pytest.raises(ModelError) as error:
+        load_and_classify(folder, clip)
+    assert_refused_well(error.value, "preprocessor_config.json", "feature_size is 128", "num_mel_bins is 16")
