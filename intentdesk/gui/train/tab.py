@@ -90,6 +90,7 @@ class TrainTab(QWidget):
         self.store: DatasetStore | None = None
         self.job: Job | None = None
         self._found: list[str] = []  # what the last run's checks found (shown once its job has ended)
+        self._not_started = False  # the last Start was stopped by its checks: its line goes once they are put right
         recent = settings.value(RECENT_BASES, [DEFAULT_BASE_MODEL])
         self.form = SettingsForm([recent] if isinstance(recent, str) else list(recent or [DEFAULT_BASE_MODEL]))
         self._restore_words_choices()
@@ -193,6 +194,9 @@ class TrainTab(QWidget):
         warnings += self._not_here_offline()
         self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
         self.start_button.setEnabled(not self.is_running() and self.store is not None and not problems)
+        if self._not_started and not problems:  # what stopped the last Start is put right: its line goes
+            self.progress.phase.setText("")
+            self._not_started = False
         return problems
 
     def _not_here_offline(self) -> list[str]:
@@ -251,7 +255,10 @@ class TrainTab(QWidget):
         """The trainer's record (`path` is None when the run was cancelled before anything was
         saved), or what the checks before it found."""
         if isinstance(record, NotStarted):
-            self.progress.end(Outcome.FAILED, False, error="it did not start (the reasons are above the buttons)")
+            where = "the reasons are under the settings" + ("; the Models window says which model is missing"
+                                                            if record.models else "")
+            self.progress.end(Outcome.FAILED, False, error=f"it did not start: {where}")
+            self._not_started = True
             self.status.emit("Training did not start")
             self._found = record.problems
             if record.models:

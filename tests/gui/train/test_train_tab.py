@@ -116,8 +116,11 @@ def test_blocked_start_explains_why(qtbot, tmp_path, tiny_wav2vec2):
     assert "facebook/wav2vec2-base is not on this computer, and this computer works offline" in tab.warnings.text()
     assert tab.start()
     qtbot.waitUntil(lambda: "hub cannot be reached" in tab.blockers.text(), timeout=30000)
+    qtbot.waitUntil(lambda: "did not start: the reasons are under the settings" in tab.progress.phase.text(),
+                    timeout=30000)
     tab.form.base_combo.setCurrentText(str(tiny_wav2vec2))
     assert "works offline" not in tab.warnings.text()
+    assert tab.progress.phase.text() == "", "the line about the last Start goes once nothing stops the next"
 
 
 def test_unreadable_clip_is_named_before_start(qtbot, window, tiny_wav2vec2):
