@@ -14,10 +14,13 @@ GETTING_STARTED = """
     or press <b>1</b>–<b>9</b> to pick one you already have, then press <b>Enter</b> to save.
     Record at least five clips per label, from several voices if you can.
     You can also drop audio files or folders on the tab (folders named after labels keep their labels),
-    or use <i>File &gt; Import…</i>.</li>
+    or use <i>File &gt; Import…</i>.
+    Under <i>Example phrases</i>, type how people say each intent: the model also learns from those
+    words, and an intent can even start with typed phrases and no recording.</li>
 <li><b>Train</b> on the <b>Train</b> tab: choose a base model and press <i>Start training</i>.
     <i>Quick</i> takes seconds to minutes; the curves show how it learns, and Cancel keeps the best
-    model so far.</li>
+    model so far. Tick <i>Also learn from the words</i> to have it understand what is said, not only how
+    it sounds (it needs the speech recogniser and text encoder: <i>Models…</i> says whether they are here).</li>
 <li><b>Classify</b> on the <b>Classify</b> tab: drop audio files, record, or switch on live mode,
     and read the ranked intents.</li>
 </ol>
