@@ -267,10 +267,12 @@ def check_links(folder: Path) -> None:
     allowed = [root]
     if folder.parent.name == "snapshots":  # HF cache: models--org--name/snapshots/<commit>/ -> ../../blobs/
         allowed.append(folder.parent.parent.resolve() / "blobs")
-    for count, (where, dirs, files) in enumerate(os.walk(folder)):
-        if count > MAX_CHECKED_ENTRIES:
-            return
+    checked = 0
+    for where, dirs, files in os.walk(folder):
         for name in [*dirs, *files]:
+            checked += 1
+            if checked > MAX_CHECKED_ENTRIES:
+                return
             path = Path(where) / name
             target = path.resolve()
             if path.is_symlink() and not any(target == place or place in target.parents for place in allowed):
