@@ -206,8 +206,8 @@ class TrainTab(QWidget):
             return []
         wanted = [(BASE_MODEL, self.form.base_model())]
         if self.form.uses_words():
-            wanted += [(RECOGNISER, self.form.field("asr").value()),
-                       (TEXT_ENCODER, self.form.field("text_encoder").value())]
+            wanted += [(RECOGNISER, self.form.fields["asr"].value()),
+                       (TEXT_ENCODER, self.form.fields["text_encoder"].value())]
         return [f"the {role.noun} {source} is not on this computer, and this computer works offline: choose a "
                 "folder (Folder… or Models…)" for role, source in wanted
                 if source and status_of(role, source).state is State.NOT_DOWNLOADED]

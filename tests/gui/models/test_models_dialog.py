@@ -215,6 +215,9 @@ def test_ticking_the_words_offline_with_their_models_missing_opens_the_dialog(qt
     reason = trainable.models_dialog.reason.text()
     assert "speech recogniser openai/whisper-tiny.en is not downloaded" in reason
     assert "text encoder sentence-transformers/all-MiniLM-L6-v2 is not downloaded" in reason
+    warnings = trainable.train_tab.warnings.text()  # and the Train form says so too, before Start
+    assert "speech recogniser openai/whisper-tiny.en is not on this computer" in warnings
+    assert "text encoder sentence-transformers/all-MiniLM-L6-v2 is not on this computer" in warnings
 
 
 def test_start_with_the_words_models_missing_does_not_train_and_opens_the_dialog(qtbot, trainable, tmp_path):
