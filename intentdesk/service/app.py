@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from intentdesk.core.inference.words_part import ClipScore
 
 # Load balancers probe /health and browsers open the help page without the key.
-OPEN_PATHS = {("GET", "/health"), ("GET", "/"), ("GET", "/classify")}
+OPEN_PATHS = {("GET", "/health"), ("HEAD", "/health"), ("GET", "/"), ("GET", "/classify")}
 AUDIO_BODY = {"requestBody": {"content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}}}}
 
 
@@ -212,4 +212,5 @@ def create_app(classifier: Classifier, options: ServiceOptions | None = None) ->
                 "requests": stats.requests, "errors": stats.errors, "batches": batcher.batches,
                 "clips": batcher.clips}
 
+    app.add_api_route("/health", health, methods=["HEAD"], include_in_schema=False)  # load balancers' probe (was 405)
     return app

@@ -81,6 +81,7 @@ def test_api_key_is_required_when_set(classifier):
         assert client.post("/classify", content=wav_bytes(), headers={"X-API-Key": "nope"}).status_code == 401
         assert client.post("/classify", content=wav_bytes(), headers={"X-API-Key": "s3cret"}).status_code == 200
         assert client.get("/health").status_code == 200
+        assert client.head("/health").status_code == 200, "load balancers that probe with HEAD need no key either"
 
 
 def test_only_loopback_is_served_without_a_key():
