@@ -31,8 +31,9 @@ class LabelNames:
     def ask_similar(self, typed: str, existing: str) -> str | None:
         """Modal "Did you mean 'balance'?" (tests replace this method): `existing`, `typed`, or None."""
         box = QMessageBox(QMessageBox.Question, "A label like this exists",
-                          f"Did you mean '{existing}'?\n\n'{typed}' would be a new label beside it, and its clips "
-                          "would be trained as a different intent.", parent=self.parent)
+                          f"Did you mean '{existing}'?\n\n'{typed}' would be a new label beside it, and what is "
+                          "given it (clips or typed phrases) would be trained as a different intent.",
+                          parent=self.parent)
         box.setTextFormat(Qt.PlainText)  # labels come from other people's folders: text, never HTML
         use = box.addButton(f"Use '{existing}'", QMessageBox.AcceptRole)
         create = box.addButton(f"Create '{typed}'", QMessageBox.ActionRole)
