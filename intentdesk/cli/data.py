@@ -13,6 +13,15 @@ from intentdesk.cli.progress import ProgressBar
 BAR_FROM = 50  # files: an import this large shows its progress (a small one is done in a moment)
 
 
+def report_repairs(data: str | Path) -> None:
+    """Open the dataset a command reads (evaluate, train) and say what opening it put right, before the command
+    runs: audio files metadata.csv did not list are adopted on open, which must not happen unannounced."""
+    from intentdesk.core.data.store import DatasetStore
+
+    for note in DatasetStore.open(Path(data).expanduser()).repairs:
+        print_err(f"note: {data}: {note}")
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     """Import into DATA (created if needed). The source is checked before anything is written, and a
     failed or interrupted import removes only what it created itself, never a folder that was there."""

@@ -14,8 +14,10 @@ CHUNK = 32  # files per classify_files call in `intentdesk classify`
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from intentdesk.cli.data import report_repairs
     from intentdesk.core.inference.evaluation import evaluate_model
 
+    report_repairs(args.data)
     view = RunView(ProgressBar())
     metrics = evaluate_model(args.model, args.data, split=args.split, precision=args.precision, on_event=view)
     view.bar.end()

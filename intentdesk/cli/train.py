@@ -24,9 +24,11 @@ from intentdesk.core.learning.settings import (
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from intentdesk.cli.data import report_repairs
     from intentdesk.core.learning.trainer import train
 
     settings = settings_of(args)
+    report_repairs(args.data)
     words_note = None
     if settings.words is None:  # on by default when its models are here: the run says which way it went, and why
         missing = words_unavailable(settings)

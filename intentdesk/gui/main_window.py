@@ -144,6 +144,9 @@ class MainWindow(QMainWindow):
         for tab in (self.label_tab, self.train_tab, self.classify_tab):
             tab.message.hide()  # what was said about the dataset before is not about this one
             tab.set_dataset(store)
+        if store.repairs:  # what opening it put right is said, never done unannounced
+            self.label_tab.message.show_message("Opening the dataset put things right: " + "; ".join(store.repairs),
+                                                "warning")
         path_text = str(store.root.resolve())
         recent = [path_text] + [p for p in self.recent_datasets() if p != path_text]
         self.settings.setValue("recent/datasets", recent[:MAX_RECENT])

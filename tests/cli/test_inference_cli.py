@@ -126,3 +126,20 @@ def test_screenshot_writes_only_the_png(tmp_path):
     run_cli("screenshot", "--tab", "label", shots / "label.png", "--dataset", data, separate_process=True)  # Qt
     assert [p.name for p in shots.iterdir()] == ["label.png"]  # no settings file left beside it
     assert (shots / "label.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_says_when_it_adopted_audio_that_metadata_did_not_list(tmp_path, trained):
+    """Rows removed from metadata.csv by hand come back on open (the files are still in clips/<label>/): the
+    command says so before it runs, and a second run has nothing to say."""
+    import shutil
+
+    model, store = trained
+    data = tmp_path / "data"
+    shutil.copytree(store.root, data)
+    lines = (data / "metadata.csv").read_text().splitlines(keepends=True)
+    (data / "metadata.csv").write_text("".join(lines[:-2]))  # two rows gone, their files still there
+    first = run_cli("evaluate", model, data, "--split", "all", "--json")
+    assert f"note: {data}: metadata.csv did not list 2 audio file(s) in clips/<label>/" in first.stderr
+    assert json.loads(first.stdout)["count"] == len(lines) - 1
+    again = run_cli("evaluate", model, data, "--split", "all", "--json")
+    assert "note:" not in again.stderr

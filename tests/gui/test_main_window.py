@@ -99,3 +99,17 @@ def test_garbage_cycles_are_collected_in_the_gui_thread_only(qtbot, window):
 
     qtbot.waitUntil(collected, timeout=30000)
     assert set(freed_in) == {threading.main_thread()}
+
+
+def test_opening_a_dataset_says_what_it_put_right(qtbot, window, tmp_path):
+    """A clip whose row was removed by hand (its file still in clips/<label>/) is adopted on open, and said so."""
+    store = DatasetStore.create(tmp_path / "other")
+    store.add_array(tone(300, 0.5), RATE, "balance")
+    store.add_array(tone(500, 0.5, seed=1), RATE, "freeze")
+    lines = (store.root / "metadata.csv").read_text().splitlines(keepends=True)
+    (store.root / "metadata.csv").write_text("".join(lines[:-1]))
+    assert window.open_dataset(store.root)
+    text = window.label_tab.message.text()
+    assert "Opening the dataset put things right" in text and "did not list 1 audio file(s)" in text
+    assert not window.label_tab.message.isHidden()
+    assert window.open_dataset(store.root) and window.label_tab.message.isHidden()  # nothing more to say

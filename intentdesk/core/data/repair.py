@@ -81,13 +81,14 @@ def _finish_journal(journal: Path, files: ClipFolder, clips: list[Clip]) -> list
     return added
 
 
-def adopt_orphans(files: ClipFolder, clips: list[Clip]) -> bool:
+def adopt_orphans(files: ClipFolder, clips: list[Clip]) -> int:
     """Give rows to audio files in `clips/<label>/` that `clips` does not list (label = their folder),
-    re-pointing a listed clip whose file is gone to its moved file of the same name; whether
-    `clips` changed. Only regular files directly in a label folder are adopted (no links)."""
+    re-pointing a listed clip whose file is gone to its moved file of the same name; how many rows
+    were added or re-pointed (0: `clips` is unchanged). Only regular files directly in a label folder are
+    adopted (no links)."""
     clips_dir = files.root / CLIPS
     if not clips_dir.is_dir() or clips_dir.is_symlink():
-        return False
+        return 0
     listed = {os.path.normcase(clip.file_name) for clip in clips}
     orphans: dict[str, list[Path]] = {}
     for folder in sorted(p for p in clips_dir.iterdir() if p.is_dir() and not p.is_symlink()):
@@ -97,17 +98,17 @@ def adopt_orphans(files: ClipFolder, clips: list[Clip]) -> bool:
             if (path.is_file() and not path.is_symlink()
                     and os.path.normcase(f"{CLIPS}/{folder.name}/{path.name}") not in listed):
                 orphans.setdefault(path.name, []).append(path)
-    changed = False
+    changed = 0
     for clip in clips if orphans else []:
         if orphans.get(clip.name) and not (files.root / clip.file_name).exists():
             moved = orphans[clip.name].pop(0)
             clip.file_name = moved.relative_to(files.root).as_posix()
             clip.label = moved.parent.name
-            changed = True
+            changed += 1
     for paths in orphans.values():
         for path in paths:
             clips.append(Clip(path.relative_to(files.root).as_posix(), path.parent.name, {}))
-            changed = True
+            changed += 1
     return changed
 
 

@@ -63,6 +63,7 @@ class DatasetStore:
         self._files = ClipFolder(self.root)
         self.texts = DatasetTexts(self)
         self.label_numbers = LabelNumbers(self)
+        self.repairs: list[str] = []  # what opening it put right (orphaned audio adopted...), for the user to read
         self.on_copied: Callable[[int, int], None] | None = None  # add_files' (copied, of total): import bars
 
     # ------------------------------------------------------------------ open / create
@@ -329,5 +330,12 @@ class DatasetStore:
         """Under the lock: finish or drop imports that were killed, adopt orphans, re-find moved clips."""
         added = recover_staging(self._files, self._clips)
         self._clips = self._clips + added
-        if adopt_orphans(self._files, self._clips) or added:
+        adopted = adopt_orphans(self._files, self._clips)
+        if adopted or added:
             self._commit(self._clips)
+        if adopted:  # said, not done silently: rows removed by hand to leave clips out come back this way
+            self.repairs.append(f"{METADATA} did not list {adopted} audio file(s) in clips/<label>/ (or listed them "
+                                "elsewhere): they are in it now, labelled by their folder; to leave a clip out, move "
+                                "its file out of clips/")
+        if added:
+            self.repairs.append(f"an import that was interrupted is finished: {len(added)} clip(s) added")
