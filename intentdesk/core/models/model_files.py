@@ -5,6 +5,7 @@ words (which file, which entry, what to do). A model folder is untrusted input: 
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -261,8 +262,6 @@ def check_links(folder: Path) -> None:
     (to another model's weights, to /etc/passwd) or a device or pipe (/dev/zero as weights) is refused, naming
     it. A folder in the Hugging Face cache links its files to the cache's blobs of the same model: those count
     as in it."""
-    import os
-
     root = folder.resolve()
     allowed = [root]
     if folder.parent.name == "snapshots":  # HF cache: models--org--name/snapshots/<commit>/ -> ../../blobs/

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QSize, Signal
+from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from intentdesk.core.data.health import label_warnings, training_blockers, typed_only_labels
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError, first_line
 from intentdesk.core.events import EpochEvent, Outcome, StepEvent
@@ -27,6 +27,7 @@ from intentdesk.gui.common.jobs import Job, start_job
 from intentdesk.gui.common.widgets import MessageBar, keep_room_when_hidden, side_by_side
 from intentdesk.gui.common.wording import count
 from intentdesk.gui.train.form import SettingsForm
+from intentdesk.gui.train.form_scroll import FormScroll
 from intentdesk.gui.train.plots import TrainingCurves
 from intentdesk.gui.train.progress import ProgressPanel
 from intentdesk.gui.train.results import ResultsPanel
@@ -38,34 +39,6 @@ WORDS_CHOICES = ("words", "asr", "text_encoder")  # remembered as train/<name>: 
 CURVES_NOTE = ("These curves are the sound model's. With words, the words model is trained after it, on the "
                "clips' transcripts and your example phrases; Results compares sound only, words only and both "
                "together.")
-
-
-class FormScroll(QScrollArea):
-    """The settings form, scrolling rather than squashed on small screens: it asks for the form's whole
-    height, so it takes what the form needs when there is room and gives way (scrolls) when Advanced
-    settings make the form taller than the room above Start."""
-
-    def __init__(self, page: QWidget, widest: int = 0) -> None:
-        """`widest`: the page's width with everything folded in it shown (the advanced settings), so that
-        unfolding them never needs a sideways scroll bar (it cut off the settings' right edge)."""
-        super().__init__()
-        self.setWidget(page)
-        self.setWidgetResizable(True)
-        self.setFrameShape(QScrollArea.NoFrame)
-        self.setMinimumWidth(max(widest, page.sizeHint().width()) + self.verticalScrollBar().sizeHint().width())
-
-    def sizeHint(self) -> QSize:
-        page = self.widget().sizeHint()
-        return QSize(page.width() + self.verticalScrollBar().sizeHint().width(), page.height())
-
-
-def typed_only_labels(store: DatasetStore, recorded) -> list[str]:
-    """Intents with typed phrases and no recording (the count of labels left them out); [] when phrases.csv
-    cannot be read (the Label tab says why)."""
-    try:
-        return sorted({label for label, _ in store.texts.phrases()} - set(recorded))
-    except (IntentDeskError, OSError):
-        return []
 
 
 def red_or_amber(label: QLabel, colour: str) -> QLabel:
@@ -170,7 +143,10 @@ class TrainTab(QWidget):
             self.form.dataset_label.setText("none: open or create one in the File menu")
         else:
             counts = store.label_counts()
-            typed = typed_only_labels(store, counts)
+            try:
+                typed = typed_only_labels(store)
+            except (IntentDeskError, OSError):  # phrases.csv unreadable: the Label tab says why
+                typed = []
             also = f" + {len(typed)} typed only ({', '.join(typed[:3])}{'…' if len(typed) > 3 else ''}: learned " \
                    "when learning from the words)" if typed else ""
             self.form.dataset_label.setText(f"{store.root.name}: {count(len(store), 'clip')}, "
@@ -184,8 +160,6 @@ class TrainTab(QWidget):
         """Explain what stops training (with `found`: what the checks of a run found), and what will
         make it go badly. Start stays enabled while only the slow checks are left to do: they run
         in the run's job, so a click never freezes the window."""
-        from intentdesk.core.data.health import label_warnings, training_blockers
-
         problems = ["open a dataset first"] if self.store is None else \
             training_blockers(self.store, self.form.uses_words())  # typed-only intents count with words
         problems += self.form.problems() + list(found or [])

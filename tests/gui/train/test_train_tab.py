@@ -194,7 +194,7 @@ def test_unfolding_the_advanced_settings_needs_no_sideways_scrolling(qtbot, wind
     window.show()
     qtbot.waitExposed(window)
     settle()
-    from intentdesk.gui.train.tab import FormScroll
+    from intentdesk.gui.train.form_scroll import FormScroll
 
     scroll = tab.findChild(FormScroll)
     width = scroll.width()
