@@ -11,6 +11,9 @@ from intentdesk.cli.progress import ProgressBar, RunView
 from intentdesk.core.errors import AudioError, IntentDeskError
 
 CHUNK = 32  # files per classify_files call in `intentdesk classify`
+# Some files classified, some not: not 0, so a script notices, and not 2 (nothing could be done), so it
+# can tell that the answers it got are worth reading.
+EXIT_SOME_FAILED = 1
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -78,6 +81,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
         raise IntentDeskError(failed[0].error + more)
     for r in failed:
         print_err(f"skipped {r.error}")
+    if failed:
+        print_err(f"{len(failed)} of {len(results)} files could not be classified (exit code {EXIT_SOME_FAILED})")
+        return EXIT_SOME_FAILED
     return 0
 
 

@@ -14,6 +14,10 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 MAX_HEAD_BYTES = 16 * 1024  # request line + headers; a request is a clip, not a cookie jar
+# After refusing a malformed or oversized request, how long what the client still sends is read and thrown
+# away before the connection closes. Closing with its data unread makes the client's system reset the
+# connection, and a client that is still sending loses the answer saying why it was refused.
+LINGER_S = 2.0
 
 
 def raw_json_response(status: int, reason: str, message: str) -> bytes:
@@ -24,20 +28,47 @@ def raw_json_response(status: int, reason: str, message: str) -> bytes:
     return head.encode("ascii") + body
 
 
+def head_size(request: h11.Request) -> int:
+    """Bytes of a request's line and headers as sent (each header `name: value` and its line end)."""
+    line = len(request.method) + len(request.target) + len(b"HTTP/1.1") + 4
+    return line + sum(len(name) + len(value) + 4 for name, value in request.headers.raw_items())
+
+
 class StrictH11Connection(h11.Connection):
-    """h11, refusing a request that carries both Content-Length and Transfer-Encoding.
+    """h11, refusing a request that carries both Content-Length and Transfer-Encoding, or a head over
+    `MAX_HEAD_BYTES`.
 
     h11 frames such a body by Transfer-Encoding; a proxy in front may frame it by Content-Length,
     and what one takes for the rest of a body the other takes for a second request (request
-    smuggling: one request in, two answers out). RFC 9112 6.3: treat it as an error and close."""
+    smuggling: one request in, two answers out). RFC 9112 6.3: treat it as an error and close.
+
+    h11's own size limit applies only to a head still incomplete after a read: a head that arrives
+    whole in one read (asyncio reads up to 256 KB at a time) passed at any size. So the whole head is
+    measured once parsed, and `refusal` says why a request was refused, for the answer."""
+
+    refusal: tuple[int, str, str] | None = None
 
     def next_event(self):
-        event = super().next_event()
+        try:
+            event = super().next_event()
+        except h11.RemoteProtocolError as error:
+            if error.error_status_hint == 431:
+                self.refusal = head_too_large()
+            raise
         if isinstance(event, h11.Request):
+            if head_size(event) > MAX_HEAD_BYTES:
+                self.refusal = head_too_large()
+                raise h11.RemoteProtocolError("request head too large", error_status_hint=431)
             names = {name.lower() for name, _ in event.headers}
             if b"transfer-encoding" in names and b"content-length" in names:
                 raise h11.RemoteProtocolError("both Content-Length and Transfer-Encoding", error_status_hint=400)
         return event
+
+
+def head_too_large() -> tuple[int, str, str]:
+    return (431, "Request Header Fields Too Large",
+            f"the request line and headers are over {MAX_HEAD_BYTES // 1024} KB; send the audio as the body "
+            "of a plain POST with few headers")
 
 
 class GuardedH11Protocol(H11Protocol):
@@ -58,12 +89,17 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._deadline: asyncio.TimerHandle | None = None
+        self._refused = False
         super().connection_made(transport)
         self._arm_deadline()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_deadline()
         super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if not self._refused:  # after a refusal, the rest is read only to be thrown away (`LINGER_S`)
+            super().data_received(data)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -91,10 +127,22 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()  # answered already; the client is still trickling an unread body
 
     def send_400_response(self, msg: str) -> None:
-        self.transport.write(raw_json_response(
+        status, reason, message = self.conn.refusal or (
             400, "Bad Request", "malformed HTTP request (request line, headers or body framing); "
-                                "send a plain HTTP/1.1 POST with the audio as its body"))
-        self.transport.close()
+                                "send a plain HTTP/1.1 POST with the audio as its body")
+        self.transport.write(raw_json_response(status, reason, message))
+        self._close_after_reading_the_rest()
+
+    def _close_after_reading_the_rest(self) -> None:
+        """Answer sent: say that nothing more comes (the client reads to the end and closes), go on reading
+        and discarding what it still sends, and close after `LINGER_S` at the latest."""
+        self._cancel_deadline()
+        self._refused = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+            self.loop.call_later(LINGER_S, self.transport.close)
+        else:
+            self.transport.close()
 
 
 def protocol_class(header_timeout_s: float) -> type[GuardedH11Protocol]:

@@ -243,7 +243,7 @@ def test_app_options_at_top_level_open_the_app(monkeypatch, place):
 
 def test_non_finite_scores_are_a_file_error_and_json_stays_valid(place, capsys, monkeypatch, tmp_path):
     """1e30 samples (if they ever get past the audio checks) give NaN scores: the file fails with a
-    message, --json stays strict JSON, and exit 2 when every file fails."""
+    message, --json stays strict JSON; exit 2 when every file fails, 1 when some do."""
     from intentdesk.core.audio import io as audio
 
     model = tmp_path / "raw-input-model"  # no input normalisation: 1e30 reaches the network as it is
@@ -262,8 +262,8 @@ def test_non_finite_scores_are_a_file_error_and_json_stays_valid(place, capsys, 
     assert "ranking" not in result and "no usable scores" in result["error"]
     code, out, err = run_main(["classify", str(model), str(loud), str(place["wav"]), *options], capsys)
     results = json.loads(out, parse_constant=lambda token: pytest.fail(f"invalid JSON token {token}"))
-    assert code == 0 and "error" in results[0] and len(results[1]["ranking"]) == 3
-    assert err.startswith("skipped ") and "loud.wav" in err
+    assert code == 1 and "error" in results[0] and len(results[1]["ranking"]) == 3
+    assert err.startswith("skipped ") and "loud.wav" in err and "1 of 2 files could not be classified" in err
 
 
 def test_top_k_larger_than_labels_gives_all(place, capsys):

@@ -65,3 +65,28 @@ def test_a_content_length_shorter_than_the_body_never_gets_text_plain(slow_serve
     received = exchange(slow_server, head.encode() + body)
     assert received.startswith(b"HTTP/1.1 400") and b"text/plain" not in received
     assert received.count(b'{"error":') == 2  # the cut clip, then the rest read as a malformed request
+
+
+@pytest.mark.parametrize("pieces", [1, 40])  # whole in one read (h11's own limit never looked), or trickled in
+def test_a_head_over_the_limit_gets_a_431_however_it_arrives(slow_server, pieces):
+    """A 40 KB head: 40 headers of 1 KB, for a request that would otherwise be answered 200."""
+    from intentdesk.service.protocol import MAX_HEAD_BYTES
+
+    padding = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 1000) for i in range(40))
+    head = b"GET /health HTTP/1.1\r\nHost: x\r\n" + padding + b"\r\n"
+    assert len(head) > 2 * MAX_HEAD_BYTES
+    with socket.create_connection((slow_server.host, slow_server.port), timeout=WAIT_S) as conn:
+        step = -(-len(head) // pieces)
+        for start in range(0, len(head), step):
+            conn.sendall(head[start:start + step])
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 431"), received[:200]
+    assert b"request line and headers are over 16 KB" in received
+
+
+def test_a_head_just_under_the_limit_is_answered(slow_server):
+    padding = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 1000) for i in range(14))
+    received = exchange(slow_server, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + padding + b"\r\n")
+    assert received.startswith(b"HTTP/1.1 200"), received[:200]
