@@ -35,7 +35,8 @@ STAGING_NAME = re.compile(r"^\..+\.intentdesk-(?:staging|old)-[A-Za-z0-9_]+$")
 TRAINED_FILES = ("config.json", "metrics.json")  # and a settings file (`settings_file`)
 # What a model save writes, or an earlier version of it wrote (sharded or .bin weights, the old
 # settings file, a words part): replaced by the next save into the folder. Anything else is the person's.
-MODEL_FILE = re.compile(r"(?:config|generation_config|preprocessor_config|metrics|run_settings|training_settings)\.json"
+MODEL_FILE = re.compile(r"(?:config|generation_config|preprocessor_config|metrics|run_settings|training_settings"
+                        r"|checksums)\.json"
                         r"|(?:model|pytorch_model)(?:-\d+-of-\d+)?\.(?:safetensors|bin)(?:\.index\.json)?"
                         r"|words")
 

@@ -71,8 +71,9 @@ def test_a_retrain_drops_the_earlier_models_own_files_it_does_not_write(saving, 
     for name in ("training_settings.json", "pytorch_model.bin", "model-00001-of-00002.safetensors"):
         (out / name).write_text("earlier")
     saving(out)
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "metrics.json", "model.safetensors",
-                                                     "preprocessor_config.json", "run_settings.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["checksums.json", "config.json", "metrics.json",
+                                                     "model.safetensors", "preprocessor_config.json",
+                                                     "run_settings.json"]
 
 
 def test_a_model_folder_keeps_its_access_rights(saving, tmp_path):

@@ -9,9 +9,13 @@ from pathlib import Path
 
 from intentdesk.core.files import stop_when_disk_full
 from intentdesk.core.learning.settings import TrainSettings
-from intentdesk.core.models import backbone
+from intentdesk.core.models import backbone, model_files
+from intentdesk.core.models.checksums import write_checksums
 from intentdesk.core.runs import RunRecord
 from intentdesk.core.staging import SETTINGS_FILE, check_output_dir, is_trained_model, staged_folder
+from intentdesk.core.words.layout import FOLDER as WORDS_FOLDER
+from intentdesk.core.words.layout import HEAD as WORDS_HEAD
+from intentdesk.core.words.layout import save_words
 
 
 def save_model_folder(model, feature_extractor, output_dir: Path, record: RunRecord, settings: TrainSettings,
@@ -23,7 +27,8 @@ def save_model_folder(model, feature_extractor, output_dir: Path, record: RunRec
     part appear together or not at all. On a full disk (`DiskFull`) the partial copy is removed and
     an earlier model in `output_dir` stays as it was. `notes` go into config.json's `intentdesk` entry
     beside the base model and mode: the sound model's own out-of-scope rule (`uncertain_below`), or that its
-    sound part never learned (`sound: untrained`, a words-only model)."""
+    sound part never learned (`sound: untrained`, a words-only model). Last, `checksums.json`: the weight
+    files' digests, so a copy damaged later is refused rather than loaded (`core.models.checksums`)."""
     output_dir = check_output_dir(output_dir)
     earlier = " (the earlier model there is unchanged)" if is_trained_model(output_dir) else ""
     with stop_when_disk_full(output_dir.parent, f"the model was not saved to {output_dir}{earlier}"), \
@@ -32,11 +37,11 @@ def save_model_folder(model, feature_extractor, output_dir: Path, record: RunRec
         model.save_pretrained(staging)
         feature_extractor.save_pretrained(staging)
         if words is not None:
-            from intentdesk.core.words.layout import save_words
-
             save_words(staging, words.config, words.head)
         record.write(staging)
         (staging / SETTINGS_FILE).write_text(json.dumps(asdict(settings), indent=1))
+        weights = [file.name for file in model_files.weight_files(staging)]
+        write_checksums(staging, weights + ([f"{WORDS_FOLDER}/{WORDS_HEAD}"] if words is not None else []))
     return output_dir
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from intentdesk.core.errors import ModelError, first_line
 from intentdesk.core.json_files import JsonProblem, parse_json, read_json
 from intentdesk.core.labels import label_text_problem
+from intentdesk.core.models import checksums
 
 CONFIG = "config.json"
 FEATURE_CONFIGS = ("preprocessor_config.json", "processor_config.json")
@@ -243,7 +244,7 @@ def stored_values(folder: Path) -> int:
 
 def check_classifier_folder(folder: Path | str) -> Path:
     """A trained classifier folder, checked file by file before loading (see `check_model_files`),
-    with its label names in `id2label` under the keys 0..N-1."""
+    with its label names in `id2label` under the keys 0..N-1, and its weight files as saved (`checksums`)."""
     folder = Path(folder).expanduser()
     if not folder.exists():
         raise ModelError(f"{folder}: model folder not found")
@@ -251,6 +252,7 @@ def check_classifier_folder(folder: Path | str) -> Path:
         check_links(folder)
     config = check_model_files(folder)
     label_names(folder, config)
+    checksums.verify(folder, tuple(file.name for file in weight_files(folder)))
     return folder
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from intentdesk.core.errors import ModelError, first_line
 from intentdesk.core.files import atomic_write_bytes
+from intentdesk.core.models import checksums
 from intentdesk.core.models.model_files import read_json_object
 from intentdesk.core.models.references import MODEL_FILE_PATTERNS, copy_model_files, local_part, resolve_part
 from intentdesk.core.runs import METRICS_FILE
@@ -33,7 +34,7 @@ FORMAT = "intentdesk-words"
 VERSION = 1
 RETRAIN = "train the model again (or delete the words folder to classify by sound only)"
 PARTS = ("recogniser", "text_encoder")
-MODEL_EXTRAS = (METRICS_FILE, SETTINGS_FILE, OLD_SETTINGS_FILE)  # IntentDesk's own files, beside HF's
+MODEL_EXTRAS = (METRICS_FILE, SETTINGS_FILE, OLD_SETTINGS_FILE, checksums.CHECKSUMS)  # IntentDesk's own, beside HF's
 
 
 def words_folder(model_dir: Path | str) -> Path:
@@ -112,6 +113,7 @@ def _read_head(folder: Path, labels: list[str], config: dict) -> WordsHead:
     if size > checks.MAX_HEAD_BYTES:
         raise ModelError(f"{path}: too large ({size / 2 ** 20:.0f} MB, more than the "
                          f"{checks.MAX_HEAD_BYTES / 2 ** 20:.0f} MB a words head may take); {RETRAIN}")
+    checksums.verify(folder.parent, (f"{FOLDER}/{HEAD}",))
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, TypeError, ValueError) as error:

@@ -39,6 +39,8 @@ def test_quick_run_with_words_saves_both_parts(tone_dataset, tiny_wav2vec2, tiny
     assert isinstance(events[-1], TrainFinished) and events[-1].outcome is Outcome.FINISHED
     folder = record.path
     assert (folder / "words" / "words_config.json").is_file() and (folder / "words" / "head.safetensors").is_file()
+    assert set(json.loads((folder / "checksums.json").read_text())["files"]) == {"model.safetensors",
+                                                                                 "words/head.safetensors"}
     config = json.loads((folder / "words" / "words_config.json").read_text())
     assert config["recogniser"]["source"] == str(tiny_recogniser)
     assert config["text_encoder"]["source"] == str(tiny_text_encoder)

@@ -1,0 +1,84 @@
+"""Checksums of a trained model's weight files: written when IntentDesk saves the model, checked before it loads.
+
+A weight file has no checksum of its own: a safetensors file with a few bits flipped (a failing USB stick, a
+copy cut short and padded, a disk error) loads without complaint and ranks intents by damaged numbers. So
+`checksums.json` beside config.json records the SHA-256 of each weight file as saved, and a file that no
+longer matches is refused, naming it. Only weight files are listed: nobody edits them by hand, while the JSON
+settings have checks of their own and may be edited on purpose (an intent's name in `id2label`).
+
+A folder without `checksums.json` (a hub model, one from an earlier IntentDesk) is loaded as before: the
+file can detect damage, not prove where a model came from, since whoever can change the weights can change
+it too. What it names is untrusted input like the rest of the folder: only files inside the folder are read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+from intentdesk.core.errors import ModelError
+from intentdesk.core.files import atomic_write_bytes
+from intentdesk.core.json_files import JsonProblem, read_json
+
+CHECKSUMS = "checksums.json"
+ALGORITHM = "sha256"
+MAX_BYTES = 1 << 20  # a few dozen names and digests; more is not a checksums file IntentDesk wrote
+HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
+DAMAGED = ("its contents differ from when the model was saved (checksums.json): the file is damaged; copy the "
+           "whole model folder again from where it came from, or train again")
+
+
+def write_checksums(folder: Path, files: list[str]) -> None:
+    """Record the digests of `files` (paths relative to `folder`, written already) in `folder/checksums.json`."""
+    digests = {name: file_digest(folder / name) for name in sorted(files)}
+    payload = {"algorithm": ALGORITHM, "files": digests}
+    atomic_write_bytes(folder / CHECKSUMS, (json.dumps(payload, indent=1) + "\n").encode())
+
+
+def verify(folder: Path, names: tuple[str, ...] | None = None) -> None:
+    """Refuse a weight file of `folder` whose digest differs from the one `checksums.json` records (only the
+    entries in `names` when given, e.g. the words part's head alone). No such file: nothing to check."""
+    path = folder / CHECKSUMS
+    if not path.is_file():
+        return
+    for name, digest in recorded(path).items():
+        if names is not None and name not in names:
+            continue
+        file = folder / name
+        if not file.is_file():
+            continue  # a missing weight file is the loaders' own, more specific message
+        if file_digest(file) != digest:
+            raise ModelError(f"{file}: {DAMAGED}")
+
+
+def recorded(path: Path) -> dict[str, str]:
+    """The {relative name: digest} entries of a checksums file, each checked: a digest of the right form for a
+    file inside the folder."""
+    try:
+        value = read_json(path, MAX_BYTES, finite=True)
+    except JsonProblem as error:
+        raise ModelError(f"{path}: damaged ({error}); copy the whole model folder again, or delete "
+                         f"{CHECKSUMS} to load the model unchecked") from error
+    files = value.get("files") if isinstance(value, dict) else None
+    if not isinstance(value, dict) or value.get("algorithm") != ALGORITHM or not isinstance(files, dict):
+        raise ModelError(f"{path}: not a checksums file this IntentDesk reads (it expects \"algorithm\": "
+                         f"\"{ALGORITHM}\" and \"files\"); copy the whole model folder again, or delete it")
+    for name, digest in files.items():
+        parts = Path(name).parts
+        if Path(name).is_absolute() or not parts or any(part in ("", ".", "..") for part in parts):
+            raise ModelError(f"{path}: names {name!r}, not a file inside the model folder; a model folder may "
+                             "only name its own files")
+        if not isinstance(digest, str) or not HEX_DIGEST.fullmatch(digest):
+            raise ModelError(f"{path}: the entry for {name!r} is not a SHA-256 digest (64 hex digits); copy the "
+                             "whole model folder again")
+    return files
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.new(ALGORITHM)
+    with path.open("rb") as file:
+        while block := file.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,92 @@
+"""Weight files checked against the digests saved with the model (`core.models.checksums`): a flipped bit in
+the weights is refused by name, not loaded as a model that ranks by damaged numbers; a damaged words head
+falls back to sound only and says so; what checksums.json names is untrusted like the rest of the folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+
+from intentdesk.core.errors import ModelError
+from intentdesk.core.inference.classifier import Classifier
+from intentdesk.core.models.checksums import CHECKSUMS, file_digest, write_checksums
+from intentdesk.core.models.model_files import check_classifier_folder
+from intentdesk.core.words.layout import copy_model_folder
+
+
+def flip_a_bit_in_the_numbers(weights: Path) -> None:
+    """One bit in the middle of a safetensors file's tensor data: the header still parses, the file loads."""
+    data = bytearray(weights.read_bytes())
+    start = 8 + struct.unpack("<Q", data[:8])[0]
+    data[start + (len(data) - start) // 2] ^= 0x10
+    weights.write_bytes(bytes(data))
+
+
+@pytest.fixture
+def model_copy(tone_model, tmp_path) -> Path:
+    return Path(shutil.copytree(tone_model, tmp_path / "copy"))
+
+
+def test_a_trained_model_records_its_weights_digests(tone_model):
+    saved = json.loads((tone_model / CHECKSUMS).read_text())
+    assert saved["algorithm"] == "sha256"
+    assert saved["files"] == {"model.safetensors": file_digest(tone_model / "model.safetensors")}
+
+
+def test_a_flipped_bit_in_the_weights_is_refused_by_name(model_copy):
+    Classifier(model_copy, precision="fp32")  # loads as saved
+    flip_a_bit_in_the_numbers(model_copy / "model.safetensors")
+    for load in (check_classifier_folder, lambda folder: Classifier(folder, precision="fp32")):
+        with pytest.raises(ModelError, match=r"model\.safetensors: its contents differ from when the model was "
+                                             r"saved \(checksums\.json\): the file is damaged; copy the whole"):
+            load(model_copy)
+
+
+def test_a_folder_without_checksums_loads_as_before(model_copy):
+    """Hub models and folders from an earlier IntentDesk have no checksums.json: nothing to check against."""
+    (model_copy / CHECKSUMS).unlink()
+    flip_a_bit_in_the_numbers(model_copy / "model.safetensors")
+    assert Classifier(model_copy, precision="fp32").labels == ["high", "low", "mid"]
+
+
+@pytest.mark.parametrize(("files", "message"), [
+    ({"../../etc/passwd": "0" * 64}, "not a file inside the model folder"),
+    ({"/etc/passwd": "0" * 64}, "not a file inside the model folder"),
+    ({"model.safetensors": "not-a-digest"}, "is not a SHA-256 digest"),
+    ({"model.safetensors": 7}, "is not a SHA-256 digest"),
+    ([], "not a checksums file this IntentDesk reads"),
+])
+def test_what_checksums_json_names_is_checked_before_anything_is_read(model_copy, files, message):
+    (model_copy / CHECKSUMS).write_text(json.dumps({"algorithm": "sha256", "files": files}))
+    with pytest.raises(ModelError, match=message):
+        check_classifier_folder(model_copy)
+
+
+def test_a_damaged_or_huge_checksums_file_is_named(model_copy):
+    (model_copy / CHECKSUMS).write_text('{"algorithm": "sha256", "files": {')
+    with pytest.raises(ModelError, match=r"checksums\.json: damaged"):
+        check_classifier_folder(model_copy)
+    (model_copy / CHECKSUMS).write_text(" " * (2 << 20) + "{}")
+    with pytest.raises(ModelError, match=r"checksums\.json: damaged"):
+        check_classifier_folder(model_copy)
+
+
+def test_a_damaged_words_head_falls_back_to_sound_and_says_why(saved_words_classifier, tmp_path):
+    model = Path(shutil.copytree(saved_words_classifier, tmp_path / "words-copy"))
+    write_checksums(model, ["model.safetensors", "words/head.safetensors"])
+    assert Classifier(model, precision="fp32").words_problem is None
+    flip_a_bit_in_the_numbers(model / "words" / "head.safetensors")
+    classifier = Classifier(model, precision="fp32")
+    assert not classifier.has_words
+    assert "head.safetensors: its contents differ from when the model was saved" in classifier.words_problem
+
+
+def test_an_exported_copy_keeps_its_checksums(tone_model, tmp_path):
+    target = tmp_path / "export"
+    copy_model_folder(tone_model, target)
+    assert (target / CHECKSUMS).read_text() == (tone_model / CHECKSUMS).read_text()
+    check_classifier_folder(target)
