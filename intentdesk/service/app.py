@@ -21,6 +21,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse
 
 from intentdesk.core.errors import first_line
+from intentdesk.service.api_docs import api_docs_page
 from intentdesk.service.batcher import MicroBatcher, ServiceClosed
 from intentdesk.service.classify import classify_request, score_batch
 from intentdesk.service.errors import BadRequest, error_response, install_error_handlers, refusal
@@ -32,8 +33,14 @@ if TYPE_CHECKING:
     from intentdesk.core.inference.words_part import ClipScore
 
 # Load balancers probe /health and browsers open the help page without the key.
-OPEN_PATHS = {("GET", "/health"), ("HEAD", "/health"), ("GET", "/"), ("GET", "/classify")}
-AUDIO_BODY = {"requestBody": {"content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}}}}
+# What needs no key: liveness, and the pages that say how to use the service (they hold no model data).
+OPEN_PATHS = {("GET", "/health"), ("HEAD", "/health"), ("GET", "/"), ("GET", "/classify"), ("GET", "/docs"),
+              ("GET", "/openapi.json")}
+AUDIO_BODY = {"requestBody": {
+    "description": "one audio clip (WAV, FLAC, OGG or MP3) as the raw body, or as the file of a multipart form",
+    "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}},
+                "multipart/form-data": {"schema": {"type": "object", "properties": {
+                    "file": {"type": "string", "format": "binary"}}}}}}}
 
 
 class ServiceStats:
@@ -180,7 +187,9 @@ def create_app(classifier: Classifier, options: ServiceOptions | None = None) ->
         yield
         batcher.stop()
 
-    app = FastAPI(title="IntentDesk", summary="Ranked speech intents for short audio clips", lifespan=lifespan)
+    # FastAPI's /docs loads Swagger UI from a CDN (blank offline): this service renders its own (`api_docs`).
+    app = FastAPI(title="IntentDesk", summary="Ranked speech intents for short audio clips", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     app.state.stats, app.state.batcher, app.state.options = stats, batcher, options
     install_error_handlers(app)
     if options.api_key:
@@ -200,6 +209,10 @@ def create_app(classifier: Classifier, options: ServiceOptions | None = None) ->
     @app.get("/classify", include_in_schema=False, response_class=HTMLResponse)
     async def index(request: Request):
         return HTMLResponse(help_page(request, classifier, options))
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    async def docs():
+        return HTMLResponse(api_docs_page(app.openapi()))
 
     @app.get("/labels", summary="The intents this model knows")
     async def labels():

@@ -19,7 +19,7 @@ def help_page(request: Request, classifier: Classifier, options: ServiceOptions)
     base = html.escape(str(request.base_url).rstrip("/"))
     key = ' -H "X-API-Key: YOUR_KEY"' if options.api_key else ""
     key_note = ("<p>This service needs an API key: send it in the <code>X-API-Key</code> header of every "
-                "request (only /health and this page are open).</p>" if options.api_key else "")
+                "request (only /health, the API docs and this page are open).</p>" if options.api_key else "")
     answer = {"ranking": [{"label": classifier.labels[0] if classifier.labels else "intent", "score": 0.93}],
               "latency_ms": 41.2, "transcript": "what was heard" if classifier.has_words else None,
               "uncertain": False}

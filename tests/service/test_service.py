@@ -74,6 +74,21 @@ def test_labels_health_and_docs(client, classifier):
     assert "/classify" in client.get("/openapi.json").json()["paths"]
 
 
+def test_the_api_docs_need_nothing_from_the_internet(classifier):
+    """/docs was FastAPI's Swagger UI, scripts from a CDN: blank on a computer offline. It is plain HTML now,
+    open without the key (as the help page is), and it describes every route of the schema."""
+    with TestClient(create_app(classifier, ServiceOptions(api_key="s3cret"))) as client:
+        page = client.get("/docs")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "<script" not in page.text and "http" not in page.text.replace('href="/openapi.json"', "")
+        for route in ("POST /classify", "GET /labels", "GET /health"):
+            assert f"<code>{route}</code>" in page.text
+        assert "<code>top_k</code> (query; integer {&quot;minimum&quot;: 1} or null): how many intents" in page.text
+        assert "multipart/form-data" in page.text and "raw body" in page.text
+        assert client.get("/openapi.json").status_code == 200
+        assert client.get("/labels").status_code == 401 and client.get("/redoc").status_code == 401
+
+
 def test_api_key_is_required_when_set(classifier):
     app = create_app(classifier, ServiceOptions(api_key="s3cret"))
     with TestClient(app) as client:
