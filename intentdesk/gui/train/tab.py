@@ -106,17 +106,20 @@ class TrainTab(QWidget):
         settings_page = QWidget()
         column = QVBoxLayout(settings_page)
         column.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.form, self.blockers, self.warnings):
-            column.addWidget(widget)
+        column.addWidget(self.form)
         column.addStretch(1)
         with self.form.unfolded():
             widest = settings_page.sizeHint().width()
         scroll = FormScroll(settings_page, widest)
         self.form.advanced.toggled.connect(scroll.updateGeometry)  # the form's height changed
-        left = QWidget()  # the form scrolls; Start, Cancel and the progress below it always stay in view
+        # The form scrolls; what stops or hurts a run, Start and Cancel and the progress stay in view below it
+        # (the reasons were under the form, seen only by someone who scrolled down to them).
+        left = QWidget()
         left_column = QVBoxLayout(left)
         left_column.setContentsMargins(0, 0, 0, 0)
         left_column.addWidget(scroll)
+        for notice in (self.blockers, self.warnings):
+            left_column.addWidget(notice)
         left_column.addLayout(buttons)
         left_column.addWidget(self.progress, 1)
         self.curves_note = keep_room_when_hidden(red_or_amber(QLabel(CURVES_NOTE), "#555"))  # curves never shrink
@@ -167,6 +170,8 @@ class TrainTab(QWidget):
         warnings = label_warnings(self.store.label_counts()) if self.store is not None else []
         warnings += self._not_here_offline()
         self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
+        self.blockers.setVisible(bool(problems))  # an empty line would still take its margins' room
+        self.warnings.setVisible(bool(warnings))
         self.start_button.setEnabled(not self.is_running() and self.store is not None and not problems)
         if self._not_started and not problems:  # what stopped the last Start is put right: its line goes
             self.progress.phase.setText("")

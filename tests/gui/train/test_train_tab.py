@@ -203,3 +203,30 @@ def test_unfolding_the_advanced_settings_needs_no_sideways_scrolling(qtbot, wind
     assert scroll.horizontalScrollBar().maximum() == 0
     assert scroll.width() == width
     assert "Tick the box" not in " ".join(label.text() for label in tab.form.advanced.findChildren(QLabel))
+
+
+def test_what_stops_or_hurts_a_run_is_in_view_beside_start_without_scrolling(qtbot, tmp_path):
+    """A newcomer's walk: the reasons were under the settings' scrolled form, unseen at a laptop's height."""
+    from intentdesk.gui.train.form_scroll import FormScroll
+
+    win = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), list_devices=lambda: [])
+    qtbot.addWidget(win)
+    store = DatasetStore.create(tmp_path / "one")
+    store.add_array(tone(300, 0.5), 16000, "only")
+    win.open_dataset(store.root)
+    win.tabs.setCurrentWidget(win.train_tab)
+    win.resize(1100, 650)
+    win.show()
+    qtbot.waitExposed(win)
+    tab = win.train_tab
+    tab.form.base_combo.setCurrentText("facebook/wav2vec2-base")  # not downloaded, and the tests are offline
+    form_scroll = tab.findChild(FormScroll)
+    for notice, words in ((tab.blockers, "at least 2 are needed"), (tab.warnings, "works offline")):
+        assert words in notice.text() and notice.isVisible() and not form_scroll.isAncestorOf(notice)
+        where = notice.mapTo(tab, notice.rect().bottomLeft())
+        assert where.y() <= tab.start_button.mapTo(tab, tab.start_button.rect().topLeft()).y()
+        assert tab.rect().contains(where)
+    for label, pitch in (("only", 320), ("other", 500), ("other", 520)):
+        store.add_array(tone(pitch, 0.5), 16000, label)
+    win.open_dataset(store.root)
+    assert not tab.blockers.isVisible(), "nothing stops the run: no empty line takes room"
