@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 from intentdesk.core.runs import list_runs, read_run
 from intentdesk.gui.common import dialogs
 from intentdesk.gui.common.jobs import Job, start_job, stop_jobs
+from intentdesk.gui.common.remembered import PerDataset
 from intentdesk.gui.common.widgets import BusyRow
 from intentdesk.gui.common.wording import percent
 
@@ -103,6 +103,7 @@ class ModelPanel(QGroupBox):
     def __init__(self, settings: QSettings, parent=None) -> None:
         super().__init__("Model", parent)
         self.settings = settings
+        self.chosen = PerDataset(settings, CHOSEN_KEY)
         self.classifier = None
         self.dataset_root: Path | None = None
         self.default: Path | None = None
@@ -267,18 +268,8 @@ class ModelPanel(QGroupBox):
             self._add_item(str(folder), folder)  # a model from elsewhere (Open folder…, another dataset)
         self.combo.setCurrentIndex(self.combo.findData(str(folder)) if folder is not None else -1)
 
-    def _chosen_models(self) -> dict[str, str]:
-        try:
-            value = json.loads(self.settings.value(CHOSEN_KEY, "{}") or "{}")
-        except (TypeError, ValueError):
-            return {}
-        return value if isinstance(value, dict) else {}
-
     def _chosen_model(self) -> Path | None:
-        folder = self._chosen_models().get(str(self.dataset_root or ""))
-        return Path(folder) if isinstance(folder, str) else None
+        return self.chosen.get(self.dataset_root)
 
     def _remember(self, folder: Path) -> None:
-        chosen = self._chosen_models()
-        chosen[str(self.dataset_root or "")] = str(folder)
-        self.settings.setValue(CHOSEN_KEY, json.dumps(chosen))
+        self.chosen.set(self.dataset_root, folder)

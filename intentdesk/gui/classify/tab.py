@@ -22,10 +22,12 @@ from intentdesk.gui.classify.results_table import ResultsPanel
 from intentdesk.gui.classify.serve_panel import ServePanel
 from intentdesk.gui.common.jobs import Job, start_job, stop_jobs
 from intentdesk.gui.common.microphone import Microphone
+from intentdesk.gui.common.remembered import remembered_number
 from intentdesk.gui.common.widgets import MessageBar, WaveformView, accept_file_drags, dropped_paths, side_by_side
 from intentdesk.gui.common.wording import count
 
 DEFAULT_THRESHOLD = 0.5
+THRESHOLD_KEY = "classify/threshold"  # the person's "uncertain below", kept across restarts
 
 
 def bars_note(result: FileResult | LiveResult) -> str | None:
@@ -75,7 +77,9 @@ class ClassifyTab(QWidget):
         self.models = ModelPanel(settings)
         self.serve = ServePanel(lambda: self.classifier)
         self.models.layout().addWidget(self.serve)
-        self.threshold = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.05, value=DEFAULT_THRESHOLD)
+        self.threshold = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.05,
+                                        value=remembered_number(settings, THRESHOLD_KEY, DEFAULT_THRESHOLD, 0.0, 1.0))
+        self.threshold.valueChanged.connect(lambda value: settings.setValue(THRESHOLD_KEY, value))
         self.threshold.setPrefix("uncertain below ")
         self.threshold.setToolTip("Answer “uncertain” when the best score is under this number. The model also "
                                   "answers uncertain by its own check, whatever the score, when a clip is unlike "

@@ -22,8 +22,9 @@ from intentdesk.core.events import EpochEvent, Outcome, StepEvent
 from intentdesk.core.learning.settings import TrainSettings, words_unavailable
 from intentdesk.core.models.catalogue import BASE_MODEL, RECOGNISER, TEXT_ENCODER, State, missing_reason, status_of
 from intentdesk.core.models.hub import DEFAULT_BASE_MODEL, hub_is_offline
-from intentdesk.core.runs import STAGE_1, RunRecord, new_run_dir
+from intentdesk.core.runs import STAGE_1, RunRecord, new_run_dir, read_run
 from intentdesk.gui.common.jobs import Job, start_job
+from intentdesk.gui.common.remembered import PerDataset
 from intentdesk.gui.common.widgets import MessageBar, keep_room_when_hidden, side_by_side
 from intentdesk.gui.common.wording import count
 from intentdesk.gui.train.form import SettingsForm
@@ -35,6 +36,7 @@ from intentdesk.gui.train.run_job import WORDS_ROLES, NotStarted, run_training
 from intentdesk.gui.train.runs import RunsPanel
 
 RECENT_BASES = "train/bases"
+SHOWN_RUNS = "train/shown_runs"  # JSON: dataset folder -> the run whose results were on screen (back after a restart)
 WORDS_CHOICES = ("words", "asr", "text_encoder")  # remembered as train/<name>: a words user wants them again
 CURVES_NOTE = ("These curves are the sound model's. With words, the words model is trained after it, on the "
                "clips' transcripts and your example phrases; Results compares sound only, words only and both "
@@ -60,6 +62,7 @@ class TrainTab(QWidget):
     def __init__(self, settings: QSettings, parent=None) -> None:
         super().__init__(parent)
         self.settings = settings
+        self.shown_runs = PerDataset(settings, SHOWN_RUNS)
         self.store: DatasetStore | None = None
         self.job: Job | None = None
         self._found: list[str] = []  # what the last run's checks found (shown once its job has ended)
@@ -157,7 +160,7 @@ class TrainTab(QWidget):
         self.form.set_clip_count(len(store) if store is not None else 0)
         self.update_blockers()
         if new_root:
-            self.runs.refresh(store.root if store is not None else None)
+            self._list_runs(store.root if store is not None else None)
 
     def update_blockers(self, found: list[str] | None = None) -> list[str]:
         """Explain what stops training (with `found`: what the checks of a run found), and what will
@@ -260,6 +263,7 @@ class TrainTab(QWidget):
             # what a cancel kept stays on screen until the next message: it is read after the fact
             self.message.show_message(f"Model saved: {record.path}{note}", "info", 0 if cancelled else 8000)
             self.runs.refresh(self.store.root if self.store is not None else None, select=record.path)
+            self.shown_runs.set(self.store.root if self.store is not None else None, record.path)
             self.run_finished.emit(record.path)
         self.status.emit("Training cancelled" if cancelled else "Training finished")
 
@@ -325,6 +329,15 @@ class TrainTab(QWidget):
 
     def _run_selected(self, record: RunRecord) -> None:
         if not self.is_running():
+            self.show_run(record)
+            self.shown_runs.set(self.store.root if self.store is not None else None, record.path)
+
+    def _list_runs(self, dataset_root: Path | None) -> None:
+        """The dataset's runs, with the one shown when it was last open shown again (results and curves)."""
+        shown = self.shown_runs.get(dataset_root) if dataset_root is not None else None
+        self.runs.refresh(dataset_root, select=shown)
+        record = read_run(shown) if shown is not None and self.runs.current_path() == shown else None
+        if record is not None:
             self.show_run(record)
 
     # ------------------------------------------------------------------ closing

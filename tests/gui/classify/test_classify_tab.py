@@ -126,3 +126,25 @@ def test_asking_again_for_the_loaded_or_loading_model_does_not_reload(qtbot, win
     tab.open_model(other)  # while it loads: not queued a second time
     qtbot.waitUntil(lambda: not tab.models.loading, timeout=30000)  # a queued load would start as the first ends
     assert len(loads) == 1 and tab.model_dir == other.resolve()
+
+
+@pytest.mark.parametrize(("saved", "shown"), [(0.8, 0.8), ("junk", 0.5), (7.0, 0.5), ("nan", 0.5)])
+def test_the_uncertain_threshold_is_kept_across_restarts(qtbot, tmp_path, saved, shown):
+    """What the person set comes back; a settings file edited into nonsense gives the default, not an error."""
+    from PySide6.QtCore import QSettings
+
+    from intentdesk.gui.classify.tab import THRESHOLD_KEY, ClassifyTab
+    from intentdesk.gui.common.microphone import Microphone
+
+    settings_file = str(tmp_path / "s.ini")
+    first = ClassifyTab(QSettings(settings_file, QSettings.IniFormat), Microphone(list_devices=lambda: []))
+    qtbot.addWidget(first)
+    first.threshold.setValue(0.65)
+    first.models.settings.sync()
+    assert QSettings(settings_file, QSettings.IniFormat).value(THRESHOLD_KEY, type=float) == 0.65
+    edited = QSettings(settings_file, QSettings.IniFormat)
+    edited.setValue(THRESHOLD_KEY, saved)
+    edited.sync()
+    again = ClassifyTab(QSettings(settings_file, QSettings.IniFormat), Microphone(list_devices=lambda: []))
+    qtbot.addWidget(again)
+    assert again.threshold.value() == pytest.approx(shown) and again.results.threshold == pytest.approx(shown)

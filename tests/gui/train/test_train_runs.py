@@ -1,6 +1,7 @@
 """The Runs panel and a run's end, without torch: a finished run is announced, runs can be renamed and deleted."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,28 @@ def test_a_failed_run_says_failed_and_why(qtbot, train_tab, monkeypatch):
     assert "the disk is full" in train_tab.message.text()
     qtbot.waitUntil(lambda: not train_tab.is_running())
     qtbot.waitUntil(train_tab.start_button.isEnabled)
+
+
+def test_the_run_shown_comes_back_after_a_restart(qtbot, tmp_path, tone_dataset):
+    """A newcomer's walk: after a restart the Train tab showed no run, and the one picked had to be found again."""
+    older = fake_run(tone_dataset.root / "models" / "older", 0.61)
+    fake_run(tone_dataset.root / "models" / "newer", 0.93)
+    settings_file = str(tmp_path / "s.ini")
+    first = TrainTab(QSettings(settings_file, QSettings.IniFormat))
+    qtbot.addWidget(first)
+    first.set_dataset(tone_dataset)
+    assert "61" not in first.results.summary.text()
+    row = next(i for i in range(first.runs.list.count()) if first.runs.list.item(i).text().startswith("older"))
+    first.runs.list.setCurrentRow(row)
+    assert "61" in first.results.summary.text()
+    first.settings.sync()
+    again = TrainTab(QSettings(settings_file, QSettings.IniFormat))
+    qtbot.addWidget(again)
+    again.set_dataset(tone_dataset)
+    assert again.runs.list.currentItem().text().startswith("older") and again.runs.current_path() == older.path
+    assert "61" in again.results.summary.text(), "its results are on screen again, not only its row"
+    shutil.rmtree(older.path)  # gone since: nothing shown, nothing fails
+    gone = TrainTab(QSettings(settings_file, QSettings.IniFormat))
+    qtbot.addWidget(gone)
+    gone.set_dataset(tone_dataset)
+    assert gone.runs.list.currentItem() is None and "93" not in gone.results.summary.text()
