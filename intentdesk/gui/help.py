@@ -14,7 +14,8 @@ GETTING_STARTED = """
     or press <b>1</b>–<b>9</b> to pick one you already have, then press <b>Enter</b> to save.
     Record at least five clips per label, from several voices if you can.
     You can also drop audio files or folders on the tab (folders named after labels keep their labels),
-    or use <i>File &gt; Import…</i>.
+    or use <i>File &gt; Import audio files…</i> (one intent for the files you pick) or <i>Import…</i>
+    (a folder of label folders, another dataset, a hub dataset).
     Under <i>Example phrases</i>, type how people say each intent: the model also learns from those
     words, and an intent can even start with typed phrases and no recording.</li>
 <li><b>Train</b> on the <b>Train</b> tab: choose a base model and press <i>Start training</i>.

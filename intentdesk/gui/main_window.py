@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         self._add(file_menu, "&New dataset…", self.new_dataset, QKeySequence.New)
         self._add(file_menu, "&Open dataset…", self.choose_dataset, QKeySequence.Open)
         self._add(file_menu, "&Import…", self.import_dialog, "Ctrl+I")
+        self._add(file_menu, "Import audio &files…", self.import_files, "Ctrl+Shift+I")
         self._add(file_menu, "&Models…", lambda: self.open_models())
         self.recent_menu = file_menu.addMenu("Recent datasets")
         self._fill_recent()
@@ -180,9 +181,13 @@ class MainWindow(QMainWindow):
         if self.store is None:
             self.label_tab.message.show_message("Open or create a dataset first (File menu).", "warning")
             return
-        kinds = ["A folder of label-named folders, or another dataset folder", "A Hugging Face hub dataset"]
+        kinds = ["A folder of label-named folders, or another dataset folder",
+                 "Audio files, all of one intent (asks which)", "A Hugging Face hub dataset"]
         kind, ok = QInputDialog.getItem(self, "Import", "Import from:", kinds, 0, False)
         if not ok:
+            return
+        if kind == kinds[1]:
+            self.import_files()
             return
         if kind == kinds[0]:
             folder = QFileDialog.getExistingDirectory(self, "Folder to import", dialogs.start_folder())
@@ -195,6 +200,19 @@ class MainWindow(QMainWindow):
         if ok and name.strip():
             parts = name.split()
             self.import_source(parts[0], config=parts[1] if len(parts) > 1 else None)
+
+    def import_files(self) -> None:
+        """File > Import audio files…: loose files, as when they are dropped on the Label tab (one intent asked
+        for); a newcomer with three WAVs on the desktop found only folder and hub imports in the menu."""
+        if self.store is None:
+            self.label_tab.message.show_message("Open or create a dataset first (File menu).", "warning")
+            return
+        names, _ = QFileDialog.getOpenFileNames(self, "Audio files to import", dialogs.start_folder(),
+                                                dialogs.AUDIO_FILTER)
+        if names:
+            dialogs.remember(names[0])
+            self.tabs.setCurrentWidget(self.label_tab)
+            self.label_tab.add_paths([Path(name) for name in names])
 
     def import_source(self, source: str, config: str | None = None) -> None:
         self.tabs.setCurrentWidget(self.label_tab)

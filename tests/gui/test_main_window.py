@@ -1,6 +1,7 @@
 """The main window: datasets (new, open, recent), the Help menu, start-up cost, and the GC guard."""
 
 import pytest
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
 from intentdesk.core.data.store import DatasetStore
@@ -113,3 +114,27 @@ def test_opening_a_dataset_says_what_it_put_right(qtbot, window, tmp_path):
     assert "Opening the dataset put things right" in text and "did not list 1 audio file(s)" in text
     assert not window.label_tab.message.isHidden()
     assert window.open_dataset(store.root) and window.label_tab.message.isHidden()  # nothing more to say
+
+
+def test_audio_files_are_imported_from_the_file_menu_with_one_intent(qtbot, window, tmp_path, monkeypatch):
+    """A newcomer's walk: three WAVs on the desktop, and the menu offered only folders and the hub."""
+    import soundfile as sf
+
+    files = []
+    for index, pitch in enumerate((300, 500)):
+        files.append(str(tmp_path / f"take{index}.wav"))
+        sf.write(files[-1], tone(pitch, 0.5), RATE)
+    offered = {}
+
+    def choose(_parent, _title, _folder, kinds):
+        offered["kinds"] = kinds
+        return files, ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", choose)
+    monkeypatch.setattr(window.label_tab.clips, "ask_label", lambda *a, **k: "balance")
+    action = next(a for a in window.findChildren(QAction) if a.text() == "Import audio &files…")
+    assert action.shortcut().toString() == "Ctrl+Shift+I"
+    action.trigger()
+    qtbot.waitUntil(lambda: window.store.label_counts() == {"balance": 2}, timeout=30000)
+    assert "*.wav" in offered["kinds"] and "*.flac" in offered["kinds"]
+    assert window.tabs.currentWidget() is window.label_tab

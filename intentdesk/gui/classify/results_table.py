@@ -176,8 +176,7 @@ class ResultsPanel(QGroupBox):
         self.cleared.emit()
 
     def choose_files(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(self, "Audio to classify", dialogs.start_folder(),
-                                                "Audio (*.wav *.flac *.ogg *.mp3 *.m4a);;All files (*)")
+        names, _ = QFileDialog.getOpenFileNames(self, "Audio to classify", dialogs.start_folder(), dialogs.AUDIO_FILTER)
         if names:
             dialogs.remember(names[0])
             self.files_chosen.emit([Path(name) for name in names])

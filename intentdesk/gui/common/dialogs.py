@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from intentdesk.core.audio.io import AUDIO_EXTENSIONS
+
 FILES = "files"  # audio, models and folders to import: where the user's material is
 EXPORTS = "exports"  # what the app writes for the user (results CSV)
 _last_folders: dict[str, Path] = {}
+# What an "open audio" dialog lists: the suffixes the importer and Classify take, then anything.
+AUDIO_FILTER = f"Audio ({' '.join('*' + suffix for suffix in AUDIO_EXTENSIONS)});;All files (*)"
 
 
 def start_folder(name: str = "", kind: str = FILES) -> str:
