@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
         self.label_tab.dataset_changed.connect(lambda: self.train_tab.set_dataset(self.store))
         self.train_tab.use_model.connect(self._use_model_in_classify)
         self.train_tab.run_finished.connect(self.classify_tab.add_run)  # listed in Classify at once
+        self.train_tab.run_finished.connect(lambda _folder: self.label_tab.refresh())  # the transcripts it wrote
         self._connect_words()
         self._connect_models()
         self._build_menus()

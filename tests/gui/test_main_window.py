@@ -138,3 +138,16 @@ def test_audio_files_are_imported_from_the_file_menu_with_one_intent(qtbot, wind
     qtbot.waitUntil(lambda: window.store.label_counts() == {"balance": 2}, timeout=30000)
     assert "*.wav" in offered["kinds"] and "*.flac" in offered["kinds"]
     assert window.tabs.currentWidget() is window.label_tab
+
+
+def test_a_finished_run_shows_the_transcripts_it_wrote_in_the_label_tab(qtbot, window):
+    """Training with words writes what it heard into the dataset (in its own thread, by its own store): the
+    Label tab's Transcript column shows it once the run has finished, not only after the dataset is reopened."""
+    window.store.add_array(tone(300, 0.5), RATE, "balance")
+    name = window.store.clips[0].file_name
+    DatasetStore.open(window.store.root).texts.set_transcripts({name: "what is my balance"}, "openai/whisper-tiny.en")
+    table = window.label_tab.clips.model
+    column = 2  # Transcript
+    assert table.data(table.index(0, column)) != "what is my balance"
+    window.train_tab.run_finished.emit(window.store.root / "models" / "run")
+    assert table.data(table.index(0, column)) == "what is my balance"

@@ -17,7 +17,7 @@ import numpy as np
 from intentdesk.core.audio import SAMPLE_RATE
 from intentdesk.core.data.metadata_csv import BY_USER
 from intentdesk.core.data.store import DatasetStore
-from intentdesk.core.errors import ModelError, problem_of
+from intentdesk.core.errors import IntentDeskError, ModelError, problem_of
 from intentdesk.core.events import Stage
 from intentdesk.core.learning.metrics import classification_metrics
 from intentdesk.core.learning.prepared import TrainingRun
@@ -114,12 +114,37 @@ def train_words_part(run: TrainingRun, store: DatasetStore, models: WordsModels,
     except _Cancelled:
         run.record.cancelled = True
         return None
+    part.config["training"]["transcripts_written"] = keep_transcripts(run, store, part)
     part.config["training"]["typed_only_labels"] = labels[len(data.labels):]
     part.config["training"]["corrected_by_user"] = sum(clip.transcript_by == BY_USER for clip in store.clips)
     words, _ = word_probabilities(part.head, models.encoder.encode(part.eval_transcripts), part.eval_transcripts)
     fused = FusionSettings.from_dict(part.config["fusion"]).fuse(eval_sound, words)
     record_scores(run.record, run.data.eval_y.numpy(), labels, eval_sound, words, fused)
     return part
+
+
+def keep_transcripts(run: TrainingRun, store: DatasetStore, part) -> int:
+    """What the recogniser heard in the clips, written into the dataset's transcript column where a clip had
+    none (the Label tab shows it, and a wrong one can be corrected for the next run). Only clips heard whole:
+    a clip cut at the longest length used would get the transcript of its start only. A dataset that cannot
+    be written to (read-only, locked) costs the run nothing: it is said in the log."""
+    from intentdesk.core.words.transcribe import keep_what_was_heard
+
+    data, whole = run.data, int(run.settings.max_seconds * run.builder.rate) - 1
+    heard = [(name, text) for name, wave, text in zip(data.train_names + data.eval_names,
+                                                     [*data.train_waves, *data.eval_waves],
+                                                     part.train_transcripts + part.eval_transcripts)
+             if len(wave) < whole]
+    try:
+        written = keep_what_was_heard(store, [n for n, _ in heard], [t for _, t in heard], run.settings.asr)
+    except (IntentDeskError, OSError) as error:
+        run.progress.stage(Stage.TRAINING_WORDS, f"Words: the transcripts were not written into the dataset "
+                                                 f"({problem_of(error)})")
+        return 0
+    if written:
+        run.progress.stage(Stage.TRAINING_WORDS, f"Words: wrote what was heard in {written:,} clips into their "
+                                                 "transcripts (the Label tab shows them; correct any that are wrong)")
+    return written
 
 
 def words_labels(sound_labels: list[str], phrases: list[tuple[str, str]]) -> list[str]:

@@ -4,13 +4,14 @@
 Only clips without a transcript are recognised; each batch is written as soon as it is done (so
 a cancelled or interrupted run keeps what it did), with `transcript_by` = the recogniser's id, and
 never over a transcript the user corrected. The recogniser caches by clip content (core/words),
-so training with words later re-uses these transcripts for free: it uses the same prompt.
+so training with words later re-uses these transcripts for free: it uses the same prompt. Training with words
+writes what it heard the same way (`keep_what_was_heard`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 
 from intentdesk.core.audio.io import SAMPLE_RATE
 from intentdesk.core.data.metadata_csv import Clip
@@ -46,6 +47,16 @@ def load_transcriber(asr: str | None, labels: list[str]):
 def untranscribed(store: DatasetStore) -> list[Clip]:
     """Clips with no transcript yet (neither recognised nor typed)."""
     return [clip for clip in store.clips if not clip.transcript_by]
+
+
+def keep_what_was_heard(store: DatasetStore, names: Sequence[str], texts: Sequence[str | None],
+                        asr: str | None) -> int:
+    """Write the transcripts a training run made (clip `names`, what `asr` heard in each) into the clips that had
+    none, as `transcribe_dataset` would have: the Label tab shows them and they can be corrected. A transcript
+    already there, the user's or a recogniser's, stays. Returns how many rows were written."""
+    empty = {clip.file_name for clip in untranscribed(store)}
+    heard = {name: text for name, text in zip(names, texts) if name in empty and text is not None}
+    return store.texts.set_transcripts(heard, recogniser_id(asr)) if heard else 0
 
 
 def transcribe_dataset(store: DatasetStore, asr: str | None = None,

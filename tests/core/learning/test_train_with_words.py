@@ -45,6 +45,13 @@ def test_quick_run_with_words_saves_both_parts(tone_dataset, tiny_wav2vec2, tiny
     assert config["recogniser"]["source"] == str(tiny_recogniser)
     assert config["text_encoder"]["source"] == str(tiny_text_encoder)
     assert config["training"]["typed_phrases"] == 7 and config["training"]["typed_only_labels"] == ["unheard"]
+    clips = {clip.file_name: clip for clip in tone_dataset.clips}  # what was heard is kept in the dataset
+    assert clips[fixed].transcript == "the high one" and clips[fixed].transcript_by == "user"
+    heard = [clip for name, clip in clips.items() if name != fixed]
+    assert all(clip.transcript_by == str(tiny_recogniser) for clip in heard)
+    assert config["training"]["transcripts_written"] == len(heard) > 0
+    stages = [e.stage for e in events if isinstance(e, StageEvent)]
+    assert any(f"wrote what was heard in {len(heard)} clips" in stage for stage in stages)
     assert config["labels"] == ["high", "low", "mid", "unheard"]  # the sound model's, then the typed-only one
     metrics = json.loads((folder / "metrics.json").read_text())
     for key in ("sound", "words", "fused"):
