@@ -55,10 +55,24 @@ def operation_html(path: str, method: str, operation: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+KINDS = {"integer": "a whole number", "number": "a number", "string": "text", "boolean": "true or false"}
+
+
 def type_of(schema: dict[str, Any]) -> str:
-    """`integer`, `integer or null`: what a parameter's schema allows, in words."""
-    if "anyOf" in schema:
-        return " or ".join(type_of(option) for option in schema["anyOf"])
+    """What a parameter's schema allows, in words: `a whole number, at least 1, optional`."""
+    options = schema.get("anyOf", [schema])
+    kinds = [option for option in options if option.get("type") != "null"]
+    words = " or ".join(kind_of(option) for option in kinds) or "anything"
+    return words + (", optional" if len(kinds) < len(options) else "")
+
+
+def kind_of(schema: dict[str, Any]) -> str:
     kind = str(schema.get("type", "any"))
-    limits = {key: schema[key] for key in ("minimum", "maximum", "enum") if key in schema}
-    return kind + (f" {json.dumps(limits)}" if limits else "")
+    parts = [KINDS.get(kind, kind)]
+    if "minimum" in schema:
+        parts.append(f"at least {schema['minimum']}")
+    if "maximum" in schema:
+        parts.append(f"at most {schema['maximum']}")
+    if "enum" in schema:
+        parts.append("one of " + ", ".join(json.dumps(value) for value in schema["enum"]))
+    return ", ".join(parts)

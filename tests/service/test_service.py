@@ -83,7 +83,7 @@ def test_the_api_docs_need_nothing_from_the_internet(classifier):
         assert "<script" not in page.text and "http" not in page.text.replace('href="/openapi.json"', "")
         for route in ("POST /classify", "GET /labels", "GET /health"):
             assert f"<code>{route}</code>" in page.text
-        assert "<code>top_k</code> (query; integer {&quot;minimum&quot;: 1} or null): how many intents" in page.text
+        assert "<code>top_k</code> (query; a whole number, at least 1, optional): how many intents" in page.text
         assert "multipart/form-data" in page.text and "raw body" in page.text
         assert client.get("/openapi.json").status_code == 200
         assert client.get("/labels").status_code == 401 and client.get("/redoc").status_code == 401
