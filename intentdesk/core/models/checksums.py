@@ -26,6 +26,10 @@ CHECKSUMS = "checksums.json"
 ALGORITHM = "sha256"
 MAX_BYTES = 1 << 20  # a few dozen names and digests; more is not a checksums file IntentDesk wrote
 HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
+# Files this process has checked, by what identifies their contents short of reading them (path, size, change
+# time, inode) -> the digest they had: a folder is checked before a slow load and again by the load (`classify`,
+# `evaluate`, the GUI opening a model again), and a 300 MB file costs about 0.2 s to hash.
+_checked: dict[tuple, str] = {}
 DAMAGED = ("its contents differ from when the model was saved (checksums.json): the file is damaged; copy the "
            "whole model folder again from where it came from, or train again")
 
@@ -49,8 +53,19 @@ def verify(folder: Path, names: tuple[str, ...] | None = None) -> None:
         file = folder / name
         if not file.is_file():
             continue  # a missing weight file is the loaders' own, more specific message
-        if file_digest(file) != digest:
+        if not matches(file, digest):
             raise ModelError(f"{file}: {DAMAGED}")
+
+
+def matches(file: Path, digest: str) -> bool:
+    status = file.stat()
+    key = (str(file.resolve()), status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+    if _checked.get(key) == digest:
+        return True
+    if file_digest(file) != digest:
+        return False
+    _checked[key] = digest
+    return True
 
 
 def recorded(path: Path) -> dict[str, str]:

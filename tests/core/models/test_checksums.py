@@ -90,3 +90,18 @@ def test_an_exported_copy_keeps_its_checksums(tone_model, tmp_path):
     copy_model_folder(tone_model, target)
     assert (target / CHECKSUMS).read_text() == (tone_model / CHECKSUMS).read_text()
     check_classifier_folder(target)
+
+
+def test_a_folder_is_hashed_once_per_process_until_a_file_changes(model_copy, monkeypatch):
+    """classify and evaluate check a folder before the slow load, and the load checks it again."""
+    from intentdesk.core.models import checksums
+
+    hashed = []
+    real = checksums.file_digest
+    monkeypatch.setattr(checksums, "file_digest", lambda path: hashed.append(path.name) or real(path))
+    check_classifier_folder(model_copy)
+    check_classifier_folder(model_copy)
+    assert hashed == ["model.safetensors"]
+    flip_a_bit_in_the_numbers(model_copy / "model.safetensors")  # written again: a new change time
+    with pytest.raises(ModelError, match="damaged"):
+        check_classifier_folder(model_copy)
