@@ -60,8 +60,11 @@ def cmd_classify(args: argparse.Namespace) -> int:
     check_model_folder(Path(args.model))
     missing = [f for f in args.files if not Path(f).is_file()]
     if len(missing) == len(args.files):  # nothing to classify: say so before the slow model load
-        raise AudioError(missing[0], "is a folder, not an audio file" if Path(missing[0]).is_dir() else
-                         "file not found", "give audio files: WAV, FLAC, OGG or MP3")
+        first = Path(missing[0])
+        more = f" (and {len(missing) - 1} more that cannot be classified)" if len(missing) > 1 else ""
+        problem = "is a folder, not an audio file" if first.is_dir() else \
+            "is not a regular file (a pipe or a device)" if first.exists() else "file not found"
+        raise AudioError(missing[0], problem + more, "give audio files: WAV, FLAC, OGG or MP3")
     classifier = Classifier(args.model, precision=args.precision)
     if classifier.words_problem:
         print_err(f"warning: {classifier.words_problem}")

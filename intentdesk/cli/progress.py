@@ -161,7 +161,7 @@ class RunView:
 
     def _stage(self, event: StageEvent) -> None:
         new_phase, self._phase = event.kind != self._phase, event.kind
-        if new_phase:
+        if new_phase or (event.step is None and event.stage != self._text):  # a phase, or news within one
             self.bar.line(f"[{event.stage}]")
             self._text = event.stage
         if event.step is not None and event.total:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from intentdesk.core.inference.words_part import ClipScore
 
 # Load balancers probe /health and browsers open the help page without the key.
-# What needs no key: liveness, and the pages that say how to use the service (they hold no model data).
+# What needs no key: liveness (with the model's name and counters), and the pages that say how to use the service.
 OPEN_PATHS = {("GET", "/health"), ("HEAD", "/health"), ("GET", "/"), ("GET", "/classify"), ("GET", "/docs"),
               ("GET", "/openapi.json")}
 AUDIO_BODY = {"requestBody": {

@@ -24,6 +24,7 @@ from intentdesk.core.errors import IntentDeskError
 from intentdesk.core.inference.classifier import Classifier
 from intentdesk.core.inference.model_folder import check_model_folder
 from intentdesk.core.inference.words_part import ClipScore
+from intentdesk.core.models import checksums
 from intentdesk.core.words.layout import copy_model_folder
 from intentdesk.service.classify import Score, classify_request, score_batch
 from intentdesk.service.errors import BadRequest, refusal
@@ -138,6 +139,7 @@ def export_ray_app(model_dir: Path | str, out: Path | str, max_batch: int = 16, 
     export leaves nothing behind, and nothing that was already there is ever removed."""
     check_export_settings(max_batch, batch_wait_ms, min_replicas, max_replicas, max_seconds, max_body_bytes)
     model_dir = check_model_folder(Path(model_dir))
+    checksums.verify(model_dir)  # the words head too: the copy must not carry a damaged part it would fall back from
     out = Path(out).expanduser().absolute()
     check_output_folder(model_dir, out)
     out.parent.mkdir(parents=True, exist_ok=True)

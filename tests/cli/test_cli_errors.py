@@ -300,3 +300,13 @@ def test_train_flags_come_from_the_setting_specs(place, capsys, monkeypatch):
     capsys.readouterr()
     expected = TrainSettings(mode="quick", quick_layers=2, warmup_ratio=0.2, bf16=False, device="cpu")
     assert seen["s"] == expected
+
+
+def test_nothing_to_classify_names_what_each_path_is(place, capsys, tmp_path):
+    """A pipe was called "file not found"; of several unusable paths only the first was mentioned."""
+    pipe = tmp_path / "clip.wav"
+    os.mkfifo(pipe)
+    code, _, err = run_main(["classify", str(place["model"]), str(pipe)], capsys)
+    assert code == 2 and "is not a regular file (a pipe or a device)" in err
+    code, _, err = run_main(["classify", str(place["model"]), str(tmp_path / "gone.wav"), str(tmp_path)], capsys)
+    assert code == 2 and "gone.wav: file not found (and 1 more that cannot be classified)" in err

@@ -208,6 +208,20 @@ def test_a_phase_that_ends_in_its_own_words_is_not_said_twice():
     assert stream.getvalue().count("[Classifying]") == 1
 
 
+def test_news_within_a_phase_is_said_once():
+    """What a phase reports in its own words (the transcripts a run wrote into the dataset, or why it could not)
+    was lost: only a new phase or a finished count printed a line."""
+    from intentdesk.cli.progress import RunView
+    from intentdesk.core.events import Stage, StageEvent
+
+    progress, stream, _ = bar(terminal=False)
+    view = RunView(progress)
+    view(StageEvent("Words: training", 0.9, Stage.TRAINING_WORDS, 3, 3))
+    for _ in range(2):
+        view(StageEvent("Words: wrote what was heard in 10 clips", 0.9, Stage.TRAINING_WORDS))
+    assert stream.getvalue().count("[Words: wrote what was heard in 10 clips]") == 1
+
+
 def test_a_terminal_that_cannot_show_the_block_gets_hashes():
     stream = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
     progress = ProgressBar(stream, terminal=True, clock=Clock())

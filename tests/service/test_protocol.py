@@ -90,3 +90,52 @@ def test_a_head_just_under_the_limit_is_answered(slow_server):
     padding = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 1000) for i in range(14))
     received = exchange(slow_server, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + padding + b"\r\n")
     assert received.startswith(b"HTTP/1.1 200"), received[:200]
+
+
+def test_spaces_around_header_values_count_towards_the_limit(slow_server):
+    """h11 strips them before the headers are measured: 100 KB of padding in one header measured 40 bytes."""
+    received = exchange(slow_server, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Pad:" + b" " * 20000 + b"v\r\n\r\n")
+    assert received.startswith(b"HTTP/1.1 431"), received[:200]
+
+
+@pytest.fixture
+def patient_server(saved_classifier):
+    """Deadlines longer than `WAIT_S`: a connection this server closes in time was closed by the linger."""
+    options = ServiceOptions(header_timeout_s=600, body_timeout_s=600, api_key="k", keep_alive_s=600)
+    service = BackgroundService(create_app(Classifier(saved_classifier, precision="fp32"), options), port=free_port())
+    service.start()
+    yield service
+    service.stop()
+
+
+def test_an_answer_before_the_body_is_all_sent_stops_reading_it_soon(patient_server):
+    """A 401 (no key) to a client that goes on sending a huge body: the rest is read and thrown away for
+    `LINGER_S`, then the connection closes; it used to stay open until the next head's deadline, holding
+    what arrived in memory (34 MB in 12 s)."""
+    import time
+
+    from intentdesk.service.protocol import LINGER_S
+
+    with socket.create_connection((patient_server.host, patient_server.port), timeout=WAIT_S) as conn:
+        conn.sendall(b"POST /classify HTTP/1.1\r\nHost: x\r\nContent-Length: 900000000\r\n\r\n")
+        conn.setblocking(False)
+        received, sent, closed = b"", 0, False
+        deadline = time.monotonic() + WAIT_S
+        while not closed and time.monotonic() < deadline:
+            try:
+                sent += conn.send(b"\0" * 65536)
+            except BlockingIOError:
+                time.sleep(0.01)
+            except OSError:  # reset or broken pipe once the server has closed
+                closed = True
+            try:
+                chunk = conn.recv(65536)
+                received += chunk
+                closed = closed or chunk == b""
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed = True
+    assert closed, f"the server kept reading for {WAIT_S:g} s"
+    assert received.startswith(b"HTTP/1.1 401"), received[:200]
+    assert sent < 900_000_000 and LINGER_S < WAIT_S

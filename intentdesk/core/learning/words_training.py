@@ -63,14 +63,16 @@ def load_words_models(settings: TrainSettings, labels: list[str]) -> WordsModels
 
 
 def known_transcripts(store: DatasetStore, names: list[str], asr: str) -> list[str | None]:
-    """For each clip: the user's corrected transcript, or the stored one when this recogniser
-    wrote it (no need to hear it again); None to let the recogniser transcribe it."""
+    """For each clip: the user's corrected transcript (or one with no author: typed into metadata.csv by a
+    person), or the stored one when this recogniser wrote it (no need to hear it again); None to let the
+    recogniser transcribe it."""
     clips = {clip.file_name: clip for clip in store.clips}
     known: list[str | None] = []
     for name in names:
         clip = clips.get(name)
         by = clip.transcript_by if clip is not None else ""
-        known.append(clip.transcript if clip is not None and by in (BY_USER, asr) else None)
+        typed = clip is not None and not by and bool((clip.transcript or "").strip())
+        known.append(clip.transcript if clip is not None and (by in (BY_USER, asr) or typed) else None)
     return known
 
 

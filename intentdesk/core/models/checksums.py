@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from intentdesk.core.errors import ModelError
 from intentdesk.core.files import atomic_write_bytes
@@ -30,30 +31,44 @@ HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 # time, inode) -> the digest they had: a folder is checked before a slow load and again by the load (`classify`,
 # `evaluate`, the GUI opening a model again), and a 300 MB file costs about 0.2 s to hash.
 _checked: dict[tuple, str] = {}
+ON_PURPOSE = "if you changed the weights yourself on purpose, delete checksums.json to load them unchecked"
 DAMAGED = ("its contents differ from when the model was saved (checksums.json): the file is damaged; copy the "
-           "whole model folder again from where it came from, or train again")
+           f"whole model folder again from where it came from, or train again ({ON_PURPOSE})")
 
 
 def write_checksums(folder: Path, files: list[str]) -> None:
     """Record the digests of `files` (paths relative to `folder`, written already) in `folder/checksums.json`."""
-    digests = {name: file_digest(folder / name) for name in sorted(files)}
-    payload = {"algorithm": ALGORITHM, "files": digests}
+    _write(folder, {name: file_digest(folder / name) for name in files})
+
+
+def add_checksums(folder: Path, files: list[str]) -> None:
+    """A part written into a saved model later (a words part added to it): its digests join the others. A folder
+    without checksums.json stays without."""
+    if (folder / CHECKSUMS).is_file():
+        _write(folder, {**recorded(folder / CHECKSUMS), **{name: file_digest(folder / name) for name in files}})
+
+
+def _write(folder: Path, digests: dict[str, str]) -> None:
+    payload = {"algorithm": ALGORITHM, "files": dict(sorted(digests.items()))}
     atomic_write_bytes(folder / CHECKSUMS, (json.dumps(payload, indent=1) + "\n").encode())
 
 
 def verify(folder: Path, names: tuple[str, ...] | None = None) -> None:
-    """Refuse a weight file of `folder` whose digest differs from the one `checksums.json` records (only the
-    entries in `names` when given, e.g. the words part's head alone). No such file: nothing to check."""
+    """Refuse a weight file of `folder` whose digest differs from the one `checksums.json` records, or that it does
+    not list (`names`: the files to check, relative to `folder`, e.g. the words part's head alone; None: all it
+    lists). No checksums.json: nothing to check."""
     path = folder / CHECKSUMS
-    if not path.is_file():
+    if not os.path.lexists(path):
         return
-    for name, digest in recorded(path).items():
-        if names is not None and name not in names:
-            continue
+    if not path.is_file():
+        raise ModelError(f"{path}: is not a file; delete it, or copy the whole model folder again")
+    listed = recorded(path)
+    for name in listed if names is None else names:
         file = folder / name
-        if not file.is_file():
-            continue  # a missing weight file is the loaders' own, more specific message
-        if not matches(file, digest):
+        if name not in listed:
+            raise ModelError(f"{file}: not listed in checksums.json, so the folder changed since the model was saved; "
+                             f"copy the whole model folder again, or train again ({ON_PURPOSE})")
+        if file.is_file() and not matches(file, listed[name]):  # a missing file: the loaders' own message
             raise ModelError(f"{file}: {DAMAGED}")
 
 
@@ -81,14 +96,20 @@ def recorded(path: Path) -> dict[str, str]:
         raise ModelError(f"{path}: not a checksums file this IntentDesk reads (it expects \"algorithm\": "
                          f"\"{ALGORITHM}\" and \"files\"); copy the whole model folder again, or delete it")
     for name, digest in files.items():
-        parts = Path(name).parts
-        if Path(name).is_absolute() or not parts or any(part in ("", ".", "..") for part in parts):
+        if not is_plain_name(name):
             raise ModelError(f"{path}: names {name!r}, not a file inside the model folder; a model folder may "
                              "only name its own files")
         if not isinstance(digest, str) or not HEX_DIGEST.fullmatch(digest):
             raise ModelError(f"{path}: the entry for {name!r} is not a SHA-256 digest (64 hex digits); copy the "
                              "whole model folder again")
     return files
+
+
+def is_plain_name(name: str) -> bool:
+    """A path inside the folder written the one way IntentDesk writes it (`words/head.safetensors`): not absolute,
+    no `.` or `..`, no doubled or trailing slash, so that the name checked is the name looked up."""
+    path = PurePosixPath(name)
+    return bool(name) and not path.is_absolute() and path.as_posix() == name and ".." not in path.parts
 
 
 def file_digest(path: Path) -> str:

@@ -165,9 +165,13 @@ def _shown(value: object) -> str:
 
 
 def _check_weights(folder: Path) -> None:
-    for file in weight_files(folder):
+    """Each weight file's header, then its contents against the digests saved with the model, where IntentDesk
+    saved it (`checksums`: a base model trained from, as well as a model classified with)."""
+    files = weight_files(folder)
+    for file in files:
         if file.suffix == ".safetensors":
             _check_safetensors(file)
+    checksums.verify(folder, tuple(file.name for file in files))
 
 
 def weight_files(folder: Path) -> list[Path]:
@@ -244,7 +248,7 @@ def stored_values(folder: Path) -> int:
 
 def check_classifier_folder(folder: Path | str) -> Path:
     """A trained classifier folder, checked file by file before loading (see `check_model_files`),
-    with its label names in `id2label` under the keys 0..N-1, and its weight files as saved (`checksums`)."""
+    with its label names in `id2label` under the keys 0..N-1."""
     folder = Path(folder).expanduser()
     if not folder.exists():
         raise ModelError(f"{folder}: model folder not found")
@@ -252,7 +256,6 @@ def check_classifier_folder(folder: Path | str) -> Path:
         check_links(folder)
     config = check_model_files(folder)
     label_names(folder, config)
-    checksums.verify(folder, tuple(file.name for file in weight_files(folder)))
     return folder
 
 

@@ -54,6 +54,7 @@ def save_words(model_dir: Path | str, config: dict, head: WordsHead) -> Path:
     folder = words_folder(model_dir)
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(folder / HEAD, save(head.tensors()))
+    checksums.add_checksums(Path(model_dir).expanduser(), [f"{FOLDER}/{HEAD}"])  # a saved model's digests go on fitting
     document = {"format": FORMAT, "version": VERSION, "labels": list(head.labels), **config,
                 "head": {"file": HEAD, **head.info}}
     atomic_write_bytes(folder / CONFIG, (json.dumps(document, indent=1, default=float) + "\n").encode())

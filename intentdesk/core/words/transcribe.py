@@ -45,8 +45,9 @@ def load_transcriber(asr: str | None, labels: list[str]):
 
 
 def untranscribed(store: DatasetStore) -> list[Clip]:
-    """Clips with no transcript yet (neither recognised nor typed)."""
-    return [clip for clip in store.clips if not clip.transcript_by]
+    """Clips with no transcript yet (neither recognised nor typed). A transcript with no author (metadata.csv
+    edited by hand, or imported from elsewhere) is a person's text too: it is kept, not heard again."""
+    return [clip for clip in store.clips if not clip.transcript_by and not (clip.transcript or "").strip()]
 
 
 def keep_what_was_heard(store: DatasetStore, names: Sequence[str], texts: Sequence[str | None],

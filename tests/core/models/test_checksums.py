@@ -59,6 +59,11 @@ def test_a_folder_without_checksums_loads_as_before(model_copy):
     ({"model.safetensors": "not-a-digest"}, "is not a SHA-256 digest"),
     ({"model.safetensors": 7}, "is not a SHA-256 digest"),
     ([], "not a checksums file this IntentDesk reads"),
+    ({"./model.safetensors": "0" * 64}, "not a file inside the model folder"),  # checked by one name, looked up
+    ({"model.safetensors/": "0" * 64}, "not a file inside the model folder"),  # by another: nothing checked
+    ({".//model.safetensors": "0" * 64}, "not a file inside the model folder"),
+    ({}, r"model\.safetensors: not listed in checksums\.json"),
+    ({"modem.safetensors": "0" * 64}, r"model\.safetensors: not listed in checksums\.json"),  # a flipped bit in a key
 ])
 def test_what_checksums_json_names_is_checked_before_anything_is_read(model_copy, files, message):
     (model_copy / CHECKSUMS).write_text(json.dumps({"algorithm": "sha256", "files": files}))
@@ -105,3 +110,42 @@ def test_a_folder_is_hashed_once_per_process_until_a_file_changes(model_copy, mo
     flip_a_bit_in_the_numbers(model_copy / "model.safetensors")  # written again: a new change time
     with pytest.raises(ModelError, match="damaged"):
         check_classifier_folder(model_copy)
+
+
+def test_a_checksums_json_that_is_not_a_file_is_refused(model_copy):
+    (model_copy / CHECKSUMS).unlink()
+    (model_copy / CHECKSUMS).mkdir()
+    with pytest.raises(ModelError, match=r"checksums\.json: is not a file"):
+        check_classifier_folder(model_copy)
+
+
+def test_a_damaged_model_is_refused_as_a_base_to_train_from(model_copy):
+    """Training from it would have made a new model, and a checksums.json vouching for the damage."""
+    from intentdesk.core.models.hub import check_local_model
+
+    assert check_local_model(str(model_copy))
+    flip_a_bit_in_the_numbers(model_copy / "model.safetensors")
+    with pytest.raises(ModelError, match="damaged"):
+        check_local_model(str(model_copy))
+
+
+def test_a_words_part_added_to_a_saved_model_joins_its_checksums(model_copy, saved_words_classifier):
+    from intentdesk.core.words.layout import load_words, save_words
+
+    config, head, _fusion = load_words(saved_words_classifier)
+    save_words(model_copy, {key: config[key] for key in ("recogniser", "text_encoder", "fusion")}, head)
+    listed = json.loads((model_copy / CHECKSUMS).read_text())["files"]
+    assert set(listed) == {"model.safetensors", "words/head.safetensors"}
+    assert listed["words/head.safetensors"] == file_digest(model_copy / "words" / "head.safetensors")
+
+
+def test_export_serve_refuses_a_model_whose_words_head_is_damaged(saved_words_classifier, tmp_path):
+    """The Ray Serve copy would have ranked by sound only, saying so nowhere but in each answer."""
+    from intentdesk.service.ray_export import export_ray_app
+
+    model = Path(shutil.copytree(saved_words_classifier, tmp_path / "words-copy"))
+    write_checksums(model, ["model.safetensors", "words/head.safetensors"])
+    flip_a_bit_in_the_numbers(model / "words" / "head.safetensors")
+    with pytest.raises(ModelError, match=r"head\.safetensors: its contents differ"):
+        export_ray_app(model, tmp_path / "app")
+    assert not (tmp_path / "app").exists()
