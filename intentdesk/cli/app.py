@@ -25,13 +25,14 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def check_app_inputs(dataset: str | None, model: str | None, fake_mic: str | None) -> None:
-    """The app's start-up paths, checked before a window opens (it would skip a bad one silently)."""
+    """The app's start-up paths, checked before a window opens (it would skip a bad one silently). An empty
+    folder as the dataset is a new dataset, made there (a newcomer makes the folder first)."""
     if dataset is not None:
         folder = Path(dataset).expanduser()
         if not folder.is_dir():
-            raise DatasetError(f"{dataset}: dataset folder not found" if not folder.exists()
-                               else f"{dataset}: is a file, not a dataset folder")
-        if not (folder / "metadata.csv").is_file():
+            raise DatasetError(f"{dataset}: dataset folder not found (give an empty folder for a new dataset)"
+                               if not folder.exists() else f"{dataset}: is a file, not a dataset folder")
+        if not (folder / "metadata.csv").is_file() and any(folder.iterdir()):  # empty: a new dataset there
             raise DatasetError(f"{dataset}: not a dataset folder (no metadata.csv); choose one made by "
                                "IntentDesk (intentdesk import)")
     if model is not None:

@@ -53,6 +53,8 @@ def build_window(dataset: str | None = None, model: str | None = None, settings=
     start_dataset = dataset or settings.value("last/dataset")
     if start_dataset and (Path(start_dataset) / "metadata.csv").is_file():
         window.open_dataset(Path(start_dataset))
+    elif dataset and Path(dataset).is_dir() and not any(Path(dataset).iterdir()):
+        window.open_dataset(Path(dataset), create=True)  # `--dataset NEW_EMPTY_FOLDER`: a new dataset there
     if model:
         window.classify_tab.open_model(Path(model))
     return window

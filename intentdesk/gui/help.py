@@ -21,10 +21,22 @@ GETTING_STARTED = """
 <li><b>Train</b> on the <b>Train</b> tab: choose a base model and press <i>Start training</i>.
     <i>Quick</i> takes seconds to minutes; the curves show how it learns, and Cancel keeps the best
     model so far. Tick <i>Also learn from the words</i> to have it understand what is said, not only how
-    it sounds (it needs the speech recogniser and text encoder: <i>Models…</i> says whether they are here).</li>
+    it sounds (it needs the speech recogniser and text encoder: <i>Models…</i> says whether they are here).
+    What stops a run, or may make it go badly, is written just above <i>Start training</i>.</li>
 <li><b>Classify</b> on the <b>Classify</b> tab: drop audio files, record, or switch on live mode,
-    and read the ranked intents.</li>
+    and read the ranked intents. A clip is marked <i>uncertain</i> when its best score is under the
+    <i>uncertain below</i> number, or when the model finds it unlike every intent it learned.</li>
 </ol>
+<h3>Models, and working without internet</h3>
+<p>The base model, speech recogniser and text encoder are downloaded the first time they are used. On a
+computer without internet, choose folders that hold them instead: <i>File &gt; Models…</i>, then
+<i>Choose folder…</i> (or <i>Folder…</i> beside the base model on the Train tab). Each model you train is
+listed under <i>Runs</i> on the Train tab: <i>Use in Classify</i> classifies with it, and Classify keeps
+the model it used, also after a restart.</p>
+<h3>Transcripts</h3>
+<p>Training with the words writes what the recogniser heard into the <i>Transcript</i> column of the Label
+tab (<i>Transcribe clips</i> does it without training). Double-click a transcript to correct it: the next
+run learns from your correction, and the recogniser never overwrites it.</p>
 <h3>Keys on the Label tab</h3>
 <table cellpadding="3">
 <tr><td><b>Space</b></td><td>record / stop</td></tr>

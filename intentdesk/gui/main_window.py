@@ -213,7 +213,7 @@ class MainWindow(QMainWindow):
         if names:
             dialogs.remember(names[0])
             self.tabs.setCurrentWidget(self.label_tab)
-            self.label_tab.add_paths([Path(name) for name in names])
+            self.label_tab.add_paths([Path(name) for name in names], how="chosen")
 
     def import_source(self, source: str, config: str | None = None) -> None:
         self.tabs.setCurrentWidget(self.label_tab)

@@ -129,7 +129,7 @@ CASES = [
     ("import-missing-source", ["import", "{tmp}/nosrc", "{tmp}/newdata"], "nosrc"),
     ("screenshot-out-is-folder", ["screenshot", "{folder}"], ".png"),
     ("screenshot-missing-dataset", ["screenshot", "{tmp}/s.png", "--dataset", "{tmp}/nodata"], "not found"),
-    ("screenshot-dataset-not-dataset", ["screenshot", "{tmp}/s.png", "--dataset", "{folder}"], "metadata.csv"),
+    ("screenshot-dataset-not-dataset", ["screenshot", "{tmp}/s.png", "--dataset", "{model}"], "metadata.csv"),
     ("screenshot-half-written-model", ["screenshot", "{tmp}/s.png", "--model", "{no-weights}"], "no weights"),
     ("screenshot-missing-fake-mic", ["screenshot", "{tmp}/s.png", "--fake-mic", "{tmp}/mic.wav"], "mic.wav"),
     ("app-missing-fake-mic", ["--fake-mic", "{tmp}/mic.wav"], "mic.wav"),

@@ -2,7 +2,7 @@
 
 import pytest
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from intentdesk.core.data.store import DatasetStore
 from tests.helpers import RATE, main_window_on_new_dataset, tone
@@ -131,13 +131,23 @@ def test_audio_files_are_imported_from_the_file_menu_with_one_intent(qtbot, wind
         return files, ""
 
     monkeypatch.setattr(QFileDialog, "getOpenFileNames", choose)
-    monkeypatch.setattr(window.label_tab.clips, "ask_label", lambda *a, **k: "balance")
+    asked = []
+
+    def answer(_parent, title, text, items, current, _editable):
+        asked.append((title, text, items[current]))
+        return "balance", True
+
+    monkeypatch.setattr(QInputDialog, "getItem", answer)
     action = next(a for a in window.findChildren(QAction) if a.text() == "Import audio &files…")
     assert action.shortcut().toString() == "Ctrl+Shift+I"
     action.trigger()
     qtbot.waitUntil(lambda: window.store.label_counts() == {"balance": 2}, timeout=30000)
     assert "*.wav" in offered["kinds"] and "*.flac" in offered["kinds"]
     assert window.tabs.currentWidget() is window.label_tab
+    assert asked == [("Label for chosen audio", "Intent (label) for the 2 chosen item(s):", "")]
+    action.trigger()  # again, now that the dataset has a label: the prompt still starts empty, not on it
+    qtbot.waitUntil(lambda: len(asked) == 2, timeout=30000)
+    assert asked[1][2] == ""
 
 
 def test_a_finished_run_shows_the_transcripts_it_wrote_in_the_label_tab(qtbot, window):
@@ -151,3 +161,22 @@ def test_a_finished_run_shows_the_transcripts_it_wrote_in_the_label_tab(qtbot, w
     assert table.data(table.index(0, column)) != "what is my balance"
     window.train_tab.run_finished.emit(window.store.root / "models" / "run")
     assert table.data(table.index(0, column)) == "what is my balance"
+
+
+def test_the_app_started_on_an_empty_folder_makes_a_new_dataset_there(qtbot, tmp_path, monkeypatch):
+    """`intentdesk --dataset FOLDER` on a folder a newcomer made first: the app used to exit with an error."""
+    from PySide6.QtCore import QSettings
+
+    from intentdesk import cli
+    from intentdesk.gui.app import build_window
+
+    folder = tmp_path / "my intents"
+    folder.mkdir()
+    opened = {}
+    monkeypatch.setattr("intentdesk.gui.app.run_app", lambda **kwargs: opened.update(kwargs) or 0)
+    assert cli.main(["--dataset", str(folder)]) == 0 and opened["dataset"] == str(folder)
+    window = build_window(str(folder), settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    assert (folder / "metadata.csv").is_file() and window.store is not None and window.store.root == folder
+    window.label_tab.shutdown()
+    window.classify_tab.shutdown()

@@ -27,7 +27,9 @@ from intentdesk.gui.common.wording import percent
 if TYPE_CHECKING:
     from intentdesk.core.runs import RunRecord
 
-CHOSEN_KEY = "classify/chosen_models"  # JSON: dataset folder ("" for none) -> the model the user chose for it
+# JSON: dataset folder ("" for none) -> the model Classify used last with it, chosen or started with: after a restart
+# the same model is in use again (it stays in use while new runs finish, so a restart must not swap it either)
+CHOSEN_KEY = "classify/chosen_models"
 INFO_LINES = 3
 LOAD_WAIT_MS = 120_000  # a load cannot be interrupted; its thread must end before the window goes
 NO_MODEL_TEXT = "No model loaded. Train one in the Train tab, or choose a model folder (Open folder…)."
@@ -82,7 +84,7 @@ def precision_tip(classifier) -> str:
 
 
 def default_model(runs: list[RunRecord], chosen: Path | None) -> Path | None:
-    """The model to start with: the user's last choice, else the newest run that was not cancelled."""
+    """The model to start with: the one used last, else the newest run that was not cancelled."""
     if chosen is not None and chosen.is_dir():
         return chosen
     finished = [run for run in runs if not run.cancelled] or runs
@@ -110,7 +112,7 @@ class ModelPanel(QGroupBox):
         self._cancelled: set[Path] = set()  # runs listed that were cancelled (not the model to start with)
         self._loading: Job | None = None
         self._loading_folder: Path | None = None
-        self._queued: tuple[Path, bool] | None = None
+        self._queued: Path | None = None
         self.no_model_text = NO_MODEL_TEXT
         self._build()
 
@@ -185,7 +187,7 @@ class ModelPanel(QGroupBox):
     def load_default(self) -> None:
         """Load the starting model if none is loaded or loading (called when the tab is first shown)."""
         if self.classifier is None and not self.loading and self.default is not None:
-            self.open_model(self.default, chosen=False)
+            self.open_model(self.default)
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a Hugging Face audio-classification model folder",
@@ -200,24 +202,22 @@ class ModelPanel(QGroupBox):
             self.open_model(Path(folder))
 
     # ------------------------------------------------------------------ loading
-    def open_model(self, folder: Path, chosen: bool = True) -> None:
-        """Load a model in the background; `chosen` (the user picked it) makes it the remembered one.
+    def open_model(self, folder: Path) -> None:
+        """Load a model in the background; once loaded it is the one remembered for the dataset.
 
         One load at a time: asking for another model while one loads queues the newest request;
         asking for the model that is loading or loaded already does nothing."""
         folder = Path(folder).expanduser().resolve()
         if self._loading is not None:
             if folder != self._loading_folder:
-                self._queued = (folder, chosen)
+                self._queued = folder
             return
         if folder == self.model_dir:
-            if chosen:
-                self._remember(folder)
             return
         self._loading_folder = folder
         self._show_busy(folder)
         self._loading = start_job(self, lambda _emit, _cancel: load_classifier(folder),
-                                  lambda classifier: self._loaded(classifier, chosen), self._failed)
+                                  self._loaded, self._failed)
 
     def _load_ended(self) -> None:
         """After a load succeeded or failed: the next requested model, if any."""
@@ -225,12 +225,11 @@ class ModelPanel(QGroupBox):
         self._show_busy(None)
         queued, self._queued = self._queued, None
         if queued is not None:
-            self.open_model(*queued)
+            self.open_model(queued)
 
-    def _loaded(self, classifier, chosen: bool) -> None:
+    def _loaded(self, classifier) -> None:
         self.classifier = classifier
-        if chosen:
-            self._remember(self.model_dir)
+        self._remember(self.model_dir)
         self.info.setText(describe(classifier))
         self.info.setToolTip(precision_tip(classifier))
         self._select_current()

@@ -189,10 +189,13 @@ class ClipListPanel(QGroupBox):
                    f"Transcript of {name} saved as your correction: the recogniser will not change it.")
 
     def ask_label(self, title: str, text: str, current: str = "") -> str | None:
-        """Modal label prompt starting at `current` (tests replace this method)."""
+        """Modal label prompt starting at `current`, or empty (tests replace this method): a prompt that
+        started on the first label put a whole import under it at one press of Enter."""
         labels = self.keys.ordered()
-        start = labels.index(current) if current in labels else 0
-        value, ok = QInputDialog.getItem(self, title, text, labels, start, True)
+        if current not in labels:
+            labels = ["", *labels]
+        value, ok = QInputDialog.getItem(self, title, text, labels, labels.index(current) if current in labels else 0,
+                                         True)
         return value.strip() if ok and value.strip() else None
 
     def relabel_selected(self) -> None:

@@ -184,18 +184,19 @@ class LabelTab(QWidget):
     def dropEvent(self, event) -> None:
         self.add_paths(dropped_paths(event))
 
-    def add_paths(self, paths: list[Path]) -> None:
+    def add_paths(self, paths: list[Path], how: str = "dropped") -> None:
         """Folders bring their labels (their label folders' names, or their own name: `balance/` holds
-        balance clips); loose files get one label asked for."""
+        balance clips); loose files get one label asked for. `how` they came: "dropped" or "chosen"."""
         if not paths or self._require_store() is None:
             return
         label = None
         if needs_label(paths):
-            label = self.clips.ask_label("Label for dropped audio", f"Label for {len(paths)} dropped item(s):")
+            label = self.clips.ask_label(f"Label for {how} audio", f"Intent (label) for the {len(paths)} {how} "
+                                         f"item(s):")
             label = self.label_names.settle(label) if label is not None else None
             if label is None:
                 return
-        self.run_import(f"Importing {len(paths)} dropped item(s)…", drop_work(self.store, paths, label))
+        self.run_import(f"Importing {len(paths)} {how} item(s)…", drop_work(self.store, paths, label))
 
     def import_source(self, source: str, config: str | None = None) -> None:
         """File > Import: a folder, another dataset, or a hub dataset id."""

@@ -108,6 +108,29 @@ def test_starts_with_the_model_last_chosen_not_the_newest_run(qtbot, tmp_path, t
     again.classify_tab.shutdown()
 
 
+def test_the_model_in_use_comes_back_after_a_restart_though_a_newer_run_finished(qtbot, tmp_path, tone_dataset,
+                                                                                 tone_model):
+    """A newcomer's walk: Classify kept its model while a new run finished, then swapped to the new run at the
+    restart, without a word. The model it started with (not chosen by anyone) is the one it had."""
+    first_run = copy_run(tone_model, tone_dataset.root, "2026-01-01_000000_quick_a", age_s=100)
+    first = open_main_window(qtbot, tmp_path / "settings.ini")
+    first.open_dataset(tone_dataset.root)
+    with qtbot.waitSignal(first.classify_tab.models.loaded, timeout=30000):
+        first.show_tab("classify")
+    assert first.classify_tab.model_dir == first_run
+    newer = copy_run(tone_model, tone_dataset.root, "2026-01-02_000000_quick_b")
+    first.classify_tab.add_run(newer)
+    assert first.classify_tab.model_dir == first_run  # in use while the new run is listed
+    first.classify_tab.shutdown()
+    first.close()
+    again = open_main_window(qtbot, tmp_path / "settings.ini")
+    again.open_dataset(tone_dataset.root)
+    with qtbot.waitSignal(again.classify_tab.models.loaded, timeout=30000):
+        again.show_tab("classify")
+    assert again.classify_tab.model_dir == first_run
+    again.classify_tab.shutdown()
+
+
 def test_the_newest_cancelled_run_is_not_the_default(tmp_path, tone_dataset, tone_model):
     from intentdesk.core.runs import list_runs
 
