@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 # JSON: dataset folder ("" for none) -> the model Classify used last with it, chosen or started with: after a restart
 # the same model is in use again (it stays in use while new runs finish, so a restart must not swap it either)
-CHOSEN_KEY = "classify/chosen_models"
+LAST_USED_KEY = "classify/chosen_models"  # (its name from when only a choice was kept)
 INFO_LINES = 3
 LOAD_WAIT_MS = 120_000  # a load cannot be interrupted; its thread must end before the window goes
 NO_MODEL_TEXT = "No model loaded. Train one in the Train tab, or choose a model folder (Open folder…)."
@@ -105,7 +105,7 @@ class ModelPanel(QGroupBox):
     def __init__(self, settings: QSettings, parent=None) -> None:
         super().__init__("Model", parent)
         self.settings = settings
-        self.chosen = PerDataset(settings, CHOSEN_KEY)
+        self.last_used = PerDataset(settings, LAST_USED_KEY)
         self.classifier = None
         self.dataset_root: Path | None = None
         self.default: Path | None = None
@@ -157,7 +157,7 @@ class ModelPanel(QGroupBox):
         for run in runs:
             self.combo.addItem(run.summary(), str(run.path.resolve()))
         self._cancelled = {run.path.resolve() for run in runs if run.cancelled}
-        self.default = default_model(runs, self._chosen_model())
+        self.default = default_model(runs, self._last_used_model())
         self._select_current()
 
     def lock(self, folder: Path, no_model_text: str) -> None:
@@ -267,8 +267,8 @@ class ModelPanel(QGroupBox):
             self._add_item(str(folder), folder)  # a model from elsewhere (Open folder…, another dataset)
         self.combo.setCurrentIndex(self.combo.findData(str(folder)) if folder is not None else -1)
 
-    def _chosen_model(self) -> Path | None:
-        return self.chosen.get(self.dataset_root)
+    def _last_used_model(self) -> Path | None:
+        return self.last_used.get(self.dataset_root)
 
     def _remember(self, folder: Path) -> None:
-        self.chosen.set(self.dataset_root, folder)
+        self.last_used.set(self.dataset_root, folder)

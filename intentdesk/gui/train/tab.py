@@ -263,7 +263,7 @@ class TrainTab(QWidget):
             # what a cancel kept stays on screen until the next message: it is read after the fact
             self.message.show_message(f"Model saved: {record.path}{note}", "info", 0 if cancelled else 8000)
             self.runs.refresh(self.store.root if self.store is not None else None, select=record.path)
-            self.shown_runs.set(self.store.root if self.store is not None else None, record.path)
+            self._remember_shown(record)
             self.run_finished.emit(record.path)
         self.status.emit("Training cancelled" if cancelled else "Training finished")
 
@@ -330,7 +330,10 @@ class TrainTab(QWidget):
     def _run_selected(self, record: RunRecord) -> None:
         if not self.is_running():
             self.show_run(record)
-            self.shown_runs.set(self.store.root if self.store is not None else None, record.path)
+            self._remember_shown(record)
+
+    def _remember_shown(self, record: RunRecord) -> None:
+        self.shown_runs.set(self.store.root if self.store is not None else None, record.path)
 
     def _list_runs(self, dataset_root: Path | None) -> None:
         """The dataset's runs, with the one shown when it was last open shown again (results and curves)."""
