@@ -57,6 +57,9 @@ class RunRecord:
     confusion_matrix: list[list[int]] = field(default_factory=list)  # rows: true label, columns: predicted
     history: list[dict] = field(default_factory=list)
     step_losses: list[float] = field(default_factory=list)
+    # Quick mode's final pass on every clip (see `learned_from_all`): [pass over the data, loss] per step, the
+    # dashed curve the Train tab draws live, and again when the run is opened later
+    final_pass_losses: list[list[float]] = field(default_factory=list)
     # With a words part: each model's scores on the eval split (dicts like the top level, which
     # then holds the fused ones); empty, and left out of metrics.json, for a sound-only model.
     sound: dict = field(default_factory=dict)
@@ -188,6 +191,8 @@ SCORE_CHECKS = {
     "count": _count, "accuracy": _finite, "precision": _averages, "recall": _averages, "f1": _averages,
     "per_class": _per_class, "history": _history,
     "step_losses": lambda v: isinstance(v, list) and all(_real(loss) for loss in v),
+    "final_pass_losses": lambda v: isinstance(v, list) and all(
+        isinstance(pair, list) and len(pair) == 2 and all(_real(x) for x in pair) for pair in v),
 }
 
 

@@ -23,7 +23,8 @@ def fake_run(folder: Path, **metrics) -> Path:
 
 def test_record_round_trips_through_metrics_json(tmp_path):
     record = runs.RunRecord(mode="quick", base_model="b", best_epoch=3, accuracy=0.75, f1={"macro": 0.5},
-                            history=[{"epoch": 1}], step_losses=[1.0, 0.5], labels=["a", "b"])
+                            history=[{"epoch": 1}], step_losses=[1.0, 0.5], labels=["a", "b"],
+                            final_pass_losses=[[0.5, 0.9], [1.0, 0.4]])
     folder = fake_run(tmp_path / "run", **{k: v for k, v in record.metrics.items()})
     again = runs.read_run(folder)
     assert again.metrics == record.metrics and again.path == folder and again.created > 0
@@ -40,6 +41,9 @@ def test_damaged_or_missing_metrics_still_read(tmp_path):
     assert (record.accuracy, record.macro_f1, record.best_epoch, record.mode, record.cancelled) == \
         (None, None, None, "full", False)
     assert record.summary() == "run  (full, not tested)"
+    for curve in ([[1, "x"]], [[1.0]], [0.5], {"a": 1}):  # the final pass's curve, damaged: drawn as none
+        (folder / "metrics.json").write_text(json.dumps({"mode": "quick", "final_pass_losses": curve}))
+        assert runs.read_record(folder).final_pass_losses == []
     (folder / "metrics.json").write_text("{")
     assert runs.read_record(folder).mode == "?"
     assert runs.read_record(tmp_path / "nothing").accuracy is None and runs.read_run(tmp_path / "nothing") is None

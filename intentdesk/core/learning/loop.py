@@ -129,12 +129,15 @@ class _Stepper:
         self.optimizer.step()
         self.step += 1
         value = float(loss.detach())
-        if self.evaluates:  # the record's curve is the evaluated training's (a final pass on all clips is not)
+        position = first_epoch - 1 + self.step / self.per_epoch
+        if self.evaluates:  # the record's curve is the evaluated training's; a final pass on all clips has its own
             run.record.step_losses.append(value)
+        else:
+            run.record.final_pass_losses.append([position, value])
         self.eta.step_done()
         eta = self.eta.remaining() or 0.0  # never None after a step
         whole = run.progress.whole_run(self.kind, eta)
-        run.progress.emit(StepEvent(self.step, self.total, first_epoch - 1 + self.step / self.per_epoch, value,
+        run.progress.emit(StepEvent(self.step, self.total, position, value,
                                     self.optimizer.param_groups[-1]["lr"], time.monotonic() - run.progress.started, eta,
                                     run.progress.fraction(self.kind, self.step / self.total, whole), whole))
         return value

@@ -12,6 +12,7 @@ SMOOTHING = 0.9
 # The step curves are redrawn at most this often: redrawing them every few steps took the GUI thread
 # 7.7 s for a 990-step Quick run (more than the training itself), slowing the run it shows.
 DRAW_EVERY_MS = 250
+FINAL_LEGEND = "all clips, for the saved model (smoothed)"
 
 
 def smoothed(values: list[float], weight: float = SMOOTHING) -> list[float]:
@@ -85,7 +86,7 @@ class TrainingCurves(QWidget):
         line, as drawing them onto the first line would join its end back to its start."""
         final = bool(self.final_steps) or (bool(self.step_epochs) and epoch_position < self.step_epochs[-1])
         if final and not self.final_steps:
-            self.loss_plot.plotItem.legend.addItem(self.final_loss, "all clips, for the saved model (smoothed)")
+            self.loss_plot.plotItem.legend.addItem(self.final_loss, FINAL_LEGEND)
         epochs, steps = (self.final_epochs, self.final_steps) if final else (self.step_epochs, self.steps)
         epochs.append(epoch_position)
         steps.append(loss)
@@ -108,12 +109,16 @@ class TrainingCurves(QWidget):
                 line.setValue(epoch)
                 line.show()
 
-    def load_history(self, history: list[dict], step_losses: list[float], best_epoch: int | None) -> None:
-        """Show a finished run's curves (from its metrics.json)."""
+    def load_history(self, history: list[dict], step_losses: list[float], best_epoch: int | None,
+                     final_pass: list[list[float]] = ()) -> None:
+        """Show a finished run's curves (from its metrics.json), its final pass on all clips too, as drawn live."""
         self.clear()
         per_epoch = len(step_losses) / max(1, len(history))
         self.steps = list(step_losses)
         self.step_epochs = [(i + 1) / per_epoch for i in range(len(step_losses))] if per_epoch else []
+        if final_pass:
+            self.loss_plot.plotItem.legend.addItem(self.final_loss, FINAL_LEGEND)
+            self.final_epochs, self.final_steps = [p for p, _ in final_pass], [loss for _, loss in final_pass]
         self.epochs = [{"epoch": h["epoch"], "eval_loss": h["eval_loss"], "accuracy": h["accuracy"],
                         "macro_f1": h["macro_f1"]} for h in history]
         self.mark_best(best_epoch)

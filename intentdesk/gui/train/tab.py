@@ -321,7 +321,7 @@ class TrainTab(QWidget):
             self.message.show_message(f"{record.name}: no readable metrics.json", "warning", 5000)
             return
         if curves:
-            self.curves.load_history(record.history, record.step_losses, record.best_epoch)
+            self.curves.load_history(record.history, record.step_losses, record.best_epoch, record.final_pass_losses)
         self.curves.mark_best(record.best_epoch)
         self.results.show_metrics(record.metrics)
         self._shown_words = bool(getattr(record, "has_words", False))

@@ -69,3 +69,21 @@ def test_fast_steps_are_drawn_together_and_the_last_one_soon(qtbot, monkeypatch)
         curves.add_step(step / 10, 1.0 / step)
     assert len(draws) <= 20  # only the first few steps are drawn one by one
     qtbot.waitUntil(lambda: draws[-1] == 300, timeout=30000)  # the rest together, when the draw timer fires
+
+
+def test_a_saved_run_shows_its_training_on_all_clips_again(qtbot, tmp_path, tone_model):
+    """A newcomer's walk: the dashed line drawn live was gone when the run was opened after a restart."""
+    from intentdesk.core.runs import read_record
+
+    record = read_record(tone_model)
+    assert record.learned_from_all and record.final_pass_losses
+    positions = [position for position, _loss in record.final_pass_losses]
+    assert positions == sorted(positions) and positions[0] > 0
+    tab = TrainTab(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(tab)
+    tab.show_run(record)
+    assert tab.curves.final_steps == [loss for _position, loss in record.final_pass_losses]
+    assert any("all clips" in name for name in legend_names(tab.curves))
+    x, _y = tab.curves.final_loss.getData()
+    assert list(x) == positions
+    gc.collect()
