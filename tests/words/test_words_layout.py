@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -149,3 +150,24 @@ def test_clips_with_a_known_transcript_are_not_heard_again(tiny_bert, tmp_path):
     assert recogniser.heard == 2 + 3  # the two unknown training clips, then the eval clips
     assert part.train_transcripts[0] == "freeze my card" and part.train_transcripts[1] == "please freeze my card"
     assert part.config["training"]["transcripts_given"] == 4
+
+
+def test_an_export_refuses_a_words_part_folder_without_weights(saved_words_classifier, tmp_path):
+    """A model folder from someone else, its words_config.json edited to name a folder of this computer that holds
+    a model's settings and tokenizer but no weights: the export carried those files along and loading failed."""
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(saved_words_classifier, model)
+    config_path = model / "words" / "words_config.json"
+    source = json.loads(config_path.read_text())["recogniser"]["source"]
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    for name in ("config.json", "tokenizer.json", "vocab.json", "preprocessor_config.json"):
+        if (Path(source) / name).is_file():
+            shutil.copy(Path(source) / name, victim / name)
+    config = json.loads(config_path.read_text())
+    config["recogniser"]["source"] = str(victim)
+    config_path.write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="not a recogniser model folder .*and weights"):
+        layout.copy_model_folder(model, tmp_path / "export")

@@ -179,15 +179,18 @@ def import_audiofolder(store: DatasetStore, folder: Path) -> ImportReport:
 
 
 def import_phrases(store: DatasetStore, folder: Path, report: ImportReport) -> int:
-    """The typed phrases of another dataset (its phrases.csv) come along; a label that cannot be a
-    folder name is skipped and reported. Returns how many were added."""
+    """The typed phrases of another dataset (its phrases.csv) come along; a row whose label cannot be a
+    folder name is skipped and reported, the others come (one bad row dropped them all). Returns how many
+    were added."""
     from intentdesk.core.data.phrases import read_phrases
 
+    skipped: list[str] = []
     try:
-        pairs = read_phrases(folder)
+        pairs = read_phrases(folder, skipped)
     except DatasetError as error:
         report.warnings.append(f"typed phrases not imported: {error}")
         return 0
+    report.warnings += [f"a typed phrase not imported: {problem}" for problem in skipped]
     by_label: dict[str, list[str]] = {}
     for label, text in pairs:
         by_label.setdefault(label, []).append(text)

@@ -130,7 +130,7 @@ def write_metadata(meta: Path, columns: list[str], clips: list[Clip]) -> tuple[l
     check_rows_fit(meta, [list(row.values()) for row in rows], METADATA_LIMITS)
     with atomic_open(meta, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="raise")
-        writer.writeheader()
+        writer.writerow({name: safe_cell(name) for name in columns})  # a column's name is a cell too
         writer.writerows(rows)
         if handle.tell() > METADATA_LIMITS.max_bytes:  # refused before it replaces the file
             raise DatasetError(f"{meta}: would be {size_text(handle.tell())}, over the "
@@ -198,6 +198,7 @@ def _csv_records(path: Path, limits: CsvLimits) -> tuple[list[str], list[tuple[i
         header = next(reader, None)
         if not header:
             raise DatasetError(f"{path}: is empty; the first line must be the header file_name,label")
+        header = [plain_cell(name) for name in header]  # names written as `safe_cell` cells
         records: list[tuple[int, list[str]]] = []
         line = reader.line_num
         for record in reader:

@@ -33,8 +33,9 @@ def clean_text(text: str) -> str:
     return " ".join(str(text or "").split())
 
 
-def read_phrases(root: Path) -> list[tuple[str, str]]:
-    """(label, text) pairs of `root/phrases.csv`, in file order ([] when there is none)."""
+def read_phrases(root: Path, skipped: list[str] | None = None) -> list[tuple[str, str]]:
+    """(label, text) pairs of `root/phrases.csv`, in file order ([] when there is none). A bad row is an error,
+    or, with `skipped` (another dataset's phrases, being imported), left out and said there."""
     path = Path(root) / PHRASES
     if not path.exists():
         return []
@@ -51,7 +52,11 @@ def read_phrases(root: Path) -> list[tuple[str, str]]:
         if problem is None and len(text) > MAX_TEXT_CHARS:
             problem = f"has a phrase of {len(text):,} characters, over the {MAX_TEXT_CHARS} a phrase may have"
         if problem is not None:
-            raise DatasetError(f"{path}, line {line}: the row {problem}; fix or remove that row")
+            message = f"{path}, line {line}: the row {problem}; fix or remove that row"
+            if skipped is None:
+                raise DatasetError(message)
+            skipped.append(message)
+            continue
         if text:
             pairs.append((label, text))
     return pairs

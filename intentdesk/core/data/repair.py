@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from intentdesk.core.errors import DatasetError
 from intentdesk.core.files import move_no_clobber
 from intentdesk.core.json_files import JsonProblem, read_json
 
+IMPORT_FOLDER = re.compile(r"[0-9a-f]{32}")  # `journal.staging_folder`'s names (uuid4().hex)
+
 
 def recover_staging(files: ClipFolder, clips: list[Clip]) -> list[Clip]:
     """The clips of killed imports, to add to `clips`. Imports killed before their journal are
@@ -34,7 +37,7 @@ def recover_staging(files: ClipFolder, clips: list[Clip]) -> list[Clip]:
     if not staging.is_dir() or staging.is_symlink():
         return []
     added: list[Clip] = []
-    for folder in sorted(p for p in staging.iterdir() if p.is_dir() and not p.is_symlink()):
+    for folder in sorted(p for p in staging.iterdir() if is_import_staging(p)):
         owner = FileLock(str(staging / f"{folder.name}.lock"))
         try:
             owner.acquire(timeout=0)
@@ -50,6 +53,14 @@ def recover_staging(files: ClipFolder, clips: list[Clip]) -> list[Clip]:
     with contextlib.suppress(OSError):
         staging.rmdir()
     return added
+
+
+def is_import_staging(folder: Path) -> bool:
+    """A folder an import made (`journal.staging_folder`): a random 32-hex name and the lock file made before it.
+    Anything else in `.staging/` is the person's (a folder of that name was there before the dataset) and stays:
+    taking every sub-folder for a killed import deleted their files."""
+    return (folder.is_dir() and not folder.is_symlink() and IMPORT_FOLDER.fullmatch(folder.name) is not None
+            and (folder.parent / f"{folder.name}.lock").is_file())
 
 
 def _finish_journal(journal: Path, files: ClipFolder, clips: list[Clip]) -> list[Clip]:

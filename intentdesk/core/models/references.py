@@ -97,9 +97,12 @@ def check_model_folder_kind(folder: Path, part: str, where: str) -> Path:
     right = folder.is_dir() and (folder / "config.json").is_file() and any((folder / name).is_file() for name in wanted)
     if part == "text_encoder" and (folder / NOT_TEXT).is_file():
         right = False
+    if right:  # and weights: a folder of settings alone is no model, and an export would carry it for nothing
+        right = any(folder.glob("*.safetensors")) or any(folder.glob("pytorch_model*.bin"))
     if not right:
         raise ModelError(f"{where} names {str(folder)!r}, which is not a {part.replace('_', ' ')} model folder "
-                         f"(config.json and {' or '.join(wanted)}); choose the model's folder again or train again")
+                         f"(config.json, {' or '.join(wanted)} and weights); choose the model's folder again or train "
+                         "again")
     return folder
 
 

@@ -413,3 +413,21 @@ def test_hidden_and_models_label_folders_in_a_source(tmp_path):
     assert any(".trash: hidden folder, its 2 audio file(s) were not imported" in m for m in report.skipped)
     assert (store.root / "models" / "run1" / "config.json").read_text() == "{}"
     assert [c.label for c in store.undo_delete()] == ["keep"]
+
+
+def test_a_staging_folder_the_person_had_is_not_taken_for_a_killed_import(tmp_path):
+    """`.staging/` is a common name: a folder that became a dataset may have had one. Opening the dataset took
+    every sub-folder there for a killed import and deleted it; only an import's own (a random 32-hex name
+    with the lock file made before it) is cleaned up."""
+    data = tmp_path / "data"
+    mine = data / ".staging" / "photos"
+    mine.mkdir(parents=True)
+    (mine / "a.jpg").write_bytes(b"precious")
+    lookalike = data / ".staging" / ("0" * 32)  # an import's kind of name, but no lock file was made before it
+    lookalike.mkdir()
+    (lookalike / "b.txt").write_text("mine too")
+    store = DatasetStore.create(data)
+    import_into(store, str(write_tone_folder(tmp_path / "src", per_label=2)))
+    DatasetStore.open(data)  # the next open runs the repair again
+    assert (mine / "a.jpg").read_bytes() == b"precious" and (lookalike / "b.txt").read_text() == "mine too"
+    assert not (data / ".staging" / "photos.lock").exists()

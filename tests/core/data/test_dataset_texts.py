@@ -86,6 +86,16 @@ def test_import_of_an_audiofolder_brings_phrases_and_transcripts(tone_dataset, t
     assert [(c.transcript, c.transcript_by) for c in copy.clips if c.transcript] == [("high tone", "user")]
 
 
+def test_one_bad_row_of_an_imported_phrases_csv_skips_only_itself(tone_dataset, tmp_path):
+    tone_dataset.texts.add_phrases("high", ["very high"])
+    with (tone_dataset.root / "phrases.csv").open("a", encoding="utf-8") as handle:
+        handle.write("../../etc,hello\nlow,very low\n")
+    copy = DatasetStore.create(tmp_path / "copy")
+    report = import_into(copy, str(tone_dataset.root))
+    assert copy.texts.phrases() == [("high", "very high"), ("low", "very low")]
+    assert len(report.warnings) == 1 and "line 3" in report.warnings[0]
+
+
 def test_audiofolder_still_loads_with_texts(tone_dataset):
     datasets = pytest.importorskip("datasets")
     tone_dataset.texts.set_transcripts({tone_dataset.clips[0].file_name: "hello"}, "user")

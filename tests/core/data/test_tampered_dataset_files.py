@@ -182,8 +182,9 @@ def test_a_damaged_hash_cache_is_rebuilt_and_duplicates_are_still_found(store, t
 
 @pytest.mark.parametrize("content", [NESTED, b"\xff", "5", '[{"file_name": 5}]', "huge"])
 def test_a_damaged_import_journal_does_not_stop_the_dataset_from_opening(store, content):
-    folder = store.root / STAGING / "0123abcd"
+    folder = store.root / STAGING / ("0123abcd" * 4)  # as a killed import leaves it: its folder and its lock file
     folder.mkdir(parents=True)
+    (store.root / STAGING / f"{folder.name}.lock").touch()
     if content == "huge":
         sparse(folder / JOURNAL, 5 << 30)
     else:
