@@ -60,6 +60,7 @@ class MainWindow(QMainWindow):
         self.train_tab.use_model.connect(self._use_model_in_classify)
         self.train_tab.run_finished.connect(self.classify_tab.add_run)  # listed in Classify at once
         self.train_tab.run_finished.connect(lambda _folder: self.label_tab.refresh())  # the transcripts it wrote
+        self.train_tab.runs.renamed.connect(self.classify_tab.models.run_renamed)
         self._connect_words()
         self._connect_models()
         self._build_menus()

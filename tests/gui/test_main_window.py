@@ -180,3 +180,15 @@ def test_the_app_started_on_an_empty_folder_makes_a_new_dataset_there(qtbot, tmp
     assert (folder / "metadata.csv").is_file() and window.store is not None and window.store.root == folder
     window.label_tab.shutdown()
     window.classify_tab.shutdown()
+
+
+def test_an_intent_typed_only_is_counted_by_the_train_tab_as_soon_as_it_is_typed(qtbot, window):
+    """A newcomer's walk: the Train tab said "2 labels" until something else refreshed it."""
+    for pitch, label in ((300, "balance"), (320, "balance"), (500, "freeze"), (520, "freeze")):
+        window.store.add_array(tone(pitch, 0.5), RATE, label)
+    window.open_dataset(window.store.root)
+    phrases = window.label_tab.phrases
+    phrases.label_combo.setCurrentText("abroad")
+    phrases.edit.setText("I am travelling abroad next week")
+    phrases.add_typed()
+    assert "1 typed only (abroad" in window.train_tab.form.dataset_label.text()

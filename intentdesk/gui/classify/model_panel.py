@@ -160,6 +160,15 @@ class ModelPanel(QGroupBox):
         self.default = default_model(runs, self._last_used_model())
         self._select_current()
 
+    def run_renamed(self, old: Path, new: Path) -> None:
+        """A run renamed in the Train tab: listed by its new name at once, and, when it is the model in use,
+        loaded again from its new folder (the one in memory answers meanwhile), so what is shown and remembered
+        is a folder that exists."""
+        in_use = self.model_dir is not None and self.model_dir == Path(old).resolve()
+        self.set_dataset_root(self.dataset_root)
+        if in_use:
+            self.open_model(Path(new))
+
     def lock(self, folder: Path, no_model_text: str) -> None:
         """Only this model, for good (an app made for someone else): no list of runs and no Open folder…;
         it loads when the tab is first shown (`load_default`), and it is never remembered as a choice.
@@ -263,7 +272,7 @@ class ModelPanel(QGroupBox):
     def _select_current(self) -> None:
         """The combo shows the model in use (or, before any load, the one that will be loaded)."""
         folder = self.model_dir or self.default
-        if folder is not None:
+        if folder is not None and folder.is_dir():  # (a run renamed or deleted meanwhile is not listed again)
             self._add_item(str(folder), folder)  # a model from elsewhere (Open folder…, another dataset)
         self.combo.setCurrentIndex(self.combo.findData(str(folder)) if folder is not None else -1)
 

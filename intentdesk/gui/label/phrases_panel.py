@@ -34,6 +34,7 @@ class PhrasesPanel(QWidget):
     `message(text, kind)` reports what happened (the tab's message bar shows it)."""
 
     message = Signal(str, str)
+    changed = Signal()  # phrases added or removed: an intent with typed phrases only may have come or gone
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -173,4 +174,5 @@ class PhrasesPanel(QWidget):
             return False
         finally:
             self.show_phrases()
+        self.changed.emit()
         return True

@@ -80,6 +80,7 @@ class LabelTab(QWidget):
         self.take.play_requested.connect(self._play)
         self.clips.play_requested.connect(self._play)
         self.clips.edited.connect(self._edited)
+        self.phrases.changed.connect(self.dataset_changed)  # the Train tab counts intents typed only
         self.importer.finished.connect(self._import_done)
         self.importer.failed.connect(self._import_failed)
         self.transcriber.finished.connect(self._transcribed)

@@ -38,6 +38,7 @@ class RunsPanel(QWidget):
     selected = Signal(object)
     use_model = Signal(str)
     changed = Signal()
+    renamed = Signal(Path, Path)  # a run's folder, before and after: Classify may be using it
     failed = Signal(str)
 
     def __init__(self, parent=None) -> None:
@@ -140,6 +141,7 @@ class RunsPanel(QWidget):
             self.failed.emit(f"Cannot rename {path.name}: {error}")
             return None
         self.refresh(self.dataset_root, select=target)
+        self.renamed.emit(path, target)
         self.changed.emit()
         return target
 

@@ -179,3 +179,23 @@ def test_a_run_cancelled_in_train_does_not_replace_a_finished_one_as_the_model_t
         alone.show_tab("classify")
     assert alone.classify_tab.model_dir == only
     alone.classify_tab.shutdown()
+
+
+def test_a_run_renamed_in_the_train_tab_is_renamed_in_classify_too(qtbot, tmp_path, tone_dataset, tone_model,
+                                                                    monkeypatch):
+    """A newcomer's walk: Classify went on listing and using the old name (a folder that no longer existed)."""
+    run = copy_run(tone_model, tone_dataset.root, "2026-01-01_000000_quick_a")
+    window = open_main_window(qtbot, tmp_path / "settings.ini")
+    window.open_dataset(tone_dataset.root)
+    with qtbot.waitSignal(window.classify_tab.models.loaded, timeout=30000):
+        window.show_tab("classify")
+    assert window.classify_tab.model_dir == run
+    runs = window.train_tab.runs
+    monkeypatch.setattr(runs, "ask_new_name", lambda current: "my first model")
+    with qtbot.waitSignal(window.classify_tab.models.loaded, timeout=30000):
+        target = runs.rename_selected()
+    models = window.classify_tab.models
+    assert window.classify_tab.model_dir == target.resolve() and target.name == "my first model"
+    names = [models.combo.itemText(i) for i in range(models.combo.count())]
+    assert any(name.startswith("my first model") for name in names) and not any("quick_a" in n for n in names)
+    window.classify_tab.shutdown()
