@@ -18,6 +18,15 @@ LONGEST_INPUT_SECONDS = audio.DEFAULT_MAX_SECONDS
 Clip = tuple[np.ndarray, "str | None"]  # the wave the model uses, and the note when it is not the whole clip
 
 
+def cut_note(window: float, total: float | None = None) -> str:
+    """What a clip cut to the model's window says, with the figures apart: "the first 4.0 s of 4.0 s" read as
+    if the whole clip had been used (4.04 s long)."""
+    if total is None:
+        return f"only the first {window:.1f} s were used"
+    digits = next((d for d in (1, 2) if f"{window:.{d}f}" != f"{total:.{d}f}"), 3)
+    return f"only the first {window:.{digits}f} s of {total:.{digits}f} s were used"
+
+
 class ClipReader:
     """Clips for a model reading `rate` Hz through a `fixed_window` of seconds (Whisper, AST) or none,
     under `limits` (the classifier's own; the service passes its own per request)."""
@@ -31,7 +40,9 @@ class ClipReader:
         keep = int(round(self.window * self.rate))
         if len(wave) <= keep:
             return wave, None
-        return wave[:keep], f"only the first {self.window:.1f} s of {len(wave) / self.rate:.1f} s were used"
+        if len(wave) - keep <= self.rate // 1000:  # a millisecond more (rounding, resampling): not worth a note
+            return wave[:keep], None
+        return wave[:keep], cut_note(self.window, len(wave) / self.rate)
 
     def read(self, source: Path | bytes, name: str | None = None, limits: audio.AudioLimits | None = None) -> Clip:
         """A file or an upload, as the model uses it. Without a length limit (`limits`, else the reader's
@@ -47,9 +58,9 @@ class ClipReader:
         wave, total = audio.load_start(source, self.rate, self.window, name=name, limits=limits)
         wave, _ = self.fit(wave)  # resampling may round up by a sample
         if total > self.window + 1e-3:
-            return wave, f"only the first {self.window:.1f} s of {total:.1f} s were used"
+            return wave, cut_note(self.window, total)
         if not total and len(wave) >= int(self.window * self.rate):
-            return wave, f"only the first {self.window:.1f} s were used"
+            return wave, cut_note(self.window)
         return wave, None
 
     def from_array(self, samples: np.ndarray, rate: int, name: str) -> Clip:
