@@ -19,14 +19,19 @@ from intentdesk.service.runner import BackgroundService, free_port
 WAIT_S = 60.0  # far past the deadlines, far before the keep-alive
 
 
-@pytest.fixture
-def slow_server(saved_classifier):
-    """A real server whose deadlines are half a second (no request here gets as far as the model)."""
-    options = ServiceOptions(header_timeout_s=0.5, body_timeout_s=0.5, api_key="k", keep_alive_s=600)
-    service = BackgroundService(create_app(Classifier(saved_classifier, precision="fp32"), options), port=free_port())
+def running_server(model, deadline_s: float):
+    """A real server with these head and body deadlines (and a key), yielded while it runs."""
+    options = ServiceOptions(header_timeout_s=deadline_s, body_timeout_s=deadline_s, api_key="k", keep_alive_s=600)
+    service = BackgroundService(create_app(Classifier(model, precision="fp32"), options), port=free_port())
     service.start()
     yield service
     service.stop()
+
+
+@pytest.fixture
+def slow_server(saved_classifier):
+    """A real server whose deadlines are half a second (no request here gets as far as the model)."""
+    yield from running_server(saved_classifier, 0.5)
 
 
 def exchange(service, data: bytes) -> bytes:
@@ -101,11 +106,7 @@ def test_spaces_around_header_values_count_towards_the_limit(slow_server):
 @pytest.fixture
 def patient_server(saved_classifier):
     """Deadlines longer than `WAIT_S`: a connection this server closes in time was closed by the linger."""
-    options = ServiceOptions(header_timeout_s=600, body_timeout_s=600, api_key="k", keep_alive_s=600)
-    service = BackgroundService(create_app(Classifier(saved_classifier, precision="fp32"), options), port=free_port())
-    service.start()
-    yield service
-    service.stop()
+    yield from running_server(saved_classifier, 600)
 
 
 def test_an_answer_before_the_body_is_all_sent_stops_reading_it_soon(patient_server):

@@ -88,6 +88,18 @@ def test_loading_shows_what_is_happening_and_keeps_the_previous_model_usable(qtb
     qtbot.waitUntil(lambda: not tab.models.busy.isVisibleTo(tab), timeout=5000)
 
 
+def model_after_a_restart(qtbot, window, tmp_path, dataset):
+    """Close `window`, open the app again on the same settings and dataset: the model Classify loads."""
+    window.classify_tab.shutdown()
+    window.close()
+    again = open_main_window(qtbot, tmp_path / "settings.ini")
+    again.open_dataset(dataset.root)
+    with qtbot.waitSignal(again.classify_tab.models.loaded, timeout=30000):
+        again.show_tab("classify")
+    again.classify_tab.shutdown()
+    return again.classify_tab.model_dir
+
+
 def test_starts_with_the_model_last_chosen_not_the_newest_run(qtbot, tmp_path, tone_dataset, tone_model):
     older = copy_run(tone_model, tone_dataset.root, "2026-01-01_000000_quick_a", age_s=100)
     newer = copy_run(tone_model, tone_dataset.root, "2026-01-02_000000_quick_b")
@@ -98,14 +110,7 @@ def test_starts_with_the_model_last_chosen_not_the_newest_run(qtbot, tmp_path, t
     assert first.classify_tab.model_dir == newer  # nothing chosen yet: the newest run
     with qtbot.waitSignal(first.classify_tab.models.loaded, timeout=30000):
         first.classify_tab.models.combo.activated.emit(first.classify_tab.models.combo.findData(str(older)))
-    first.classify_tab.shutdown()
-    first.close()
-    again = open_main_window(qtbot, tmp_path / "settings.ini")
-    again.open_dataset(tone_dataset.root)
-    with qtbot.waitSignal(again.classify_tab.models.loaded, timeout=30000):
-        again.show_tab("classify")
-    assert again.classify_tab.model_dir == older
-    again.classify_tab.shutdown()
+    assert model_after_a_restart(qtbot, first, tmp_path, tone_dataset) == older
 
 
 def test_the_model_in_use_comes_back_after_a_restart_though_a_newer_run_finished(qtbot, tmp_path, tone_dataset,
@@ -121,14 +126,7 @@ def test_the_model_in_use_comes_back_after_a_restart_though_a_newer_run_finished
     newer = copy_run(tone_model, tone_dataset.root, "2026-01-02_000000_quick_b")
     first.classify_tab.add_run(newer)
     assert first.classify_tab.model_dir == first_run  # in use while the new run is listed
-    first.classify_tab.shutdown()
-    first.close()
-    again = open_main_window(qtbot, tmp_path / "settings.ini")
-    again.open_dataset(tone_dataset.root)
-    with qtbot.waitSignal(again.classify_tab.models.loaded, timeout=30000):
-        again.show_tab("classify")
-    assert again.classify_tab.model_dir == first_run
-    again.classify_tab.shutdown()
+    assert model_after_a_restart(qtbot, first, tmp_path, tone_dataset) == first_run
 
 
 def test_the_newest_cancelled_run_is_not_the_default(tmp_path, tone_dataset, tone_model):
