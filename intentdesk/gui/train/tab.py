@@ -19,14 +19,14 @@ from intentdesk.core.data.health import label_warnings, training_blockers, typed
 from intentdesk.core.data.store import DatasetStore
 from intentdesk.core.errors import IntentDeskError, first_line
 from intentdesk.core.events import EpochEvent, Outcome, StepEvent
-from intentdesk.core.learning.settings import TrainSettings, words_unavailable
 from intentdesk.core.models.catalogue import BASE_MODEL, RECOGNISER, TEXT_ENCODER, State, missing_reason, status_of
-from intentdesk.core.models.hub import DEFAULT_BASE_MODEL, hub_is_offline
+from intentdesk.core.models.hub import hub_is_offline
 from intentdesk.core.runs import STAGE_1, RunRecord, new_run_dir, read_run
 from intentdesk.gui.common.jobs import Job, start_job
 from intentdesk.gui.common.remembered import PerDataset
 from intentdesk.gui.common.widgets import MessageBar, keep_room_when_hidden, side_by_side
 from intentdesk.gui.common.wording import count
+from intentdesk.gui.train.choices import FormChoices, recent_bases
 from intentdesk.gui.train.form import SettingsForm
 from intentdesk.gui.train.form_scroll import FormScroll
 from intentdesk.gui.train.plots import TrainingCurves
@@ -35,9 +35,7 @@ from intentdesk.gui.train.results import ResultsPanel
 from intentdesk.gui.train.run_job import WORDS_ROLES, NotStarted, run_training
 from intentdesk.gui.train.runs import RunsPanel
 
-RECENT_BASES = "train/bases"
 SHOWN_RUNS = "train/shown_runs"  # JSON: dataset folder -> the run whose results were on screen (back after a restart)
-WORDS_CHOICES = ("words", "asr", "text_encoder")  # remembered as train/<name>: a words user wants them again
 CURVES_NOTE = ("These curves are the sound model's. With words, the words model is trained after it, on the "
                "clips' transcripts and your example phrases; Results compares sound only, words only and both "
                "together.")
@@ -67,9 +65,9 @@ class TrainTab(QWidget):
         self.job: Job | None = None
         self._found: list[str] = []  # what the last run's checks found (shown once its job has ended)
         self._not_started = False  # the last Start was stopped by its checks: its line goes once they are put right
-        recent = settings.value(RECENT_BASES, [DEFAULT_BASE_MODEL])
-        self.form = SettingsForm([recent] if isinstance(recent, str) else list(recent or [DEFAULT_BASE_MODEL]))
-        self._restore_words_choices()
+        self.form = SettingsForm(recent_bases(settings))
+        self.choices = FormChoices(settings, self.form)
+        self.choices.restore()
         self.form.base_changed.connect(lambda: self.update_blockers())
         self.form.words_changed.connect(lambda on: self.curves_note.setVisible(on or self._shown_words))
         self.form.words_changed.connect(self._words_ticked)
@@ -201,8 +199,7 @@ class TrainTab(QWidget):
         if self.is_running() or self.update_blockers():
             return False
         settings = self.form.settings()
-        self._remember_base(settings.base_model)
-        self._remember_words_choices()
+        self.choices.remember(settings.base_model)
         data_root, out = self.store.root, new_run_dir(self.store.root, settings.mode, settings.base_model)
         self.curves.clear()
         self.results.clear()
@@ -287,31 +284,6 @@ class TrainTab(QWidget):
                 reason := missing_reason(role, self.form.fields[role.key].value(), reachable=lambda: False))]
             if missing:
                 self.models_wanted.emit("; ".join(missing))
-
-    def _remember_base(self, base: str) -> None:
-        combo = self.form.base_combo
-        items = [base] + [combo.itemText(i) for i in range(combo.count()) if combo.itemText(i) != base]
-        self.settings.setValue(RECENT_BASES, items[:8])
-
-    def _remember_words_choices(self) -> None:
-        """Whether the last run learned from the words, and with which recogniser and encoder."""
-        for name in WORDS_CHOICES:
-            if name in self.form.fields:
-                self.settings.setValue(f"train/{name}", self.form.fields[name].value())
-
-    def _restore_words_choices(self) -> None:
-        for name in WORDS_CHOICES:
-            value = self.settings.value(f"train/{name}")
-            if value is not None and name in self.form.fields:
-                field = self.form.fields[name]
-                field.set(str(value).lower() in ("true", "1") if field.kind is bool else str(value))
-        words = self.form.fields.get("words")
-        if words is not None and self.settings.value("train/words") is None:  # never chosen: on when it can be
-            missing = words_unavailable(TrainSettings(**{role.key: self.form.fields[role.key].value()
-                                                         for role in WORDS_ROLES if role.key in self.form.fields}))
-            words.set(missing is None)
-            if missing:
-                words.widget.setToolTip(f"{words.spec.help}\n\nOff for now: {missing}. File > Models… gets it.")
 
     # ------------------------------------------------------------------ past runs
     def show_run(self, record: RunRecord, curves: bool = True) -> None:

@@ -106,14 +106,14 @@ def test_the_words_choices_of_the_last_run_are_remembered(qtbot, tmp_path):
         tab.form.field("words").toolTip()
     tab.form.field("words").setChecked(True)
     tab.form.field("asr").setText(str(tmp_path / "my-recogniser"))
-    tab._remember_words_choices()  # what starting a run does
+    tab.choices.remember(tab.form.base_model())  # what starting a run does
     tab.settings.sync()
     again = TrainTab(QSettings(settings_file, QSettings.IniFormat))
     qtbot.addWidget(again)
     assert again.form.uses_words()
     assert again.form.settings().asr == str(tmp_path / "my-recogniser")
     again.form.field("words").setChecked(False)
-    again._remember_words_choices()
+    again.choices.remember(again.form.base_model())
     again.settings.sync()
     assert not TrainTab(QSettings(settings_file, QSettings.IniFormat)).form.uses_words()
 
