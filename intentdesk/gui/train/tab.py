@@ -80,6 +80,7 @@ class TrainTab(QWidget):
         self.results = ResultsPanel()
         self.runs = RunsPanel()
         self.runs.selected.connect(self._run_selected)
+        self.runs.renamed.connect(self._run_renamed)
         self.runs.use_model.connect(self.use_model)
         self.runs.failed.connect(lambda text: self.message.show_message(text, "error"))
         self._build()
@@ -303,6 +304,11 @@ class TrainTab(QWidget):
         if not self.is_running():
             self.show_run(record)
             self._remember_shown(record)
+
+    def _run_renamed(self, old: Path, new: Path) -> None:
+        root = self.store.root if self.store is not None else None
+        if self.shown_runs.get(root) == old:  # the run shown keeps being the one shown after a restart
+            self.shown_runs.set(root, new)
 
     def _remember_shown(self, record: RunRecord) -> None:
         self.shown_runs.set(self.store.root if self.store is not None else None, record.path)

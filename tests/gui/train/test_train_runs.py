@@ -187,6 +187,14 @@ def test_the_run_shown_comes_back_after_a_restart(qtbot, tmp_path, tone_dataset)
     again.set_dataset(tone_dataset)
     assert again.runs.list.currentItem().text().startswith("older") and again.runs.current_path() == older.path
     assert "61" in again.results.summary.text(), "its results are on screen again, not only its row"
+    again.runs.ask_new_name = lambda current: "renamed"
+    renamed = again.runs.rename_selected()
+    again.settings.sync()
+    after_rename = TrainTab(QSettings(settings_file, QSettings.IniFormat))
+    qtbot.addWidget(after_rename)
+    after_rename.set_dataset(tone_dataset)
+    assert after_rename.runs.current_path() == renamed and "61" in after_rename.results.summary.text()
+    older.path = renamed
     shutil.rmtree(older.path)  # gone since: nothing shown, nothing fails
     gone = TrainTab(QSettings(settings_file, QSettings.IniFormat))
     qtbot.addWidget(gone)
