@@ -200,9 +200,9 @@ class ModelPanel(QGroupBox):
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a Hugging Face audio-classification model folder",
-                                                  dialogs.start_folder())
+                                                  dialogs.start_folder(kind=dialogs.MODELS))
         if folder:
-            dialogs.remember(folder)
+            dialogs.remember(folder, dialogs.MODELS)
             self.open_model(Path(folder))
 
     def _combo_chosen(self, index: int) -> None:

@@ -2,8 +2,8 @@
 
 Without a start folder Qt opens the process's working folder, which for a packaged app or a
 terminal launch is the program's own folder: a newcomer's audio and models are never there.
-Where things are exported is remembered apart from where audio and models come from: an export
-opened in the folder of the last import (someone else's recordings) was no place for results.
+Where things are exported is remembered apart from where audio comes from (an export opened in the folder of
+the last import, someone else's recordings, was no place for results), and model folders apart from both.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from pathlib import Path
 
 from intentdesk.core.audio.io import AUDIO_EXTENSIONS
 
-FILES = "files"  # audio, models and folders to import: where the user's material is
+FILES = "files"  # audio and folders to import: where the user's recordings are
+MODELS = "models"  # model folders (base, recogniser, encoder, a trained one): kept apart from audio, or Open
+# audio… opened in the text encoder's folder
 EXPORTS = "exports"  # what the app writes for the user (results CSV)
 _last_folders: dict[str, Path] = {}
 # What an "open audio" dialog lists: the suffixes the importer and Classify take, then anything.

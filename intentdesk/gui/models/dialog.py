@@ -118,10 +118,11 @@ class ModelRow(QGroupBox):
 
     # ------------------------------------------------------------------ choosing a folder
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, f"Choose a {self.role.noun} folder", dialogs.start_folder())
+        folder = QFileDialog.getExistingDirectory(self, f"Choose a {self.role.noun} folder",
+                                                   dialogs.start_folder(kind=dialogs.MODELS))
         if not folder:
             return
-        dialogs.remember(folder)
+        dialogs.remember(folder, dialogs.MODELS)
         status = catalogue.status_of(self.role, folder)
         if not status.ready:  # a folder that cannot be used changes nothing
             self._say(f"That folder cannot be used, so the {self.role.noun} in use is unchanged: {status.problem}",

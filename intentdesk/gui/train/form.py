@@ -194,9 +194,10 @@ class SettingsForm(QWidget):
         return row
 
     def _choose_folder_for(self, name: str) -> None:
-        folder = QFileDialog.getExistingDirectory(self, f"Choose a {PART_NAMES[name]} folder", dialogs.start_folder())
+        folder = QFileDialog.getExistingDirectory(self, f"Choose a {PART_NAMES[name]} folder",
+                                                   dialogs.start_folder(kind=dialogs.MODELS))
         if folder:
-            dialogs.remember(folder)
+            dialogs.remember(folder, dialogs.MODELS)
             self.fields[name].set(folder)
 
     def _row_label(self, name: str) -> QLabel:
@@ -270,9 +271,10 @@ class SettingsForm(QWidget):
         return self.base_combo.currentText().strip()
 
     def choose_base_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a Hugging Face model folder", dialogs.start_folder())
+        folder = QFileDialog.getExistingDirectory(self, "Choose a Hugging Face model folder",
+                                                   dialogs.start_folder(kind=dialogs.MODELS))
         if folder:
-            dialogs.remember(folder)
+            dialogs.remember(folder, dialogs.MODELS)
             self.base_combo.setCurrentText(folder)
 
     def problems(self) -> list[str]:
