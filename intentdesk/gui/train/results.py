@@ -65,7 +65,8 @@ def cautions(metrics: dict) -> list[str]:
     count, notes = int(metrics.get("count", 0)), []
     if count < FEW_TEST_CLIPS:
         notes.append(f"Only {count} test clips: each one moves the score by {1 / max(count, 1):.0%}, so this "
-                     "says little. Record more clips per label for a score you can trust.")
+                     "says little. Record more clips per label for a score you can trust. (Each label keeps at "
+                     "least one clip for testing, so a small dataset sets aside more than the share asked for.)")
     few = [f"{escape(str(label))} ({row['support']})" for label, row in metrics.get("per_class", {}).items()
            if 0 < row["support"] < FEW_LABEL_CLIPS]
     if few:
