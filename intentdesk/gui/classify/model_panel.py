@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -199,10 +198,8 @@ class ModelPanel(QGroupBox):
             self.open_model(self.default)
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a Hugging Face audio-classification model folder",
-                                                  dialogs.start_folder(kind=dialogs.MODELS))
+        folder = dialogs.choose_model_folder(self, "Choose a Hugging Face audio-classification model folder")
         if folder:
-            dialogs.remember(folder, dialogs.MODELS)
             self.open_model(Path(folder))
 
     def _combo_chosen(self, index: int) -> None:

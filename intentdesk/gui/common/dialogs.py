@@ -32,3 +32,14 @@ def remember(chosen: str | Path, kind: str = FILES) -> None:
     """Note the user's choice (a folder, or a file whose folder counts) for the next `kind` dialog."""
     path = Path(chosen)
     _last_folders[kind] = path if path.is_dir() else path.parent
+
+
+def choose_model_folder(parent, title: str) -> str:
+    """A folder dialog for a model folder, opened where the last model folder was chosen and remembering this one
+    (apart from audio: `MODELS`); "" when cancelled."""
+    from PySide6.QtWidgets import QFileDialog
+
+    folder = QFileDialog.getExistingDirectory(parent, title, start_folder(kind=MODELS))
+    if folder:
+        remember(folder, MODELS)
+    return folder

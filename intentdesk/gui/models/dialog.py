@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -118,11 +117,9 @@ class ModelRow(QGroupBox):
 
     # ------------------------------------------------------------------ choosing a folder
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, f"Choose a {self.role.noun} folder",
-                                                   dialogs.start_folder(kind=dialogs.MODELS))
+        folder = dialogs.choose_model_folder(self, f"Choose a {self.role.noun} folder")
         if not folder:
             return
-        dialogs.remember(folder, dialogs.MODELS)
         status = catalogue.status_of(self.role, folder)
         if not status.ready:  # a folder that cannot be used changes nothing
             self._say(f"That folder cannot be used, so the {self.role.noun} in use is unchanged: {status.problem}",

@@ -17,7 +17,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -194,10 +193,8 @@ class SettingsForm(QWidget):
         return row
 
     def _choose_folder_for(self, name: str) -> None:
-        folder = QFileDialog.getExistingDirectory(self, f"Choose a {PART_NAMES[name]} folder",
-                                                   dialogs.start_folder(kind=dialogs.MODELS))
+        folder = dialogs.choose_model_folder(self, f"Choose a {PART_NAMES[name]} folder")
         if folder:
-            dialogs.remember(folder, dialogs.MODELS)
             self.fields[name].set(folder)
 
     def _row_label(self, name: str) -> QLabel:
@@ -271,10 +268,8 @@ class SettingsForm(QWidget):
         return self.base_combo.currentText().strip()
 
     def choose_base_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a Hugging Face model folder",
-                                                   dialogs.start_folder(kind=dialogs.MODELS))
+        folder = dialogs.choose_model_folder(self, "Choose a Hugging Face model folder")
         if folder:
-            dialogs.remember(folder, dialogs.MODELS)
             self.base_combo.setCurrentText(folder)
 
     def problems(self) -> list[str]:

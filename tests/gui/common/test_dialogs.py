@@ -38,10 +38,10 @@ def test_dialogs_start_at_home_then_where_the_user_last_chose(qtbot, tmp_path, m
 def test_a_model_folder_chosen_is_not_where_audio_dialogs_open(qtbot, tmp_path, monkeypatch):
     """A newcomer's walk: after choosing the text encoder's folder, Open audio… opened in it."""
     from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QFileDialog
 
     from intentdesk.gui.classify import results_table
     from intentdesk.gui.common import dialogs
-    from intentdesk.gui.models import dialog as models_dialog
 
     monkeypatch.setattr(dialogs, "_last_folders", {})
     monkeypatch.setattr(Path, "home", classmethod(lambda cls: tmp_path / "home"))
@@ -49,7 +49,7 @@ def test_a_model_folder_chosen_is_not_where_audio_dialogs_open(qtbot, tmp_path, 
     encoder = tmp_path / "minilm"
     encoder.mkdir()
     asked = []
-    monkeypatch.setattr(models_dialog.QFileDialog, "getExistingDirectory",
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
                         lambda parent, caption, start: asked.append(start) or str(encoder))
     monkeypatch.setattr(results_table.QFileDialog, "getOpenFileNames",
                         lambda parent, caption, start, filters: (asked.append(start), ([], ""))[1])

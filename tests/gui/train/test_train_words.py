@@ -119,7 +119,7 @@ def test_the_words_choices_of_the_last_run_are_remembered(qtbot, tmp_path):
 
 
 def test_the_recogniser_and_encoder_have_folder_buttons_that_follow_the_words_box(qtbot, tmp_path, monkeypatch):
-    from intentdesk.gui.train import form as form_module
+    from PySide6.QtWidgets import QFileDialog
 
     tab = TrainTab(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
     qtbot.addWidget(tab)
@@ -128,7 +128,7 @@ def test_the_recogniser_and_encoder_have_folder_buttons_that_follow_the_words_bo
     assert set(buttons) == {"asr", "text_encoder"} and not any(b.isEnabledTo(group) for b in buttons.values())
     tab.form.field("words").setChecked(True)
     assert all(b.isEnabledTo(group) for b in buttons.values())
-    monkeypatch.setattr(form_module.QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path / "asr"))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path / "asr"))
     group.setChecked(True)  # the user opens Advanced settings
     buttons["asr"].click()
     assert tab.form.settings().asr == str(tmp_path / "asr")
